@@ -1,0 +1,311 @@
+/**
+ * A real, throwaway Kubernetes control plane: etcd and kube-apiserver on free loopback
+ * ports, as controller-runtime's envtest runs them. There is no kubelet and no
+ * controller-manager; whoever needs a workload to look ready writes its status subresource.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { resolveAssets, type AssetPaths } from './assets.ts';
+import { generatePki, type ControlPlanePki } from './pki.ts';
+import { ManagedProcess } from './process.ts';
+
+export class ControlPlaneError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ControlPlaneError';
+  }
+}
+
+export interface ControlPlaneOptions {
+  /** Binaries to run; resolved (and built if need be) when absent. */
+  assets?: AssetPaths;
+  /** Parent of the control plane's temporary directory; the OS temp dir by default. */
+  baseDir?: string;
+  /** Extra kube-apiserver flags, `--name=value`. */
+  apiServerFlags?: string[];
+  /** How long etcd and the API server each get to become ready. */
+  startTimeoutMs?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+  /** Fixed ports instead of free ones (a port in use fails with a message saying so). */
+  ports?: { etcdClient?: number; etcdPeer?: number; apiServer?: number };
+}
+
+export interface KubectlResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface KubectlRun {
+  binary: string;
+  kubeconfig: string;
+  args: string[];
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Runs kubectl; resolves with its output and exit code, rejects only when it could not run. */
+export function runKubectl(run: KubectlRun): Promise<KubectlResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      run.binary,
+      [`--kubeconfig=${run.kubeconfig}`, ...run.args],
+      { timeout: run.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(new Error(`could not run ${run.binary}: ${err.message}`, { cause: err }));
+        resolve({ stdout, stderr, code: err ? Number(err.code) : 0 });
+      },
+    );
+    if (run.input !== undefined) child.stdin?.end(run.input);
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
+}
+
+interface Probe {
+  status: number;
+  body: string;
+}
+
+function probe(url: string, tls?: { ca: string; cert: string; key: string }): Promise<Probe> {
+  return new Promise((resolve, reject) => {
+    const options = { timeout: 2_000, ...(tls ?? {}) };
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export class ControlPlane {
+  readonly dir: string;
+  readonly assets: AssetPaths;
+  readonly kubeconfigPath: string;
+  readonly etcd: ManagedProcess;
+  readonly apiServer: ManagedProcess;
+  readonly etcdUrl: string;
+  readonly apiServerUrl: string;
+  readonly pki: ControlPlanePki;
+  private readonly startTimeoutMs: number;
+  private readonly log: (line: string) => void;
+  private stopped = false;
+
+  private constructor(init: {
+    dir: string;
+    assets: AssetPaths;
+    pki: ControlPlanePki;
+    ports: { etcdClient: number; etcdPeer: number; apiServer: number };
+    apiServerFlags: string[];
+    startTimeoutMs: number;
+    log: (line: string) => void;
+  }) {
+    const { dir, assets, ports } = init;
+    this.dir = dir;
+    this.assets = assets;
+    this.pki = init.pki;
+    this.startTimeoutMs = init.startTimeoutMs;
+    this.log = init.log;
+    this.kubeconfigPath = join(dir, 'kubeconfig');
+    this.etcdUrl = `http://127.0.0.1:${ports.etcdClient}`;
+    this.apiServerUrl = `https://127.0.0.1:${ports.apiServer}`;
+    const peerUrl = `http://127.0.0.1:${ports.etcdPeer}`;
+    this.etcd = new ManagedProcess({
+      name: 'etcd',
+      binary: assets.etcd,
+      logPath: join(dir, 'etcd.log'),
+      pidPath: join(dir, 'etcd.pid'),
+      args: [
+        '--name=default',
+        `--data-dir=${join(dir, 'etcd-data')}`,
+        `--listen-client-urls=${this.etcdUrl}`,
+        `--advertise-client-urls=${this.etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=default=${peerUrl}`,
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ],
+    });
+    const pkiDir = join(dir, 'pki');
+    this.apiServer = new ManagedProcess({
+      name: 'kube-apiserver',
+      binary: assets.kubeApiserver,
+      logPath: join(dir, 'kube-apiserver.log'),
+      pidPath: join(dir, 'kube-apiserver.pid'),
+      args: [
+        `--etcd-servers=${this.etcdUrl}`,
+        `--secure-port=${ports.apiServer}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--cert-dir=${pkiDir}`,
+        `--tls-cert-file=${join(pkiDir, 'serving.crt')}`,
+        `--tls-private-key-file=${join(pkiDir, 'serving.key')}`,
+        `--client-ca-file=${join(pkiDir, 'ca.crt')}`,
+        `--service-account-key-file=${join(pkiDir, 'sa.pub')}`,
+        `--service-account-signing-key-file=${join(pkiDir, 'sa.key')}`,
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        '--api-audiences=https://kubernetes.default.svc.cluster.local',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--authorization-mode=RBAC',
+        '--allow-privileged=true',
+        '--v=1',
+        ...init.apiServerFlags,
+      ],
+    });
+  }
+
+  /**
+   * Starts etcd and kube-apiserver and waits until the API server is ready and the `default`
+   * namespace exists. On any failure everything started so far is stopped and removed.
+   */
+  static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    const log = options.log ?? (() => undefined);
+    const assets = options.assets ?? (await resolveAssets({ log }));
+    const dir = await mkdtemp(join(options.baseDir ?? tmpdir(), 'backlot-envtest-'));
+    let plane: ControlPlane | undefined;
+    try {
+      const pki = await generatePki();
+      const pkiDir = join(dir, 'pki');
+      await mkdir(pkiDir, { recursive: true });
+      await Promise.all([
+        writeFile(join(pkiDir, 'ca.crt'), pki.ca.certPem),
+        writeFile(join(pkiDir, 'serving.crt'), pki.serving.certPem),
+        writeFile(join(pkiDir, 'serving.key'), pki.serving.keyPem, { mode: 0o600 }),
+        writeFile(join(pkiDir, 'sa.key'), pki.serviceAccountKeyPem, { mode: 0o600 }),
+        writeFile(join(pkiDir, 'sa.pub'), pki.serviceAccountPublicKeyPem),
+      ]);
+      const ports = {
+        etcdClient: options.ports?.etcdClient ?? (await freePort()),
+        etcdPeer: options.ports?.etcdPeer ?? (await freePort()),
+        apiServer: options.ports?.apiServer ?? (await freePort()),
+      };
+      for (const [what, port] of Object.entries(ports)) {
+        if (await portInUse(port)) throw new ControlPlaneError(`port ${port} (${what}) on 127.0.0.1 is already in use`);
+      }
+      plane = new ControlPlane({
+        dir,
+        assets,
+        pki,
+        ports,
+        apiServerFlags: options.apiServerFlags ?? [],
+        startTimeoutMs: options.startTimeoutMs ?? 60_000,
+        log,
+      });
+      await plane.writeKubeconfig();
+      await plane.startEtcd();
+      await plane.startApiServer();
+      return plane;
+    } catch (err) {
+      if (plane) await plane.stop({ keepDir: false });
+      else await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private get adminTls() {
+    return { ca: this.pki.ca.certPem, cert: this.pki.admin.certPem, key: this.pki.admin.keyPem };
+  }
+
+  async startEtcd(): Promise<void> {
+    const started = Date.now();
+    await this.etcd.start();
+    await this.waitFor(this.etcd, async () => {
+      const res = await probe(`${this.etcdUrl}/health`);
+      return res.status === 200 && res.body.includes('"health":"true"');
+    });
+    this.log(`etcd ready on ${this.etcdUrl} in ${Date.now() - started} ms`);
+  }
+
+  /** Starts (or restarts) the API server against the running etcd, on the same port. */
+  async startApiServer(): Promise<void> {
+    const started = Date.now();
+    await this.apiServer.start();
+    await this.waitFor(this.apiServer, async () => {
+      const ready = await probe(`${this.apiServerUrl}/readyz`, this.adminTls);
+      if (ready.status !== 200) return false;
+      const ns = await probe(`${this.apiServerUrl}/api/v1/namespaces/default`, this.adminTls);
+      return ns.status === 200;
+    });
+    this.log(`kube-apiserver ready on ${this.apiServerUrl} in ${Date.now() - started} ms`);
+  }
+
+  private async waitFor(proc: ManagedProcess, ready: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + this.startTimeoutMs;
+    let lastError = '';
+    while (Date.now() < deadline) {
+      if (!proc.running) {
+        throw new ControlPlaneError(
+          `${proc.name} exited before it was ready (binary ${proc === this.etcd ? this.assets.etcd : this.assets.kubeApiserver}); the end of its log (${proc.logPath}):\n${await proc.logTail()}`,
+        );
+      }
+      try {
+        if (await ready()) return;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      await sleep(100);
+    }
+    throw new ControlPlaneError(
+      `${proc.name} was not ready after ${this.startTimeoutMs} ms${lastError ? ` (last error: ${lastError})` : ''}; the end of its log (${proc.logPath}):\n${await proc.logTail()}`,
+    );
+  }
+
+  private async writeKubeconfig(): Promise<void> {
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'envtest', cluster: { server: this.apiServerUrl, 'certificate-authority-data': b64(this.pki.ca.certPem) } }],
+      users: [{ name: 'envtest-admin', user: { 'client-certificate-data': b64(this.pki.admin.certPem), 'client-key-data': b64(this.pki.admin.keyPem) } }],
+      contexts: [{ name: 'envtest', context: { cluster: 'envtest', user: 'envtest-admin', namespace: 'default' } }],
+      'current-context': 'envtest',
+    };
+    await writeFile(this.kubeconfigPath, stringify(config), { mode: 0o600 });
+  }
+
+  /** Runs the matching kubectl against this control plane. Never throws on a non-zero exit. */
+  kubectl(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+    return runKubectl({ binary: this.assets.kubectl, kubeconfig: this.kubeconfigPath, args, ...options });
+  }
+
+  /** Stops the API server first, then etcd, and removes the temporary directory. Idempotent. */
+  async stop(options: { keepDir?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.apiServer.stop();
+    await this.etcd.stop();
+    if (!options.keepDir) await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * A child process of the local control plane (etcd or kube-apiserver) that cannot outlive us.
+ *
+ * Each binary runs under a small /bin/sh wrapper that holds the read end of a pipe from this
+ * process. When this process ends for any reason, SIGKILL included, the pipe closes and the
+ * wrapper sends SIGTERM to the binary. Orderly stops close the pipe the same way, then
+ * escalate to SIGKILL of the whole process group after a grace period.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { open, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const WRAPPER = `
+pidfile=$1; shift
+exec 3<&0 0</dev/null
+"$@" 3<&- &
+child=$!
+echo "$child" > "$pidfile"
+( while read -r _ <&3; do :; done; kill -TERM "$child" 2>/dev/null ) &
+watchdog=$!
+exec 3<&-
+wait "$child"; status=$?
+kill "$watchdog" 2>/dev/null
+exit "$status"
+`;
+
+export interface ManagedProcessOptions {
+  name: string;
+  binary: string;
+  args: string[];
+  logPath: string;
+  pidPath: string;
+}
+
+export class ManagedProcess {
+  readonly name: string;
+  readonly logPath: string;
+  private readonly options: ManagedProcessOptions;
+  private wrapper: ChildProcess | undefined;
+  private exited: Promise<number | null> | undefined;
+  private exitCode: number | null | undefined;
+  private binaryPid: number | undefined;
+  private readonly onExit = () => this.killNow();
+
+  constructor(options: ManagedProcessOptions) {
+    this.options = options;
+    this.name = options.name;
+    this.logPath = options.logPath;
+  }
+
+  /** The pid of the binary itself (not its wrapper), once started. */
+  get pid(): number | undefined {
+    return this.binaryPid;
+  }
+
+  get running(): boolean {
+    return this.wrapper !== undefined && this.exitCode === undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    const log = await open(this.options.logPath, 'a');
+    try {
+      this.exitCode = undefined;
+      this.binaryPid = undefined;
+      const child = spawn('/bin/sh', ['-c', WRAPPER, 'backlot-envtest', this.options.pidPath, this.options.binary, ...this.options.args], {
+        detached: true,
+        stdio: ['pipe', log.fd, log.fd],
+      });
+      this.wrapper = child;
+      this.exited = new Promise((resolve) => {
+        child.on('exit', (code, signal) => {
+          this.exitCode = code ?? (signal ? 128 : null);
+          process.removeListener('exit', this.onExit);
+          resolve(this.exitCode);
+        });
+        child.on('error', () => {
+          this.exitCode = -1;
+          resolve(-1);
+        });
+      });
+      // A broken pipe after the wrapper has gone is expected; it must not crash the process.
+      child.stdin?.on('error', () => undefined);
+      process.on('exit', this.onExit);
+      this.binaryPid = await this.readPid();
+    } finally {
+      await log.close();
+    }
+  }
+
+  private async readPid(): Promise<number | undefined> {
+    for (let i = 0; i < 200 && this.exitCode === undefined; i++) {
+      try {
+        const pid = Number((await readFile(this.options.pidPath, 'utf8')).trim());
+        if (pid > 0) return pid;
+      } catch {
+        // not written yet
+      }
+      await sleep(5);
+    }
+    return undefined;
+  }
+
+  /** Resolves with the exit code when the process has exited, or undefined after `ms`. */
+  async waitExit(ms: number): Promise<number | null | undefined> {
+    if (!this.exited) return this.exitCode;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Orderly stop: SIGTERM through the wrapper, SIGKILL of the process group after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.wrapper || this.exitCode !== undefined) return;
+    this.wrapper.stdin?.end();
+    if ((await this.waitExit(graceMs)) === undefined) {
+      this.killGroup('SIGKILL');
+      await this.waitExit(5_000);
+    }
+  }
+
+  /** Sends a signal to the binary itself, as a fault would. The wrapper exits with it. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.binaryPid && this.running) process.kill(this.binaryPid, signal);
+  }
+
+  private killGroup(signal: NodeJS.Signals): void {
+    const pid = this.wrapper?.pid;
+    if (!pid) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Synchronous last resort for process exit: nothing may be left running. */
+  private killNow(): void {
+    if (this.binaryPid) {
+      try {
+        process.kill(this.binaryPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    this.killGroup('SIGKILL');
+  }
+
+  async logTail(lines = 30): Promise<string> {
+    try {
+      const text = await readFile(this.logPath, 'utf8');
+      return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+    } catch {
+      return '(no log written)';
+    }
+  }
+
+  /** Resident set size of the binary in bytes, from /proc; undefined where not readable. */
+  async rssBytes(): Promise<number | undefined> {
+    if (!this.binaryPid) return undefined;
+    try {
+      const status = await readFile(`/proc/${this.binaryPid}/status`, 'utf8');
+      const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+      return kb ? Number(kb) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

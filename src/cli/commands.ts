@@ -1,0 +1,4 @@
+/** The registry of `backlot` subcommands, in the order `backlot --help` lists them. */
+import type { Command } from './command.ts';
+
+export const commands: readonly Command[] = [];

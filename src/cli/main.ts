@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * The `backlot` executable (also installed as the kubectl plugin `kubectl-backlot`, so
+ * `kubectl backlot <command>` works). Dispatches to a subcommand.
+ */
+import { basename } from 'node:path';
+import { UsageError, type CommandIo } from './command.ts';
+import { commands } from './commands.ts';
+
+function programName(argv1: string | undefined): string {
+  return argv1 && basename(argv1).startsWith('kubectl-') ? 'kubectl backlot' : 'backlot';
+}
+
+export function usage(program: string): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 4);
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    `Usage: ${program} <command> [flags]`,
+    '',
+    'Backlot keeps a Backstage-style software catalog inside Kubernetes: catalog entities are',
+    'custom resources, and the operator writes ownership and dependency health onto workloads.',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    `Run '${program} <command> --help' for a command's flags and examples.`,
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CommandIo, program = 'backlot'): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage(program));
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`${program}: unknown command "${name}"\n\n${usage(program)}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`${program} ${name}: ${err.message}\nRun '${program} ${name} --help' for usage.\n`);
+      return 2;
+    }
+    io.stderr.write(`${program} ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.filename === (await import('node:fs')).realpathSync(process.argv[1]);
+if (isEntryPoint) {
+  const controller = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort(new Error(sig)));
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }, programName(process.argv[1]));
+  process.exitCode = code;
+}

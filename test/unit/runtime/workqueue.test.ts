@@ -1,0 +1,195 @@
+import { describe, expect, it } from '@jest/globals';
+import { Registry } from 'prom-client';
+import { RuntimeMetrics } from '../../../src/metrics/runtime.ts';
+import { ItemExponentialRateLimiter } from '../../../src/runtime/ratelimit.ts';
+import { Workqueue } from '../../../src/runtime/workqueue.ts';
+import { FakeClock, flush } from './fake-clock.ts';
+
+function setup(options: { rateLimiter?: ItemExponentialRateLimiter } = {}) {
+  const clock = new FakeClock();
+  const registry = new Registry();
+  const metrics = new RuntimeMetrics(registry);
+  const queue = new Workqueue({ name: 'test', clock, metrics: metrics.workqueue('test'), ...options });
+  const value = async (metric: { get(): Promise<{ values: Array<{ value: number; labels: object; metricName?: string }> }> }, metricName?: string) => {
+    const { values } = await metric.get();
+    return values.find((v) => (metricName ? v.metricName === metricName : true))?.value;
+  };
+  return { clock, queue, metrics, value };
+}
+
+describe('Workqueue', () => {
+  it('holds a key once however often it is added', async () => {
+    const { queue, metrics, value } = setup();
+    queue.add('a');
+    queue.add('a');
+    queue.add('b');
+    queue.add('a');
+    expect(queue.length).toBe(2);
+    expect(await value(metrics.workqueueAddsTotal)).toBe(2);
+    expect(await value(metrics.workqueueDepth)).toBe(2);
+    expect([await queue.get(), await queue.get()]).toEqual(['a', 'b']);
+    expect(await value(metrics.workqueueDepth)).toBe(0);
+  });
+
+  it('never hands a key to a second worker while the first holds it', async () => {
+    const { queue } = setup();
+    queue.add('a');
+    const first = await queue.get();
+    expect(first).toBe('a');
+
+    let second: { key: string | undefined } | undefined;
+    void queue.get().then((key) => (second = { key }));
+    queue.add('a');
+    await flush();
+    expect(second).toBeUndefined();
+    expect(queue.length).toBe(0);
+
+    queue.done('a');
+    await flush();
+    expect(second).toEqual({ key: 'a' });
+  });
+
+  it('re-queues a key added while it was processing only once, on done', async () => {
+    const { queue } = setup();
+    queue.add('a');
+    await queue.get();
+    queue.add('a');
+    queue.add('a');
+    queue.done('a');
+    expect(queue.length).toBe(1);
+    expect(await queue.get()).toBe('a');
+    queue.done('a');
+    expect(queue.length).toBe(0);
+  });
+
+  it('wakes waiting workers in order as keys arrive', async () => {
+    const { queue } = setup();
+    const got: Array<string | undefined> = [];
+    const w1 = queue.get().then((k) => got.push(k));
+    const w2 = queue.get().then((k) => got.push(k));
+    queue.add('x');
+    queue.add('y');
+    await Promise.all([w1, w2]);
+    expect(got).toEqual(['x', 'y']);
+    expect(queue.inFlight).toBe(2);
+  });
+
+  it('adds a delayed key when its time comes, keeping the earliest time', async () => {
+    const { queue, clock } = setup();
+    queue.addAfter('a', 100);
+    await clock.advance(99);
+    expect(queue.length).toBe(0);
+    await clock.advance(1);
+    expect(queue.length).toBe(1);
+
+    queue.addAfter('b', 500);
+    queue.addAfter('b', 50); // earlier: wins
+    queue.addAfter('b', 900); // later: ignored
+    await clock.advance(50);
+    expect(queue.length).toBe(2);
+    await clock.advance(1_000);
+    expect(queue.length).toBe(2);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('adds at once when the delay is not positive', () => {
+    const { queue } = setup();
+    queue.addAfter('a', 0);
+    queue.addAfter('b', -5);
+    expect(queue.length).toBe(2);
+  });
+
+  it('backs a failing key off exponentially and counts the retries', async () => {
+    const { queue, clock, metrics, value } = setup({ rateLimiter: new ItemExponentialRateLimiter({ baseMs: 5, maxMs: 1_000_000 }) });
+    const readyAfter: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      queue.addRateLimited('k');
+      const start = clock.now();
+      const next = queue.get();
+      let step = 0;
+      while (queue.inFlight === 0) {
+        await clock.advance(1);
+        step++;
+        if (step > 10_000) throw new Error('key never came back');
+      }
+      expect(await next).toBe('k');
+      readyAfter.push(clock.now() - start);
+      queue.done('k');
+    }
+    expect(readyAfter).toEqual([5, 10, 20, 40, 80]);
+    expect(queue.numRequeues('k')).toBe(5);
+    expect(await value(metrics.workqueueRetriesTotal)).toBe(5);
+
+    queue.forget('k');
+    queue.addRateLimited('k');
+    await clock.advance(5);
+    expect(queue.length).toBe(1);
+  });
+
+  it('records how long a key waited before a worker took it', async () => {
+    const { queue, clock, metrics } = setup();
+    queue.add('a');
+    await clock.advance(250);
+    await queue.get();
+    const { values } = await metrics.workqueueQueueDurationSeconds.get();
+    expect(values.find((v) => v.metricName === 'backlot_workqueue_queue_duration_seconds_sum')?.value).toBeCloseTo(0.25);
+    expect(values.find((v) => v.metricName === 'backlot_workqueue_queue_duration_seconds_count')?.value).toBe(1);
+  });
+
+  it('on shutdown releases waiting workers, drops pending keys and ignores new ones', async () => {
+    const { queue, clock } = setup();
+    const waiting = queue.get();
+    queue.shutDown();
+    expect(await waiting).toBeUndefined();
+
+    const other = setup();
+    other.queue.add('a');
+    other.queue.addAfter('b', 100);
+    other.queue.shutDown();
+    expect(other.queue.length).toBe(0);
+    expect(other.clock.pendingTimers).toBe(0);
+    other.queue.add('c');
+    other.queue.addRateLimited('d');
+    expect(other.queue.length).toBe(0);
+    expect(await other.queue.get()).toBeUndefined();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('drains: waits for keys workers hold, then resolves true', async () => {
+    const { queue, clock } = setup();
+    queue.add('a');
+    queue.add('b');
+    await queue.get();
+    await queue.get();
+    let drained: boolean | undefined;
+    void queue.shutDownWithDrain(30_000).then((d) => (drained = d));
+    queue.done('a');
+    await clock.advance(1_000);
+    expect(drained).toBeUndefined();
+    queue.done('b');
+    await flush();
+    expect(drained).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('drains: gives up at the deadline and resolves false', async () => {
+    const { queue, clock } = setup();
+    queue.add('stuck');
+    await queue.get();
+    let drained: boolean | undefined;
+    void queue.shutDownWithDrain(30_000).then((d) => (drained = d));
+    await clock.advance(29_999);
+    expect(drained).toBeUndefined();
+    await clock.advance(1);
+    expect(drained).toBe(false);
+    // A late done() after the deadline is harmless.
+    queue.done('stuck');
+    expect(queue.inFlight).toBe(0);
+  });
+
+  it('drains at once when nothing is in flight', async () => {
+    const { queue } = setup();
+    queue.add('queued-only');
+    expect(await queue.shutDownWithDrain(1_000)).toBe(true);
+  });
+});

@@ -17,6 +17,7 @@ const common = {
 };
 
 export default {
+  reporters: ['default', ['<rootDir>/test/support/summary-reporter.js', { file: '.tmp/test-summary.json' }]],
   projects: [
     {
       ...common,
@@ -29,7 +30,7 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 120_000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
   ],
 };

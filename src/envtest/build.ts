@@ -162,7 +162,8 @@ export function versionLdflags(kubernetesVersion: string, buildDate: string): st
 interface GoBuildOptions {
   dir: string;
   packages: string[];
-  outDir: string;
+  /** A directory ending in '/' for several packages, or the binary's path for one. */
+  output: string;
   ldflags: string;
   env: NodeJS.ProcessEnv;
   label: string;
@@ -180,7 +181,7 @@ async function goBuild(options: GoBuildOptions): Promise<void> {
     log(`building ${label}: ${compiled}/${total} packages compiled (${seconds}s)`);
   }, 15_000);
   try {
-    await run('go', ['build', '-v', '-trimpath', '-ldflags', options.ldflags, '-o', `${options.outDir}/`, ...options.packages], {
+    await run('go', ['build', '-v', '-trimpath', '-ldflags', options.ldflags, '-o', options.output, ...options.packages], {
       cwd: dir,
       env,
       onStderrLine: (line) => {
@@ -227,13 +228,22 @@ export async function buildAssets(options: BuildOptions): Promise<void> {
     const binDir = join(work, 'bin');
     await mkdir(binDir);
 
+    // Each group is moved into the cache as soon as it is built, so a later failure does not
+    // throw away minutes of compilation.
+    const install = async (names: string[]) => {
+      for (const name of names) {
+        await chmod(join(binDir, name), 0o755);
+        await rename(join(binDir, name), join(options.cacheDir, name));
+      }
+    };
     if (options.kube !== false) {
       await writeFile(join(kubeDir, 'go.mod'), kubeGoMod(version, stagingModules(kubeMod)));
       const packages = ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kubectl'];
       await writeFile(join(kubeDir, 'tools.go'), toolsFile(packages));
       log(`resolving the module graph of k8s.io/kubernetes ${version}`);
       await run('go', ['mod', 'tidy'], { cwd: kubeDir, env });
-      await goBuild({ dir: kubeDir, packages, outDir: binDir, ldflags: versionLdflags(version, buildDate), env, label: 'kube-apiserver and kubectl', log });
+      await goBuild({ dir: kubeDir, packages, output: `${binDir}/`, ldflags: versionLdflags(version, buildDate), env, label: 'kube-apiserver and kubectl', log });
+      await install(['kube-apiserver', 'kubectl']);
     }
     if (options.etcd !== false) {
       const etcdDir = join(work, 'etcd');
@@ -242,13 +252,8 @@ export async function buildAssets(options: BuildOptions): Promise<void> {
       await writeFile(join(etcdDir, 'tools.go'), toolsFile(['go.etcd.io/etcd/server/v3']));
       log(`resolving the module graph of go.etcd.io/etcd/server/v3 ${etcdVersion}`);
       await run('go', ['mod', 'tidy'], { cwd: etcdDir, env });
-      await goBuild({ dir: etcdDir, packages: ['go.etcd.io/etcd/server/v3'], outDir: join(etcdDir, 'out'), ldflags: '-s -w', env, label: `etcd ${etcdVersion}`, log });
-      await rename(join(etcdDir, 'out', 'v3'), join(binDir, 'etcd'));
-    }
-    const built = [...(options.kube !== false ? ['kube-apiserver', 'kubectl'] : []), ...(options.etcd !== false ? ['etcd'] : [])];
-    for (const name of built) {
-      await chmod(join(binDir, name), 0o755);
-      await rename(join(binDir, name), join(options.cacheDir, name));
+      await goBuild({ dir: etcdDir, packages: ['go.etcd.io/etcd/server/v3'], output: join(binDir, 'etcd'), ldflags: '-s -w', env, label: `etcd ${etcdVersion}`, log });
+      await install(['etcd']);
     }
     await writeFile(join(options.cacheDir, 'VERSION'), `kubernetes ${version}\netcd ${etcdVersion}\nbuilt with ${go}\n`);
   } finally {

@@ -146,6 +146,8 @@ export class ControlPlane {
       binary: assets.etcd,
       logPath: join(dir, 'etcd.log'),
       pidPath: join(dir, 'etcd.pid'),
+      // etcd stops last, so its wrapper removes the directory if we die without stopping.
+      cleanupDir: dir,
       args: [
         '--name=default',
         `--data-dir=${join(dir, 'etcd-data')}`,
@@ -193,6 +195,20 @@ export class ControlPlane {
   static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
     const log = options.log ?? (() => undefined);
     const assets = options.assets ?? (await resolveAssets({ log }));
+    // A free port can be taken by another process between our probe and the binary's bind.
+    // With ports of our own choosing, that race is retried on fresh ports.
+    const attempts = options.ports ? 1 : 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ControlPlane.startOnce(options, assets, log);
+      } catch (err) {
+        if (attempt >= attempts || !(err instanceof ControlPlaneError) || !err.message.includes('address already in use')) throw err;
+        log(`a port was taken while starting (attempt ${attempt}); retrying on other ports`);
+      }
+    }
+  }
+
+  private static async startOnce(options: ControlPlaneOptions, assets: AssetPaths, log: (line: string) => void): Promise<ControlPlane> {
     const dir = await mkdtemp(join(options.baseDir ?? tmpdir(), 'backlot-envtest-'));
     let plane: ControlPlane | undefined;
     try {

@@ -1,26 +1,37 @@
 /**
  * A child process of the local control plane (etcd or kube-apiserver) that cannot outlive us.
  *
- * Each binary runs under a small /bin/sh wrapper that holds the read end of a pipe from this
- * process. When this process ends for any reason, SIGKILL included, the pipe closes and the
- * wrapper sends SIGTERM to the binary. Orderly stops close the pipe the same way, then
- * escalate to SIGKILL of the whole process group after a grace period.
+ * Each binary runs under a small bash wrapper that holds the read end of a pipe whose write
+ * end only this process has. When this process ends for any reason, SIGKILL included, the pipe
+ * closes and the wrapper kills the binary at once (a throwaway control plane has no state
+ * worth a graceful stop, and a graceful API server would wait for an etcd that is also going)
+ * and, if asked, removes the control plane's directory. Orderly stops send SIGTERM to the
+ * binary and escalate to SIGKILL of the process group after a grace period.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const WRAPPER = `
-pidfile=$1; shift
-exec 3<&0 0</dev/null
+parent=$1; pidfile=$2; cleanup=$3; shift 3
+exec 3<&0 </dev/null
+# Close every other inherited descriptor: a stray copy of a pipe's write end (ours or a
+# sibling's) would keep the watchdog below from ever seeing end-of-file.
+for fd in /proc/$$/fd/*; do
+  fd=\${fd##*/}
+  if [ "$fd" -gt 3 ]; then eval "exec $fd>&-" 2>/dev/null; fi
+done
 "$@" 3<&- &
 child=$!
 echo "$child" > "$pidfile"
-( while read -r _ <&3; do :; done; kill -TERM "$child" 2>/dev/null ) &
+( while read -r _ <&3; do :; done; kill -KILL "$child" 2>/dev/null ) &
 watchdog=$!
 exec 3<&-
 wait "$child"; status=$?
 kill "$watchdog" 2>/dev/null
+# Re-parented means our parent died (a dead parent may linger as a zombie, so kill -0 cannot tell).
+read -r -a stat < /proc/$$/stat
+if [ -n "$cleanup" ] && [ "\${stat[3]}" != "$parent" ]; then rm -rf "$cleanup"; fi
 exit "$status"
 `;
 
@@ -30,6 +41,8 @@ export interface ManagedProcessOptions {
   args: string[];
   logPath: string;
   pidPath: string;
+  /** A directory the wrapper removes when it outlives this process. */
+  cleanupDir?: string;
 }
 
 export class ManagedProcess {
@@ -63,7 +76,8 @@ export class ManagedProcess {
     try {
       this.exitCode = undefined;
       this.binaryPid = undefined;
-      const child = spawn('/bin/sh', ['-c', WRAPPER, 'backlot-envtest', this.options.pidPath, this.options.binary, ...this.options.args], {
+      const wrapperArgs = [String(process.pid), this.options.pidPath, this.options.cleanupDir ?? '', this.options.binary, ...this.options.args];
+      const child = spawn('/bin/bash', ['-c', WRAPPER, 'backlot-envtest', ...wrapperArgs], {
         detached: true,
         stdio: ['pipe', log.fd, log.fd],
       });
@@ -113,14 +127,15 @@ export class ManagedProcess {
     }
   }
 
-  /** Orderly stop: SIGTERM through the wrapper, SIGKILL of the process group after `graceMs`. */
+  /** Orderly stop: SIGTERM to the binary, SIGKILL of the process group after `graceMs`. */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.wrapper || this.exitCode !== undefined) return;
-    this.wrapper.stdin?.end();
+    this.signal('SIGTERM');
     if ((await this.waitExit(graceMs)) === undefined) {
       this.killGroup('SIGKILL');
       await this.waitExit(5_000);
     }
+    this.wrapper.stdin?.end();
   }
 
   /** Sends a signal to the binary itself, as a fault would. The wrapper exits with it. */

@@ -87,19 +87,27 @@ describe('ControlPlane', () => {
 
   it('leaves no process behind when the process that started it is killed outright', async () => {
     const child = spawn(process.execPath, [join(import.meta.dirname, '../support/start-plane.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        out += c;
-        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => {
+          out += c;
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        child.on('exit', (code) => reject(new Error(`start-plane exited with ${code}`)));
       });
-      child.on('exit', (code) => reject(new Error(`start-plane exited with ${code}`)));
-    });
-    const { etcd, apiServer } = JSON.parse(line) as { etcd: number; apiServer: number };
-    expect(alive(etcd) && alive(apiServer)).toBe(true);
+      const { etcd, apiServer, dir } = JSON.parse(line) as { etcd: number; apiServer: number; dir: string };
+      expect(alive(etcd) && alive(apiServer)).toBe(true);
 
-    child.kill('SIGKILL');
-    expect(await waitUntil(() => !alive(etcd) && !alive(apiServer), 20_000)).toBe(true);
+      child.kill('SIGKILL');
+      expect(await waitUntil(() => !alive(etcd) && !alive(apiServer), 20_000)).toBe(true);
+      // The wrapper that outlives its parent removes the control plane's files too.
+      const deadline = Date.now() + 10_000;
+      while (!(await gone(dir)) && Date.now() < deadline) await sleep(100);
+      expect(await gone(dir)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('names the binary and shows the end of its log when it will not start', async () => {

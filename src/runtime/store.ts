@@ -1,0 +1,157 @@
+/**
+ * The informer's cache: objects by key, plus indexes that map an index value (a namespace,
+ * a label value) to the keys of the objects that have it. Objects in the cache are shared
+ * with every reader and must not be mutated; copy before changing one.
+ */
+import { objectKey, type KubeObject } from '../k8s/object.ts';
+
+/** The values an object is filed under in one index; [] leaves it out. */
+export type IndexFunc<T extends KubeObject> = (obj: T) => readonly string[];
+
+/** The index every store has: object namespace ('' for cluster-scoped objects). */
+export const NAMESPACE_INDEX = 'namespace';
+export const byNamespace: IndexFunc<KubeObject> = (obj) => [obj.metadata?.namespace ?? ''];
+
+/** An index by the value of one label; objects without the label are left out. */
+export function byLabel(label: string): IndexFunc<KubeObject> {
+  return (obj) => {
+    const value = obj.metadata?.labels?.[label];
+    return value === undefined ? [] : [value];
+  };
+}
+
+/** What readers of the cache get: no way to change it. */
+export interface CacheReader<T extends KubeObject> {
+  get(key: string): T | undefined;
+  list(): T[];
+  keys(): string[];
+  readonly size: number;
+  /** Objects filed under `value` in the index `indexName`; throws on an unknown index. */
+  byIndex(indexName: string, value: string): T[];
+  indexNames(): string[];
+}
+
+export interface ReplaceResult<T> {
+  added: T[];
+  updated: Array<{ oldObj: T; newObj: T }>;
+  deleted: T[];
+}
+
+export class Store<T extends KubeObject> implements CacheReader<T> {
+  private readonly items = new Map<string, T>();
+  private readonly indexers = new Map<string, IndexFunc<T>>();
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
+
+  constructor(indexers: Record<string, IndexFunc<T>> = {}) {
+    this.addIndexer(NAMESPACE_INDEX, byNamespace);
+    for (const [name, fn] of Object.entries(indexers)) this.addIndexer(name, fn);
+  }
+
+  /** Adds an index and files the objects already cached under it. A name can be used once. */
+  addIndexer(name: string, fn: IndexFunc<T>): void {
+    const existing = this.indexers.get(name);
+    if (existing === fn) return;
+    if (existing) throw new Error(`index "${name}" already exists with a different function`);
+    this.indexers.set(name, fn);
+    const index = new Map<string, Set<string>>();
+    this.indices.set(name, index);
+    for (const [key, obj] of this.items) fileUnder(index, fn(obj), key);
+  }
+
+  indexNames(): string[] {
+    return [...this.indexers.keys()];
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  list(): T[] {
+    return [...this.items.values()];
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  byIndex(indexName: string, value: string): T[] {
+    const index = this.indices.get(indexName);
+    if (!index) throw new Error(`unknown index "${indexName}" (known: ${this.indexNames().join(', ')})`);
+    return [...(index.get(value) ?? [])].map((key) => this.items.get(key)).filter((o): o is T => o !== undefined);
+  }
+
+  /** Inserts or replaces; returns the object it replaced. */
+  upsert(obj: T): T | undefined {
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    if (old) this.unindex(key, old);
+    this.items.set(key, obj);
+    this.index(key, obj);
+    return old;
+  }
+
+  /** Removes by key; returns what was there. */
+  delete(key: string): T | undefined {
+    const old = this.items.get(key);
+    if (!old) return undefined;
+    this.unindex(key, old);
+    this.items.delete(key);
+    return old;
+  }
+
+  /**
+   * Makes the objects for which `inScope` holds exactly `objects` (the result of a list of
+   * that scope) and reports the difference. An object whose resourceVersion did not change
+   * is kept and not reported.
+   */
+  replace(objects: readonly T[], inScope: (obj: T) => boolean): ReplaceResult<T> {
+    const result: ReplaceResult<T> = { added: [], updated: [], deleted: [] };
+    const seen = new Set<string>();
+    for (const obj of objects) {
+      const key = objectKey(obj);
+      seen.add(key);
+      const old = this.items.get(key);
+      if (!old) {
+        this.upsert(obj);
+        result.added.push(obj);
+      } else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
+        this.upsert(obj);
+        result.updated.push({ oldObj: old, newObj: obj });
+      }
+    }
+    for (const [key, obj] of [...this.items]) {
+      if (!seen.has(key) && inScope(obj)) {
+        this.delete(key);
+        result.deleted.push(obj);
+      }
+    }
+    return result;
+  }
+
+  private index(key: string, obj: T): void {
+    for (const [name, fn] of this.indexers) fileUnder(this.indices.get(name)!, fn(obj), key);
+  }
+
+  private unindex(key: string, obj: T): void {
+    for (const [name, fn] of this.indexers) {
+      const index = this.indices.get(name)!;
+      for (const value of fn(obj)) {
+        const keys = index.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index.delete(value);
+      }
+    }
+  }
+}
+
+function fileUnder(index: Map<string, Set<string>>, values: readonly string[], key: string): void {
+  for (const value of values) {
+    let keys = index.get(value);
+    if (!keys) index.set(value, (keys = new Set()));
+    keys.add(key);
+  }
+}

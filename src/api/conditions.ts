@@ -1,0 +1,74 @@
+/**
+ * Condition types and reasons: the constants users match in `kubectl wait`, alert rules and
+ * scripts, so they are part of the API. Reasons are CamelCase, stable, and few, which also
+ * keeps metric label values bounded.
+ */
+
+export const ConditionType = {
+  /**
+   * The entity's own health. For a Component or Resource: its claimed workloads are ready.
+   * For a System: its components, resources and APIs are ready. For the other kinds: its
+   * references resolve. A failing dependency never turns this False: that is
+   * DependenciesReady's job, so one failure does not turn every dependent red.
+   */
+  Ready: 'Ready',
+  /** Component, Resource: every claimed workload reports all of its replicas ready. */
+  WorkloadsReady: 'WorkloadsReady',
+  /** Component, Resource: every entity named in dependsOn exists and is Ready. */
+  DependenciesReady: 'DependenciesReady',
+  /** Every reference in the spec names an existing entity; the message lists those that do not. */
+  RefsResolved: 'RefsResolved',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export const ConditionReason = {
+  // WorkloadsReady, and Ready for a Component or Resource.
+  /** Every claimed workload is ready. */
+  AllWorkloadsReady: 'AllWorkloadsReady',
+  /** At least one claimed workload has fewer ready replicas than it wants; the message names them. */
+  WorkloadsNotReady: 'WorkloadsNotReady',
+  /** The selector matches no workload in the entity's namespace. */
+  NoWorkloadsMatched: 'NoWorkloadsMatched',
+  /** A matched workload is also claimed by another entity; neither claim is written to it until one is resolved. */
+  ClaimConflict: 'ClaimConflict',
+  /** The backstage.io/kubernetes-label-selector annotation is not a valid label selector. */
+  InvalidSelector: 'InvalidSelector',
+
+  // DependenciesReady.
+  /** Every dependency exists and is Ready. */
+  AllDependenciesReady: 'AllDependenciesReady',
+  /** The entity declares no dependencies. */
+  NoDependencies: 'NoDependencies',
+  /** A dependency exists but is not Ready; the message names it. */
+  DependencyNotReady: 'DependencyNotReady',
+  /** A dependency names an entity that does not exist. */
+  DependencyNotFound: 'DependencyNotFound',
+  /** Following dependsOn leads back to this entity; the message shows the cycle. */
+  DependencyCycle: 'DependencyCycle',
+
+  // RefsResolved.
+  /** Every reference names an existing entity. */
+  AllRefsResolved: 'AllRefsResolved',
+  /** The owner group does not exist (alerts route to the owner, so this one is singled out). */
+  OwnerNotFound: 'OwnerNotFound',
+  /** Some reference other than the owner names an entity that does not exist; the message lists them. */
+  RefsNotFound: 'RefsNotFound',
+
+  // Ready for a System.
+  /** Every component, resource and API of the system is Ready. */
+  AllPartsReady: 'AllPartsReady',
+  /** Some component, resource or API of the system is not Ready; the message names them. */
+  PartsNotReady: 'PartsNotReady',
+  /** No component, resource or API names this system. */
+  NoParts: 'NoParts',
+
+  // Ready for an API, Group or Domain: its health is that of its references.
+  /** The entity's references resolve. */
+  Resolved: 'Resolved',
+  /** Some reference of the entity does not resolve; see RefsResolved. */
+  Unresolved: 'Unresolved',
+} as const;
+export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
+
+export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+export type ConditionStatus = (typeof CONDITION_STATUSES)[number];

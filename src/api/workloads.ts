@@ -1,0 +1,87 @@
+/**
+ * `spec.workloads`: which cluster objects a Component or Resource claims. The selector is a
+ * metav1.LabelSelector, validated at admission the way the API server validates a
+ * Deployment's: well-formed keys and values, `values` only where the operator takes them.
+ */
+import { z } from 'zod';
+import { celRules, SET_LIST } from './common.ts';
+
+/** The workload kinds an entity can claim; the default claims all of them. */
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Service'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+export const SELECTOR_LIMITS = { labelKey: 317, labelValue: 63, matchLabels: 32, matchExpressions: 16, values: 64 } as const;
+
+/** A qualified label key: an optional DNS-subdomain prefix and `/`, then a name of letters, digits, `-_.`. */
+const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+/** A label value: empty, or letters and digits with `-_.` inside. */
+const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$';
+
+const labelKey = (description: string) =>
+  z.string().min(1).max(SELECTOR_LIMITS.labelKey).regex(new RegExp(LABEL_KEY_PATTERN)).describe(description);
+
+export const LabelSelectorRequirement = z
+  .object({
+    key: labelKey('The label key the requirement applies to, e.g. app.kubernetes.io/name.'),
+    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the key relates to the values: In, NotIn, Exists or DoesNotExist.'),
+    values: z
+      .array(z.string().max(SELECTOR_LIMITS.labelValue).regex(new RegExp(LABEL_VALUE_PATTERN)).describe('A label value.'))
+      .max(SELECTOR_LIMITS.values)
+      .optional()
+      .describe('The values for In and NotIn (at least one); empty for Exists and DoesNotExist.'),
+  })
+  .meta(
+    celRules({
+      rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)",
+      message: 'values must list at least one value for In and NotIn, and be empty for Exists and DoesNotExist',
+      fieldPath: '.values',
+    }),
+  )
+  .describe('A label selector requirement: a key, an operator and, for In and NotIn, values.');
+
+export const LabelSelector = z
+  .object({
+    matchLabels: z
+      .record(z.string().max(SELECTOR_LIMITS.labelKey), z.string().max(SELECTOR_LIMITS.labelValue).describe('The label value an object must carry.'))
+      .meta({
+        maxProperties: SELECTOR_LIMITS.matchLabels,
+        ...celRules(
+          {
+            rule: `self.all(k, k.matches('${LABEL_KEY_PATTERN}'))`,
+            message: 'matchLabels keys must be label keys: [<dns-prefix>/]<name>, e.g. app.kubernetes.io/name',
+          },
+          {
+            rule: `self.all(k, self[k].matches('${LABEL_VALUE_PATTERN}'))`,
+            message: 'matchLabels values must be label values: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
+          },
+        ),
+      })
+      .optional()
+      .describe('Labels an object must carry, each key with exactly this value, e.g. {app.kubernetes.io/name: checkout}.'),
+    matchExpressions: z.array(LabelSelectorRequirement).max(SELECTOR_LIMITS.matchExpressions).optional().describe('Requirements an object must meet, all of them.'),
+  })
+  .meta(
+    celRules({
+      rule: '(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)',
+      message: 'selector must have matchLabels or matchExpressions: an empty selector would claim every workload in the namespace',
+    }),
+  )
+  .describe('A Kubernetes label selector (matchLabels and matchExpressions, all of which must hold). It may not be empty.');
+export type LabelSelector = z.infer<typeof LabelSelector>;
+
+export const Workloads = z
+  .object({
+    selector: LabelSelector.optional().describe(
+      'The labels of the objects this entity claims. Without it, the entity claims the objects labelled backstage.io/kubernetes-id: <metadata.name>, or those matching the entity annotation backstage.io/kubernetes-label-selector.',
+    ),
+    kinds: z
+      .array(z.enum(WORKLOAD_KINDS).describe('A workload kind.'))
+      .max(WORKLOAD_KINDS.length)
+      .meta(SET_LIST)
+      .default([...WORKLOAD_KINDS])
+      .describe('The kinds of object claimed: Deployment, StatefulSet, DaemonSet, CronJob, Service. The default is all five.'),
+  })
+  .describe(
+    'Which cluster objects the entity claims, in its own namespace only. Without this field the entity claims the objects labelled backstage.io/kubernetes-id: <metadata.name> (or matching the backstage.io/kubernetes-label-selector annotation).',
+  );
+export type Workloads = z.infer<typeof Workloads>;

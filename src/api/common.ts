@@ -63,7 +63,7 @@ export function refString(description: string) {
 
 /** A list of entity references, unique, bounded. */
 export function refList(description: string, maxItems: number = LIMITS.refList) {
-  return z.array(z.string().max(REF_MAX_LENGTH).describe('An entity reference.')).max(maxItems).meta(SET_LIST).describe(description);
+  return z.array(z.string().max(REF_MAX_LENGTH)).max(maxItems).meta(SET_LIST).describe(description);
 }
 
 const ABSOLUTE_URL_RULE: CelRule = {
@@ -98,11 +98,11 @@ export const commonSpecFields = {
   title: z.string().max(LIMITS.title).optional().describe('A human-readable name for display, e.g. "Checkout Service". The object name stays the identifier.'),
   description: z.string().max(LIMITS.description).optional().describe('A short human-readable description of the entity.'),
   tags: z
-    .array(z.string().min(1).max(LIMITS.tag).regex(new RegExp(TAG_PATTERN)).describe('A tag: lower-case words of letters, digits and :+# joined by dashes, e.g. java or go-kit.'))
+    .array(z.string().min(1).max(LIMITS.tag).regex(new RegExp(TAG_PATTERN)))
     .max(LIMITS.tags)
     .meta(SET_LIST)
     .optional()
-    .describe('Single-word classifiers, e.g. [java, payments]; unique, at most 32.'),
+    .describe('Single-word classifiers, e.g. [java, payments]: lower-case words of letters, digits and :+# joined by dashes, at most 63 characters each; unique, at most 32.'),
   links: z.array(Link).max(LIMITS.links).optional().describe('Links to external resources about the entity: dashboards, runbooks, repositories; at most 32.'),
 };
 

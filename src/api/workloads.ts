@@ -25,7 +25,7 @@ export const LabelSelectorRequirement = z
     key: labelKey('The label key the requirement applies to, e.g. app.kubernetes.io/name.'),
     operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the key relates to the values: In, NotIn, Exists or DoesNotExist.'),
     values: z
-      .array(z.string().max(SELECTOR_LIMITS.labelValue).regex(new RegExp(LABEL_VALUE_PATTERN)).describe('A label value.'))
+      .array(z.string().max(SELECTOR_LIMITS.labelValue).regex(new RegExp(LABEL_VALUE_PATTERN)))
       .max(SELECTOR_LIMITS.values)
       .optional()
       .describe('The values for In and NotIn (at least one); empty for Exists and DoesNotExist.'),
@@ -42,7 +42,7 @@ export const LabelSelectorRequirement = z
 export const LabelSelector = z
   .object({
     matchLabels: z
-      .record(z.string().max(SELECTOR_LIMITS.labelKey), z.string().max(SELECTOR_LIMITS.labelValue).describe('The label value an object must carry.'))
+      .record(z.string().max(SELECTOR_LIMITS.labelKey), z.string().max(SELECTOR_LIMITS.labelValue))
       .meta({
         maxProperties: SELECTOR_LIMITS.matchLabels,
         ...celRules(
@@ -75,7 +75,7 @@ export const Workloads = z
       'The labels of the objects this entity claims. Without it, the entity claims the objects labelled backstage.io/kubernetes-id: <metadata.name>, or those matching the entity annotation backstage.io/kubernetes-label-selector.',
     ),
     kinds: z
-      .array(z.enum(WORKLOAD_KINDS).describe('A workload kind.'))
+      .array(z.enum(WORKLOAD_KINDS))
       .max(WORKLOAD_KINDS.length)
       .meta(SET_LIST)
       .default([...WORKLOAD_KINDS])

@@ -6,9 +6,11 @@
 
 export const ConditionType = {
   /**
-   * The entity's own health. For a Component or Resource: its claimed workloads are ready.
-   * For a System: its components, resources and APIs are ready. For the other kinds: its
-   * references resolve. A failing dependency never turns this False: that is
+   * The entity's own health. For a Component or Resource: its claimed workloads are ready
+   * (an entity that claims none is Ready: nothing of it is failing). For a System: its
+   * components, resources and APIs are ready; for a Domain: its systems are. For an API: at
+   * least one component that provides it is Ready. For a Group: its references resolve.
+   * A failing dependency never turns this False: that is
    * DependenciesReady's job, so one failure does not turn every dependent red.
    */
   Ready: 'Ready',
@@ -29,7 +31,11 @@ export const ConditionReason = {
   WorkloadsNotReady: 'WorkloadsNotReady',
   /** The selector matches no workload in the entity's namespace. */
   NoWorkloadsMatched: 'NoWorkloadsMatched',
-  /** A matched workload is also claimed by another entity; neither claim is written to it until one is resolved. */
+  /**
+   * A matched workload is also claimed by another entity. The oldest claimant (then the lowest
+   * reference) holds the claim and has its ownership written onto the workload; the message
+   * names the workloads and the other claimants.
+   */
   ClaimConflict: 'ClaimConflict',
   /** The backstage.io/kubernetes-label-selector annotation is not a valid label selector. */
   InvalidSelector: 'InvalidSelector',
@@ -54,15 +60,23 @@ export const ConditionReason = {
   /** Some reference other than the owner names an entity that does not exist; the message lists them. */
   RefsNotFound: 'RefsNotFound',
 
-  // Ready for a System.
-  /** Every component, resource and API of the system is Ready. */
+  // Ready for a System (its components, resources and APIs) and a Domain (its systems).
+  /** Every part is Ready. */
   AllPartsReady: 'AllPartsReady',
-  /** Some component, resource or API of the system is not Ready; the message names them. */
+  /** Some part is not Ready; the message names them. */
   PartsNotReady: 'PartsNotReady',
-  /** No component, resource or API names this system. */
+  /** Nothing names this system or domain. */
   NoParts: 'NoParts',
 
-  // Ready for an API, Group or Domain: its health is that of its references.
+  // Ready for an API: it is served when at least one component that provides it is Ready.
+  /** At least one providing component is Ready. */
+  ProviderReady: 'ProviderReady',
+  /** Components provide the API, but none of them is Ready; the message names them. */
+  NoProviderReady: 'NoProviderReady',
+  /** No component names the API in providesApis (an API served from outside the cluster, for example). */
+  NoProviders: 'NoProviders',
+
+  // Ready for a Group: its health is that of its references.
   /** The entity's references resolve. */
   Resolved: 'Resolved',
   /** Some reference of the entity does not resolve; see RefsResolved. */

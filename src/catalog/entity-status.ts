@@ -1,0 +1,205 @@
+/**
+ * Deciding an entity's status from what was gathered about the world: pure functions, one per
+ * condition, so each rule has a table test and the reconciler only gathers and writes.
+ */
+import { ConditionReason, ConditionType } from '../api/conditions.ts';
+import type { Condition, DependencyStatus, PartCount, WorkloadStatus } from '../api/status.ts';
+import type { WorkloadKind } from '../api/workloads.ts';
+import { buildConditions, type DesiredCondition } from './condition-set.ts';
+import { formatCycle } from './graph.ts';
+
+/** One reference of the spec and whether it names an existing entity. */
+export interface RefFact {
+  field: string;
+  ref: string;
+  found: boolean;
+}
+
+export interface ClaimedWorkload {
+  kind: WorkloadKind;
+  name: string;
+  ready: boolean;
+  replicas?: number;
+  readyReplicas?: number;
+  /** Why it is not ready. */
+  detail: string;
+  /** Other entities that also claim it (this entity won). */
+  alsoClaimedBy: readonly string[];
+}
+
+export interface LostWorkload {
+  kind: WorkloadKind;
+  name: string;
+  /** The entity that holds the claim. */
+  heldBy: string;
+}
+
+export interface ClaimFacts {
+  /** Set when the entity's selector cannot be used. */
+  selectorError?: string;
+  won: readonly ClaimedWorkload[];
+  lost: readonly LostWorkload[];
+}
+
+export interface DependencyFacts {
+  dependencies: readonly DependencyStatus[];
+  /** A dependsOn cycle through this entity, start → … → start. */
+  cycle?: readonly string[];
+}
+
+export interface PartFacts {
+  /** Per part kind (components, resources, apis, systems): total and ready. */
+  counts: Readonly<Record<string, PartCount>>;
+  /** The parts that are not Ready, as references. */
+  notReady: readonly string[];
+}
+
+export interface ProviderFacts {
+  providers: readonly { ref: string; ready: boolean }[];
+}
+
+const MAX_LISTED = 10;
+
+/** "a, b, c and 4 more" */
+export function listOf(items: readonly string[], max = MAX_LISTED): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+function condition(type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string, generation: number): DesiredCondition {
+  return { type, status, reason, message, observedGeneration: generation };
+}
+
+/** RefsResolved. References to users are not checked: Backlot does not model users. */
+export function refsResolvedCondition(refs: readonly RefFact[], generation: number): DesiredCondition {
+  const missing = refs.filter((r) => !r.found && !r.ref.startsWith('user:'));
+  if (missing.length === 0) return condition(ConditionType.RefsResolved, 'True', ConditionReason.AllRefsResolved, 'every reference names an existing entity', generation);
+  const owner = missing.find((r) => r.field === 'owner');
+  const message = `not found: ${listOf(missing.map((r) => `${r.field} ${r.ref}`))}`;
+  return condition(ConditionType.RefsResolved, 'False', owner ? ConditionReason.OwnerNotFound : ConditionReason.RefsNotFound, message, generation);
+}
+
+function describeWorkload(w: { kind: string; name: string }): string {
+  return `${w.kind} ${w.name}`;
+}
+
+/** WorkloadsReady for a Component or Resource. */
+export function workloadsReadyCondition(claim: ClaimFacts, generation: number): DesiredCondition {
+  const type = ConditionType.WorkloadsReady;
+  if (claim.selectorError) return condition(type, 'False', ConditionReason.InvalidSelector, claim.selectorError, generation);
+  const notReady = claim.won.filter((w) => !w.ready);
+  const conflicts = [
+    ...claim.won.filter((w) => w.alsoClaimedBy.length > 0).map((w) => `${describeWorkload(w)} is also claimed by ${w.alsoClaimedBy.join(', ')}`),
+    ...claim.lost.map((w) => `${describeWorkload(w)} is held by ${w.heldBy}`),
+  ];
+  const conflictNote = conflicts.length > 0 ? `; claim conflicts: ${listOf(conflicts)}` : '';
+  if (notReady.length > 0) {
+    const message = `${notReady.length}/${claim.won.length} workloads not ready: ${listOf(notReady.map((w) => `${describeWorkload(w)} (${w.detail})`))}${conflictNote}`;
+    return condition(type, 'False', ConditionReason.WorkloadsNotReady, message, generation);
+  }
+  if (claim.won.length === 0) {
+    if (claim.lost.length > 0) return condition(type, 'False', ConditionReason.ClaimConflict, `every workload it matches is claimed by an older entity${conflictNote}`, generation);
+    return condition(type, 'Unknown', ConditionReason.NoWorkloadsMatched, 'the entity claims no workload in its namespace', generation);
+  }
+  if (conflicts.length > 0) return condition(type, 'True', ConditionReason.ClaimConflict, `all ${claim.won.length} claimed workloads are ready${conflictNote}`, generation);
+  return condition(type, 'True', ConditionReason.AllWorkloadsReady, `all ${claim.won.length} claimed workloads are ready`, generation);
+}
+
+/** Ready for a Component or Resource: its workloads, never its dependencies. */
+export function workloadEntityReadyCondition(workloadsReady: DesiredCondition): DesiredCondition {
+  // No workload at all is not a failure: libraries and external services run nothing here.
+  const status = workloadsReady.status === 'False' ? 'False' : 'True';
+  return { ...workloadsReady, type: ConditionType.Ready, status };
+}
+
+/** DependenciesReady: dependsOn, and the entities that name this one in dependencyOf. */
+export function dependenciesReadyCondition(facts: DependencyFacts, generation: number): DesiredCondition {
+  const type = ConditionType.DependenciesReady;
+  if (facts.cycle) return condition(type, 'False', ConditionReason.DependencyCycle, `dependency cycle: ${formatCycle(facts.cycle)}`, generation);
+  if (facts.dependencies.length === 0) return condition(type, 'True', ConditionReason.NoDependencies, 'the entity declares no dependencies', generation);
+  const missing = facts.dependencies.filter((d) => !d.found).map((d) => d.ref);
+  if (missing.length > 0) return condition(type, 'False', ConditionReason.DependencyNotFound, `not found: ${listOf(missing)}`, generation);
+  const notReady = facts.dependencies.filter((d) => !d.ready).map((d) => d.ref);
+  if (notReady.length > 0) return condition(type, 'False', ConditionReason.DependencyNotReady, `not ready: ${listOf(notReady)}`, generation);
+  return condition(type, 'True', ConditionReason.AllDependenciesReady, `all ${facts.dependencies.length} dependencies are ready`, generation);
+}
+
+/** Ready for a System or Domain, from its parts. */
+export function partsReadyCondition(facts: PartFacts, generation: number): DesiredCondition {
+  const total = Object.values(facts.counts).reduce((n, c) => n + c.total, 0);
+  const ready = Object.values(facts.counts).reduce((n, c) => n + c.ready, 0);
+  if (total === 0) return condition(ConditionType.Ready, 'True', ConditionReason.NoParts, 'nothing names this entity yet', generation);
+  if (facts.notReady.length > 0) return condition(ConditionType.Ready, 'False', ConditionReason.PartsNotReady, `${ready}/${total} ready; not ready: ${listOf(facts.notReady)}`, generation);
+  return condition(ConditionType.Ready, 'True', ConditionReason.AllPartsReady, `all ${total} are ready`, generation);
+}
+
+/** Ready for an API: served while at least one provider is Ready. */
+export function apiReadyCondition(facts: ProviderFacts, generation: number): DesiredCondition {
+  if (facts.providers.length === 0) return condition(ConditionType.Ready, 'Unknown', ConditionReason.NoProviders, 'no component provides this API', generation);
+  const ready = facts.providers.filter((p) => p.ready);
+  if (ready.length > 0) return condition(ConditionType.Ready, 'True', ConditionReason.ProviderReady, `provided by ${listOf(ready.map((p) => p.ref))}`, generation);
+  return condition(ConditionType.Ready, 'False', ConditionReason.NoProviderReady, `no provider is ready: ${listOf(facts.providers.map((p) => p.ref))}`, generation);
+}
+
+/** Ready for a Group: its references. */
+export function groupReadyCondition(refsResolved: DesiredCondition): DesiredCondition {
+  const ok = refsResolved.status === 'True';
+  return { ...refsResolved, type: ConditionType.Ready, status: ok ? 'True' : 'False', reason: ok ? ConditionReason.Resolved : ConditionReason.Unresolved };
+}
+
+/** Everything known about one entity that its status is decided from. */
+export interface EntityFacts {
+  kind: 'Component' | 'Resource' | 'System' | 'API' | 'Group' | 'Domain';
+  generation: number;
+  previousConditions: readonly Condition[] | undefined;
+  refs: readonly RefFact[];
+  claim?: ClaimFacts;
+  dependencies?: DependencyFacts;
+  parts?: PartFacts;
+  providers?: ProviderFacts;
+}
+
+/** The status the entity should have, conditions ordered Ready first. */
+export function decideStatus(facts: EntityFacts, now: Date): Record<string, unknown> {
+  const g = facts.generation;
+  const refsResolved = refsResolvedCondition(facts.refs, g);
+  const desired: DesiredCondition[] = [];
+  const extra: Record<string, unknown> = {};
+  switch (facts.kind) {
+    case 'Component':
+    case 'Resource': {
+      const claim = facts.claim ?? { won: [], lost: [] };
+      const workloadsReady = workloadsReadyCondition(claim, g);
+      desired.push(workloadEntityReadyCondition(workloadsReady), workloadsReady, dependenciesReadyCondition(facts.dependencies ?? { dependencies: [] }, g));
+      const workloads: WorkloadStatus[] = claim.won.map((w) => ({
+        kind: w.kind,
+        name: w.name,
+        ready: w.ready,
+        ...(w.replicas !== undefined ? { replicas: w.replicas } : {}),
+        ...(w.readyReplicas !== undefined ? { readyReplicas: w.readyReplicas } : {}),
+      }));
+      const readyCount = claim.won.filter((w) => w.ready).length;
+      extra.workloads = workloads;
+      extra.dependencies = [...(facts.dependencies?.dependencies ?? [])];
+      extra.readyWorkloads = readyCount;
+      extra.totalWorkloads = claim.won.length;
+      extra.workloadSummary = `${readyCount}/${claim.won.length}`;
+      break;
+    }
+    case 'System':
+    case 'Domain': {
+      const parts = facts.parts ?? { counts: {}, notReady: [] };
+      desired.push(partsReadyCondition(parts, g));
+      if (facts.kind === 'System') Object.assign(extra, parts.counts);
+      break;
+    }
+    case 'API':
+      desired.push(apiReadyCondition(facts.providers ?? { providers: [] }, g));
+      break;
+    case 'Group':
+      desired.push(groupReadyCondition(refsResolved));
+      break;
+  }
+  desired.push(refsResolved);
+  return { observedGeneration: g, conditions: buildConditions(facts.previousConditions, desired, now), ...extra };
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  apiReadyCondition,
+  decideStatus,
+  dependenciesReadyCondition,
+  listOf,
+  partsReadyCondition,
+  refsResolvedCondition,
+  workloadEntityReadyCondition,
+  workloadsReadyCondition,
+  type ClaimedWorkload,
+} from '../../../src/catalog/entity-status.ts';
+
+const now = new Date('2026-11-21T12:00:00Z');
+const w = (name: string, ready: boolean, more: Partial<ClaimedWorkload> = {}): ClaimedWorkload => ({
+  kind: 'Deployment',
+  name,
+  ready,
+  detail: ready ? '' : '1/3 replicas ready',
+  alsoClaimedBy: [],
+  ...more,
+});
+
+describe('workloadsReadyCondition', () => {
+  it.each([
+    ['all ready', { won: [w('a', true), w('b', true)], lost: [] }, 'True', 'AllWorkloadsReady', 'all 2 claimed workloads are ready'],
+    ['one not ready', { won: [w('a', true), w('b', false)], lost: [] }, 'False', 'WorkloadsNotReady', '1/2 workloads not ready: Deployment b (1/3 replicas ready)'],
+    ['nothing matched', { won: [], lost: [] }, 'Unknown', 'NoWorkloadsMatched', 'the entity claims no workload in its namespace'],
+    ['invalid selector', { selectorError: 'annotation x: cannot parse', won: [], lost: [] }, 'False', 'InvalidSelector', 'annotation x: cannot parse'],
+    [
+      'won a contested workload',
+      { won: [w('a', true, { alsoClaimedBy: ['component:shop/b'] })], lost: [] },
+      'True',
+      'ClaimConflict',
+      'all 1 claimed workloads are ready; claim conflicts: Deployment a is also claimed by component:shop/b',
+    ],
+    [
+      'lost every workload',
+      { won: [], lost: [{ kind: 'Service' as const, name: 'a', heldBy: 'component:shop/old' }] },
+      'False',
+      'ClaimConflict',
+      'every workload it matches is claimed by an older entity; claim conflicts: Service a is held by component:shop/old',
+    ],
+    [
+      'not ready outranks a conflict',
+      { won: [w('a', false)], lost: [{ kind: 'Service' as const, name: 'b', heldBy: 'component:shop/old' }] },
+      'False',
+      'WorkloadsNotReady',
+      '1/1 workloads not ready: Deployment a (1/3 replicas ready); claim conflicts: Service b is held by component:shop/old',
+    ],
+  ])('%s', (_name, claim, status, reason, message) => {
+    expect(workloadsReadyCondition(claim, 3)).toEqual({ type: 'WorkloadsReady', status, reason, message, observedGeneration: 3 });
+  });
+
+  it('makes Ready follow the workloads, with no workloads counting as ready', () => {
+    expect(workloadEntityReadyCondition(workloadsReadyCondition({ won: [], lost: [] }, 1))).toMatchObject({ type: 'Ready', status: 'True', reason: 'NoWorkloadsMatched' });
+    expect(workloadEntityReadyCondition(workloadsReadyCondition({ won: [w('a', false)], lost: [] }, 1))).toMatchObject({ type: 'Ready', status: 'False' });
+  });
+});
+
+describe('dependenciesReadyCondition', () => {
+  const dep = (ref: string, found: boolean, ready: boolean) => ({ ref, found, ready });
+  it.each([
+    ['none', { dependencies: [] }, 'True', 'NoDependencies'],
+    ['all ready', { dependencies: [dep('resource:shop/db', true, true)] }, 'True', 'AllDependenciesReady'],
+    ['one missing', { dependencies: [dep('resource:shop/db', false, false), dep('component:shop/x', true, false)] }, 'False', 'DependencyNotFound'],
+    ['one not ready', { dependencies: [dep('resource:shop/db', true, false)] }, 'False', 'DependencyNotReady'],
+    ['a cycle', { dependencies: [dep('component:shop/b', true, true)], cycle: ['component:shop/a', 'component:shop/b', 'component:shop/a'] }, 'False', 'DependencyCycle'],
+  ])('%s', (_name, facts, status, reason) => {
+    expect(dependenciesReadyCondition(facts, 1)).toMatchObject({ type: 'DependenciesReady', status, reason });
+  });
+
+  it('names what is wrong', () => {
+    expect(dependenciesReadyCondition({ dependencies: [dep('resource:shop/db', false, false)] }, 1).message).toBe('not found: resource:shop/db');
+    expect(dependenciesReadyCondition({ dependencies: [], cycle: ['component:shop/a', 'component:shop/a'] }, 1).message).toBe('dependency cycle: component:shop/a → component:shop/a');
+  });
+});
+
+describe('refsResolvedCondition', () => {
+  it.each([
+    ['all found', [{ field: 'owner', ref: 'group:shop/a', found: true }], 'True', 'AllRefsResolved'],
+    ['owner missing', [{ field: 'owner', ref: 'group:shop/a', found: false }, { field: 'system', ref: 'system:shop/s', found: false }], 'False', 'OwnerNotFound'],
+    ['other missing', [{ field: 'owner', ref: 'group:shop/a', found: true }, { field: 'system', ref: 'system:shop/s', found: false }], 'False', 'RefsNotFound'],
+    ['users are not checked', [{ field: 'members', ref: 'user:default/jane', found: false }], 'True', 'AllRefsResolved'],
+  ])('%s', (_name, refs, status, reason) => {
+    expect(refsResolvedCondition(refs, 1)).toMatchObject({ status, reason });
+  });
+
+  it('lists every missing reference with its field', () => {
+    expect(refsResolvedCondition([{ field: 'owner', ref: 'group:shop/a', found: false }, { field: 'system', ref: 'system:shop/s', found: false }], 1).message).toBe(
+      'not found: owner group:shop/a, system system:shop/s',
+    );
+  });
+});
+
+describe('aggregates', () => {
+  it.each([
+    [{ counts: {}, notReady: [] }, 'True', 'NoParts'],
+    [{ counts: { components: { total: 2, ready: 2 } }, notReady: [] }, 'True', 'AllPartsReady'],
+    [{ counts: { components: { total: 2, ready: 1 }, apis: { total: 1, ready: 1 } }, notReady: ['component:shop/a'] }, 'False', 'PartsNotReady'],
+  ])('parts %j', (facts, status, reason) => {
+    expect(partsReadyCondition(facts, 1)).toMatchObject({ type: 'Ready', status, reason });
+  });
+
+  it.each([
+    [[], 'Unknown', 'NoProviders'],
+    [[{ ref: 'component:shop/a', ready: false }, { ref: 'component:shop/b', ready: true }], 'True', 'ProviderReady'],
+    [[{ ref: 'component:shop/a', ready: false }], 'False', 'NoProviderReady'],
+  ])('API providers %j', (providers, status, reason) => {
+    expect(apiReadyCondition({ providers }, 1)).toMatchObject({ type: 'Ready', status, reason });
+  });
+
+  it('lists at most ten names', () => {
+    expect(listOf(Array.from({ length: 12 }, (_, i) => `n${i}`))).toBe('n0, n1, n2, n3, n4, n5, n6, n7, n8, n9 and 2 more');
+  });
+});
+
+describe('decideStatus', () => {
+  it('builds a Component status with conditions, workloads, dependencies and counts', () => {
+    const status = decideStatus(
+      {
+        kind: 'Component',
+        generation: 4,
+        previousConditions: undefined,
+        refs: [{ field: 'owner', ref: 'group:shop/team', found: true }],
+        claim: { won: [w('checkout', true, { replicas: 3, readyReplicas: 3 }), w('checkout-worker', false, { replicas: 2, readyReplicas: 1 })], lost: [] },
+        dependencies: { dependencies: [{ ref: 'resource:shop/db', found: true, ready: true }] },
+      },
+      now,
+    );
+    expect(status).toEqual({
+      observedGeneration: 4,
+      conditions: [
+        expect.objectContaining({ type: 'Ready', status: 'False', reason: 'WorkloadsNotReady', lastTransitionTime: '2026-11-21T12:00:00Z' }),
+        expect.objectContaining({ type: 'WorkloadsReady', status: 'False' }),
+        expect.objectContaining({ type: 'DependenciesReady', status: 'True', reason: 'AllDependenciesReady' }),
+        expect.objectContaining({ type: 'RefsResolved', status: 'True' }),
+      ],
+      workloads: [
+        { kind: 'Deployment', name: 'checkout', ready: true, replicas: 3, readyReplicas: 3 },
+        { kind: 'Deployment', name: 'checkout-worker', ready: false, replicas: 2, readyReplicas: 1 },
+      ],
+      dependencies: [{ ref: 'resource:shop/db', found: true, ready: true }],
+      readyWorkloads: 1,
+      totalWorkloads: 2,
+      workloadSummary: '1/2',
+    });
+  });
+
+  it('is stable: deciding again from its own result changes nothing', () => {
+    const facts = { kind: 'System' as const, generation: 1, refs: [], parts: { counts: { components: { total: 1, ready: 1 } }, notReady: [] } };
+    const first = decideStatus({ ...facts, previousConditions: undefined }, now);
+    const second = decideStatus({ ...facts, previousConditions: first.conditions as never }, new Date('2026-11-22T00:00:00Z'));
+    expect(second).toEqual(first);
+    expect(first).toMatchObject({ components: { total: 1, ready: 1 } });
+  });
+});

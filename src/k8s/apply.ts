@@ -1,0 +1,39 @@
+/**
+ * Server-side apply under Backlot's one field manager. An apply names only the fields Backlot
+ * owns; the API server merges them with everyone else's, and fields Backlot applied before but
+ * leaves out now are removed, which is how a claim that ends takes its annotations with it.
+ */
+import type { KubeObject } from './object.ts';
+import { objectPath, type ResourceRef } from './resource.ts';
+import type { RestClient } from './rest.ts';
+
+export const FIELD_MANAGER = 'backlot';
+
+export interface ApplyRequest {
+  resource: ResourceRef;
+  namespace: string;
+  name: string;
+  /** The partial object: apiVersion, kind, metadata.name/namespace and Backlot's fields. */
+  body: KubeObject;
+  /** Apply to the status subresource. */
+  status?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function apply<T extends KubeObject = KubeObject>(client: RestClient, req: ApplyRequest): Promise<T> {
+  const path = objectPath(req.resource, req.name, req.namespace) + (req.status ? '/status' : '');
+  return client.request<T>({
+    method: 'PATCH',
+    path,
+    query: { fieldManager: FIELD_MANAGER, force: true },
+    contentType: 'application/apply-patch+yaml',
+    body: req.body,
+    ...(req.signal ? { signal: req.signal } : {}),
+  });
+}
+
+/** The managedFields entries of Backlot's field manager (the cache keeps only these). */
+export function ownManagedFields(obj: KubeObject): { manager?: string; operation?: string; subresource?: string; fieldsV1?: unknown }[] {
+  const entries = (obj.metadata?.managedFields ?? []) as { manager?: string; operation?: string; subresource?: string; fieldsV1?: unknown }[];
+  return entries.filter((e) => e.manager === FIELD_MANAGER);
+}

@@ -1,0 +1,180 @@
+/**
+ * Gathering: reads the World into the plain inputs of the pure decisions in src/catalog.
+ * Nothing here writes or decides; it only looks things up.
+ */
+import type { V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { ConditionType } from '../api/conditions.ts';
+import type { Condition } from '../api/status.ts';
+import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
+import { claimantsOf, isIgnored, type Claimant, type ClaimTarget } from '../catalog/claims.ts';
+import { isTrue } from '../catalog/condition-set.ts';
+import type { ClaimedWorkload, ClaimFacts, DependencyFacts, EntityFacts, LostWorkload, PartFacts } from '../catalog/entity-status.ts';
+import { findCycle } from '../catalog/graph.ts';
+import { cronJobReadiness, daemonSetReadiness, deploymentReadiness, serviceReadiness, statefulSetReadiness, type Readiness } from '../catalog/readiness.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import { ENTITY_KINDS, type EntityKind, type EntityObject, type ParsedEntity, type World } from './world.ts';
+
+export function conditionsOf(obj: EntityObject | undefined): Condition[] | undefined {
+  return (obj?.status as { conditions?: Condition[] } | undefined)?.conditions;
+}
+
+export function isReady(obj: EntityObject | undefined): boolean {
+  return isTrue(conditionsOf(obj), ConditionType.Ready);
+}
+
+export function claimTarget(kind: WorkloadKind, obj: KubeObject): ClaimTarget {
+  return {
+    kind,
+    namespace: obj.metadata?.namespace ?? '',
+    name: obj.metadata?.name ?? '',
+    labels: obj.metadata?.labels,
+    annotations: obj.metadata?.annotations,
+  };
+}
+
+export function workloadReadiness(world: World, kind: WorkloadKind, obj: KubeObject): Readiness {
+  switch (kind) {
+    case 'Deployment':
+      return deploymentReadiness(obj as V1Deployment);
+    case 'StatefulSet':
+      return statefulSetReadiness(obj as V1StatefulSet);
+    case 'DaemonSet':
+      return daemonSetReadiness(obj as V1DaemonSet);
+    case 'CronJob':
+      return cronJobReadiness(obj as unknown as V1CronJob, world.jobsOf(obj.metadata?.uid ?? '') as unknown as V1Job[]);
+    case 'Service':
+      return serviceReadiness(obj as V1Service, world.slicesOf(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '') as unknown as V1EndpointSlice[]);
+  }
+}
+
+/** A workload's claimants, winner first; [] for a workload Backlot does not consider. */
+export function workloadClaimants(world: World, kind: WorkloadKind, obj: KubeObject, claimants?: Claimant[]): Claimant[] {
+  const target = claimTarget(kind, obj);
+  if (isIgnored(target)) return [];
+  return claimantsOf(target, claimants ?? world.claimants(target.namespace));
+}
+
+function claimFacts(world: World, entity: ParsedEntity): ClaimFacts {
+  if (!entity.claim) return { won: [], lost: [] };
+  if (!entity.claim.ok) return { selectorError: entity.claim.message, won: [], lost: [] };
+  const me = entity.claim.claimant;
+  const everyone = world.claimants(entity.namespace);
+  const won: ClaimedWorkload[] = [];
+  const lost: LostWorkload[] = [];
+  for (const kind of WORKLOAD_KINDS) {
+    if (!me.kinds.has(kind)) continue;
+    for (const obj of world.workloadsIn(kind, entity.namespace)) {
+      const target = claimTarget(kind, obj);
+      if (isIgnored(target) || !me.selector.matches(target.labels)) continue;
+      const all = claimantsOf(target, everyone);
+      const winner = all[0];
+      if (!winner) continue;
+      if (winner.ref === me.ref) {
+        const r = workloadReadiness(world, kind, obj);
+        won.push({
+          kind,
+          name: target.name,
+          ready: r.ready,
+          detail: r.detail,
+          alsoClaimedBy: all.slice(1).map((c) => c.ref),
+          ...(r.replicas !== undefined ? { replicas: r.replicas } : {}),
+          ...(r.readyReplicas !== undefined ? { readyReplicas: r.readyReplicas } : {}),
+        });
+      } else lost.push({ kind, name: target.name, heldBy: winner.ref });
+    }
+  }
+  const order = (a: { kind: string; name: string }, b: { kind: string; name: string }) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name);
+  return { won: won.sort(order), lost: lost.sort(order) };
+}
+
+/**
+ * An entity's dependencies: what its dependsOn names, and every entity that names it in
+ * dependencyOf (Backstage's two ways of writing the same edge).
+ */
+export function dependencyRefs(world: World, entity: ParsedEntity): string[] {
+  const refs = new Set(entity.refs.filter((r) => r.field === 'dependsOn').map((r) => r.ref));
+  for (const kind of ['Component', 'Resource'] as const) {
+    for (const other of world.naming(kind, 'dependencyOf', entity.ref)) refs.add(other.parsed.ref);
+  }
+  return [...refs].sort();
+}
+
+function dependencyFacts(world: World, entity: ParsedEntity): DependencyFacts {
+  const dependencies = dependencyRefs(world, entity).map((ref) => {
+    const target = world.entity(ref);
+    return { ref, found: target !== undefined, ready: target !== undefined && isReady(target.obj) };
+  });
+  const cycle = findCycle(entity.ref, (ref) => {
+    const e = world.entity(ref);
+    return e ? dependencyRefs(world, e.parsed) : [];
+  });
+  return cycle ? { dependencies, cycle } : { dependencies };
+}
+
+function partFacts(world: World, entity: ParsedEntity, parts: readonly { kind: EntityKind; field: string; key: string }[]): PartFacts {
+  const counts: Record<string, { total: number; ready: number }> = {};
+  const notReady: string[] = [];
+  for (const { kind, field, key } of parts) {
+    const named = world.naming(kind, field, entity.ref);
+    let ready = 0;
+    for (const { obj, parsed } of named) {
+      if (isReady(obj)) ready++;
+      else notReady.push(parsed.ref);
+    }
+    counts[key] = { total: named.length, ready };
+  }
+  return { counts, notReady: notReady.sort() };
+}
+
+/** Everything the status of one entity is decided from. */
+export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObject): EntityFacts {
+  const entity = world.parsed(kind, obj);
+  const facts: EntityFacts = {
+    kind,
+    generation: obj.metadata?.generation ?? 0,
+    previousConditions: conditionsOf(obj),
+    refs: entity.refs.map((r) => ({ ...r, found: world.exists(r.ref) })),
+  };
+  switch (kind) {
+    case 'Component':
+    case 'Resource':
+      facts.claim = claimFacts(world, entity);
+      facts.dependencies = dependencyFacts(world, entity);
+      break;
+    case 'System':
+      facts.parts = partFacts(world, entity, [
+        { kind: 'Component', field: 'system', key: 'components' },
+        { kind: 'Resource', field: 'system', key: 'resources' },
+        { kind: 'API', field: 'system', key: 'apis' },
+      ]);
+      break;
+    case 'Domain':
+      facts.parts = partFacts(world, entity, [{ kind: 'System', field: 'domain', key: 'systems' }]);
+      break;
+    case 'API':
+      facts.providers = {
+        providers: world
+          .naming('Component', 'providesApis', entity.ref)
+          .map(({ obj: p, parsed }) => ({ ref: parsed.ref, ready: isReady(p) }))
+          .sort((a, b) => a.ref.localeCompare(b.ref)),
+      };
+      break;
+    case 'Group':
+      break;
+  }
+  return facts;
+}
+
+/**
+ * The entities whose status may change when `entity` changes: those it references (a
+ * System counts its parts, an API its providers) and those that reference it (owners,
+ * dependents). Its own key included.
+ */
+export function affectedEntities(world: World, entity: ParsedEntity): string[] {
+  const refs = new Set<string>([entity.ref]);
+  for (const r of entity.refs) refs.add(r.ref);
+  for (const other of world.referrers(entity.ref)) refs.add(other.ref);
+  return [...refs].filter((r) => !r.startsWith('user:'));
+}
+
+export { ENTITY_KINDS };

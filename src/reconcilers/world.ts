@@ -1,0 +1,212 @@
+/**
+ * The world as the informers cache it, with the look-ups reconcilers and metrics need:
+ * entities by reference, what references what, workloads by namespace, a CronJob's Jobs,
+ * a Service's EndpointSlices. Read-only; every look-up goes through an index, never a scan
+ * of the whole cluster.
+ */
+import { API_GROUP, API_VERSION_NAME } from '../api/common.ts';
+import { KINDS, type KindInfo } from '../api/kinds.ts';
+import type { WorkloadKind } from '../api/workloads.ts';
+import { claimSelector, type Claimant } from '../catalog/claims.ts';
+import { specRefs } from '../catalog/entity-refs.ts';
+import { stringifyEntityRef } from '../catalog/ref.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import type { ResourceRef } from '../k8s/resource.ts';
+import type { CacheReader, IndexFunc } from '../runtime/store.ts';
+
+export type EntityKind = KindInfo['kind'];
+
+export const ENTITY_KINDS: readonly EntityKind[] = KINDS.map((k) => k.kind);
+
+export function entityResource(kind: EntityKind): ResourceRef {
+  const info = KINDS.find((k) => k.kind === kind)!;
+  return { group: API_GROUP, version: API_VERSION_NAME, resource: info.plural, namespaced: true };
+}
+
+export const WORKLOAD_RESOURCES: Readonly<Record<WorkloadKind, ResourceRef & { apiVersion: string }>> = {
+  Deployment: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true, apiVersion: 'apps/v1' },
+  StatefulSet: { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true, apiVersion: 'apps/v1' },
+  DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true, apiVersion: 'apps/v1' },
+  CronJob: { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, apiVersion: 'batch/v1' },
+  Service: { group: '', version: 'v1', resource: 'services', namespaced: true, apiVersion: 'v1' },
+};
+
+export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true };
+export const ENDPOINT_SLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true };
+export const NAMESPACES_RESOURCE: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** Index names. */
+export const REFS_INDEX = 'refs';
+export const REFERENCED_INDEX = 'referenced';
+export const CONTROLLER_INDEX = 'controller';
+export const SERVICE_INDEX = 'service';
+
+export interface EntityObject extends KubeObject {
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+/** What Backlot derives from an entity object, computed once per object version. */
+export interface ParsedEntity {
+  kind: EntityKind;
+  /** Canonical reference, e.g. component:shop/checkout. */
+  ref: string;
+  namespace: string;
+  name: string;
+  createdAt: number;
+  /** Every reference of the spec, canonical, with its field. */
+  refs: readonly { field: string; ref: string }[];
+  /** Spec references that could not be parsed (only for objects the API server did not validate). */
+  refErrors: readonly string[];
+  /** For Components and Resources: how they claim workloads. */
+  claim?: { ok: true; claimant: Claimant } | { ok: false; message: string };
+}
+
+function refKindOf(kind: EntityKind): string {
+  return KINDS.find((k) => k.kind === kind)!.refKind;
+}
+
+export function canonicalRef(kind: EntityKind, namespace: string, name: string): string {
+  return `${refKindOf(kind)}:${namespace}/${name}`.toLowerCase();
+}
+
+/** Parses an entity object. Pure; the World memoizes it per object. */
+export function parseEntity(kind: EntityKind, obj: EntityObject): ParsedEntity {
+  const namespace = obj.metadata?.namespace ?? 'default';
+  const name = obj.metadata?.name ?? '';
+  const parsed = specRefs(kind, namespace, obj.spec ?? {});
+  const ref = canonicalRef(kind, namespace, name);
+  const stamp = obj.metadata?.creationTimestamp;
+  const created = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
+  const entity: ParsedEntity = {
+    kind,
+    ref,
+    namespace,
+    name,
+    createdAt: Number.isNaN(created) ? 0 : created,
+    refs: parsed.refs.map((r) => ({ field: r.field, ref: stringifyEntityRef(r.ref) })),
+    refErrors: parsed.errors.map((e) => e.message),
+  };
+  if (kind === 'Component' || kind === 'Resource') {
+    const workloads = obj.spec?.workloads as { selector?: never; kinds?: WorkloadKind[] } | undefined;
+    const selector = claimSelector({ name, annotations: obj.metadata?.annotations, workloads });
+    const kinds = new Set<WorkloadKind>(workloads?.kinds ?? ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Service']);
+    entity.claim = selector.ok ? { ok: true, claimant: { ref, namespace, createdAt: entity.createdAt, selector: selector.selector, kinds } } : selector;
+  }
+  return entity;
+}
+
+/** `field=ref` for every reference: "which entities name X in field F". */
+export function refsIndex(kind: EntityKind): IndexFunc<EntityObject> {
+  return (obj) => parseEntity(kind, obj).refs.map((r) => `${r.field}=${r.ref}`);
+}
+
+/** Every entity referenced, whatever the field: "who must hear when X changes". */
+export function referencedIndex(kind: EntityKind): IndexFunc<EntityObject> {
+  return (obj) => [...new Set(parseEntity(kind, obj).refs.map((r) => r.ref))];
+}
+
+/** The uid of an object's controller (ownerReferences with controller: true). */
+export const byControllerUid: IndexFunc<KubeObject> = (obj) => {
+  const owners = (obj.metadata?.ownerReferences ?? []) as { uid?: string; controller?: boolean }[];
+  const controller = owners.find((o) => o.controller);
+  return controller?.uid ? [controller.uid] : [];
+};
+
+/** An EndpointSlice's Service, as namespace/name. */
+export const byServiceName: IndexFunc<KubeObject> = (obj) => {
+  const service = obj.metadata?.labels?.[SERVICE_NAME_LABEL];
+  return service ? [`${obj.metadata?.namespace ?? ''}/${service}`] : [];
+};
+
+export interface WorldCaches {
+  entities: Readonly<Record<EntityKind, CacheReader<EntityObject>>>;
+  workloads: Readonly<Record<WorkloadKind, CacheReader<KubeObject>>>;
+  jobs: CacheReader<KubeObject>;
+  endpointSlices: CacheReader<KubeObject>;
+  namespaces: CacheReader<KubeObject>;
+}
+
+const REF_KIND_TO_KIND = new Map(KINDS.map((k) => [k.refKind as string, k.kind]));
+
+export function splitRef(ref: string): { kind: EntityKind; namespace: string; name: string } | undefined {
+  const m = /^([a-z]+):([^/]+)\/(.+)$/.exec(ref);
+  const kind = m ? REF_KIND_TO_KIND.get(m[1]!) : undefined;
+  return m && kind ? { kind, namespace: m[2]!, name: m[3]! } : undefined;
+}
+
+export class World {
+  readonly caches: WorldCaches;
+  private readonly parsedCache = new WeakMap<EntityObject, ParsedEntity>();
+
+  constructor(caches: WorldCaches) {
+    this.caches = caches;
+  }
+
+  parsed(kind: EntityKind, obj: EntityObject): ParsedEntity {
+    let p = this.parsedCache.get(obj);
+    if (!p) {
+      p = parseEntity(kind, obj);
+      this.parsedCache.set(obj, p);
+    }
+    return p;
+  }
+
+  /** The entity a canonical reference names, if it exists. */
+  entity(ref: string): { obj: EntityObject; parsed: ParsedEntity } | undefined {
+    const parts = splitRef(ref);
+    if (!parts) return undefined;
+    const obj = this.caches.entities[parts.kind].get(`${parts.namespace}/${parts.name}`);
+    return obj ? { obj, parsed: this.parsed(parts.kind, obj) } : undefined;
+  }
+
+  exists(ref: string): boolean {
+    return this.entity(ref) !== undefined;
+  }
+
+  /** Entities of `kind` that name `ref` in `field`. */
+  naming(kind: EntityKind, field: string, ref: string): { obj: EntityObject; parsed: ParsedEntity }[] {
+    return this.caches.entities[kind].byIndex(REFS_INDEX, `${field}=${ref}`).map((obj) => ({ obj, parsed: this.parsed(kind, obj) }));
+  }
+
+  /** Every entity, of any kind, that references `ref`. */
+  referrers(ref: string): ParsedEntity[] {
+    const out: ParsedEntity[] = [];
+    for (const kind of ENTITY_KINDS) for (const obj of this.caches.entities[kind].byIndex(REFERENCED_INDEX, ref)) out.push(this.parsed(kind, obj));
+    return out;
+  }
+
+  /** The Components and Resources of a namespace that claim workloads, with usable selectors. */
+  claimants(namespace: string): Claimant[] {
+    const out: Claimant[] = [];
+    for (const kind of ['Component', 'Resource'] as const) {
+      for (const obj of this.caches.entities[kind].byIndex('namespace', namespace)) {
+        const claim = this.parsed(kind, obj).claim;
+        if (claim?.ok) out.push(claim.claimant);
+      }
+    }
+    return out;
+  }
+
+  workloadsIn(kind: WorkloadKind, namespace: string): KubeObject[] {
+    return this.caches.workloads[kind].byIndex('namespace', namespace);
+  }
+
+  workload(kind: WorkloadKind, namespace: string, name: string): KubeObject | undefined {
+    return this.caches.workloads[kind].get(`${namespace}/${name}`);
+  }
+
+  jobsOf(uid: string): KubeObject[] {
+    return this.caches.jobs.byIndex(CONTROLLER_INDEX, uid);
+  }
+
+  slicesOf(namespace: string, service: string): KubeObject[] {
+    return this.caches.endpointSlices.byIndex(SERVICE_INDEX, `${namespace}/${service}`);
+  }
+
+  namespace(name: string): KubeObject | undefined {
+    return this.caches.namespaces.get(name);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * State metrics, generated from the informer caches at scrape time (as kube-state-metrics
+ * does): deleted objects simply stop appearing, and nothing is kept between scrapes.
+ *
+ * Label conventions: `owner` and `system` carry the referenced entity's name (the same value
+ * as the `backlot.dev/owner` label on workloads, which is what Alertmanager routes on);
+ * `entity` and `dependency` carry canonical references, kind:namespace/name.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import { ConditionType } from '../api/conditions.ts';
+import { WORKLOAD_KINDS } from '../api/workloads.ts';
+import { isIgnored } from '../catalog/claims.ts';
+import { isTrue } from '../catalog/condition-set.ts';
+import { OWNER_LABEL, refName } from '../catalog/ownership.ts';
+import { claimTarget, conditionsOf, workloadClaimants } from '../reconcilers/facts.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import { ENTITY_KINDS, type EntityObject, type ParsedEntity, type World } from '../reconcilers/world.ts';
+
+export interface StateMetricsOptions {
+  registry: Registry;
+  world: World;
+  /** Namespaces whose workloads are never reported as orphans. */
+  excludedNamespaces: ReadonlySet<string>;
+}
+
+type Labels<K extends string> = Record<K, string>;
+
+function firstRefName(entity: ParsedEntity, field: string): string {
+  const ref = entity.refs.find((r) => r.field === field)?.ref;
+  return ref ? refName(ref) : '';
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** A gauge whose series are rebuilt from `fill` on every scrape. */
+function stateGauge<K extends string>(registry: Registry, name: string, help: string, labelNames: readonly K[], fill: (set: (labels: Labels<K>, value: number) => void) => void): Gauge<K> {
+  return new Gauge<K>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      fill((labels, value) => this.set(labels, value));
+    },
+  });
+}
+
+/** Whether an object belongs with a controller that owns it (a Job of a CronJob, say). */
+function hasController(obj: KubeObject): boolean {
+  const owners = (obj.metadata?.ownerReferences ?? []) as { controller?: boolean }[];
+  return owners.some((o) => o.controller === true);
+}
+
+export function registerStateMetrics(options: StateMetricsOptions): void {
+  const { registry, world, excludedNamespaces } = options;
+
+  const eachEntity = (visit: (obj: EntityObject, entity: ParsedEntity) => void) => {
+    for (const kind of ENTITY_KINDS) for (const obj of world.caches.entities[kind].list()) visit(obj, world.parsed(kind, obj));
+  };
+
+  stateGauge(registry, 'backlot_entity_info', 'Every catalog entity, with its owner, system, lifecycle and type. Always 1.', ['kind', 'namespace', 'name', 'owner', 'system', 'lifecycle', 'type'], (set) =>
+    eachEntity((obj, e) =>
+      set(
+        { kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner'), system: firstRefName(e, 'system'), lifecycle: str(obj.spec?.lifecycle), type: str(obj.spec?.type) },
+        1,
+      ),
+    ),
+  );
+
+  stateGauge(registry, 'backlot_entity_ready', "Whether the entity's own Ready condition is True (1) or not (0).", ['kind', 'namespace', 'name', 'owner', 'system'], (set) =>
+    eachEntity((obj, e) =>
+      set({ kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner'), system: firstRefName(e, 'system') }, isTrue(conditionsOf(obj), ConditionType.Ready) ? 1 : 0),
+    ),
+  );
+
+  stateGauge(registry, 'backlot_entity_dependencies_ready', 'Whether every dependency of a Component or Resource exists and is Ready (1) or not (0).', ['kind', 'namespace', 'name', 'owner'], (set) =>
+    eachEntity((obj, e) => {
+      if (e.kind !== 'Component' && e.kind !== 'Resource') return;
+      set({ kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner') }, isTrue(conditionsOf(obj), ConditionType.DependenciesReady) ? 1 : 0);
+    }),
+  );
+
+  stateGauge(registry, 'backlot_dependency_ready', 'One dependency of a Component or Resource: 1 when it exists and is Ready, else 0.', ['kind', 'namespace', 'name', 'owner', 'dependency'], (set) =>
+    eachEntity((obj, e) => {
+      const deps = (obj.status?.dependencies ?? []) as { ref?: string; ready?: boolean }[];
+      for (const d of deps) if (d.ref) set({ kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner'), dependency: d.ref }, d.ready ? 1 : 0);
+    }),
+  );
+
+  // The three workload families share one resolution of the claims per scrape: a scrape
+  // collects every family within one macrotask, and the memo is dropped right after it.
+  type Claim = { namespace: string; kind: string; name: string; claimants: string[]; controlled: boolean };
+  let memo: Claim[] | undefined;
+  const claimsOf = (): Claim[] => {
+    if (!memo) {
+      memo = resolveClaims();
+      setImmediate(() => (memo = undefined));
+    }
+    return memo;
+  };
+  const resolveClaims = (): Claim[] => {
+    const out: Claim[] = [];
+    const namespaces = new Set<string>();
+    for (const kind of WORKLOAD_KINDS) for (const obj of world.caches.workloads[kind].list()) namespaces.add(obj.metadata?.namespace ?? '');
+    for (const namespace of namespaces) {
+      const claimants = world.claimants(namespace);
+      for (const kind of WORKLOAD_KINDS) {
+        for (const obj of world.workloadsIn(kind, namespace)) {
+          const target = claimTarget(kind, obj);
+          if (isIgnored(target)) continue;
+          out.push({ namespace, kind, name: target.name, claimants: workloadClaimants(world, kind, obj, claimants).map((c) => c.ref), controlled: hasController(obj) });
+        }
+      }
+    }
+    return out;
+  };
+
+  stateGauge(registry, 'backlot_workload_owner_info', 'A claimed workload and the entity, owner and system it belongs to. Always 1; a join target for any workload metric.', ['namespace', 'workload_kind', 'workload', 'entity', 'owner', 'system'], (set) => {
+    for (const c of claimsOf()) {
+      const winner = c.claimants[0];
+      if (!winner) continue;
+      const entity = world.entity(winner)?.parsed;
+      set({ namespace: c.namespace, workload_kind: c.kind, workload: c.name, entity: winner, owner: entity ? firstRefName(entity, 'owner') : '', system: entity ? firstRefName(entity, 'system') : '' }, 1);
+    }
+  });
+
+  stateGauge(registry, 'backlot_orphaned_workload', 'A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.', ['namespace', 'workload_kind', 'workload', 'namespace_owner'], (set) => {
+    for (const c of claimsOf()) {
+      if (c.claimants.length > 0 || c.controlled || excludedNamespaces.has(c.namespace)) continue;
+      const namespaceOwner = world.namespace(c.namespace)?.metadata?.labels?.[OWNER_LABEL] ?? '';
+      set({ namespace: c.namespace, workload_kind: c.kind, workload: c.name, namespace_owner: namespaceOwner }, 1);
+    }
+  });
+
+  stateGauge(registry, 'backlot_workload_claim_conflict', 'A workload that more than one entity claims. Always 1.', ['namespace', 'workload_kind', 'workload'], (set) => {
+    for (const c of claimsOf()) if (c.claimants.length > 1) set({ namespace: c.namespace, workload_kind: c.kind, workload: c.name }, 1);
+  });
+}

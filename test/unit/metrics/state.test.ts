@@ -1,0 +1,104 @@
+/**
+ * The state metric families, compared as whole exposition text (as kube-state-metrics tests
+ * do): every family, every label, every value.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { Registry } from 'prom-client';
+import { registerStateMetrics } from '../../../src/metrics/state.ts';
+import { entity, readyCondition, workload, worldOf } from '../../support/world.ts';
+
+const dependenciesNotReady = { type: 'DependenciesReady', status: 'False', reason: 'DependencyNotReady', message: '', lastTransitionTime: '2026-11-01T00:00:00Z' };
+
+function world() {
+  return worldOf({
+    namespaces: [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'backlot.dev/owner': 'team-payments' } } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'scratch' } },
+    ],
+    entities: [
+      entity('Group', 'shop', 'team-payments', { type: 'team' }, { status: { conditions: [readyCondition('True')] } }),
+      entity('System', 'shop', 'webshop', { owner: 'team-payments' }, { status: { conditions: [readyCondition('False')] } }),
+      entity(
+        'Component',
+        'shop',
+        'checkout',
+        { type: 'service', lifecycle: 'production', owner: 'team-payments', system: 'webshop', dependsOn: ['resource:orders-db'] },
+        { status: { conditions: [readyCondition('True'), dependenciesNotReady], dependencies: [{ ref: 'resource:shop/orders-db', found: true, ready: false }] } },
+      ),
+      // Younger than checkout, so it loses the Deployment both claim.
+      entity('Resource', 'shop', 'orders-db', { type: 'database', owner: 'group:shop/team-data', system: 'webshop', workloads: { selector: { matchLabels: { app: 'shared' } } } }, {
+        created: '2026-11-02T00:00:00Z',
+        status: { conditions: [readyCondition('False')] },
+      }),
+    ],
+    workloads: [
+      workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
+      workload('Service', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
+      workload('Deployment', 'shop', 'shared', { 'backstage.io/kubernetes-id': 'checkout', app: 'shared' }),
+      workload('StatefulSet', 'shop', 'orders-db', { app: 'shared' }),
+      workload('Deployment', 'shop', 'legacy', { app: 'legacy' }),
+      workload('CronJob', 'scratch', 'cleanup', {}),
+      workload('Deployment', 'shop', 'ignored', { 'backlot.dev/ignore': 'true' }),
+      workload('Deployment', 'kube-system', 'coredns', {}),
+      { ...workload('Deployment', 'shop', 'managed', {}), metadata: { name: 'managed', namespace: 'shop', uid: 'u', ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'p', controller: true }] } },
+    ],
+  });
+}
+
+const EXPECTED = `# HELP backlot_entity_info Every catalog entity, with its owner, system, lifecycle and type. Always 1.
+# TYPE backlot_entity_info gauge
+backlot_entity_info{kind="Component",namespace="shop",name="checkout",owner="team-payments",system="webshop",lifecycle="production",type="service"} 1
+backlot_entity_info{kind="System",namespace="shop",name="webshop",owner="team-payments",system="",lifecycle="",type=""} 1
+backlot_entity_info{kind="Resource",namespace="shop",name="orders-db",owner="team-data",system="webshop",lifecycle="",type="database"} 1
+backlot_entity_info{kind="Group",namespace="shop",name="team-payments",owner="",system="",lifecycle="",type="team"} 1
+
+# HELP backlot_entity_ready Whether the entity's own Ready condition is True (1) or not (0).
+# TYPE backlot_entity_ready gauge
+backlot_entity_ready{kind="Component",namespace="shop",name="checkout",owner="team-payments",system="webshop"} 1
+backlot_entity_ready{kind="System",namespace="shop",name="webshop",owner="team-payments",system=""} 0
+backlot_entity_ready{kind="Resource",namespace="shop",name="orders-db",owner="team-data",system="webshop"} 0
+backlot_entity_ready{kind="Group",namespace="shop",name="team-payments",owner="",system=""} 1
+
+# HELP backlot_entity_dependencies_ready Whether every dependency of a Component or Resource exists and is Ready (1) or not (0).
+# TYPE backlot_entity_dependencies_ready gauge
+backlot_entity_dependencies_ready{kind="Component",namespace="shop",name="checkout",owner="team-payments"} 0
+backlot_entity_dependencies_ready{kind="Resource",namespace="shop",name="orders-db",owner="team-data"} 0
+
+# HELP backlot_dependency_ready One dependency of a Component or Resource: 1 when it exists and is Ready, else 0.
+# TYPE backlot_dependency_ready gauge
+backlot_dependency_ready{kind="Component",namespace="shop",name="checkout",owner="team-payments",dependency="resource:shop/orders-db"} 0
+
+# HELP backlot_workload_owner_info A claimed workload and the entity, owner and system it belongs to. Always 1; a join target for any workload metric.
+# TYPE backlot_workload_owner_info gauge
+backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="checkout",entity="component:shop/checkout",owner="team-payments",system="webshop"} 1
+backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="shared",entity="component:shop/checkout",owner="team-payments",system="webshop"} 1
+backlot_workload_owner_info{namespace="shop",workload_kind="StatefulSet",workload="orders-db",entity="resource:shop/orders-db",owner="team-data",system="webshop"} 1
+backlot_workload_owner_info{namespace="shop",workload_kind="Service",workload="checkout",entity="component:shop/checkout",owner="team-payments",system="webshop"} 1
+
+# HELP backlot_orphaned_workload A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.
+# TYPE backlot_orphaned_workload gauge
+backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-payments"} 1
+backlot_orphaned_workload{namespace="scratch",workload_kind="CronJob",workload="cleanup",namespace_owner=""} 1
+
+# HELP backlot_workload_claim_conflict A workload that more than one entity claims. Always 1.
+# TYPE backlot_workload_claim_conflict gauge
+backlot_workload_claim_conflict{namespace="shop",workload_kind="Deployment",workload="shared"} 1
+`;
+
+describe('state metrics', () => {
+  it('expose the catalog, ownership, orphans and conflicts', async () => {
+    const registry = new Registry();
+    registerStateMetrics({ registry, world: world(), excludedNamespaces: new Set(['kube-system']) });
+    expect(await registry.metrics()).toBe(EXPECTED);
+  });
+
+  it('forget what left the cache', async () => {
+    const registry = new Registry();
+    const w = worldOf({ workloads: [workload('Deployment', 'shop', 'legacy', {})] });
+    registerStateMetrics({ registry, world: w, excludedNamespaces: new Set() });
+    expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).toContain('workload="legacy"');
+    (w.caches.workloads.Deployment as unknown as { delete(key: string): void }).delete('shop/legacy');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).not.toContain('workload="legacy"');
+  });
+});

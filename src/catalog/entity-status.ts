@@ -179,8 +179,10 @@ export function decideStatus(facts: EntityFacts, now: Date): Record<string, unkn
         ...(w.readyReplicas !== undefined ? { readyReplicas: w.readyReplicas } : {}),
       }));
       const readyCount = claim.won.filter((w) => w.ready).length;
-      extra.workloads = workloads;
-      extra.dependencies = [...(facts.dependencies?.dependencies ?? [])];
+      // Empty lists are left out rather than written as []: the API server may drop an empty
+      // list, and a status that never compares equal to its stored form would be rewritten forever.
+      if (workloads.length > 0) extra.workloads = workloads;
+      if ((facts.dependencies?.dependencies.length ?? 0) > 0) extra.dependencies = [...facts.dependencies!.dependencies];
       extra.readyWorkloads = readyCount;
       extra.totalWorkloads = claim.won.length;
       extra.workloadSummary = `${readyCount}/${claim.won.length}`;

@@ -12,7 +12,8 @@ import type { RestClient } from '../k8s/rest.ts';
 import type { InformerMetrics } from '../metrics/runtime.ts';
 import { Informer } from '../runtime/informer.ts';
 import type { IndexFunc } from '../runtime/store.ts';
-import { keepPaths, type Transform } from '../runtime/transform.ts';
+import { dropManagedFields, keepPaths, type Transform } from '../runtime/transform.ts';
+import { API_VERSION } from '../api/common.ts';
 import {
   byControllerUid,
   byServiceName,
@@ -59,6 +60,17 @@ function keepWithOwnManagedFields(paths: readonly string[]): Transform {
   };
 }
 
+/**
+ * List responses leave apiVersion and kind off their items; every cached object gets them
+ * back, so that whatever refers to it (an Event, an apply) can name its type.
+ */
+export function withTypeMeta<T extends KubeObject>(apiVersion: string, kind: string, transform: Transform<T>): Transform<T> {
+  return (obj) => {
+    const out = transform(obj);
+    return out.apiVersion === apiVersion && out.kind === kind ? out : { ...out, apiVersion, kind };
+  };
+}
+
 /** What each workload cache keeps: the fields the readiness rules and claims read. */
 export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = {
   Deployment: keepWithOwnManagedFields(['spec.replicas', 'status']),
@@ -95,8 +107,12 @@ export function createCatalogInformers(options: CatalogInformerOptions): Catalog
   const make = <T extends KubeObject>(resource: ResourceRef, more: { transform?: Transform<T>; indexers?: Record<string, IndexFunc<T>> } = {}) =>
     new Informer<T>({ ...base, resource, ...more, ...(options.metrics(resource) ? { metrics: options.metrics(resource)! } : {}) });
 
-  const entities = Object.fromEntries(ENTITY_KINDS.map((kind) => [kind, make<EntityObject>(entityResource(kind), { indexers: entityIndexers(kind) })])) as Record<EntityKind, Informer<EntityObject>>;
-  const workloads = Object.fromEntries(WORKLOAD_KINDS.map((kind) => [kind, make(WORKLOAD_RESOURCES[kind], { transform: WORKLOAD_TRANSFORMS[kind] })])) as Record<WorkloadKind, Informer>;
+  const entities = Object.fromEntries(
+    ENTITY_KINDS.map((kind) => [kind, make<EntityObject>(entityResource(kind), { transform: withTypeMeta(API_VERSION, kind, dropManagedFields as Transform<EntityObject>), indexers: entityIndexers(kind) })]),
+  ) as Record<EntityKind, Informer<EntityObject>>;
+  const workloads = Object.fromEntries(
+    WORKLOAD_KINDS.map((kind) => [kind, make(WORKLOAD_RESOURCES[kind], { transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) })]),
+  ) as Record<WorkloadKind, Informer>;
   const jobs = make(JOBS, { transform: JOB_TRANSFORM, indexers: jobIndexers() });
   const endpointSlices = make(ENDPOINT_SLICES, { transform: SLICE_TRANSFORM, indexers: sliceIndexers() });
   const namespaces = new Informer({ client: options.client, logger: options.logger, resource: NAMESPACES_RESOURCE, transform: NAMESPACE_TRANSFORM, ...(options.metrics(NAMESPACES_RESOURCE) ? { metrics: options.metrics(NAMESPACES_RESOURCE)! } : {}) });

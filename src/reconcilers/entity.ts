@@ -1,0 +1,82 @@
+/**
+ * The entity reconciler: gather the facts about one entity from the cache, decide its
+ * status, and write it once, through the status subresource, only when it differs from what
+ * the cache holds. Status transitions are recorded as Events.
+ *
+ * Keys are canonical references, e.g. component:shop/checkout.
+ */
+import type { Logger } from 'pino';
+import { API_VERSION } from '../api/common.ts';
+import { ConditionType } from '../api/conditions.ts';
+import type { Condition } from '../api/status.ts';
+import { decideStatus } from '../catalog/entity-status.ts';
+import { apply } from '../k8s/apply.ts';
+import type { EventRecorder, EventSpec } from '../k8s/events.ts';
+import type { RestClient } from '../k8s/rest.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { conditionsOf, gatherEntityFacts } from './facts.ts';
+import { entityResource, splitRef, type EntityObject, type World } from './world.ts';
+
+export interface EntityReconcilerOptions {
+  world: World;
+  client: RestClient;
+  clock: Clock;
+  events: EventRecorder;
+  logger: Logger;
+}
+
+/** JSON with object keys sorted, so that equal values compare equal whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/** The events a change of conditions deserves: one per condition whose status or reason moved. */
+export function transitionEvents(obj: EntityObject, before: readonly Condition[] | undefined, after: readonly Condition[]): EventSpec[] {
+  const out: EventSpec[] = [];
+  for (const c of after) {
+    const was = before?.find((b) => b.type === c.type);
+    if (was && was.status === c.status && was.reason === c.reason) continue;
+    // A new entity that starts healthy is not news.
+    if (!was && c.status !== 'False') continue;
+    if (c.status === 'Unknown') continue;
+    const failing = c.status === 'False' || c.reason === 'ClaimConflict';
+    out.push({
+      regarding: obj,
+      reason: failing ? c.reason : c.type === ConditionType.Ready ? 'Ready' : c.type,
+      action: 'Reconcile',
+      type: failing ? 'Warning' : 'Normal',
+      note: `${c.type} is ${c.status}: ${c.message}`,
+    });
+  }
+  return out;
+}
+
+export class EntityReconciler {
+  private readonly options: EntityReconcilerOptions;
+
+  constructor(options: EntityReconcilerOptions) {
+    this.options = options;
+  }
+
+  async reconcile(key: string, signal?: AbortSignal): Promise<void> {
+    const { world, client, clock } = this.options;
+    const parts = splitRef(key);
+    if (!parts) return;
+    const obj = world.caches.entities[parts.kind].get(`${parts.namespace}/${parts.name}`);
+    // Gone from the cache: deleted, and its status went with it. Nothing to do.
+    if (!obj) return;
+    const status = decideStatus(gatherEntityFacts(world, parts.kind, obj), new Date(clock.now()));
+    if (canonicalJson(obj.status ?? {}) === canonicalJson(status)) return;
+    await apply(client, {
+      resource: entityResource(parts.kind),
+      namespace: parts.namespace,
+      name: parts.name,
+      status: true,
+      body: { apiVersion: API_VERSION, kind: parts.kind, metadata: { name: parts.name, namespace: parts.namespace }, status },
+      ...(signal ? { signal } : {}),
+    });
+    for (const event of transitionEvents(obj, conditionsOf(obj), status.conditions as Condition[])) await this.options.events.record(event);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The ownership reconciler: for one workload, find the entity that holds its claim and make
+ * Backlot's labels and annotations on it say so, with one server-side apply, only when they
+ * do not already. A workload nobody claims gets an apply without them, which removes what
+ * Backlot wrote before and nothing else.
+ *
+ * Keys are `<Kind>/<namespace>/<name>`, e.g. Deployment/shop/checkout.
+ */
+import type { Logger } from 'pino';
+import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
+import { currentOwnership, desiredOwnership, ENTITY_ANNOTATION, needsApply, type OwnerFacts } from '../catalog/ownership.ts';
+import { apply, ownManagedFields } from '../k8s/apply.ts';
+import type { EventRecorder } from '../k8s/events.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import type { RestClient } from '../k8s/rest.ts';
+import { workloadClaimants } from './facts.ts';
+import { WORKLOAD_RESOURCES, type World } from './world.ts';
+
+export function workloadKey(kind: WorkloadKind, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+export function splitWorkloadKey(key: string): { kind: WorkloadKind; namespace: string; name: string } | undefined {
+  const [kind, namespace, name, ...rest] = key.split('/');
+  if (!kind || !namespace || !name || rest.length > 0 || !(WORKLOAD_KINDS as readonly string[]).includes(kind)) return undefined;
+  return { kind: kind as WorkloadKind, namespace, name };
+}
+
+export interface OwnershipReconcilerOptions {
+  world: World;
+  client: RestClient;
+  events: EventRecorder;
+  logger: Logger;
+}
+
+export class OwnershipReconciler {
+  private readonly options: OwnershipReconcilerOptions;
+
+  constructor(options: OwnershipReconcilerOptions) {
+    this.options = options;
+  }
+
+  /** Who should own the workload, from the cache. */
+  ownerFacts(kind: WorkloadKind, obj: KubeObject): OwnerFacts | undefined {
+    const { world } = this.options;
+    const winner = workloadClaimants(world, kind, obj)[0];
+    if (!winner) return undefined;
+    const entity = world.entity(winner.ref);
+    if (!entity) return undefined;
+    const ref = (field: string) => entity.parsed.refs.find((r) => r.field === field)?.ref;
+    const lifecycle = entity.obj.spec?.lifecycle;
+    const owner = ref('owner');
+    const system = ref('system');
+    return {
+      entity: winner.ref,
+      ...(owner ? { owner } : {}),
+      ...(system ? { system } : {}),
+      ...(typeof lifecycle === 'string' ? { lifecycle } : {}),
+    };
+  }
+
+  async reconcile(key: string, signal?: AbortSignal): Promise<void> {
+    const { world, client } = this.options;
+    const parts = splitWorkloadKey(key);
+    if (!parts) return;
+    const obj = world.workload(parts.kind, parts.namespace, parts.name);
+    if (!obj) return;
+    const facts = this.ownerFacts(parts.kind, obj);
+    const desired = desiredOwnership(facts);
+    const current = currentOwnership(obj.metadata);
+    if (!needsApply(desired, current, ownManagedFields(obj).length > 0)) return;
+    const resource = WORKLOAD_RESOURCES[parts.kind];
+    await apply(client, {
+      resource,
+      namespace: parts.namespace,
+      name: parts.name,
+      body: {
+        apiVersion: resource.apiVersion,
+        kind: parts.kind,
+        // The uid makes the apply a precondition on this very object: never a re-created one.
+        metadata: { name: parts.name, namespace: parts.namespace, uid: obj.metadata?.uid, labels: desired.labels, annotations: desired.annotations },
+      },
+      ...(signal ? { signal } : {}),
+    });
+    await this.recordClaimChange(obj, current.annotations[ENTITY_ANNOTATION], facts?.entity);
+  }
+
+  private async recordClaimChange(workload: KubeObject, before: string | undefined, after: string | undefined): Promise<void> {
+    if (before === after) return;
+    const what = `${workload.kind ?? 'workload'} ${workload.metadata?.name ?? ''}`;
+    const lost = before ? this.options.world.entity(before) : undefined;
+    if (lost) {
+      await this.options.events.record({ regarding: lost.obj, related: workload, reason: 'ClaimLost', action: 'Unclaim', type: 'Normal', note: after ? `${what} is now claimed by ${after}` : `${what} is no longer claimed` });
+    }
+    const gained = after ? this.options.world.entity(after) : undefined;
+    if (gained) {
+      await this.options.events.record({ regarding: gained.obj, related: workload, reason: 'ClaimGained', action: 'Claim', type: 'Normal', note: `claimed ${what}` });
+    }
+  }
+}

@@ -55,7 +55,7 @@ export class EventRecorder {
     const body = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: { generateName: `${event.regarding.metadata?.name ?? 'backlot'}.`, namespace },
+      metadata: { generateName: `${event.regarding.metadata?.name ?? 'backlot'}-`, namespace },
       eventTime: now.toISOString().replace('Z', '000Z'),
       reportingController: REPORTING_CONTROLLER,
       reportingInstance: this.options.instance,

@@ -35,6 +35,7 @@ export function canonicalJson(value: unknown): string {
 /** The events a change of conditions deserves: one per condition whose status or reason moved. */
 export function transitionEvents(obj: EntityObject, before: readonly Condition[] | undefined, after: readonly Condition[]): EventSpec[] {
   const out: EventSpec[] = [];
+  const seen = new Set<string>();
   for (const c of after) {
     const was = before?.find((b) => b.type === c.type);
     if (was && was.status === c.status && was.reason === c.reason) continue;
@@ -42,9 +43,13 @@ export function transitionEvents(obj: EntityObject, before: readonly Condition[]
     if (!was && c.status !== 'False') continue;
     if (c.status === 'Unknown') continue;
     const failing = c.status === 'False' || c.reason === 'ClaimConflict';
+    // Ready of a Component or Resource repeats WorkloadsReady: one event tells it.
+    const reason = failing ? c.reason : c.type === ConditionType.Ready ? 'Ready' : c.type;
+    if (seen.has(reason)) continue;
+    seen.add(reason);
     out.push({
       regarding: obj,
-      reason: failing ? c.reason : c.type === ConditionType.Ready ? 'Ready' : c.type,
+      reason,
       action: 'Reconcile',
       type: failing ? 'Warning' : 'Normal',
       note: `${c.type} is ${c.status}: ${c.message}`,

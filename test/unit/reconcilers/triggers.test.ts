@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+import { canonicalJson, transitionEvents } from '../../../src/reconcilers/entity.ts';
+import { onEndpointSliceChange, onEntityChange, onJobChange, onWorkloadChange } from '../../../src/reconcilers/triggers.ts';
+import { entity, workload, worldOf } from '../../support/world.ts';
+
+function recorder() {
+  const entities = new Set<string>();
+  const workloads = new Set<string>();
+  return { entities, workloads, enqueue: { entity: (k: string) => entities.add(k), workload: (k: string) => workloads.add(k) } };
+}
+
+const checkout = entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team-payments', system: 'webshop', dependsOn: ['resource:orders-db'] });
+const cart = entity('Component', 'shop', 'cart', { type: 'service', lifecycle: 'production', owner: 'team-payments', dependsOn: ['component:checkout'] });
+const world = worldOf({
+  entities: [checkout, cart, entity('System', 'shop', 'webshop', { owner: 'team-payments' }), entity('Group', 'shop', 'team-payments', { type: 'team' })],
+  workloads: [
+    workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
+    { ...workload('CronJob', 'shop', 'report', { 'backstage.io/kubernetes-id': 'checkout' }), metadata: { name: 'report', namespace: 'shop', uid: 'cron-uid', labels: { 'backstage.io/kubernetes-id': 'checkout' } } },
+    workload('Service', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
+    workload('Deployment', 'other', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
+  ],
+});
+
+describe('what a change enqueues', () => {
+  it('an entity: itself, what it references, what references it, and its namespace\'s workloads', () => {
+    const r = recorder();
+    onEntityChange(world, r.enqueue, 'Component', undefined, checkout);
+    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'group:shop/team-payments', 'resource:shop/orders-db', 'system:shop/webshop']);
+    expect([...r.workloads].sort()).toEqual(['CronJob/shop/report', 'Deployment/shop/checkout', 'Service/shop/checkout']);
+  });
+
+  it('a status-only change of an entity does not revisit workloads', () => {
+    const r = recorder();
+    const withStatus = { ...checkout, metadata: { ...checkout.metadata, resourceVersion: '2' }, status: { observedGeneration: 1 } };
+    onEntityChange(world, r.enqueue, 'Component', checkout, withStatus);
+    expect(r.workloads.size).toBe(0);
+    expect(r.entities.has('component:shop/cart')).toBe(true);
+  });
+
+  it('a workload: itself and its claimants, before and after a relabel', () => {
+    const r = recorder();
+    const before = workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'cart' });
+    const after = workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' });
+    onWorkloadChange(world, r.enqueue, 'Deployment', before, after);
+    expect([...r.workloads]).toEqual(['Deployment/shop/checkout']);
+    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout']);
+  });
+
+  it("a Job: the claimants of the CronJob that controls it", () => {
+    const r = recorder();
+    onJobChange(world, r.enqueue, { metadata: { name: 'report-1', namespace: 'shop', ownerReferences: [{ kind: 'CronJob', name: 'report', controller: true }] } });
+    expect([...r.entities]).toEqual(['component:shop/checkout']);
+  });
+
+  it("an EndpointSlice: the claimants of its Service", () => {
+    const r = recorder();
+    onEndpointSliceChange(world, r.enqueue, { metadata: { name: 'checkout-x', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'checkout' } } });
+    expect([...r.entities]).toEqual(['component:shop/checkout']);
+    onEndpointSliceChange(world, r.enqueue, { metadata: { name: 'orphan', namespace: 'shop' } });
+    expect(r.entities.size).toBe(1);
+  });
+});
+
+describe('transitionEvents', () => {
+  const c = (type: string, status: 'True' | 'False', reason: string) => ({ type, status, reason, message: 'm', lastTransitionTime: '2026-11-01T00:00:00Z' });
+
+  it('records what turned bad, once per reason, and nothing for an unchanged condition', () => {
+    const before = [c('Ready', 'True', 'AllWorkloadsReady'), c('WorkloadsReady', 'True', 'AllWorkloadsReady'), c('RefsResolved', 'True', 'AllRefsResolved')];
+    const after = [c('Ready', 'False', 'WorkloadsNotReady'), c('WorkloadsReady', 'False', 'WorkloadsNotReady'), c('RefsResolved', 'True', 'AllRefsResolved')];
+    const events = transitionEvents(checkout, before, after);
+    expect(events.map((e) => [e.type, e.reason])).toEqual([['Warning', 'WorkloadsNotReady']]);
+    expect(transitionEvents(checkout, after, after)).toEqual([]);
+  });
+
+  it('records recovery, and stays quiet about an entity that starts healthy', () => {
+    expect(transitionEvents(checkout, [c('DependenciesReady', 'False', 'DependencyNotReady')], [c('DependenciesReady', 'True', 'AllDependenciesReady')]).map((e) => [e.type, e.reason])).toEqual([
+      ['Normal', 'DependenciesReady'],
+    ]);
+    expect(transitionEvents(checkout, undefined, [c('Ready', 'True', 'AllWorkloadsReady')])).toEqual([]);
+    expect(transitionEvents(checkout, undefined, [c('RefsResolved', 'False', 'OwnerNotFound')]).map((e) => e.reason)).toEqual(['OwnerNotFound']);
+  });
+
+  it('compares statuses whatever their key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 2 } })).toBe(canonicalJson({ a: { c: 2, d: [1, { x: 1, y: 2 }] }, b: 1 }));
+  });
+});

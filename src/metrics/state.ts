@@ -8,12 +8,10 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { ConditionType } from '../api/conditions.ts';
-import { WORKLOAD_KINDS } from '../api/workloads.ts';
-import { isIgnored } from '../catalog/claims.ts';
 import { isTrue } from '../catalog/condition-set.ts';
-import { OWNER_LABEL, refName } from '../catalog/ownership.ts';
-import { claimTarget, conditionsOf, workloadClaimants } from '../reconcilers/facts.ts';
-import type { KubeObject } from '../k8s/object.ts';
+import { refName } from '../catalog/ownership.ts';
+import { conditionsOf } from '../reconcilers/facts.ts';
+import { orphans, surveyClaims, type WorkloadClaim } from '../reconcilers/survey.ts';
 import { ENTITY_KINDS, type EntityObject, type ParsedEntity, type World } from '../reconcilers/world.ts';
 
 export interface StateMetricsOptions {
@@ -46,12 +44,6 @@ function stateGauge<K extends string>(registry: Registry, name: string, help: st
       fill((labels, value) => this.set(labels, value));
     },
   });
-}
-
-/** Whether an object belongs with a controller that owns it (a Job of a CronJob, say). */
-function hasController(obj: KubeObject): boolean {
-  const owners = (obj.metadata?.ownerReferences ?? []) as { controller?: boolean }[];
-  return owners.some((o) => o.controller === true);
 }
 
 export function registerStateMetrics(options: StateMetricsOptions): void {
@@ -90,32 +82,15 @@ export function registerStateMetrics(options: StateMetricsOptions): void {
     }),
   );
 
-  // The three workload families share one resolution of the claims per scrape: a scrape
-  // collects every family within one macrotask, and the memo is dropped right after it.
-  type Claim = { namespace: string; kind: string; name: string; claimants: string[]; controlled: boolean };
-  let memo: Claim[] | undefined;
-  const claimsOf = (): Claim[] => {
+  // The three workload families share one survey per scrape: a scrape collects every
+  // family within one macrotask, and the memo is dropped right after it.
+  let memo: WorkloadClaim[] | undefined;
+  const claimsOf = (): WorkloadClaim[] => {
     if (!memo) {
-      memo = resolveClaims();
+      memo = surveyClaims(world);
       setImmediate(() => (memo = undefined));
     }
     return memo;
-  };
-  const resolveClaims = (): Claim[] => {
-    const out: Claim[] = [];
-    const namespaces = new Set<string>();
-    for (const kind of WORKLOAD_KINDS) for (const obj of world.caches.workloads[kind].list()) namespaces.add(obj.metadata?.namespace ?? '');
-    for (const namespace of namespaces) {
-      const claimants = world.claimants(namespace);
-      for (const kind of WORKLOAD_KINDS) {
-        for (const obj of world.workloadsIn(kind, namespace)) {
-          const target = claimTarget(kind, obj);
-          if (isIgnored(target)) continue;
-          out.push({ namespace, kind, name: target.name, claimants: workloadClaimants(world, kind, obj, claimants).map((c) => c.ref), controlled: hasController(obj) });
-        }
-      }
-    }
-    return out;
   };
 
   stateGauge(registry, 'backlot_workload_owner_info', 'A claimed workload and the entity, owner and system it belongs to. Always 1; a join target for any workload metric.', ['namespace', 'workload_kind', 'workload', 'entity', 'owner', 'system'], (set) => {
@@ -128,11 +103,7 @@ export function registerStateMetrics(options: StateMetricsOptions): void {
   });
 
   stateGauge(registry, 'backlot_orphaned_workload', 'A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.', ['namespace', 'workload_kind', 'workload', 'namespace_owner'], (set) => {
-    for (const c of claimsOf()) {
-      if (c.claimants.length > 0 || c.controlled || excludedNamespaces.has(c.namespace)) continue;
-      const namespaceOwner = world.namespace(c.namespace)?.metadata?.labels?.[OWNER_LABEL] ?? '';
-      set({ namespace: c.namespace, workload_kind: c.kind, workload: c.name, namespace_owner: namespaceOwner }, 1);
-    }
+    for (const o of orphans(world, claimsOf(), excludedNamespaces)) set({ namespace: o.namespace, workload_kind: o.kind, workload: o.name, namespace_owner: o.namespaceOwner }, 1);
   });
 
   stateGauge(registry, 'backlot_workload_claim_conflict', 'A workload that more than one entity claims. Always 1.', ['namespace', 'workload_kind', 'workload'], (set) => {

@@ -77,8 +77,8 @@ backlot_workload_owner_info{namespace="shop",workload_kind="Service",workload="c
 
 # HELP backlot_orphaned_workload A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.
 # TYPE backlot_orphaned_workload gauge
-backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-payments"} 1
 backlot_orphaned_workload{namespace="scratch",workload_kind="CronJob",workload="cleanup",namespace_owner=""} 1
+backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-payments"} 1
 
 # HELP backlot_workload_claim_conflict A workload that more than one entity claims. Always 1.
 # TYPE backlot_workload_claim_conflict gauge

@@ -1,0 +1,61 @@
+/**
+ * A survey of every workload in the cache: who claims it, whether it is an orphan, and the
+ * owner its Namespace names. Metrics render it at scrape time; `backlot orphans` prints it.
+ */
+import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
+import { isIgnored } from '../catalog/claims.ts';
+import { OWNER_LABEL } from '../catalog/ownership.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import { claimTarget, workloadClaimants } from './facts.ts';
+import type { World } from './world.ts';
+
+/** The namespaces whose workloads are never orphans, besides Backlot's own. */
+export const DEFAULT_EXCLUDED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'] as const;
+
+export interface WorkloadClaim {
+  namespace: string;
+  kind: WorkloadKind;
+  name: string;
+  /** Canonical references of every claimant, the holder of the claim first. */
+  claimants: string[];
+  /** Controlled by another object (ownerReference with controller: true): it belongs with that. */
+  controlled: boolean;
+}
+
+export interface Orphan {
+  namespace: string;
+  kind: WorkloadKind;
+  name: string;
+  /** The backlot.dev/owner label of its Namespace, '' when there is none. */
+  namespaceOwner: string;
+}
+
+function hasController(obj: KubeObject): boolean {
+  const owners = (obj.metadata?.ownerReferences ?? []) as { controller?: boolean }[];
+  return owners.some((o) => o.controller === true);
+}
+
+/** Every workload Backlot considers (ignored ones left out), with its claimants. */
+export function surveyClaims(world: World): WorkloadClaim[] {
+  const out: WorkloadClaim[] = [];
+  const namespaces = new Set<string>();
+  for (const kind of WORKLOAD_KINDS) for (const obj of world.caches.workloads[kind].list()) namespaces.add(obj.metadata?.namespace ?? '');
+  for (const namespace of [...namespaces].sort()) {
+    const claimants = world.claimants(namespace);
+    for (const kind of WORKLOAD_KINDS) {
+      for (const obj of world.workloadsIn(kind, namespace)) {
+        const target = claimTarget(kind, obj);
+        if (isIgnored(target)) continue;
+        out.push({ namespace, kind, name: target.name, claimants: workloadClaimants(world, kind, obj, claimants).map((c) => c.ref), controlled: hasController(obj) });
+      }
+    }
+  }
+  return out;
+}
+
+/** The workloads nobody claims, outside the excluded namespaces. */
+export function orphans(world: World, claims: readonly WorkloadClaim[], excludedNamespaces: ReadonlySet<string>): Orphan[] {
+  return claims
+    .filter((c) => c.claimants.length === 0 && !c.controlled && !excludedNamespaces.has(c.namespace))
+    .map((c) => ({ namespace: c.namespace, kind: c.kind, name: c.name, namespaceOwner: world.namespace(c.namespace)?.metadata?.labels?.[OWNER_LABEL] ?? '' }));
+}

@@ -1,0 +1,123 @@
+/**
+ * `backlot run` as a real child process against a control plane: what the end-to-end tests
+ * and the demo drive. Its logs go to a file; stop() sends SIGTERM and waits for the exit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../src/envtest/controlplane.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+export interface BacklotProcessOptions {
+  kubeconfig: string;
+  logPath: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export class BacklotProcess {
+  readonly metricsUrl: string;
+  readonly probeUrl: string;
+  readonly logPath: string;
+  private readonly child: ChildProcess;
+  private exitCode: number | null | undefined;
+  private readonly exited: Promise<number | null>;
+
+  private constructor(child: ChildProcess, ports: { metrics: number; probe: number }, logPath: string) {
+    this.child = child;
+    this.metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;
+    this.probeUrl = `http://127.0.0.1:${ports.probe}`;
+    this.logPath = logPath;
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve((this.exitCode = code ?? (signal ? 128 : null)))));
+  }
+
+  static async start(options: BacklotProcessOptions): Promise<BacklotProcess> {
+    const ports = { metrics: await freePort(), probe: await freePort() };
+    const log = openSync(options.logPath, 'a');
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'src/cli/main.ts'),
+        'run',
+        `--kubeconfig=${options.kubeconfig}`,
+        `--metrics-bind-address=127.0.0.1:${ports.metrics}`,
+        `--health-probe-bind-address=127.0.0.1:${ports.probe}`,
+        ...(options.extraArgs ?? []),
+      ],
+      { stdio: ['ignore', log, log], env: { ...process.env, ...options.env } },
+    );
+    closeSync(log);
+    return new BacklotProcess(child, ports, options.logPath);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  logs(): string {
+    try {
+      return readFileSync(this.logPath, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Waits until /readyz answers 200 (every informer synced). */
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`backlot run exited with ${this.exitCode}; its log:\n${this.logs().slice(-4000)}`);
+      try {
+        const res = await fetch(`${this.probeUrl}/readyz`);
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(200);
+    }
+    throw new Error(`backlot run was not ready after ${timeoutMs} ms; its log:\n${this.logs().slice(-4000)}`);
+  }
+
+  async metrics(): Promise<string> {
+    const res = await fetch(this.metricsUrl);
+    return res.text();
+  }
+
+  /** SIGTERM, then the exit code (SIGKILL after `graceMs`). */
+  async stop(graceMs = 35_000): Promise<number | null> {
+    if (!this.running) return this.exitCode ?? null;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined, or throws with `what`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(intervalMs);
+  }
+}

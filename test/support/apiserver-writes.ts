@@ -17,7 +17,7 @@ export function mutatingRequests(metricsText: string): WriteCounts {
   const counts: WriteCounts = { total: 0, byResource: {} };
   for (const line of metricsText.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
-    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const labels: Record<string, string> = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (!MUTATING.has(labels.verb ?? '') || labels.resource === 'leases' || !(value > 0)) continue;
     const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;

@@ -80,12 +80,23 @@ function parseStatus(body: unknown): Status | undefined {
   return undefined;
 }
 
-function transportCode(err: Error): string | undefined {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return err.name;
-  if (err.cause instanceof Error) return transportCode(err.cause);
-  return undefined;
+interface ErrorLike {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  cause?: unknown;
+}
+
+/** Errors from other realms (a DOMException, a test's vm context) fail `instanceof Error`; look at the shape. */
+function isErrorLike(err: unknown): err is ErrorLike & { message: string } {
+  return typeof err === 'object' && err !== null && typeof (err as ErrorLike).message === 'string';
+}
+
+/** The transport error codes along the cause chain, outermost first. */
+function transportCodes(err: unknown, depth = 0): string[] {
+  if (!isErrorLike(err) || depth > 5) return [];
+  const own = typeof err.code === 'string' ? [err.code] : err.name === 'TimeoutError' || err.name === 'AbortError' ? [err.name] : [];
+  return [...own, ...transportCodes(err.cause, depth + 1)];
 }
 
 export function narrowError(err: unknown): NarrowedError {
@@ -101,10 +112,12 @@ export function narrowError(err: unknown): NarrowedError {
       retryable: RETRYABLE_STATUS.has(err.code),
     };
   }
-  if (err instanceof Error) {
-    const code = transportCode(err);
-    const transport = code !== undefined && (TRANSPORT_CODES.has(code) || code === 'TimeoutError' || err.message === 'socket hang up');
-    return { status: undefined, reason: code, message: err.message, retryable: transport || err.message === 'socket hang up' };
+  if (isErrorLike(err)) {
+    const codes = transportCodes(err);
+    // A request aborted by its deadline is a timeout; one aborted by its caller is not worth retrying.
+    const retryable = codes.some((c) => TRANSPORT_CODES.has(c) || c === 'TimeoutError') || err.message === 'socket hang up';
+    const reason = codes.find((c) => TRANSPORT_CODES.has(c) || c === 'TimeoutError') ?? codes[0];
+    return { status: undefined, reason, message: err.message, retryable };
   }
   return { status: undefined, reason: undefined, message: String(err), retryable: false };
 }

@@ -42,3 +42,19 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, opti
     await sleep(options.intervalMs ?? 100);
   }
 }
+
+/** etcd's current revision, through its HTTP/JSON gateway. */
+export async function etcdRevision(etcdUrl: string): Promise<number> {
+  const res = await fetch(`${etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/registry/').toString('base64'), limit: 1 }) });
+  if (!res.ok) throw new Error(`etcd range failed: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { header?: { revision?: string } };
+  const revision = Number(body.header?.revision);
+  if (!(revision > 0)) throw new Error(`etcd answered without a revision: ${JSON.stringify(body)}`);
+  return revision;
+}
+
+/** Compacts etcd's history up to `revision`: older revisions can no longer be watched from. */
+export async function etcdCompact(etcdUrl: string, revision: number): Promise<void> {
+  const res = await fetch(`${etcdUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: String(revision), physical: true }) });
+  if (!res.ok) throw new Error(`etcd compaction failed: ${res.status} ${await res.text()}`);
+}

@@ -1,0 +1,268 @@
+/**
+ * The controller loop: event sources put keys on a workqueue, workers take them and call the
+ * reconcile function, and its outcome decides what happens to the key next.
+ *
+ * | outcome                         | the key                        | result label    |
+ * |---------------------------------|--------------------------------|-----------------|
+ * | `done()`                        | forgotten                      | success         |
+ * | `requeueAfter(ms)`              | forgotten, added again after ms | requeue_after   |
+ * | thrown error                    | retried with backoff           | error           |
+ * | `terminal(err)` / TerminalError | forgotten, `onTerminalError`   | terminal_error  |
+ *
+ * A controller runs for one leadership term at a time: `start()` builds a fresh queue,
+ * registers the sources (which replay their caches, so the new term sees every object),
+ * waits for the sources' caches to sync, then starts the workers; `stop()` drains.
+ */
+import type { Logger } from 'pino';
+import type { ReconcileMetrics, RuntimeMetrics } from '../metrics/runtime.ts';
+import { narrowError } from '../k8s/errors.ts';
+import { objectKey, splitKey, type KubeObject } from '../k8s/object.ts';
+import { sleep, systemClock, type Clock } from './clock.ts';
+import type { Informer } from './informer.ts';
+import { defaultControllerRateLimiter, type RateLimiter } from './ratelimit.ts';
+import { Workqueue } from './workqueue.ts';
+
+export type ReconcileResult = { type: 'done' } | { type: 'requeueAfter'; delayMs: number } | { type: 'terminal'; error: Error };
+
+const DONE: ReconcileResult = Object.freeze({ type: 'done' });
+
+/** The work is finished until something changes. */
+export const done = (): ReconcileResult => DONE;
+
+/** Time-based work: reconcile this key again after `delayMs`, without counting a failure. */
+export function requeueAfter(delayMs: number): ReconcileResult {
+  if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`requeueAfter needs a finite delay >= 0 ms (got ${delayMs})`);
+  return { type: 'requeueAfter', delayMs };
+}
+
+/** A failure that retrying cannot fix (invalid spec, say): no retry; surfaced through onTerminalError. */
+export function terminal(error: Error | string): ReconcileResult {
+  return { type: 'terminal', error: typeof error === 'string' ? new TerminalError(error) : error };
+}
+
+/** Thrown from a reconcile, ends it like `terminal(err)`. */
+export class TerminalError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TerminalError';
+  }
+}
+
+export interface ReconcileContext {
+  /** Aborted when the work must stop now: leadership lost, or the shutdown drain deadline passed. */
+  signal: AbortSignal;
+  /** Carries controller, key, namespace and name. */
+  logger: Logger;
+  /** How many times this key has failed in a row before this attempt. */
+  retries: number;
+}
+
+export type Reconcile = (key: string, ctx: ReconcileContext) => ReconcileResult | Promise<ReconcileResult>;
+
+/** Where keys come from. */
+export interface Source {
+  /** Names the source in logs. */
+  name: string;
+  /** Starts feeding keys; returns the function that stops it. */
+  register(enqueue: (key: string) => void): () => void;
+  /** Resolves once the source's cache is complete; workers start only after every source has synced. */
+  synced(): Promise<void>;
+}
+
+export interface InformerSourceOptions<T extends KubeObject> {
+  /** The keys to reconcile for a changed object; by default its own key. [] ignores it. */
+  map?: (obj: T) => readonly string[];
+  /** Whether an update is worth reconciling; by default any change of resourceVersion. */
+  updateFilter?: (oldObj: T, newObj: T) => boolean;
+}
+
+/** Keys from an informer's events (adds, updates, deletes); replays the cache on registration. */
+export function informerSource<T extends KubeObject>(informer: Informer<T>, options: InformerSourceOptions<T> = {}): Source {
+  const map = options.map ?? ((obj: T) => [objectKey(obj)]);
+  return {
+    name: informer.name,
+    synced: () => informer.whenSynced(),
+    register(enqueue) {
+      const push = (obj: T) => {
+        for (const key of map(obj)) enqueue(key);
+      };
+      return informer.addEventHandler(
+        {
+          onAdd: push,
+          onUpdate: (oldObj, newObj) => {
+            if (options.updateFilter ? options.updateFilter(oldObj, newObj) : oldObj.metadata?.resourceVersion !== newObj.metadata?.resourceVersion) push(newObj);
+          },
+          onDelete: push,
+        },
+        { replay: true },
+      );
+    },
+  };
+}
+
+export interface ControllerOptions {
+  /** Names the controller in metrics (`controller` label), the queue (`name` label) and logs. */
+  name: string;
+  reconcile: Reconcile;
+  sources: readonly Source[];
+  logger: Logger;
+  /** Concurrent reconciles; one key is never reconciled by two workers at once. Default 1. */
+  workers?: number;
+  /** Told of every terminal error, so a reconciler can surface it (a condition, an Event). Its own failures are logged. */
+  onTerminalError?: (key: string, error: Error) => unknown;
+  metrics?: RuntimeMetrics;
+  clock?: Clock;
+  /** A fresh limiter for each term; client-go's default (5 ms to 1000 s per key, 10 qps burst 100 overall). */
+  rateLimiter?: (clock: Clock) => RateLimiter;
+}
+
+export interface StopOptions {
+  /** How long in-flight reconciles may take to finish before their signal is aborted. */
+  drainTimeoutMs: number;
+  /** After aborting, how long to wait for reconciles that ignore their signal. Default 5 s. */
+  abortGraceMs?: number;
+}
+
+export interface RunningController {
+  readonly queue: Workqueue;
+  /** Resolves once workers have started (after the sources synced), or when stopped before that. */
+  readonly started: Promise<void>;
+  /** Stops taking keys, drains, stops the sources. Resolves true when every reconcile finished in time. */
+  stop(options: StopOptions): Promise<boolean>;
+}
+
+export class Controller {
+  readonly name: string;
+  private readonly options: ControllerOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly metrics: ReconcileMetrics | undefined;
+  private readonly workers: number;
+
+  constructor(options: ControllerOptions) {
+    const workers = options.workers ?? 1;
+    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`controller ${options.name}: workers must be an integer >= 1 (got ${workers})`);
+    if (options.sources.length === 0) throw new Error(`controller ${options.name}: needs at least one source of keys`);
+    this.name = options.name;
+    this.options = options;
+    this.workers = workers;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger.child({ controller: options.name });
+    this.metrics = options.metrics?.reconcile(options.name);
+  }
+
+  /** Starts one term of work. */
+  start(): RunningController {
+    const clock = this.clock;
+    const queue = new Workqueue({
+      name: this.name,
+      clock,
+      rateLimiter: this.options.rateLimiter?.(clock) ?? defaultControllerRateLimiter({ clock }),
+      metrics: this.options.metrics?.workqueue(this.name),
+    });
+    const hardStop = new AbortController();
+    const unregister = this.options.sources.map((s) => s.register((key) => queue.add(key)));
+    const workers: Array<Promise<void>> = [];
+    const synced = Promise.all(this.options.sources.map((s) => s.synced()));
+    const started = Promise.race([synced, new Promise<void>((resolve) => hardStop.signal.addEventListener('abort', () => resolve(), { once: true }))]).then(() => {
+      if (queue.isShuttingDown) return;
+      for (let i = 0; i < this.workers; i++) workers.push(this.work(queue, hardStop.signal));
+      this.log.info({ workers: this.workers }, 'controller started');
+    });
+    const stop = async ({ drainTimeoutMs, abortGraceMs = 5_000 }: StopOptions): Promise<boolean> => {
+      for (const off of unregister) off();
+      const drained = await queue.shutDownWithDrain(drainTimeoutMs);
+      if (!drained) {
+        this.log.warn({ inFlight: queue.inFlight, drainTimeoutMs }, 'reconciles still running at the drain deadline, aborting them');
+        hardStop.abort(new Error('controller stopped'));
+        const stopped = new AbortController();
+        await Promise.race([Promise.all(workers), sleep(clock, abortGraceMs, stopped.signal)]);
+        stopped.abort();
+      } else {
+        hardStop.abort(new Error('controller stopped'));
+        await Promise.all(workers);
+      }
+      await started;
+      this.log.info({ drained }, 'controller stopped');
+      return drained;
+    };
+    return { queue, started, stop };
+  }
+
+  private async work(queue: Workqueue, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      try {
+        await this.reconcileOne(queue, key, signal);
+      } finally {
+        queue.done(key);
+      }
+    }
+  }
+
+  private async reconcileOne(queue: Workqueue, key: string, signal: AbortSignal): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const logger = this.log.child({ key, namespace, name });
+    const retries = queue.numRequeues(key);
+    const started = this.clock.now();
+    let result: ReconcileResult | undefined;
+    let thrown: unknown;
+    try {
+      result = await this.options.reconcile(key, { signal, logger, retries });
+    } catch (err) {
+      if (err instanceof TerminalError) result = terminal(err);
+      else thrown = err;
+    }
+    this.metrics?.duration((this.clock.now() - started) / 1000);
+
+    if (result === undefined) {
+      this.metrics?.result('error');
+      this.metrics?.error();
+      queue.addRateLimited(key);
+      logger.error({ err: describe(thrown), retry: true, retries: retries + 1 }, 'reconcile failed');
+      return;
+    }
+    switch (result.type) {
+      case 'done':
+        this.metrics?.result('success');
+        queue.forget(key);
+        return;
+      case 'requeueAfter':
+        this.metrics?.result('requeue_after');
+        queue.forget(key);
+        queue.addAfter(key, result.delayMs);
+        return;
+      case 'terminal': {
+        this.metrics?.result('terminal_error');
+        this.metrics?.error();
+        queue.forget(key);
+        logger.error({ err: describe(result.error), retry: false }, 'reconcile failed');
+        this.surfaceTerminal(logger, key, result.error);
+        return;
+      }
+    }
+  }
+
+  private surfaceTerminal(logger: Logger, key: string, error: Error): void {
+    const hook = this.options.onTerminalError;
+    if (!hook) return;
+    const fail = (err: unknown) => logger.error({ err: describe(err) }, 'terminal error hook failed');
+    try {
+      const out = hook(key, error);
+      if (out instanceof Promise) out.catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  }
+}
+
+function describe(err: unknown): { message: string; status?: number; reason?: string; stack?: string } {
+  const narrowed = narrowError(err);
+  return {
+    message: narrowed.message,
+    ...(narrowed.status !== undefined ? { status: narrowed.status } : {}),
+    ...(narrowed.reason !== undefined ? { reason: narrowed.reason } : {}),
+    ...(err instanceof Error && narrowed.status === undefined ? { stack: err.stack } : {}),
+  };
+}

@@ -1,0 +1,395 @@
+/**
+ * Backstage catalog descriptors → Backlot custom resources.
+ *
+ * Component, System, Resource, API, Group and Domain become objects of the same kind; every
+ * other kind (User, Location, Template...) is counted and reported, never dropped silently.
+ * Names Kubernetes refuses are rewritten (see names.ts) and the original kept in an
+ * annotation; references to renamed entities are rewritten too. `metadata.title`,
+ * `description`, `tags` and `links` move to `spec`; Backstage's `default` namespace becomes
+ * the Kubernetes namespace the caller chooses. Fields Backlot does not model are kept in an
+ * annotation so that export can give them back. Every object is validated against its kind's
+ * schema and reference rules, and every problem names the file, the document and the field.
+ * Pure: the documents are read and the output written elsewhere.
+ */
+import type { z } from 'zod';
+import { API_VERSION } from '../api/common.ts';
+import { GroupProfile } from '../api/group.ts';
+import type { KindInfo } from '../api/kinds.ts';
+import { parseSelectorString, SelectorError } from '../catalog/selector.ts';
+import { specRefs } from '../catalog/entity-refs.ts';
+import {
+  BACKSTAGE_API_VERSIONS,
+  BACKSTAGE_DEFAULT_NAMESPACE,
+  BACKSTAGE_FIELDS_ANNOTATION,
+  BACKSTAGE_NAME,
+  BACKSTAGE_NAME_ANNOTATION,
+  BACKSTAGE_NAMESPACE,
+  backstageSpecFields,
+  isRecord,
+  KUBERNETES_ID_ANNOTATION,
+  KUBERNETES_LABEL_SELECTOR_ANNOTATION,
+  KUBERNETES_NAMESPACE_ANNOTATION,
+  LABEL_VALUE,
+  LOCATION_ANNOTATIONS,
+  METADATA_IN_SPEC,
+  modelledKind,
+  QUALIFIED_KEY,
+  SERVER_ENTITY_FIELDS,
+  SERVER_METADATA_FIELDS,
+} from './backstage.ts';
+import { defaultNameMapping, importRef, RefRewriteError, renameKey, type NameMapping } from './backstage-refs.ts';
+import { assignNames } from './names.ts';
+import type { DocumentProblem, SourceDocument } from './yaml.ts';
+
+/** A Backlot custom resource as import writes it. */
+export interface BacklotEntity {
+  apiVersion: typeof API_VERSION;
+  kind: KindInfo['kind'];
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+export interface ImportOptions {
+  /** The Kubernetes namespace for entities in Backstage's `default` namespace. */
+  defaultNamespace: string;
+}
+
+/** A document left out because Backlot does not model its kind. */
+export interface SkippedDocument {
+  file: string;
+  index: number;
+  /** The kind, with the apiVersion when the kind is one Backlot models under another apiVersion. */
+  kind: string;
+}
+
+/** A Backstage entity whose Kubernetes name differs from its Backstage name. */
+export interface Rename {
+  /** The Backstage reference, e.g. `component:default/My_Service`. */
+  from: string;
+  /** The Kubernetes reference, e.g. `component:default/my-service`. */
+  to: string;
+}
+
+export interface ImportResult {
+  /** In the order of the input. Empty when there are errors. */
+  objects: BacklotEntity[];
+  errors: DocumentProblem[];
+  /** Things that are kept differently or not acted on, none of which stops the import. */
+  warnings: DocumentProblem[];
+  skipped: SkippedDocument[];
+  renamed: Rename[];
+}
+
+/** What the first pass learns of a document of a modelled kind. */
+interface Candidate {
+  doc: SourceDocument;
+  info: KindInfo;
+  raw: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  name: string;
+  backstageNamespace: string;
+  namespace: string;
+  /** The Backstage reference, for messages. */
+  entity: string;
+}
+
+const KNOWN_METADATA = new Set(['name', 'namespace', 'labels', 'annotations', ...METADATA_IN_SPEC, ...SERVER_METADATA_FIELDS]);
+const KNOWN_TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'spec', ...SERVER_ENTITY_FIELDS]);
+const DROPPED_ANNOTATIONS = new Set([...LOCATION_ANNOTATIONS, BACKSTAGE_NAME_ANNOTATION, BACKSTAGE_FIELDS_ANNOTATION]);
+
+/** Collects the problems of one document, each tied to the document and the entity. */
+class Problems {
+  readonly list: DocumentProblem[] = [];
+  private readonly doc: SourceDocument;
+  private readonly entity: string | undefined;
+  constructor(doc: SourceDocument, entity?: string) {
+    this.doc = doc;
+    this.entity = entity;
+  }
+  add(path: string | undefined, message: string): void {
+    this.list.push({ file: this.doc.file, index: this.doc.index, ...(path ? { path } : {}), ...(this.entity ? { entity: this.entity } : {}), message });
+  }
+}
+
+export function importBackstage(documents: readonly SourceDocument[], options: ImportOptions): ImportResult {
+  const errors: DocumentProblem[] = [];
+  const warnings: DocumentProblem[] = [];
+  const skipped: SkippedDocument[] = [];
+  const candidates = classify(documents, options, { errors, skipped });
+
+  const renames = renameTable(candidates);
+  const mapping = defaultNameMapping(options.defaultNamespace, renames);
+  const objects: BacklotEntity[] = [];
+  const renamed: Rename[] = [];
+  for (const c of candidates) {
+    const errs = new Problems(c.doc, c.entity);
+    const warns = new Problems(c.doc, c.entity);
+    const object = convert(c, mapping, errs, warns);
+    errors.push(...errs.list);
+    warnings.push(...warns.list);
+    if (!object) continue;
+    objects.push(object);
+    if (object.metadata.name !== c.name) {
+      renamed.push({ from: c.entity, to: `${c.info.refKind}:${object.metadata.namespace}/${object.metadata.name}` });
+    }
+  }
+  return { objects: errors.length > 0 ? [] : objects, errors: inDocumentOrder(errors), warnings: inDocumentOrder(warnings), skipped, renamed };
+}
+
+/** Problems by file, then document, in a stable order (the sort keeps each document's own order). */
+export function inDocumentOrder(problems: readonly DocumentProblem[]): DocumentProblem[] {
+  return [...problems].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
+}
+
+/** First pass: the kind, name and namespace of every document; duplicates and foreign kinds sorted out. */
+function classify(documents: readonly SourceDocument[], options: ImportOptions, out: { errors: DocumentProblem[]; skipped: SkippedDocument[] }): Candidate[] {
+  const candidates: Candidate[] = [];
+  const seen = new Map<string, SourceDocument>();
+  for (const doc of documents) {
+    const problems = new Problems(doc);
+    const raw = doc.value;
+    if (!isRecord(raw)) {
+      problems.add(undefined, 'expected a catalog entity (a mapping with apiVersion, kind, metadata and spec)');
+      out.errors.push(...problems.list);
+      continue;
+    }
+    const { apiVersion, kind, metadata } = raw;
+    if (typeof apiVersion !== 'string' || apiVersion === '') problems.add('apiVersion', 'is required, e.g. backstage.io/v1alpha1');
+    if (typeof kind !== 'string' || kind === '') problems.add('kind', 'is required, e.g. Component');
+    if (problems.list.length > 0 || typeof kind !== 'string' || typeof apiVersion !== 'string') {
+      out.errors.push(...problems.list);
+      continue;
+    }
+    const info = modelledKind(kind);
+    if (!info || !BACKSTAGE_API_VERSIONS.includes(apiVersion)) {
+      out.skipped.push({ file: doc.file, index: doc.index, kind: info ? `${kind} (${apiVersion})` : kind });
+      continue;
+    }
+    if (!isRecord(metadata)) {
+      problems.add('metadata', 'is required: a mapping with at least a name');
+      out.errors.push(...problems.list);
+      continue;
+    }
+    const name = metadata.name;
+    if (typeof name !== 'string' || !BACKSTAGE_NAME.test(name)) {
+      problems.add(
+        'metadata.name',
+        typeof name === 'string'
+          ? `${JSON.stringify(name)} is not a Backstage entity name: use 1 to 63 letters and digits, with "-", "_" or "." inside, e.g. checkout-service`
+          : 'is required, e.g. checkout-service',
+      );
+    }
+    const rawNamespace = metadata.namespace ?? BACKSTAGE_DEFAULT_NAMESPACE;
+    const backstageNamespace = typeof rawNamespace === 'string' ? rawNamespace.toLowerCase() : '';
+    if (!BACKSTAGE_NAMESPACE.test(backstageNamespace)) {
+      problems.add('metadata.namespace', `${JSON.stringify(rawNamespace)} is not a Backstage namespace: use a DNS label such as payments`);
+    } else if (backstageNamespace !== BACKSTAGE_DEFAULT_NAMESPACE && backstageNamespace === options.defaultNamespace) {
+      problems.add(
+        'metadata.namespace',
+        `Backstage namespace "${backstageNamespace}" and Backstage's default namespace would both become Kubernetes namespace "${backstageNamespace}": choose another namespace for the default one`,
+      );
+    }
+    if (problems.list.length > 0 || typeof name !== 'string') {
+      out.errors.push(...problems.list);
+      continue;
+    }
+    const entity = `${info.refKind}:${backstageNamespace}/${name}`;
+    const first = seen.get(entity.toLowerCase());
+    if (first) {
+      out.errors.push({ file: doc.file, index: doc.index, entity, path: 'metadata.name', message: `duplicates the entity of ${first.file}, document ${first.index + 1} (Backstage compares names ignoring case)` });
+      continue;
+    }
+    seen.set(entity.toLowerCase(), doc);
+    const namespace = backstageNamespace === BACKSTAGE_DEFAULT_NAMESPACE ? options.defaultNamespace : backstageNamespace;
+    candidates.push({ doc, info, raw, metadata, name, backstageNamespace, namespace, entity });
+  }
+  return candidates;
+}
+
+/** Kubernetes names for every imported entity, by kind and namespace. */
+function renameTable(candidates: readonly Candidate[]): Map<string, string> {
+  const groups = new Map<string, Candidate[]>();
+  for (const c of candidates) {
+    const key = `${c.info.refKind}:${c.namespace}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const table = new Map<string, string>();
+  for (const group of groups.values()) {
+    const names = assignNames(group.map((c) => c.name));
+    for (const c of group) table.set(renameKey(c.info.refKind, c.namespace, c.name), names.get(c.name.toLowerCase())!);
+  }
+  return table;
+}
+
+function convert(c: Candidate, mapping: NameMapping, errs: Problems, warns: Problems): BacklotEntity | undefined {
+  const { info, metadata } = c;
+  const unmodelled: Record<string, unknown> = {};
+  const keepUnmodelled = (path: string, value: unknown, what: string) => {
+    unmodelled[path] = value;
+    warns.add(path, `${what}: kept in the annotation ${BACKSTAGE_FIELDS_ANNOTATION} and given back by export`);
+  };
+
+  for (const key of Object.keys(c.raw)) if (!KNOWN_TOP_LEVEL.has(key)) keepUnmodelled(key, c.raw[key], 'not part of a Backlot entity');
+  for (const key of Object.keys(metadata)) if (!KNOWN_METADATA.has(key)) keepUnmodelled(`metadata.${key}`, metadata[key], 'not part of a Backlot entity');
+
+  const spec: Record<string, unknown> = {};
+  for (const key of METADATA_IN_SPEC) if (metadata[key] !== undefined) spec[key] = metadata[key];
+
+  const rawSpec = c.raw.spec ?? {};
+  if (!isRecord(rawSpec)) {
+    errs.add('spec', `must be a mapping of the ${info.kind}'s fields`);
+    return undefined;
+  }
+  const fields = backstageSpecFields(info);
+  for (const [key, value] of Object.entries(rawSpec)) {
+    if (!fields.includes(key)) {
+      keepUnmodelled(`spec.${key}`, value, `not a field of Backlot's ${info.kind}`);
+      continue;
+    }
+    const refField = info.refs.find((r) => r.field === key);
+    if (refField) spec[key] = importRefField(value, { field: refField, holderNamespace: c.backstageNamespace, mapping, errs, path: `spec.${key}` });
+    else if (info.kind === 'Group' && key === 'profile' && isRecord(value)) spec[key] = splitProfile(value, keepUnmodelled);
+    else if (info.kind === 'API' && key === 'definition' && value !== undefined && typeof value !== 'string') {
+      keepUnmodelled('spec.definition', value, 'a definition that is not text (e.g. a $text placeholder) is not resolved by import');
+    } else spec[key] = value;
+  }
+
+  const labels = importLabels(metadata.labels, errs);
+  const annotations = importAnnotations(metadata.annotations, errs);
+  const name = mapping.name(info.refKind, c.namespace, c.name);
+  if (name !== c.name) annotations[BACKSTAGE_NAME_ANNOTATION] = c.name;
+  if (Object.keys(unmodelled).length > 0) annotations[BACKSTAGE_FIELDS_ANNOTATION] = JSON.stringify(unmodelled);
+  if (info.kind === 'Component' || info.kind === 'Resource') claimFromAnnotations({ annotations, name, namespace: c.namespace, spec, errs, warns });
+
+  validate(info, c.namespace, spec, errs);
+  if (errs.list.length > 0) return undefined;
+  return {
+    apiVersion: API_VERSION,
+    kind: info.kind,
+    metadata: {
+      name,
+      namespace: c.namespace,
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
+    spec,
+  };
+}
+
+function importRefField(value: unknown, o: { field: NonNullable<KindInfo['refs'][number]>; holderNamespace: string; mapping: NameMapping; errs: Problems; path: string }): unknown {
+  const one = (v: unknown, path: string): unknown => {
+    try {
+      return importRef(v, { field: o.field, holderNamespace: o.holderNamespace, mapping: o.mapping });
+    } catch (err) {
+      if (!(err instanceof RefRewriteError)) throw err;
+      o.errs.add(path, err.message);
+      return v;
+    }
+  };
+  if (!o.field.list) return one(value, o.path);
+  if (!Array.isArray(value)) {
+    o.errs.add(o.path, `must be a list of entity references, e.g. [${o.field.example}]`);
+    return value;
+  }
+  return value.map((v, i) => one(v, `${o.path}[${i}]`));
+}
+
+/** A Group's profile: displayName and email are Backlot's; the rest (picture) is kept aside. */
+function splitProfile(profile: Record<string, unknown>, keep: (path: string, value: unknown, what: string) => void): Record<string, unknown> {
+  const modelled = Object.keys(GroupProfile.shape);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(profile)) {
+    if (modelled.includes(key)) out[key] = value;
+    else keep(`spec.profile.${key}`, value, 'not a field of Backlot\'s Group profile');
+  }
+  return out;
+}
+
+function importLabels(raw: unknown, errs: Problems): Record<string, string> {
+  if (raw === undefined) return {};
+  if (!isRecord(raw)) {
+    errs.add('metadata.labels', 'must be a mapping of label keys to values');
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const path = `metadata.labels[${JSON.stringify(key)}]`;
+    if (!QUALIFIED_KEY.test(key)) errs.add(path, 'is not a label key: use [<dns-prefix>/]<name>, e.g. example.com/tier');
+    else if (typeof value !== 'string' || !LABEL_VALUE.test(value)) errs.add(path, 'is not a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit');
+    else out[key] = value;
+  }
+  return out;
+}
+
+function importAnnotations(raw: unknown, errs: Problems): Record<string, string> {
+  if (raw === undefined) return {};
+  if (!isRecord(raw)) {
+    errs.add('metadata.annotations', 'must be a mapping of annotation keys to strings');
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (DROPPED_ANNOTATIONS.has(key)) continue;
+    const path = `metadata.annotations[${JSON.stringify(key)}]`;
+    if (!QUALIFIED_KEY.test(key)) errs.add(path, 'is not an annotation key: use [<dns-prefix>/]<name>, e.g. github.com/project-slug');
+    else if (typeof value !== 'string') errs.add(path, 'must be a string (quote numbers and booleans)');
+    else out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * The Backstage Kubernetes plugin finds an entity's workloads by the label
+ * `backstage.io/kubernetes-id: <annotation value>`; Backlot by default uses the entity's
+ * Kubernetes name. When the two differ, the entity claims by the annotation's value, so it
+ * claims what Backstage showed for it.
+ */
+function claimFromAnnotations(o: { annotations: Record<string, string>; name: string; namespace: string; spec: Record<string, unknown>; errs: Problems; warns: Problems }): void {
+  const { annotations, spec } = o;
+  const id = annotations[KUBERNETES_ID_ANNOTATION];
+  const selector = annotations[KUBERNETES_LABEL_SELECTOR_ANNOTATION];
+  if (id !== undefined && !LABEL_VALUE.test(id)) {
+    o.errs.add(`metadata.annotations[${JSON.stringify(KUBERNETES_ID_ANNOTATION)}]`, `${JSON.stringify(id)} cannot be a label value: workloads could never carry it`);
+  } else if (id !== undefined && id !== o.name && selector === undefined && spec.workloads === undefined) {
+    spec.workloads = { selector: { matchLabels: { [KUBERNETES_ID_ANNOTATION]: id } } };
+  }
+  if (selector !== undefined) {
+    try {
+      parseSelectorString(selector);
+    } catch (err) {
+      if (!(err instanceof SelectorError)) throw err;
+      o.warns.add(`metadata.annotations[${JSON.stringify(KUBERNETES_LABEL_SELECTOR_ANNOTATION)}]`, `${err.message}: the entity will claim no workloads until it is fixed`);
+    }
+  }
+  const ns = annotations[KUBERNETES_NAMESPACE_ANNOTATION];
+  if (ns !== undefined && ns !== o.namespace) {
+    o.warns.add(`metadata.annotations[${JSON.stringify(KUBERNETES_NAMESPACE_ANNOTATION)}]`, `Backlot claims workloads in the entity's own namespace "${o.namespace}" only, not in "${ns}"`);
+  }
+}
+
+/** Where a spec field came from in the Backstage document. */
+function backstagePath(path: readonly PropertyKey[]): string {
+  const root = (METADATA_IN_SPEC as readonly PropertyKey[]).includes(path[0] ?? '') ? 'metadata' : 'spec';
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : `${acc}.${String(p)}`), root);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, p) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined), root);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, spec: Record<string, unknown>): string {
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
+  if (issue.code === 'invalid_format' && issue.path[0] === 'tags') {
+    return `${JSON.stringify(valueAt(spec, issue.path))} is not a Backstage tag: use lower-case words of letters, digits and ":+#" joined by dashes, e.g. postgres`;
+  }
+  if (issue.code === 'unrecognized_keys') return `has fields Backlot does not know: ${issue.keys.join(', ')}`;
+  return issue.message;
+}
+
+function validate(info: KindInfo, namespace: string, spec: Record<string, unknown>, errs: Problems): void {
+  const parsed = info.spec.safeParse(spec);
+  if (!parsed.success) for (const issue of parsed.error.issues) errs.add(backstagePath(issue.path), describeIssue(issue, spec));
+  if (errs.list.length > 0) return;
+  // The reference rules the API server applies (CEL), checked here so a bad file fails before kubectl.
+  for (const e of specRefs(info.kind, namespace, spec).errors) errs.add(e.path, e.message.replace(`${e.path}: `, ''));
+}

@@ -36,6 +36,12 @@ export const LOCATION_ANNOTATIONS: readonly string[] = [
   'backstage.io/orphan',
 ];
 
+/**
+ * What export writes for an API that has no definition (Backstage requires one); import
+ * reads it as no definition, so the text never becomes one.
+ */
+export const MISSING_DEFINITION = 'The definition of this API is not recorded in the catalog.\n';
+
 /** Metadata fields a Backstage server sets on the entities it serves; import leaves them out. */
 export const SERVER_METADATA_FIELDS: readonly string[] = ['uid', 'etag', 'generation'];
 /** Top-level fields a Backstage server adds to the entities it serves; import leaves them out. */

@@ -32,6 +32,7 @@ import {
   LABEL_VALUE,
   LOCATION_ANNOTATIONS,
   METADATA_IN_SPEC,
+  MISSING_DEFINITION,
   modelledKind,
   QUALIFIED_KEY,
   SERVER_ENTITY_FIELDS,
@@ -251,7 +252,8 @@ function convert(c: Candidate, mapping: NameMapping, errs: Problems, warns: Prob
     else if (info.kind === 'Group' && key === 'profile' && isRecord(value)) spec[key] = splitProfile(value, keepUnmodelled);
     else if (info.kind === 'API' && key === 'definition' && value !== undefined && typeof value !== 'string') {
       keepUnmodelled('spec.definition', value, 'a definition that is not text (e.g. a $text placeholder) is not resolved by import');
-    } else spec[key] = value;
+    } else if (info.kind === 'API' && key === 'definition' && value === MISSING_DEFINITION) continue;
+    else spec[key] = value;
   }
 
   const labels = importLabels(metadata.labels, errs);

@@ -44,7 +44,8 @@ export class FakeClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     const target = this.current + ms;
-    for (;;) {
+    for (let fired = 0; ; fired++) {
+      if (fired > 100_000) throw new Error(`FakeClock: over 100000 timers fired within ${ms} ms: the code under test is re-arming timers without advancing`);
       await flush();
       const due = this.pending.filter((p) => !p.cancelled && p.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) break;

@@ -1,0 +1,59 @@
+/**
+ * `backlot export`: the cluster's catalog as Backstage catalog descriptors on standard output.
+ * See docs/backstage.md for the mapping and what a round trip normalises.
+ */
+import { renderCatalogInfo } from '../interop/export.ts';
+import { BACKSTAGE_NAMESPACE } from '../interop/backstage.ts';
+import { UsageError, type Command } from './command.ts';
+import { allEntities, CLUSTER_FLAGS, CLUSTER_FLAGS_HELP, readCluster, scopeText } from './cluster.ts';
+import { parseFlags } from './flags.ts';
+
+const HELP = `Usage: backlot export [flags]
+
+Prints the catalog of the cluster as Backstage catalog descriptors (apiVersion
+backstage.io/v1alpha1, one document per entity), for Backstage to register as a location.
+References are canonical (kind:namespace/name), names changed by backlot import are given
+back, and Components and Resources carry backstage.io/kubernetes-id (and
+backstage.io/kubernetes-label-selector when they claim by another selector), so Backstage's
+Kubernetes plugin shows the workloads Backlot matched. See docs/backstage.md.
+
+Examples:
+  # The whole catalog
+  backlot export -A > catalog-info.yaml
+
+  # One namespace, which Backstage is to see as its default namespace
+  backlot export -n shop --default-namespace shop
+
+  # As a kubectl plugin, from another cluster
+  kubectl backlot export -A --context prod > catalog-info.yaml
+
+Flags:
+      --default-namespace NS   the Kubernetes namespace written as Backstage's default
+                               namespace (default: default)
+  -h, --help                   show this help
+
+${CLUSTER_FLAGS_HELP}
+`;
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Print the cluster\'s catalog as Backstage catalog-info.yaml',
+  async run(argv, io) {
+    const flags = parseFlags(argv, [...CLUSTER_FLAGS, { name: 'default-namespace', type: 'string' }]);
+    if (flags.booleans.get('help')) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    if (flags.positionals.length > 0) throw new UsageError(`unexpected argument "${flags.positionals[0] ?? ''}": export takes flags only`);
+    const defaultNamespace = flags.strings.get('default-namespace') ?? 'default';
+    if (!BACKSTAGE_NAMESPACE.test(defaultNamespace)) throw new UsageError(`--default-namespace "${defaultNamespace}" is not a Kubernetes namespace name (a DNS label such as shop)`);
+    const { conn, world } = await readCluster(flags, io, {});
+    const entities = allEntities(world);
+    if (entities.length === 0) {
+      io.stderr.write(`No catalog entities found ${scopeText(conn)}.\n`);
+      return 0;
+    }
+    io.stdout.write(renderCatalogInfo(entities, { defaultNamespace }));
+    return 0;
+  },
+};

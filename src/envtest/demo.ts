@@ -13,7 +13,7 @@ import { RestClient } from '../k8s/rest.ts';
 import { resolveAssets } from './assets.ts';
 import { ControlPlane, runKubectl } from './controlplane.ts';
 import { BacklotProcess } from './operator-process.ts';
-import { makeNamespaceReady, setReplicasReady, setServiceEndpoints } from './simulate.ts';
+import { GenerationFollower, makeNamespaceReady, setReplicasReady, setServiceEndpoints } from './simulate.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -72,6 +72,9 @@ async function main(): Promise<number> {
     const client = new RestClient(kc);
     step('reporting the workloads ready, as their controllers would');
     for (const ns of ['shop', 'platform']) await makeNamespaceReady(client, ns);
+    const follower = new GenerationFollower(client, ['shop', 'platform']);
+    follower.start();
+    cleanups.unshift(() => follower.stop());
 
     step('starting backlot run');
     const operator = await BacklotProcess.start({ kubeconfig, logPath: join(workDir, 'backlot.log'), extraArgs: ['--leader-elect=false'] });

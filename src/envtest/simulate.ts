@@ -7,6 +7,7 @@
 import type { KubeObject } from '../k8s/object.ts';
 import { objectPath, type ResourceRef } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const RESOURCES = {
   Deployment: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true },
@@ -83,4 +84,62 @@ export async function makeNamespaceReady(client: RestClient, namespace: string):
     count++;
   }
   return count;
+}
+
+/**
+ * A Deployment's generation moves when its annotations change (they are copied to its
+ * ReplicaSets), so Backlot's own ownership annotations make a Deployment look unobserved
+ * until its controller catches up, which a real one does at once. This stands in for that
+ * part of the controller: it keeps status.observedGeneration of the Deployments in the given
+ * namespaces equal to their generation, leaving the replica counts as they were reported.
+ */
+export class GenerationFollower {
+  private readonly client: RestClient;
+  private readonly namespaces: readonly string[];
+  private active = false;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(client: RestClient, namespaces: readonly string[]) {
+    this.client = client;
+    this.namespaces = namespaces;
+  }
+
+  /** One pass; returns how many Deployments it caught up. */
+  async sync(): Promise<number> {
+    let caughtUp = 0;
+    for (const namespace of this.namespaces) {
+      const list = await this.client.request<{ items: (KubeObject & { status?: { observedGeneration?: number } })[] }>({ path: `/apis/apps/v1/namespaces/${namespace}/deployments` });
+      for (const d of list.items) {
+        const generation = d.metadata?.generation;
+        const observed = d.status?.observedGeneration;
+        // Only Deployments whose status was reported once (by a test or the demo) are followed.
+        if (generation === undefined || observed === undefined || observed >= generation) continue;
+        await this.client.request({
+          method: 'PATCH',
+          path: `${objectPath(RESOURCES.Deployment, d.metadata?.name ?? '', namespace)}/status`,
+          contentType: 'application/merge-patch+json',
+          body: { status: { observedGeneration: generation } },
+        });
+        caughtUp++;
+      }
+    }
+    return caughtUp;
+  }
+
+  start(intervalMs = 250): void {
+    if (this.active) return;
+    this.active = true;
+    this.running = (async () => {
+      while (this.active) {
+        // A failed pass (the API server restarting, say) is simply tried again next time.
+        await this.sync().catch(() => undefined);
+        await sleep(intervalMs);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.active = false;
+    await this.running;
+  }
 }

@@ -30,6 +30,11 @@ export interface Orphan {
   namespaceOwner: string;
 }
 
+/** The API server's own Service, default/kubernetes: part of the cluster, owned by nobody's team. */
+function isApiServerService(kind: WorkloadKind, obj: KubeObject): boolean {
+  return kind === 'Service' && obj.metadata?.namespace === 'default' && obj.metadata?.name === 'kubernetes' && obj.metadata?.labels?.provider === 'kubernetes';
+}
+
 function hasController(obj: KubeObject): boolean {
   const owners = (obj.metadata?.ownerReferences ?? []) as { controller?: boolean }[];
   return owners.some((o) => o.controller === true);
@@ -45,7 +50,7 @@ export function surveyClaims(world: World): WorkloadClaim[] {
     for (const kind of WORKLOAD_KINDS) {
       for (const obj of world.workloadsIn(kind, namespace)) {
         const target = claimTarget(kind, obj);
-        if (isIgnored(target)) continue;
+        if (isIgnored(target) || isApiServerService(kind, obj)) continue;
         out.push({ namespace, kind, name: target.name, claimants: workloadClaimants(world, kind, obj, claimants).map((c) => c.ref), controlled: hasController(obj) });
       }
     }

@@ -1,0 +1,133 @@
+/**
+ * The catalog's part of the operator: its informers, the World over their caches, the two
+ * controllers (entity status, workload ownership), and the state metrics. The composition
+ * root starts the informers, runs the controllers while this process leads, and serves the
+ * metrics.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { WORKLOAD_KINDS } from '../api/workloads.ts';
+import { EventRecorder } from '../k8s/events.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import { resourceName } from '../k8s/resource.ts';
+import type { RestClient } from '../k8s/rest.ts';
+import { registerStateMetrics } from '../metrics/state.ts';
+import type { RuntimeMetrics } from '../metrics/runtime.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { Controller, done, type Source } from '../runtime/controller.ts';
+import type { Informer } from '../runtime/informer.ts';
+import { EntityReconciler } from './entity.ts';
+import { createCatalogInformers, type CatalogInformers } from './informers.ts';
+import { OwnershipReconciler } from './ownership.ts';
+import { DEFAULT_EXCLUDED_NAMESPACES } from './survey.ts';
+import { onEndpointSliceChange, onEntityChange, onJobChange, onWorkloadChange, type Enqueue } from './triggers.ts';
+import { ENTITY_KINDS, World } from './world.ts';
+
+export interface CatalogOptions {
+  client: RestClient;
+  logger: Logger;
+  clock: Clock;
+  registry: Registry;
+  metrics: RuntimeMetrics;
+  /** Watch only these namespaces; all when empty. */
+  namespaces: readonly string[];
+  /** Backlot's own namespace, never reported for orphans. */
+  ownNamespace?: string;
+  /** The name of this instance in Events (the pod name). */
+  instance: string;
+  workers?: number;
+}
+
+export interface Catalog {
+  informers: CatalogInformers;
+  world: World;
+  controllers: Controller[];
+}
+
+type Side = 'entity' | 'workload';
+
+/** A source of keys for one queue, fed by every informer of the catalog through the triggers. */
+function catalogSource(informers: CatalogInformers, world: World, side: Side): Source {
+  const all: Informer[] = informers.all;
+  return {
+    name: `catalog-${side}`,
+    synced: () => Promise.all(all.map((i) => i.whenSynced())).then(() => undefined),
+    register(enqueue) {
+      const noop = () => undefined;
+      const q: Enqueue = side === 'entity' ? { entity: enqueue, workload: noop } : { entity: noop, workload: enqueue };
+      const offs: (() => void)[] = [];
+      for (const kind of ENTITY_KINDS) {
+        offs.push(
+          informers.entities[kind].addEventHandler(
+            {
+              onAdd: (obj) => onEntityChange(world, q, kind, undefined, obj),
+              onUpdate: (oldObj, newObj) => onEntityChange(world, q, kind, oldObj, newObj),
+              onDelete: (obj) => onEntityChange(world, q, kind, obj, undefined),
+            },
+            { replay: true },
+          ),
+        );
+      }
+      for (const kind of WORKLOAD_KINDS) {
+        offs.push(
+          informers.workloads[kind].addEventHandler(
+            {
+              onAdd: (obj) => onWorkloadChange(world, q, kind, undefined, obj),
+              onUpdate: (oldObj, newObj) => onWorkloadChange(world, q, kind, oldObj, newObj),
+              onDelete: (obj) => onWorkloadChange(world, q, kind, obj, undefined),
+            },
+            { replay: true },
+          ),
+        );
+      }
+      if (side === 'entity') {
+        const jobs = (obj: KubeObject) => onJobChange(world, q, obj);
+        const slices = (obj: KubeObject) => onEndpointSliceChange(world, q, obj);
+        offs.push(informers.jobs.addEventHandler({ onAdd: jobs, onUpdate: (_o, n) => jobs(n), onDelete: jobs }, { replay: true }));
+        offs.push(informers.endpointSlices.addEventHandler({ onAdd: slices, onUpdate: (_o, n) => slices(n), onDelete: slices }, { replay: true }));
+      }
+      return () => offs.forEach((off) => off());
+    },
+  };
+}
+
+export function createCatalog(options: CatalogOptions): Catalog {
+  const { client, logger, clock, metrics } = options;
+  const informers = createCatalogInformers({ client, logger, namespaces: options.namespaces, metrics: (resource) => metrics.informer(resourceName(resource)) });
+  const world = new World(informers.caches);
+  const events = new EventRecorder({ client, clock, logger, instance: options.instance });
+  const entities = new EntityReconciler({ world, client, clock, events, logger });
+  const ownership = new OwnershipReconciler({ world, client, events, logger });
+  const workers = options.workers ?? 4;
+
+  const controllers = [
+    new Controller({
+      name: 'entity',
+      sources: [catalogSource(informers, world, 'entity')],
+      reconcile: async (key, ctx) => {
+        await entities.reconcile(key, ctx.signal);
+        return done();
+      },
+      logger,
+      metrics,
+      clock,
+      workers,
+    }),
+    new Controller({
+      name: 'ownership',
+      sources: [catalogSource(informers, world, 'workload')],
+      reconcile: async (key, ctx) => {
+        await ownership.reconcile(key, ctx.signal);
+        return done();
+      },
+      logger,
+      metrics,
+      clock,
+      workers,
+    }),
+  ];
+
+  const excluded = new Set<string>([...DEFAULT_EXCLUDED_NAMESPACES, ...(options.ownNamespace ? [options.ownNamespace] : [])]);
+  registerStateMetrics({ registry: options.registry, world, excludedNamespaces: excluded });
+  return { informers, world, controllers };
+}

@@ -9,7 +9,6 @@ import type { Registry } from 'prom-client';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { EventRecorder } from '../k8s/events.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { resourceName } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import { registerStateMetrics } from '../metrics/state.ts';
 import type { RuntimeMetrics } from '../metrics/runtime.ts';
@@ -17,20 +16,20 @@ import type { Clock } from '../runtime/clock.ts';
 import { Controller, done, type Source } from '../runtime/controller.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { EntityReconciler } from './entity.ts';
-import { createCatalogInformers, type CatalogInformers } from './informers.ts';
+import { createCatalogInformers, type CatalogInformers, type MakeInformer } from './informers.ts';
 import { OwnershipReconciler } from './ownership.ts';
 import { DEFAULT_EXCLUDED_NAMESPACES } from './survey.ts';
 import { onEndpointSliceChange, onEntityChange, onJobChange, onWorkloadChange, type Enqueue } from './triggers.ts';
 import { ENTITY_KINDS, World } from './world.ts';
 
 export interface CatalogOptions {
+  /** How informers are made: the runtime's factory, or directInformers() outside it. */
+  makeInformer: MakeInformer;
   client: RestClient;
   logger: Logger;
   clock: Clock;
   registry: Registry;
   metrics: RuntimeMetrics;
-  /** Watch only these namespaces; all when empty. */
-  namespaces: readonly string[];
   /** Backlot's own namespace, never reported for orphans. */
   ownNamespace?: string;
   /** The name of this instance in Events (the pod name). */
@@ -93,7 +92,7 @@ function catalogSource(informers: CatalogInformers, world: World, side: Side): S
 
 export function createCatalog(options: CatalogOptions): Catalog {
   const { client, logger, clock, metrics } = options;
-  const informers = createCatalogInformers({ client, logger, namespaces: options.namespaces, metrics: (resource) => metrics.informer(resourceName(resource)) });
+  const informers = createCatalogInformers(options.makeInformer);
   const world = new World(informers.caches);
   const events = new EventRecorder({ client, clock, logger, instance: options.instance });
   const entities = new EntityReconciler({ world, client, clock, events, logger });

@@ -94,28 +94,43 @@ export interface CatalogInformers {
   namespaces: Informer;
 }
 
-export interface CatalogInformerOptions {
-  client: RestClient;
-  logger: Logger;
-  /** Watch only these namespaces; all when empty. */
-  namespaces: readonly string[];
-  metrics: (resource: ResourceRef) => InformerMetrics | undefined;
+/** What the catalog asks for each informer; the runtime's InformerFactory takes the same request. */
+export interface CatalogInformerRequest<T extends KubeObject> {
+  resource: ResourceRef;
+  transform?: Transform<T>;
+  indexers?: Record<string, IndexFunc<T>>;
+  /** Overrides the watched namespaces: [] for all (cluster-scoped resources). */
+  namespaces?: readonly string[];
 }
 
-export function createCatalogInformers(options: CatalogInformerOptions): CatalogInformers {
-  const base = { client: options.client, logger: options.logger, namespaces: options.namespaces };
-  const make = <T extends KubeObject>(resource: ResourceRef, more: { transform?: Transform<T>; indexers?: Record<string, IndexFunc<T>> } = {}) =>
-    new Informer<T>({ ...base, resource, ...more, ...(options.metrics(resource) ? { metrics: options.metrics(resource)! } : {}) });
+export type MakeInformer = <T extends KubeObject>(request: CatalogInformerRequest<T>) => Informer<T>;
 
+/** Informers made directly, for tools and tests that run without the runtime's factory. */
+export function directInformers(options: { client: RestClient; logger: Logger; namespaces: readonly string[]; metrics?: (resource: ResourceRef) => InformerMetrics | undefined }): MakeInformer {
+  return <T extends KubeObject>(request: CatalogInformerRequest<T>) => {
+    const metrics = options.metrics?.(request.resource);
+    return new Informer<T>({
+      client: options.client,
+      logger: options.logger,
+      resource: request.resource,
+      namespaces: request.resource.namespaced ? (request.namespaces ?? options.namespaces) : [],
+      ...(request.transform ? { transform: request.transform } : {}),
+      ...(request.indexers ? { indexers: request.indexers } : {}),
+      ...(metrics ? { metrics } : {}),
+    });
+  };
+}
+
+export function createCatalogInformers(make: MakeInformer): CatalogInformers {
   const entities = Object.fromEntries(
-    ENTITY_KINDS.map((kind) => [kind, make<EntityObject>(entityResource(kind), { transform: withTypeMeta(API_VERSION, kind, dropManagedFields as Transform<EntityObject>), indexers: entityIndexers(kind) })]),
+    ENTITY_KINDS.map((kind) => [kind, make<EntityObject>({ resource: entityResource(kind), transform: withTypeMeta(API_VERSION, kind, dropManagedFields as Transform<EntityObject>), indexers: entityIndexers(kind) })]),
   ) as Record<EntityKind, Informer<EntityObject>>;
   const workloads = Object.fromEntries(
-    WORKLOAD_KINDS.map((kind) => [kind, make(WORKLOAD_RESOURCES[kind], { transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) })]),
+    WORKLOAD_KINDS.map((kind) => [kind, make({ resource: WORKLOAD_RESOURCES[kind], transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) })]),
   ) as Record<WorkloadKind, Informer>;
-  const jobs = make(JOBS, { transform: JOB_TRANSFORM, indexers: jobIndexers() });
-  const endpointSlices = make(ENDPOINT_SLICES, { transform: SLICE_TRANSFORM, indexers: sliceIndexers() });
-  const namespaces = new Informer({ client: options.client, logger: options.logger, resource: NAMESPACES_RESOURCE, transform: NAMESPACE_TRANSFORM, ...(options.metrics(NAMESPACES_RESOURCE) ? { metrics: options.metrics(NAMESPACES_RESOURCE)! } : {}) });
+  const jobs = make({ resource: JOBS, transform: JOB_TRANSFORM, indexers: jobIndexers() });
+  const endpointSlices = make({ resource: ENDPOINT_SLICES, transform: SLICE_TRANSFORM, indexers: sliceIndexers() });
+  const namespaces = make({ resource: NAMESPACES_RESOURCE, transform: NAMESPACE_TRANSFORM, namespaces: [] });
 
   const caches: WorldCaches = {
     entities: Object.fromEntries(ENTITY_KINDS.map((k) => [k, entities[k].cache])) as WorldCaches['entities'],

@@ -6,8 +6,10 @@ import { graphCommand } from './graph.ts';
 import { importCommand } from './import.ts';
 import { orphansCommand } from './orphans.ts';
 import { ownersCommand } from './owners.ts';
+import { runCommand } from './run.ts';
 
 export const commands: readonly Command[] = [
+  runCommand,
   crdsCommand,
   importCommand,
   exportCommand,

@@ -129,6 +129,8 @@ export interface RunningController {
   readonly started: Promise<void>;
   /** Stops taking keys, drains, stops the sources. Resolves true when every reconcile finished in time. */
   stop(options: StopOptions): Promise<boolean>;
+  /** Aborts the signal of in-flight reconciles now (leadership lost), even while a stop is draining. */
+  abort(): void;
 }
 
 export class Controller {
@@ -186,7 +188,11 @@ export class Controller {
       this.log.info({ drained }, 'controller stopped');
       return drained;
     };
-    return { queue, started, stop };
+    const abort = () => {
+      queue.shutDown();
+      hardStop.abort(new Error('controller aborted'));
+    };
+    return { queue, started, stop, abort };
   }
 
   private async work(queue: Workqueue, signal: AbortSignal): Promise<void> {

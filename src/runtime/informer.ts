@@ -184,6 +184,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (!running) return;
     running.controller.abort();
     await running.done;
+    this.running = undefined;
     this.log.info('informer stopped');
   }
 

@@ -1,0 +1,282 @@
+/**
+ * The configuration of `backlot run`: the one place that reads its command line and
+ * environment. Everything is parsed (zod) and checked up front, defaults that depend on
+ * where the process runs are resolved here, and the result is frozen, so the rest of the
+ * program never reads process.env or argv.
+ */
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from './cli/command.ts';
+import { DEFAULT_LEASE_TIMING, validateLeaseTiming } from './runtime/lease.ts';
+
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export type KubeconfigSource =
+  | { kind: 'file'; paths: readonly string[] }
+  | { kind: 'in-cluster'; host: string; port: string; tokenFile: string; caFile: string };
+
+export interface BindAddress {
+  /** undefined: every interface. */
+  host: string | undefined;
+  port: number;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface RunConfig {
+  kubeconfig: KubeconfigSource;
+  inCluster: boolean;
+  /** Watch only these namespaces; empty: all. */
+  namespaces: readonly string[];
+  leaderElection: {
+    enabled: boolean;
+    /** Where the Lease lives; set whenever leader election is enabled. */
+    namespace: string | undefined;
+    leaseName: string;
+    /** This process's name in the Lease: `<hostname>_<uuid>`, unique per process as client-go's. */
+    identity: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+  /** undefined: the server is disabled ("0"). */
+  metricsBindAddress: BindAddress | undefined;
+  healthProbeBindAddress: BindAddress | undefined;
+  logLevel: LogLevel;
+  workers: number;
+  /** How long SIGTERM may take: drain, release the lease, flush. */
+  shutdownTimeoutMs: number;
+}
+
+interface FlagSpec {
+  boolean?: boolean;
+  value: string;
+  help: string;
+}
+
+/** The flags of `backlot run`, in the order --help lists them. */
+export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
+  kubeconfig: { value: 'PATH', help: 'kubeconfig file; default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config' },
+  namespaces: { value: 'NS[,NS...]', help: 'watch only these namespaces (comma-separated); default: all namespaces' },
+  'leader-elect': { boolean: true, value: '[=true|false]', help: 'run only while holding the leader Lease; default: true in a cluster, false outside' },
+  'leader-election-namespace': { value: 'NS', help: "namespace of the leader Lease; default: $POD_NAMESPACE, then the service account's namespace" },
+  'leader-election-id': { value: 'NAME', help: 'name of the leader Lease (default backlot-leader)' },
+  'lease-duration': { value: 'DURATION', help: 'how long a leader Lease is valid without renewal (default 15s)' },
+  'renew-deadline': { value: 'DURATION', help: 'how long the leader keeps trying to renew before it steps down (default 10s)' },
+  'retry-period': { value: 'DURATION', help: 'time between acquire and renew attempts (default 2s)' },
+  'metrics-bind-address': { value: 'ADDR', help: 'where /metrics is served, host:port or :port; 0 disables (default :8080)' },
+  'health-probe-bind-address': { value: 'ADDR', help: 'where /healthz and /readyz are served; 0 disables (default :8081)' },
+  'log-level': { value: 'LEVEL', help: 'trace, debug, info, warn, error, fatal or silent (default info)' },
+  workers: { value: 'N', help: 'concurrent reconciles per controller (default 4)' },
+});
+
+export function runUsage(program = 'backlot'): string {
+  const rows = Object.entries(RUN_FLAGS).map(([name, spec]) => [`--${name}${spec.boolean ? spec.value : `=${spec.value}`}`, spec.help] as const);
+  const width = Math.max(...rows.map(([f]) => f.length));
+  return [
+    `Usage: ${program} run [flags]`,
+    '',
+    'Runs the operator: watches the catalog and the workloads, reconciles while it leads,',
+    'serves metrics and health probes, and drains and hands over its lease on SIGTERM.',
+    '',
+    'Flags:',
+    ...rows.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`),
+    '',
+    'Durations are written like 15s, 1m30s or 500ms.',
+    '',
+  ].join('\n');
+}
+
+/** Splits argv into flag values; the only place that knows the command-line syntax. */
+export function tokenizeFlags(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>> = RUN_FLAGS): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}": backlot run takes only flags`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const spec = specs[name];
+    if (!spec) throw new UsageError(`unknown flag --${name} (known flags: ${Object.keys(specs).map((f) => `--${f}`).join(', ')})`);
+    if (name in values) throw new UsageError(`flag --${name} given more than once`);
+    if (eq >= 0) values[name] = arg.slice(eq + 1);
+    else if (spec.boolean) values[name] = 'true';
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`flag --${name} needs a value: --${name}=${spec.value}`);
+      values[name] = next;
+      i++;
+    }
+  }
+  return values;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** Go-style durations: `15s`, `1m30s`, `500ms`, `1.5h`. */
+export function parseDuration(text: string): number | undefined {
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(amount) * UNITS[unit!]!;
+  return total;
+}
+
+/** `:8080`, `127.0.0.1:8080`, `[::1]:8080`; `0` disables. */
+export function parseBindAddress(text: string): BindAddress | undefined | 'invalid' {
+  if (text === '0') return undefined;
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  if (!match) return 'invalid';
+  const port = Number(match[3]);
+  if (port > 65_535) return 'invalid';
+  const host = match[1] ?? match[2];
+  return { host: host ? host : undefined, port };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const duration = (flag: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `--${flag}: "${text}" is not a duration; expected a form like 15s, 1m30s or 500ms` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const bindAddress = (flag: string) =>
+  z.string().transform((text, ctx) => {
+    const parsed = parseBindAddress(text);
+    if (parsed === 'invalid') {
+      ctx.addIssue({ code: 'custom', message: `--${flag}: "${text}" is not an address; expected host:port, :port (all interfaces) or 0 (disabled)` });
+      return z.NEVER;
+    }
+    // null, not undefined: "0" (disabled) must stay distinct from an absent flag (the default).
+    return parsed ?? null;
+  });
+
+const FlagsSchema = z
+  .object({
+    kubeconfig: z.string().min(1, '--kubeconfig: expected a file path').optional(),
+    namespaces: z
+      .string()
+      .transform((text, ctx) => {
+        const list = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))].sort();
+        const bad = list.filter((ns) => !DNS_LABEL.test(ns) || ns.length > 63);
+        if (bad.length > 0) {
+          ctx.addIssue({ code: 'custom', message: `--namespaces: ${bad.map((b) => `"${b}"`).join(', ')} is not a namespace name; expected lower-case DNS labels like shop,payments` });
+          return z.NEVER;
+        }
+        return list;
+      })
+      .optional(),
+    'leader-elect': z
+      .enum(['true', 'false', '1', '0'], { error: (issue) => `--leader-elect: "${String(issue.input)}" is not a boolean; expected --leader-elect, --leader-elect=true or --leader-elect=false` })
+      .transform((v) => v === 'true' || v === '1')
+      .optional(),
+    'leader-election-namespace': z.string().regex(DNS_LABEL, '--leader-election-namespace: expected a namespace name (a lower-case DNS label)').optional(),
+    'leader-election-id': z.string().regex(DNS_SUBDOMAIN, '--leader-election-id: expected a Lease name (lower-case letters, digits, "-" and ".")').optional(),
+    'lease-duration': duration('lease-duration').optional(),
+    'renew-deadline': duration('renew-deadline').optional(),
+    'retry-period': duration('retry-period').optional(),
+    'metrics-bind-address': bindAddress('metrics-bind-address').optional(),
+    'health-probe-bind-address': bindAddress('health-probe-bind-address').optional(),
+    'log-level': z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+        error: (issue) => `--log-level: "${String(issue.input)}" is not a level; expected one of trace, debug, info, warn, error, fatal, silent`,
+      })
+      .optional(),
+    workers: z
+      .string()
+      .regex(/^\d+$/, '--workers: expected a whole number from 1 to 64')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 64, '--workers: expected a whole number from 1 to 64')
+      .optional(),
+  })
+  .strict();
+
+export interface LoadRunConfigOptions {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  /** Reads a small text file, undefined when absent; the service account's namespace file. */
+  readTextFile?: (path: string) => string | undefined;
+  hostname?: string;
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses and checks the command line and environment of `backlot run`; throws UsageError naming the flag. */
+export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
+  const { env } = options;
+  const readTextFile = options.readTextFile ?? readIfPresent;
+  const parsed = FlagsSchema.safeParse(tokenizeFlags(options.argv));
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
+  const flags = parsed.data;
+
+  const inClusterEnv = Boolean(env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT);
+  let kubeconfig: KubeconfigSource;
+  if (flags.kubeconfig) kubeconfig = { kind: 'file', paths: [flags.kubeconfig] };
+  else if (env.KUBECONFIG) kubeconfig = { kind: 'file', paths: env.KUBECONFIG.split(':').filter(Boolean) };
+  else if (inClusterEnv) {
+    kubeconfig = {
+      kind: 'in-cluster',
+      host: env.KUBERNETES_SERVICE_HOST!,
+      port: env.KUBERNETES_SERVICE_PORT!,
+      tokenFile: join(SERVICE_ACCOUNT_DIR, 'token'),
+      caFile: join(SERVICE_ACCOUNT_DIR, 'ca.crt'),
+    };
+  } else kubeconfig = { kind: 'file', paths: [join(env.HOME ?? '/root', '.kube', 'config')] };
+  const inCluster = kubeconfig.kind === 'in-cluster';
+
+  const leaderElect = flags['leader-elect'] ?? inCluster;
+  const leaseNamespace = flags['leader-election-namespace'] ?? (env.POD_NAMESPACE || undefined) ?? (inCluster ? readTextFile(join(SERVICE_ACCOUNT_DIR, 'namespace'))?.trim() || undefined : undefined);
+  if (leaderElect && !leaseNamespace) {
+    throw new UsageError('--leader-election-namespace is required with leader election outside a cluster (or set --leader-elect=false)');
+  }
+  const timing = {
+    leaseDurationMs: flags['lease-duration'] ?? DEFAULT_LEASE_TIMING.leaseDurationMs,
+    renewDeadlineMs: flags['renew-deadline'] ?? DEFAULT_LEASE_TIMING.renewDeadlineMs,
+    retryPeriodMs: flags['retry-period'] ?? DEFAULT_LEASE_TIMING.retryPeriodMs,
+  };
+  try {
+    validateLeaseTiming(timing);
+  } catch (err) {
+    throw new UsageError(`--lease-duration, --renew-deadline, --retry-period: ${(err as Error).message}`);
+  }
+  const host = env.POD_NAME || env.HOSTNAME || options.hostname || hostname();
+
+  return deepFreeze({
+    kubeconfig,
+    inCluster,
+    namespaces: flags.namespaces ?? [],
+    leaderElection: {
+      enabled: leaderElect,
+      namespace: leaseNamespace,
+      leaseName: flags['leader-election-id'] ?? 'backlot-leader',
+      identity: `${host}_${randomUUID()}`,
+      ...timing,
+    },
+    metricsBindAddress: flags['metrics-bind-address'] === undefined ? { host: undefined, port: 8080 } : (flags['metrics-bind-address'] ?? undefined),
+    healthProbeBindAddress: flags['health-probe-bind-address'] === undefined ? { host: undefined, port: 8081 } : (flags['health-probe-bind-address'] ?? undefined),
+    logLevel: flags['log-level'] ?? 'info',
+    workers: flags.workers ?? 4,
+    shutdownTimeoutMs: 30_000,
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * The composition root of `backlot run`:
+ *   config → client configuration → metrics registry → informers → controllers (from the
+ *   registrations) → HTTP servers → leader election and the controller manager.
+ * On the stop signal (SIGTERM/SIGINT) it drains in-flight reconciles within the shutdown
+ * timeout, releases the lease, stops the informers and servers, flushes the logs and returns 0.
+ */
+import { pino, type Logger } from 'pino';
+import type { CommandIo } from './cli/command.ts';
+import type { RunConfig } from './config.ts';
+import { narrowError } from './k8s/errors.ts';
+import { loadKubeConfig } from './k8s/kubeconfig.ts';
+import { RestLeaseStore } from './k8s/leases.ts';
+import { RestClient } from './k8s/rest.ts';
+import { createRegistry } from './metrics/registry.ts';
+import { RuntimeMetrics } from './metrics/runtime.ts';
+import { systemClock, type Clock } from './runtime/clock.ts';
+import type { Controller } from './runtime/controller.ts';
+import { InformerFactory } from './runtime/factory.ts';
+import { Manager, type ControllerRegistration, type RuntimeContext } from './runtime/manager.ts';
+import { metricsRoutes, probeRoutes, startHttpServer, type RunningServer } from './server/http.ts';
+
+export interface OperatorOptions {
+  config: RunConfig;
+  io: CommandIo;
+  registrations: readonly ControllerRegistration[];
+  clock?: Clock;
+}
+
+function createLogger(config: RunConfig, io: CommandIo): Logger {
+  const destination = io.stderr === process.stderr ? pino.destination({ dest: 2, sync: false }) : io.stderr;
+  return pino({ level: config.logLevel, base: { pid: process.pid } }, destination);
+}
+
+function flush(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+/** Runs the operator until `io.signal` aborts. Returns the exit code: 0 after an orderly stop, 1 when it could not run. */
+export async function runOperator(options: OperatorOptions): Promise<number> {
+  const { config, io } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = createLogger(config, io);
+  const servers: RunningServer[] = [];
+  let code = 0;
+  logger.info(
+    {
+      identity: config.leaderElection.identity,
+      namespaces: config.namespaces,
+      leaderElection: config.leaderElection.enabled ? `${config.leaderElection.namespace}/${config.leaderElection.leaseName}` : false,
+      workers: config.workers,
+    },
+    'operator starting',
+  );
+  try {
+    const kubeConfig = loadKubeConfig(config.kubeconfig);
+    const client = new RestClient(kubeConfig);
+    const registry = createRegistry();
+    const metrics = new RuntimeMetrics(registry);
+    const informers = new InformerFactory({ client, logger, metrics, clock, namespaces: config.namespaces });
+    const context: RuntimeContext = {
+      informers,
+      client,
+      kubeConfig,
+      registry,
+      metrics,
+      logger,
+      clock,
+      namespaces: config.namespaces,
+      workers: config.workers,
+      identity: config.leaderElection.identity,
+    };
+    const controllers: Controller[] = [];
+    for (const register of options.registrations) controllers.push(...(await register(context)));
+
+    if (config.metricsBindAddress) {
+      servers.push(await startHttpServer({ name: 'metrics', bind: config.metricsBindAddress, routes: metricsRoutes(registry), logger }));
+    }
+    if (config.healthProbeBindAddress) {
+      servers.push(await startHttpServer({ name: 'probes', bind: config.healthProbeBindAddress, routes: probeRoutes(informers), logger }));
+    }
+
+    const { leaderElection } = config;
+    const manager = new Manager({
+      informers,
+      controllers,
+      logger,
+      metrics,
+      clock,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      ...(leaderElection.enabled
+        ? {
+            leaderElection: {
+              identity: leaderElection.identity,
+              lease: new RestLeaseStore({ client, namespace: leaderElection.namespace!, name: leaderElection.leaseName }),
+              leaseDurationMs: leaderElection.leaseDurationMs,
+              renewDeadlineMs: leaderElection.renewDeadlineMs,
+              retryPeriodMs: leaderElection.retryPeriodMs,
+            },
+          }
+        : {}),
+    });
+    logger.info({ controllers: controllers.map((c) => c.name), informers: informers.informers.map((i) => i.name) }, 'operator running');
+    await manager.run(io.signal);
+    logger.info('operator stopped');
+  } catch (err) {
+    const n = narrowError(err);
+    logger.error({ err: n.message, status: n.status, reason: n.reason }, 'operator failed');
+    code = 1;
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    await flush(logger);
+  }
+  return code;
+}

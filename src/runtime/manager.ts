@@ -1,0 +1,117 @@
+/**
+ * Runs the pieces of an operator together: informers always (a standby keeps warm caches and
+ * reports ready), controllers only while this process leads, and an orderly shutdown:
+ * stop taking work, drain in-flight reconciles within the deadline, release the lease, stop
+ * the informers.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { LeaseStore } from '../k8s/leases.ts';
+import type { RestClient } from '../k8s/rest.ts';
+import type { RuntimeMetrics } from '../metrics/runtime.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { Controller, RunningController } from './controller.ts';
+import type { InformerFactory } from './factory.ts';
+import { LeaderElector, type StopReason } from './leader.ts';
+import type { LeaseTiming } from './lease.ts';
+
+/** What a registration gets to build its informers and controllers from. */
+export interface RuntimeContext {
+  /** Ask it for informers (shared per resource); the root starts them and /readyz waits for them. */
+  informers: InformerFactory;
+  client: RestClient;
+  kubeConfig: KubeConfig;
+  registry: Registry;
+  metrics: RuntimeMetrics;
+  logger: Logger;
+  clock: Clock;
+  /** The namespaces to watch; empty: all. */
+  namespaces: readonly string[];
+  /** Default worker count per controller (--workers). */
+  workers: number;
+  /** This process's unique name (also its leader election identity). */
+  identity: string;
+}
+
+/**
+ * How a part of the product plugs into `backlot run`: given the runtime context, declare the
+ * informers it needs (through `ctx.informers`) and return its controllers. Called once at
+ * startup, before anything runs.
+ */
+export type ControllerRegistration = (ctx: RuntimeContext) => readonly Controller[] | Promise<readonly Controller[]>;
+
+export interface ManagerOptions {
+  informers: InformerFactory;
+  controllers: readonly Controller[];
+  logger: Logger;
+  metrics?: RuntimeMetrics;
+  clock?: Clock;
+  /** Absent: this process always leads (--leader-elect=false). */
+  leaderElection?: Partial<LeaseTiming> & { lease: LeaseStore; identity: string };
+  /** Budget from the stop signal to the end of run(): drain, release, stop informers. */
+  shutdownTimeoutMs: number;
+}
+
+/** Time kept back from the drain for releasing the lease and stopping the informers. */
+const RELEASE_RESERVE_MS = 3_000;
+
+export class Manager {
+  private readonly options: ManagerOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private running: RunningController[] = [];
+  private stopping: Promise<void> | undefined;
+  private shutdownDeadline: number | undefined;
+
+  constructor(options: ManagerOptions) {
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger;
+  }
+
+  /** Runs until `signal` aborts, then shuts down within the shutdown timeout. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { informers, leaderElection, metrics } = this.options;
+    signal.addEventListener('abort', () => (this.shutdownDeadline = this.clock.now() + this.options.shutdownTimeoutMs), { once: true });
+    informers.start();
+    if (leaderElection) {
+      const elector = new LeaderElector({
+        ...leaderElection,
+        logger: this.log,
+        clock: this.clock,
+        ...(metrics ? { metrics: metrics.leaderMetrics() } : {}),
+        callbacks: { onStartedLeading: () => this.startWork(), onStoppedLeading: (reason) => this.stopWork(reason) },
+      });
+      await elector.run(signal);
+    } else {
+      metrics?.leader.set(1);
+      this.startWork();
+      await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+      await this.stopWork('shutdown');
+      metrics?.leader.set(0);
+    }
+    await informers.stop();
+  }
+
+  private startWork(): void {
+    this.running = this.options.controllers.map((c) => c.start());
+    this.log.info({ controllers: this.options.controllers.map((c) => c.name) }, 'controllers started');
+  }
+
+  private stopWork(reason: StopReason): Promise<void> {
+    if (reason === 'lost') {
+      // Whatever is in flight must stop writing now, including a shutdown drain in progress.
+      for (const r of this.running) r.abort();
+    }
+    if (this.stopping) return this.stopping;
+    const running = this.running;
+    const drainTimeoutMs = reason === 'lost' ? 0 : Math.max(0, (this.shutdownDeadline ?? this.clock.now()) - this.clock.now() - RELEASE_RESERVE_MS);
+    this.stopping = Promise.all(running.map((r) => r.stop({ drainTimeoutMs, abortGraceMs: 2_000 }))).then((drained) => {
+      this.running = [];
+      this.stopping = undefined;
+      this.log.info({ reason, drained: drained.every(Boolean), drainTimeoutMs }, 'controllers stopped');
+    });
+    return this.stopping;
+  }
+}

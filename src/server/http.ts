@@ -1,0 +1,92 @@
+/**
+ * The operator's two small HTTP servers: metrics (/metrics) and probes (/healthz, /readyz),
+ * on separate addresses as controller-runtime serves them, so the probe port can stay
+ * cluster-internal while Prometheus scrapes the other.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BindAddress } from '../config.ts';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface RunningServer {
+  /** `host:port` actually bound (the port is real when 0 was asked for). */
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(options: { name: string; bind: BindAddress; routes: Readonly<Record<string, Handler>>; logger: Logger }): Promise<RunningServer> {
+  const { logger, routes } = options;
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const handler = routes[path];
+    if (!handler || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(handler ? 405 : 404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(handler ? 'method not allowed\n' : 'not found\n');
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(req, res))
+      .catch((err: unknown) => {
+        logger.error({ server: options.name, path, err: err instanceof Error ? err.message : String(err) }, 'http handler failed');
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('internal error\n');
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.bind.port, options.bind.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((err: unknown) => {
+    const where = `${options.bind.host ?? ''}:${options.bind.port}`;
+    throw new Error(`cannot serve ${options.name} on ${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
+  const info = server.address() as AddressInfo;
+  const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+  const address = `${host}:${info.port}`;
+  logger.info({ server: options.name, address }, 'http server listening');
+  return {
+    address,
+    port: info.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Scrapers keep connections alive; they must not hold the shutdown up.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export function metricsRoutes(registry: Registry): Record<string, Handler> {
+  return {
+    '/metrics': async (_req, res) => {
+      const body = await registry.metrics();
+      res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
+    },
+  };
+}
+
+export interface Readiness {
+  /** Names of the informers that have not synced yet; ready when empty. */
+  unsynced(): readonly string[];
+}
+
+export function probeRoutes(readiness: Readiness): Record<string, Handler> {
+  return {
+    '/healthz': (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok\n');
+    },
+    '/readyz': (_req, res) => {
+      const unsynced = readiness.unsynced();
+      if (unsynced.length === 0) {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok\n');
+        return;
+      }
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`informers not synced: ${unsynced.join(', ')}\n`);
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from '@jest/globals';
+import { UsageError } from '../../src/cli/command.ts';
+import { loadRunConfig, parseBindAddress, parseDuration, runUsage } from '../../src/config.ts';
+
+const load = (argv: string[], env: NodeJS.ProcessEnv = { HOME: '/home/op' }, files: Record<string, string> = {}) =>
+  loadRunConfig({ argv, env, readTextFile: (p) => files[p], hostname: 'host-1' });
+
+describe('loadRunConfig', () => {
+  it('defaults outside a cluster: ~/.kube/config, no leader election, :8080 and :8081, info, 4 workers', () => {
+    const config = load([]);
+    expect(config).toMatchObject({
+      kubeconfig: { kind: 'file', paths: ['/home/op/.kube/config'] },
+      inCluster: false,
+      namespaces: [],
+      leaderElection: { enabled: false, leaseName: 'backlot-leader', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+      metricsBindAddress: { host: undefined, port: 8080 },
+      healthProbeBindAddress: { host: undefined, port: 8081 },
+      logLevel: 'info',
+      workers: 4,
+      shutdownTimeoutMs: 30_000,
+    });
+    expect(config.leaderElection.identity).toMatch(/^host-1_[0-9a-f-]{36}$/);
+  });
+
+  it('is frozen all the way down', () => {
+    const config = load(['--namespaces=a,b']);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.leaderElection)).toBe(true);
+    expect(Object.isFrozen(config.namespaces)).toBe(true);
+  });
+
+  it('in a cluster: the service account, leader election on, the Lease in its namespace', () => {
+    const env = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', HOSTNAME: 'backlot-7d9f' };
+    const config = load([], env, { '/var/run/secrets/kubernetes.io/serviceaccount/namespace': 'backlot-system\n' });
+    expect(config.kubeconfig).toEqual({
+      kind: 'in-cluster',
+      host: '10.0.0.1',
+      port: '443',
+      tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+    });
+    expect(config.leaderElection).toMatchObject({ enabled: true, namespace: 'backlot-system' });
+    expect(config.leaderElection.identity).toMatch(/^backlot-7d9f_/);
+    expect(load(['--leader-elect=false'], env).leaderElection.enabled).toBe(false);
+    expect(load([], { ...env, POD_NAMESPACE: 'ops' }).leaderElection.namespace).toBe('ops');
+  });
+
+  it('prefers --kubeconfig, then $KUBECONFIG (a colon list), then the service account', () => {
+    const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    expect(load(['--kubeconfig', '/k/flag'], { ...inCluster, KUBECONFIG: '/k/env' }).kubeconfig).toEqual({ kind: 'file', paths: ['/k/flag'] });
+    expect(load([], { ...inCluster, KUBECONFIG: '/k/a:/k/b' }).kubeconfig).toEqual({ kind: 'file', paths: ['/k/a', '/k/b'] });
+  });
+
+  it.each([
+    [['--leader-elect', '--leader-election-namespace=ops'], { enabled: true, namespace: 'ops' }],
+    [['--leader-elect=true', '--leader-election-namespace', 'ops'], { enabled: true, namespace: 'ops' }],
+    [['--leader-elect=false'], { enabled: false }],
+    [['--leader-elect', '--leader-election-namespace=ops', '--lease-duration=30s', '--renew-deadline=20s', '--retry-period=500ms'], { leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 500 }],
+    [['--leader-elect', '--leader-election-namespace=ops', '--leader-election-id=backlot.example.com'], { leaseName: 'backlot.example.com' }],
+  ])('leader election flags %j', (argv, expected) => {
+    expect(load(argv).leaderElection).toMatchObject(expected);
+  });
+
+  it('parses the other flags', () => {
+    const config = load(['--namespaces= shop,payments,,shop', '--metrics-bind-address=0', '--health-probe-bind-address=127.0.0.1:9440', '--log-level=debug', '--workers=8']);
+    expect(config).toMatchObject({ namespaces: ['payments', 'shop'], metricsBindAddress: undefined, healthProbeBindAddress: { host: '127.0.0.1', port: 9440 }, logLevel: 'debug', workers: 8 });
+  });
+
+  it.each([
+    [['--bogus'], 'unknown flag --bogus (known flags: --kubeconfig,'],
+    [['run'], 'unexpected argument "run": backlot run takes only flags'],
+    [['--workers'], 'flag --workers needs a value: --workers=N'],
+    [['--workers=1', '--workers=2'], 'flag --workers given more than once'],
+    [['--workers=0'], '--workers: expected a whole number from 1 to 64'],
+    [['--workers=two'], '--workers: expected a whole number from 1 to 64'],
+    [['--lease-duration=15'], '--lease-duration: "15" is not a duration; expected a form like 15s, 1m30s or 500ms'],
+    [['--leader-elect=yes'], '--leader-elect: "yes" is not a boolean; expected --leader-elect, --leader-elect=true or --leader-elect=false'],
+    [['--metrics-bind-address=8080'], '--metrics-bind-address: "8080" is not an address; expected host:port, :port (all interfaces) or 0 (disabled)'],
+    [['--namespaces=Shop,ok'], '--namespaces: "Shop" is not a namespace name; expected lower-case DNS labels like shop,payments'],
+    [['--log-level=loud'], '--log-level: "loud" is not a level'],
+    [['--leader-elect'], '--leader-election-namespace is required with leader election outside a cluster (or set --leader-elect=false)'],
+    [['--leader-elect', '--leader-election-namespace=ops', '--lease-duration=5s'], 'lease duration (5000 ms) must be greater than the renew deadline (10000 ms)'],
+  ])('rejects %j with a usage error naming the flag', (argv, message) => {
+    let error: unknown;
+    try {
+      load(argv);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toContain(message);
+  });
+
+  it('lists every flag in the usage text', () => {
+    for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--leader-election-namespace', '--lease-duration', '--renew-deadline', '--retry-period', '--metrics-bind-address', '--health-probe-bind-address', '--log-level', '--workers']) {
+      expect(runUsage()).toContain(flag);
+    }
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['15s', 15_000],
+    ['500ms', 500],
+    ['1m30s', 90_000],
+    ['1.5h', 5_400_000],
+    ['2m', 120_000],
+    ['15', undefined],
+    ['s', undefined],
+    ['-1s', undefined],
+    ['1d', undefined],
+  ])('%s → %s', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+});
+
+describe('parseBindAddress', () => {
+  it.each([
+    [':8080', { host: undefined, port: 8080 }],
+    ['0.0.0.0:8080', { host: '0.0.0.0', port: 8080 }],
+    ['[::1]:9000', { host: '::1', port: 9000 }],
+    ['localhost:0', { host: 'localhost', port: 0 }],
+    ['0', undefined],
+    ['8080', 'invalid'],
+    [':70000', 'invalid'],
+    ['host:', 'invalid'],
+  ])('%s', (text, expected) => {
+    expect(parseBindAddress(text)).toEqual(expected);
+  });
+});

@@ -140,7 +140,13 @@ export class ManagedProcess {
 
   /** Sends a signal to the binary itself, as a fault would. The wrapper exits with it. */
   signal(signal: NodeJS.Signals): void {
-    if (this.binaryPid && this.running) process.kill(this.binaryPid, signal);
+    if (!this.binaryPid || !this.running) return;
+    try {
+      process.kill(this.binaryPid, signal);
+    } catch (err) {
+      // The binary may have exited a moment before its wrapper did.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
   }
 
   private killGroup(signal: NodeJS.Signals): void {

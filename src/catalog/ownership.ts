@@ -59,7 +59,7 @@ export function currentOwnership(metadata: { labels?: Record<string, string>; an
   return { labels: pick(metadata?.labels, OWNERSHIP_LABELS), annotations: pick(metadata?.annotations, OWNERSHIP_ANNOTATIONS) };
 }
 
-function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
+export function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
   const ak = Object.keys(a);
   return ak.length === Object.keys(b).length && ak.every((k) => a[k] === b[k]);
 }

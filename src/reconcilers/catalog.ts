@@ -73,7 +73,10 @@ function catalogSource(informers: CatalogInformers, world: World, side: Side): S
             {
               onAdd: (obj) => onWorkloadChange(world, q, kind, undefined, obj),
               onUpdate: (oldObj, newObj) => onWorkloadChange(world, q, kind, oldObj, newObj),
-              onDelete: (obj) => onWorkloadChange(world, q, kind, obj, undefined),
+              onDelete: (obj) => {
+                if (side === 'workload') world.ownGenerations.forget(obj);
+                onWorkloadChange(world, q, kind, obj, undefined);
+              },
             },
             { replay: true },
           ),

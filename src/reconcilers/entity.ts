@@ -15,10 +15,12 @@ import type { EventRecorder, EventSpec } from '../k8s/events.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { conditionsOf, gatherEntityFacts } from './facts.ts';
+import { RecentWrites } from './recent-writes.ts';
 import { entityResource, splitRef, type EntityObject, type World } from './world.ts';
 
 export interface EntityReconcilerOptions {
   world: World;
+  recent?: RecentWrites;
   client: RestClient;
   clock: Clock;
   events: EventRecorder;
@@ -60,9 +62,11 @@ export function transitionEvents(obj: EntityObject, before: readonly Condition[]
 
 export class EntityReconciler {
   private readonly options: EntityReconcilerOptions;
+  private readonly recent: RecentWrites;
 
   constructor(options: EntityReconcilerOptions) {
     this.options = options;
+    this.recent = options.recent ?? new RecentWrites();
   }
 
   async reconcile(key: string, signal?: AbortSignal): Promise<void> {
@@ -71,9 +75,13 @@ export class EntityReconciler {
     if (!parts) return;
     const obj = world.caches.entities[parts.kind].get(`${parts.namespace}/${parts.name}`);
     // Gone from the cache: deleted, and its status went with it. Nothing to do.
-    if (!obj) return;
+    if (!obj) {
+      this.recent.forget(key);
+      return;
+    }
     const status = decideStatus(gatherEntityFacts(world, parts.kind, obj), new Date(clock.now()));
-    if (canonicalJson(obj.status ?? {}) === canonicalJson(status)) return;
+    const fingerprint = canonicalJson(status);
+    if (canonicalJson(obj.status ?? {}) === fingerprint || this.recent.covers(key, obj, fingerprint)) return;
     await apply(client, {
       resource: entityResource(parts.kind),
       namespace: parts.namespace,
@@ -82,6 +90,7 @@ export class EntityReconciler {
       body: { apiVersion: API_VERSION, kind: parts.kind, metadata: { name: parts.name, namespace: parts.namespace }, status },
       ...(signal ? { signal } : {}),
     });
+    this.recent.record(key, obj, fingerprint);
     for (const event of transitionEvents(obj, conditionsOf(obj), status.conditions as Condition[])) await this.options.events.record(event);
   }
 }

@@ -3,11 +3,9 @@
  * Nothing here writes or decides; it only looks things up.
  */
 import type { V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import { ConditionType } from '../api/conditions.ts';
 import type { Condition } from '../api/status.ts';
 import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
 import { claimantsOf, isIgnored, type Claimant, type ClaimTarget } from '../catalog/claims.ts';
-import { isTrue } from '../catalog/condition-set.ts';
 import type { ClaimedWorkload, ClaimFacts, DependencyFacts, EntityFacts, LostWorkload, PartFacts } from '../catalog/entity-status.ts';
 import { findCycle } from '../catalog/graph.ts';
 import { cronJobReadiness, daemonSetReadiness, deploymentReadiness, serviceReadiness, statefulSetReadiness, type Readiness } from '../catalog/readiness.ts';
@@ -16,10 +14,6 @@ import { ENTITY_KINDS, type EntityKind, type EntityObject, type ParsedEntity, ty
 
 export function conditionsOf(obj: EntityObject | undefined): Condition[] | undefined {
   return (obj?.status as { conditions?: Condition[] } | undefined)?.conditions;
-}
-
-export function isReady(obj: EntityObject | undefined): boolean {
-  return isTrue(conditionsOf(obj), ConditionType.Ready);
 }
 
 export function claimTarget(kind: WorkloadKind, obj: KubeObject): ClaimTarget {
@@ -32,7 +26,8 @@ export function claimTarget(kind: WorkloadKind, obj: KubeObject): ClaimTarget {
   };
 }
 
-export function workloadReadiness(world: World, kind: WorkloadKind, obj: KubeObject): Readiness {
+export function workloadReadiness(world: World, kind: WorkloadKind, cached: KubeObject): Readiness {
+  const obj = world.ownGenerations.effective(cached);
   switch (kind) {
     case 'Deployment':
       return deploymentReadiness(obj as V1Deployment);
@@ -52,6 +47,54 @@ export function workloadClaimants(world: World, kind: WorkloadKind, obj: KubeObj
   const target = claimTarget(kind, obj);
   if (isIgnored(target)) return [];
   return claimantsOf(target, claimants ?? world.claimants(target.namespace));
+}
+
+/**
+ * The own health (the Ready condition's status) of any entity, computed from the world rather
+ * than read from the status it was last written with. An entity's status depends on others'
+ * health (dependencies, a system's parts, an API's providers); reading it from the world
+ * means every entity converges in one write, whatever order the reconciles run in, instead of
+ * rippling through stale statuses. Memoized for the life of one reconcile.
+ */
+export class ReadinessOracle {
+  private readonly world: World;
+  private readonly memo = new Map<string, boolean>();
+
+  constructor(world: World) {
+    this.world = world;
+  }
+
+  ready(ref: string): boolean {
+    const known = this.memo.get(ref);
+    if (known !== undefined) return known;
+    // Provisional answer while computing, so that a reference loop cannot recurse forever.
+    this.memo.set(ref, false);
+    const entity = this.world.entity(ref);
+    const value = entity ? this.compute(entity.parsed) : false;
+    this.memo.set(ref, value);
+    return value;
+  }
+
+  private compute(entity: ParsedEntity): boolean {
+    const world = this.world;
+    switch (entity.kind) {
+      case 'Component':
+      case 'Resource': {
+        const claim = claimFacts(world, entity);
+        return !claim.selectorError && claim.won.every((w) => w.ready) && !(claim.won.length === 0 && claim.lost.length > 0);
+      }
+      case 'API': {
+        const providers = world.naming('Component', 'providesApis', entity.ref);
+        return providers.some((p) => this.ready(p.parsed.ref));
+      }
+      case 'System':
+        return (['Component', 'Resource', 'API'] as const).every((kind) => world.naming(kind, 'system', entity.ref).every((p) => this.ready(p.parsed.ref)));
+      case 'Domain':
+        return world.naming('System', 'domain', entity.ref).every((p) => this.ready(p.parsed.ref));
+      case 'Group':
+        return entity.refs.every((r) => r.ref.startsWith('user:') || world.exists(r.ref));
+    }
+  }
 }
 
 function claimFacts(world: World, entity: ParsedEntity): ClaimFacts {
@@ -99,10 +142,10 @@ export function dependencyRefs(world: World, entity: ParsedEntity): string[] {
   return [...refs].sort();
 }
 
-function dependencyFacts(world: World, entity: ParsedEntity): DependencyFacts {
+function dependencyFacts(world: World, oracle: ReadinessOracle, entity: ParsedEntity): DependencyFacts {
   const dependencies = dependencyRefs(world, entity).map((ref) => {
-    const target = world.entity(ref);
-    return { ref, found: target !== undefined, ready: target !== undefined && isReady(target.obj) };
+    const found = world.exists(ref);
+    return { ref, found, ready: found && oracle.ready(ref) };
   });
   const cycle = findCycle(entity.ref, (ref) => {
     const e = world.entity(ref);
@@ -111,14 +154,14 @@ function dependencyFacts(world: World, entity: ParsedEntity): DependencyFacts {
   return cycle ? { dependencies, cycle } : { dependencies };
 }
 
-function partFacts(world: World, entity: ParsedEntity, parts: readonly { kind: EntityKind; field: string; key: string }[]): PartFacts {
+function partFacts(world: World, oracle: ReadinessOracle, entity: ParsedEntity, parts: readonly { kind: EntityKind; field: string; key: string }[]): PartFacts {
   const counts: Record<string, { total: number; ready: number }> = {};
   const notReady: string[] = [];
   for (const { kind, field, key } of parts) {
     const named = world.naming(kind, field, entity.ref);
     let ready = 0;
-    for (const { obj, parsed } of named) {
-      if (isReady(obj)) ready++;
+    for (const { parsed } of named) {
+      if (oracle.ready(parsed.ref)) ready++;
       else notReady.push(parsed.ref);
     }
     counts[key] = { total: named.length, ready };
@@ -129,6 +172,7 @@ function partFacts(world: World, entity: ParsedEntity, parts: readonly { kind: E
 /** Everything the status of one entity is decided from. */
 export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObject): EntityFacts {
   const entity = world.parsed(kind, obj);
+  const oracle = new ReadinessOracle(world);
   const facts: EntityFacts = {
     kind,
     generation: obj.metadata?.generation ?? 0,
@@ -139,23 +183,23 @@ export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObj
     case 'Component':
     case 'Resource':
       facts.claim = claimFacts(world, entity);
-      facts.dependencies = dependencyFacts(world, entity);
+      facts.dependencies = dependencyFacts(world, oracle, entity);
       break;
     case 'System':
-      facts.parts = partFacts(world, entity, [
+      facts.parts = partFacts(world, oracle, entity, [
         { kind: 'Component', field: 'system', key: 'components' },
         { kind: 'Resource', field: 'system', key: 'resources' },
         { kind: 'API', field: 'system', key: 'apis' },
       ]);
       break;
     case 'Domain':
-      facts.parts = partFacts(world, entity, [{ kind: 'System', field: 'domain', key: 'systems' }]);
+      facts.parts = partFacts(world, oracle, entity, [{ kind: 'System', field: 'domain', key: 'systems' }]);
       break;
     case 'API':
       facts.providers = {
         providers: world
           .naming('Component', 'providesApis', entity.ref)
-          .map(({ obj: p, parsed }) => ({ ref: parsed.ref, ready: isReady(p) }))
+          .map(({ parsed }) => ({ ref: parsed.ref, ready: oracle.ready(parsed.ref) }))
           .sort((a, b) => a.ref.localeCompare(b.ref)),
       };
       break;

@@ -8,12 +8,13 @@
  */
 import type { Logger } from 'pino';
 import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
-import { currentOwnership, desiredOwnership, ENTITY_ANNOTATION, needsApply, type OwnerFacts } from '../catalog/ownership.ts';
+import { currentOwnership, desiredOwnership, ENTITY_ANNOTATION, needsApply, sameRecord, type OwnerFacts } from '../catalog/ownership.ts';
 import { apply, ownManagedFields } from '../k8s/apply.ts';
 import type { EventRecorder } from '../k8s/events.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import { workloadClaimants } from './facts.ts';
+import { RecentWrites } from './recent-writes.ts';
 import { WORKLOAD_RESOURCES, type World } from './world.ts';
 
 export function workloadKey(kind: WorkloadKind, namespace: string, name: string): string {
@@ -35,6 +36,7 @@ export interface OwnershipReconcilerOptions {
 
 export class OwnershipReconciler {
   private readonly options: OwnershipReconcilerOptions;
+  private readonly recent = new RecentWrites();
 
   constructor(options: OwnershipReconcilerOptions) {
     this.options = options;
@@ -64,13 +66,22 @@ export class OwnershipReconciler {
     const parts = splitWorkloadKey(key);
     if (!parts) return;
     const obj = world.workload(parts.kind, parts.namespace, parts.name);
-    if (!obj) return;
+    if (!obj) {
+      this.recent.forget(key);
+      return;
+    }
     const facts = this.ownerFacts(parts.kind, obj);
     const desired = desiredOwnership(facts);
     const current = currentOwnership(obj.metadata);
     if (!needsApply(desired, current, ownManagedFields(obj).length > 0)) return;
+    const fingerprint = JSON.stringify(desired);
+    if (this.recent.covers(key, obj, fingerprint)) return;
     const resource = WORKLOAD_RESOURCES[parts.kind];
-    await apply(client, {
+    const annotationsChange = !sameRecord(desired.annotations, current.annotations);
+    if (annotationsChange) world.ownGenerations.expect(obj);
+    let applied: KubeObject;
+    try {
+      applied = await apply(client, {
       resource,
       namespace: parts.namespace,
       name: parts.name,
@@ -81,7 +92,13 @@ export class OwnershipReconciler {
         metadata: { name: parts.name, namespace: parts.namespace, uid: obj.metadata?.uid, labels: desired.labels, annotations: desired.annotations },
       },
       ...(signal ? { signal } : {}),
-    });
+      });
+    } catch (err) {
+      world.ownGenerations.forget(obj);
+      throw err;
+    }
+    if (annotationsChange) world.ownGenerations.confirm(obj, applied);
+    this.recent.record(key, obj, fingerprint);
     await this.recordClaimChange(obj, current.annotations[ENTITY_ANNOTATION], facts?.entity);
   }
 

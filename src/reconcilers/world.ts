@@ -13,6 +13,7 @@ import { stringifyEntityRef } from '../catalog/ref.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { ResourceRef } from '../k8s/resource.ts';
 import type { CacheReader, IndexFunc } from '../runtime/store.ts';
+import { OwnGenerations } from './generations.ts';
 
 export type EntityKind = KindInfo['kind'];
 
@@ -139,10 +140,13 @@ export function splitRef(ref: string): { kind: EntityKind; namespace: string; na
 
 export class World {
   readonly caches: WorldCaches;
+  /** Generations Backlot's own writes moved; readiness reads workloads through it. */
+  readonly ownGenerations: OwnGenerations;
   private readonly parsedCache = new WeakMap<EntityObject, ParsedEntity>();
 
-  constructor(caches: WorldCaches) {
+  constructor(caches: WorldCaches, ownGenerations: OwnGenerations = new OwnGenerations()) {
     this.caches = caches;
+    this.ownGenerations = ownGenerations;
   }
 
   parsed(kind: EntityKind, obj: EntityObject): ParsedEntity {

@@ -1,0 +1,217 @@
+/**
+ * The container image without a container engine: this reads the Dockerfile, copies the
+ * build context its build stage copies, runs its RUN steps (scripts/image.sh, the one place
+ * they are written), and runs the result as the image and deploy/deployment.yaml would: the
+ * entry point `backlot run` with the Deployment's args, as UID 65532, on a read-only root,
+ * against the real API server.
+ *
+ * One step is not repeated: `image.sh deps`, the plain install of every dependency at its
+ * locked version, which the repository's own node_modules stands in for.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '../../src/envtest/controlplane.ts';
+import { kubeconfigPath, kubectl, testNamespace } from '../support/cluster.ts';
+import { installCrds } from '../support/crds.ts';
+import { DEPLOY_DIR, find, kustomize, podProcess, REPO_ROOT, sandboxPath, type DeploymentObject } from '../support/deploy.ts';
+import { readableCopy, SandboxedProcess } from '../support/deploy-sandbox.ts';
+import { eventually } from '../support/eventually.ts';
+
+const run = promisify(execFile);
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** The Dockerfile's instructions by stage (continuation lines joined, comments dropped). */
+function parseDockerfile(text: string): { from: string; name?: string; instructions: Instruction[] }[] {
+  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const args: Record<string, string> = {};
+  const stages: { from: string; name?: string; instructions: Instruction[] }[] = [];
+  for (const line of lines) {
+    const [, op = '', rest = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
+    if (op === 'ARG' && stages.length === 0) {
+      const [k, v] = rest.split('=');
+      if (k && v) args[k] = v;
+    } else if (op === 'FROM') {
+      const [image = '', , name] = rest.replace(/\$\{(\w+)\}/g, (_, k: string) => args[k] ?? '').split(/\s+/);
+      stages.push({ from: image, ...(name ? { name } : {}), instructions: [] });
+    } else {
+      stages.at(-1)?.instructions.push({ op, args: rest });
+    }
+  }
+  return stages;
+}
+
+/** Whether .dockerignore (an exclude-all with exceptions) lets `path` into the build context. */
+function inContext(dockerignore: string, path: string): boolean {
+  let included = true;
+  for (const raw of dockerignore.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
+    const negate = raw.startsWith('!');
+    const pattern = negate ? raw.slice(1) : raw;
+    const matches = pattern === '*' || path === pattern || path.startsWith(`${pattern}/`);
+    if (matches) included = negate;
+  }
+  return included;
+}
+
+/** Every package directory under a node_modules tree, as the lockfile's keys name them. */
+async function installedPackages(root: string, prefix = 'node_modules'): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const dir = join(root, prefix);
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return found;
+  }
+  for (const entry of entries.filter((e) => !e.startsWith('.'))) {
+    const names = entry.startsWith('@') ? (await readdir(join(dir, entry))).map((n) => `${entry}/${n}`) : [entry];
+    for (const name of names) {
+      const key = `${prefix}/${name}`;
+      const manifest = JSON.parse(await readFile(join(root, key, 'package.json'), 'utf8')) as { version: string };
+      found.set(key, manifest.version);
+      for (const [k, v] of await installedPackages(root, `${key}/node_modules`)) found.set(k, v);
+    }
+  }
+  return found;
+}
+
+describe('the container image, built and run as the Dockerfile says', () => {
+  let work: string;
+  let dest: string;
+  let stages: ReturnType<typeof parseDockerfile>;
+  let dockerignore: string;
+  /** The build stage's DEST, the image path everything runs from. */
+  const IMAGE_DEST = '/opt/backlot';
+
+  beforeAll(async () => {
+    stages = parseDockerfile(await readFile(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
+    dockerignore = await readFile(join(REPO_ROOT, '.dockerignore'), 'utf8');
+    work = await mkdtemp(join(tmpdir(), 'backlot-image-'));
+    // The image's files are root's and readable by all, as COPY leaves them.
+    await chmod(work, 0o755);
+    const context = join(work, 'src');
+    dest = join(work, 'opt-backlot');
+    // The build stage's COPY instructions, from the repository as the build context.
+    for (const { op, args } of stages[0]!.instructions) {
+      if (op !== 'COPY') continue;
+      const parts = args.split(/\s+/);
+      const target = parts.pop()!;
+      for (const source of parts) {
+        const to = target.endsWith('/') || target === './' ? join(context, target, source) : join(context, target);
+        await mkdir(dirname(to), { recursive: true });
+        await cp(join(REPO_ROOT, source), to, { recursive: true });
+      }
+    }
+    // `image.sh deps` stands here: the repository's dependencies, installed from the same lock.
+    await symlink(join(REPO_ROOT, 'node_modules'), join(context, 'node_modules'));
+    await run('sh', ['scripts/image.sh', 'build', dest], {
+      cwd: context,
+      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' },
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 240_000,
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('has two stages on Node 24 whose RUN steps are scripts/image.sh, a non-root numeric USER and `backlot run` as entry point', () => {
+    expect(stages.map((s) => s.from)).toEqual(['node:24-bookworm-slim', 'node:24-bookworm-slim']);
+    const [build, final] = stages;
+    expect(build!.name).toBe('build');
+    expect(build!.instructions.filter((i) => i.op === 'RUN').map((i) => i.args)).toEqual(['sh scripts/image.sh deps', `sh scripts/image.sh build ${IMAGE_DEST}`]);
+    expect(final!.instructions.filter((i) => i.op === 'RUN')).toEqual([]);
+    expect(final!.instructions.filter((i) => i.op === 'COPY').map((i) => i.args)).toEqual([`--from=build ${IMAGE_DEST} ${IMAGE_DEST}`]);
+    expect(final!.instructions.find((i) => i.op === 'USER')?.args).toMatch(/^[1-9]\d*:[1-9]\d*$/);
+    expect(JSON.parse(final!.instructions.find((i) => i.op === 'ENTRYPOINT')!.args)).toEqual([`${IMAGE_DEST}/bin/backlot`, 'run']);
+  });
+
+  it('runs as the UID the Deployment names', async () => {
+    const deployment = find<DeploymentObject>(await kustomize(process.env.BACKLOT_TEST_KUBECTL!, DEPLOY_DIR), 'Deployment', 'backlot');
+    const user = stages[1]!.instructions.find((i) => i.op === 'USER')!.args;
+    expect(user).toBe(`${deployment.spec.template.spec.securityContext?.runAsUser}:${deployment.spec.template.spec.securityContext?.runAsGroup}`);
+  });
+
+  it('.dockerignore lets in what the build stage copies, and keeps node_modules, dist and tests out', () => {
+    const sources = stages[0]!.instructions.filter((i) => i.op === 'COPY').flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) expect([source, inContext(dockerignore, source)]).toEqual([source, true]);
+    for (const outside of ['node_modules', 'dist', 'test', 'examples', '.git', '.tmp']) expect([outside, inContext(dockerignore, outside)]).toEqual([outside, false]);
+  });
+
+  it('installs the production dependencies only, each at the version the lockfile pins', async () => {
+    const lock = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; dev?: boolean; optional?: boolean; devOptional?: boolean }> };
+    const installed = await installedPackages(dest);
+    expect(installed.size).toBeGreaterThan(0);
+    const wrong = [...installed].filter(([key, version]) => lock.packages[key]?.version !== version || lock.packages[key]?.dev === true);
+    expect(wrong).toEqual([]);
+    const missing = Object.entries(lock.packages).filter(([key, p]) => key.startsWith('node_modules/') && !p.dev && !p.optional && !p.devOptional && !installed.has(key));
+    expect(missing.map(([key]) => key)).toEqual([]);
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    for (const name of Object.keys(pkg.dependencies)) expect(installed.get(`node_modules/${name}`)).toBe(pkg.dependencies[name]);
+    const devOnly = Object.keys(pkg.devDependencies).filter((name) => lock.packages[`node_modules/${name}`]?.dev);
+    expect(devOnly).toEqual(expect.arrayContaining(['typescript', 'jest', 'eslint']));
+    for (const name of devOnly) expect([name, installed.has(`node_modules/${name}`)]).toEqual([name, false]);
+  });
+
+  it('answers `backlot --help` and `backlot run --help` from the entry point', async () => {
+    const entry = join(dest, 'bin/backlot');
+    expect((await stat(join(dest, 'dist/cli/main.js'))).mode & 0o111).toBe(0o111);
+    const env = { PATH: sandboxPath(), NODE_ENV: 'production' };
+    const help = await run(entry, ['--help'], { env });
+    expect(help.stdout).toMatch(/^Usage: backlot <command>/);
+    expect(help.stdout).toMatch(/^\s+run\s/m);
+    const runHelp = await run(entry, ['run', '--help'], { env });
+    for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--metrics-bind-address', '--health-probe-bind-address', '--log-level']) expect(runHelp.stdout).toContain(flag);
+  });
+
+  it('runs it in what a restricted pod gets: its UID, a read-only root, no capabilities', async () => {
+    const probe = await SandboxedProcess.start({
+      argv: ['sh', '-c', 'id -u; id -g; touch /var/tmp/backlot-probe 2>/dev/null && echo writable || echo read-only; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status'],
+      env: { PATH: sandboxPath() },
+      uid: 65532,
+      gid: 65532,
+      logPath: join(work, 'sandbox-probe.log'),
+    });
+    expect(await probe.exit()).toBe(0);
+    expect(probe.logs().split('\n').map((l) => l.replace(/\s+/g, ' ').trim())).toEqual(['65532', '65532', 'read-only', 'CapEff: 0000000000000000', 'NoNewPrivs: 1', '']);
+  });
+
+  it('runs `backlot run` with the Deployment\'s args as UID 65532 on a read-only root: ready, leading, and a clean stop', async () => {
+    await installCrds();
+    const ns = await testNamespace('deploy-image');
+    const kubeconfig = await readableCopy(await readFile(kubeconfigPath(), 'utf8'), 'kubeconfig');
+    const ports = { metricsPort: await freePort(), probePort: await freePort() };
+    const deployment = find<DeploymentObject>(await kustomize(process.env.BACKLOT_TEST_KUBECTL!, DEPLOY_DIR), 'Deployment', 'backlot');
+    const pod = podProcess(deployment, { namespace: ns.name, name: 'backlot-image-test', ...ports });
+    expect(pod.uid).toBe(65532);
+    const operator = await SandboxedProcess.start({
+      argv: [join(dest, 'bin/backlot'), 'run', ...pod.flags, `--kubeconfig=${kubeconfig.path}`],
+      env: { ...pod.env, PATH: sandboxPath(), NODE_ENV: 'production' },
+      uid: pod.uid,
+      gid: pod.gid,
+      logPath: join(work, 'backlot-run.log'),
+    });
+    try {
+      await operator.waitFor(`http://127.0.0.1:${ports.probePort}/readyz`);
+      expect((await fetch(`http://127.0.0.1:${ports.probePort}/healthz`)).status).toBe(200);
+      await eventually('the replica to take the lease', async () => ((await (await fetch(`http://127.0.0.1:${ports.metricsPort}/metrics`)).text()).includes('backlot_leader 1') ? true : undefined));
+      const lease = await kubectl(['get', 'lease', '-n', ns.name, 'backlot-leader', '-o', 'jsonpath={.spec.holderIdentity}']);
+      expect(lease.stdout).toMatch(/^backlot-image-test_/);
+      expect(await operator.stop()).toBe(0);
+      expect(operator.logs()).not.toMatch(/EROFS|EACCES|read-only file system/i);
+    } finally {
+      await operator.stop();
+      await kubeconfig.remove();
+      await ns.remove();
+    }
+  });
+});

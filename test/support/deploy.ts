@@ -1,0 +1,109 @@
+/**
+ * Reading deploy/ the way a cluster gets it: `kubectl kustomize`, then the objects by kind
+ * and name; and turning the operator's Deployment into the argv, environment and user of a
+ * process, so that tests run Backlot as the manifest says to.
+ */
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../../src/k8s/object.ts';
+
+export const REPO_ROOT = join(import.meta.dirname, '../..');
+export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
+export const MONITORING_DIR = join(DEPLOY_DIR, 'monitoring');
+
+const run = promisify(execFile);
+
+/** `kubectl kustomize DIR`, parsed. */
+export async function kustomize(kubectl: string, dir: string): Promise<KubeObject[]> {
+  const { stdout } = await run(kubectl, ['kustomize', dir], { maxBuffer: 64 * 1024 * 1024 });
+  return parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject);
+}
+
+export function find<T extends KubeObject = KubeObject>(objects: readonly KubeObject[], kind: string, name: string): T {
+  const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} in the kustomize output (found: ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')})`);
+  return found as T;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string } };
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: EnvVar[];
+  ports?: { name: string; containerPort: number }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  securityContext?: SecurityContext;
+}
+
+export interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  runAsGroup?: number;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+  seccompProfile?: { type: string };
+}
+
+export interface DeploymentObject extends KubeObject {
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: { serviceAccountName: string; securityContext?: SecurityContext; containers: Container[]; terminationGracePeriodSeconds?: number };
+    };
+  };
+}
+
+export interface PodProcess {
+  /** The container's args with the bind addresses moved to the given loopback ports. */
+  flags: string[];
+  env: Record<string, string>;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * What the kubelet would run for one replica of `deployment`: its args (the listen addresses
+ * moved to free loopback ports, as every replica here shares the host's network), its
+ * environment with the downward API resolved, and its user.
+ */
+export function podProcess(deployment: DeploymentObject, pod: { namespace: string; name: string; metricsPort: number; probePort: number }): PodProcess {
+  const spec = deployment.spec.template.spec;
+  const container = spec.containers[0]!;
+  const fields: Record<string, string> = { 'metadata.namespace': pod.namespace, 'metadata.name': pod.name };
+  const env: Record<string, string> = {};
+  for (const v of container.env ?? []) {
+    const path = v.valueFrom?.fieldRef?.fieldPath;
+    const value = path !== undefined ? fields[path] : v.value;
+    if (value === undefined) throw new Error(`env ${v.name} of the Deployment comes from ${JSON.stringify(v.valueFrom)}, which this test cannot resolve`);
+    env[v.name] = value;
+  }
+  const moved: Record<string, string> = {
+    '--metrics-bind-address': `127.0.0.1:${pod.metricsPort}`,
+    '--health-probe-bind-address': `127.0.0.1:${pod.probePort}`,
+  };
+  const flags = (container.args ?? []).map((arg) => {
+    const name = arg.split('=')[0]!;
+    return name in moved ? `${name}=${moved[name]}` : arg;
+  });
+  const security = { ...spec.securityContext, ...container.securityContext };
+  if (security.runAsUser === undefined || security.runAsGroup === undefined) throw new Error('the Deployment names no runAsUser/runAsGroup');
+  return { flags, env, uid: security.runAsUser, gid: security.runAsGroup };
+}
+
+/** PATH for a sandboxed process: this test's Node 24 first, as the image has its own. */
+export function sandboxPath(): string {
+  return `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`;
+}

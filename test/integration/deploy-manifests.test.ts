@@ -1,0 +1,222 @@
+/**
+ * deploy/ as `kubectl kustomize` builds it: what each object says, checked against the code
+ * it deploys (the resources the catalog watches and writes, the flags `backlot run` knows,
+ * the package version, the generated CRDs, the alert rules file). Applying it to a real API
+ * server, and running under its RBAC, is test/integration/deploy-install.test.ts.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { customResourceDefinitions } from '../../src/api/crd.ts';
+import { RUN_FLAGS } from '../../src/config.ts';
+import { LEASES, type ResourceRef } from '../../src/k8s/resource.ts';
+import type { KubeObject } from '../../src/k8s/object.ts';
+import { createCatalogInformers, type MakeInformer } from '../../src/reconcilers/informers.ts';
+import { ENTITY_KINDS, entityResource, WORKLOAD_RESOURCES } from '../../src/reconcilers/world.ts';
+import type { Informer } from '../../src/runtime/informer.ts';
+import { DEPLOY_DIR, find, kustomize, MONITORING_DIR, REPO_ROOT, type DeploymentObject } from '../support/deploy.ts';
+
+interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  verbs: string[];
+}
+
+/** `group/resource verb` for every pair a rule grants (`resource` for the core group). */
+function grants(rules: readonly PolicyRule[]): string[] {
+  const out: string[] = [];
+  for (const r of rules) {
+    for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) out.push(`${g ? `${g}/` : ''}${res} ${v}${r.resourceNames ? ` [${r.resourceNames.join(',')}]` : ''}`);
+  }
+  return out.sort();
+}
+
+const key = (ref: ResourceRef, sub = '') => `${ref.group ? `${ref.group}/` : ''}${ref.resource}${sub}`;
+
+/** The resources the catalog's informers watch, as the catalog asks for them. */
+function watchedByTheCatalog(): ResourceRef[] {
+  const watched: ResourceRef[] = [];
+  const record: MakeInformer = (request) => {
+    watched.push(request.resource);
+    return { cache: undefined } as unknown as Informer<never>;
+  };
+  createCatalogInformers(record);
+  return watched;
+}
+
+describe('deploy/ (kubectl kustomize)', () => {
+  let objects: KubeObject[];
+  let deployment: DeploymentObject;
+  const kubectl = () => process.env.BACKLOT_TEST_KUBECTL!;
+
+  beforeAll(async () => {
+    objects = await kustomize(kubectl(), DEPLOY_DIR);
+    deployment = find<DeploymentObject>(objects, 'Deployment', 'backlot');
+  });
+
+  it('builds the namespace, the CRDs, RBAC, the Deployment, its PodDisruptionBudget and the metrics Service', () => {
+    const names = objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
+    expect(names).toEqual(
+      [
+        'Namespace/backlot-system',
+        ...customResourceDefinitions().map((c) => `CustomResourceDefinition/${c.metadata.name}`),
+        'ServiceAccount/backlot',
+        'ClusterRole/backlot-operator',
+        'ClusterRoleBinding/backlot-operator',
+        'Role/backlot-leader-election',
+        'RoleBinding/backlot-leader-election',
+        'ClusterRole/backlot-catalog-editor',
+        'ClusterRole/backlot-catalog-viewer',
+        'Deployment/backlot',
+        'PodDisruptionBudget/backlot',
+        'Service/backlot-metrics',
+      ].sort(),
+    );
+    const namespaced = objects.filter((o) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind ?? ''));
+    for (const o of namespaced) expect([o.kind, o.metadata?.namespace]).toEqual([o.kind, 'backlot-system']);
+  });
+
+  it('carries the CRDs exactly as the model generates them', () => {
+    const expected = new Map(customResourceDefinitions().map((c) => [c.metadata.name, c]));
+    for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
+      const { labels, ...metadata } = crd.metadata ?? {};
+      const want = expected.get(crd.metadata?.name ?? '');
+      expect({ ...crd, metadata }).toEqual({ ...want, metadata: { ...want?.metadata, labels: undefined } });
+      expect(labels).toMatchObject(want?.metadata.labels ?? {});
+    }
+  });
+
+  it('grants the operator exactly what the code uses: list/watch what it watches, patch what it applies to, create Events', () => {
+    const role = find<KubeObject & { rules: PolicyRule[] }>(objects, 'ClusterRole', 'backlot-operator');
+    const expected = new Set<string>();
+    for (const ref of watchedByTheCatalog()) for (const verb of ['list', 'watch']) expected.add(`${key(ref)} ${verb}`);
+    // Server-side apply: entity status (EntityReconciler), ownership on workloads (OwnershipReconciler).
+    for (const kind of ENTITY_KINDS) expected.add(`${key(entityResource(kind), '/status')} patch`);
+    for (const ref of Object.values(WORKLOAD_RESOURCES)) expected.add(`${key(ref)} patch`);
+    // EventRecorder posts events.k8s.io/v1 Events.
+    expected.add('events.k8s.io/events create');
+    expect(grants(role.rules)).toEqual([...expected].sort());
+  });
+
+  it('grants no wildcard, nothing on Secrets or ConfigMaps, and never create or delete on workloads', () => {
+    const role = find<KubeObject & { rules: PolicyRule[] }>(objects, 'ClusterRole', 'backlot-operator');
+    const all = grants(role.rules);
+    expect(all.filter((g) => g.includes('*'))).toEqual([]);
+    expect(all.filter((g) => /(^|\/)(secrets|configmaps)\b/.test(g))).toEqual([]);
+    const workloads = Object.values(WORKLOAD_RESOURCES).map((r) => key(r));
+    expect(all.filter((g) => workloads.includes(g.split(' ')[0]!) && /\s(create|update|delete|deletecollection)$/.test(g))).toEqual([]);
+  });
+
+  it('binds the operator role and the Lease role to the operator\'s ServiceAccount', () => {
+    const subject = { kind: 'ServiceAccount', name: deployment.spec.template.spec.serviceAccountName, namespace: 'backlot-system' };
+    expect(subject.name).toBe('backlot');
+    const crb = find<KubeObject & { subjects: unknown[]; roleRef: unknown }>(objects, 'ClusterRoleBinding', 'backlot-operator');
+    expect(crb.subjects).toEqual([subject]);
+    expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'backlot-operator' });
+    const rb = find<KubeObject & { subjects: unknown[]; roleRef: unknown }>(objects, 'RoleBinding', 'backlot-leader-election');
+    expect(rb.subjects).toEqual([subject]);
+    expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'backlot-leader-election' });
+  });
+
+  it('lets the replicas create the Lease and read and renew only the one the Deployment names', () => {
+    const role = find<KubeObject & { rules: PolicyRule[] }>(objects, 'Role', 'backlot-leader-election');
+    const id = deployment.spec.template.spec.containers[0]!.args?.find((a) => a.startsWith('--leader-election-id='))?.split('=')[1];
+    expect(id).toBe('backlot-leader');
+    // RestLeaseStore: GET, POST (create) and PUT (update) of one Lease.
+    expect(grants(role.rules)).toEqual([`${key(LEASES)} create`, `${key(LEASES)} get [${id}]`, `${key(LEASES)} update [${id}]`].sort());
+  });
+
+  it('runs two replicas with leader election, the image of this version, and flags `backlot run` knows', async () => {
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(deployment.spec.replicas).toBe(2);
+    const container = deployment.spec.template.spec.containers[0]!;
+    expect(container.image).toBe(`backlot:${pkg.version}`);
+    expect(container.args).toContain('--leader-elect=true');
+    for (const arg of container.args ?? []) expect([arg, arg.split('=')[0]!.slice(2) in RUN_FLAGS]).toEqual([arg, true]);
+    expect(container.env).toEqual([
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ]);
+  });
+
+  it('probes /healthz and /readyz on the probe port and serves metrics on the metrics port the flags name', () => {
+    const container = deployment.spec.template.spec.containers[0]!;
+    const port = (name: string) => container.ports?.find((p) => p.name === name)?.containerPort;
+    const flagPort = (flag: string) => Number(container.args?.find((a) => a.startsWith(`${flag}=`))?.split(':').at(-1));
+    expect(port('probes')).toBe(8081);
+    expect(port('metrics')).toBe(8080);
+    expect(flagPort('--health-probe-bind-address')).toBe(8081);
+    expect(flagPort('--metrics-bind-address')).toBe(8080);
+    expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'probes' });
+    expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'probes' });
+  });
+
+  it('requests and limits CPU and memory', () => {
+    const { resources } = deployment.spec.template.spec.containers[0]!;
+    expect(Object.keys(resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+    expect(Object.keys(resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+  });
+
+  it('has a restricted securityContext: non-root numeric UID, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp', () => {
+    const pod = deployment.spec.template.spec.securityContext;
+    const container = deployment.spec.template.spec.containers[0]!.securityContext;
+    expect(pod).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container?.capabilities?.add).toBeUndefined();
+  });
+
+  it('selects the Deployment\'s pods with its PodDisruptionBudget and its metrics Service', () => {
+    const labels = deployment.spec.template.metadata.labels;
+    const pdb = find<KubeObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }>(objects, 'PodDisruptionBudget', 'backlot');
+    expect(pdb.spec.minAvailable).toBe(1);
+    expect(labels).toMatchObject(pdb.spec.selector.matchLabels);
+    expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    const svc = find<KubeObject & { spec: { selector: Record<string, string>; ports: { name: string; targetPort: string }[] } }>(objects, 'Service', 'backlot-metrics');
+    expect(labels).toMatchObject(svc.spec.selector);
+    expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+  });
+});
+
+describe('deploy/monitoring (kubectl kustomize)', () => {
+  let objects: KubeObject[];
+  let base: KubeObject[];
+
+  beforeAll(async () => {
+    objects = await kustomize(process.env.BACKLOT_TEST_KUBECTL!, MONITORING_DIR);
+    base = await kustomize(process.env.BACKLOT_TEST_KUBECTL!, DEPLOY_DIR);
+  });
+
+  it('builds a ServiceMonitor, a PrometheusRule and the dashboard ConfigMap in backlot-system', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`).sort()).toEqual([
+      'ConfigMap/backlot-system/backlot-grafana-dashboard',
+      'PrometheusRule/backlot-system/backlot',
+      'ServiceMonitor/backlot-system/backlot',
+    ]);
+  });
+
+  it('has the PrometheusRule carry exactly the rules of deploy/alerts/backlot.rules.yaml', async () => {
+    const rules = parse(await readFile(join(DEPLOY_DIR, 'alerts/backlot.rules.yaml'), 'utf8')) as unknown;
+    const rule = find<KubeObject & { spec: unknown }>(objects, 'PrometheusRule', 'backlot');
+    expect(rule.spec).toEqual(rules);
+  });
+
+  it('scrapes the metrics Service\'s port, keeping the metrics\' own namespace label, as job "backlot"', () => {
+    const monitor = find<KubeObject & { spec: { jobLabel: string; selector: { matchLabels: Record<string, string> }; endpoints: { port: string; honorLabels?: boolean }[] } }>(objects, 'ServiceMonitor', 'backlot');
+    const svc = find<KubeObject & { spec: { ports: { name: string }[] } }>(base, 'Service', 'backlot-metrics');
+    expect(svc.metadata?.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(svc.metadata?.labels?.[monitor.spec.jobLabel]).toBe('backlot');
+    for (const endpoint of monitor.spec.endpoints) {
+      expect(svc.spec.ports.map((p) => p.name)).toContain(endpoint.port);
+      expect(endpoint.honorLabels).toBe(true);
+    }
+  });
+
+  it('ships the dashboard file unchanged, labelled for Grafana\'s sidecar', async () => {
+    const cm = find<KubeObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'backlot-grafana-dashboard');
+    expect(cm.metadata?.labels?.grafana_dashboard).toBe('1');
+    expect(cm.data['backlot.json']).toBe(await readFile(join(MONITORING_DIR, 'grafana-dashboard.json'), 'utf8'));
+  });
+});
+

@@ -12,7 +12,7 @@ import { customResourceDefinitions } from '../../src/api/crd.ts';
 import { RUN_FLAGS } from '../../src/config.ts';
 import { LEASES, type ResourceRef } from '../../src/k8s/resource.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { createCatalogInformers, type MakeInformer } from '../../src/reconcilers/informers.ts';
+import { createCatalogInformers, type CatalogInformerRequest, type MakeInformer } from '../../src/reconcilers/informers.ts';
 import { ENTITY_KINDS, entityResource, WORKLOAD_RESOURCES } from '../../src/reconcilers/world.ts';
 import type { Informer } from '../../src/runtime/informer.ts';
 import { DEPLOY_DIR, find, kustomize, MONITORING_DIR, REPO_ROOT, type DeploymentObject } from '../support/deploy.ts';
@@ -38,9 +38,10 @@ const key = (ref: ResourceRef, sub = '') => `${ref.group ? `${ref.group}/` : ''}
 /** The resources the catalog's informers watch, as the catalog asks for them. */
 function watchedByTheCatalog(): ResourceRef[] {
   const watched: ResourceRef[] = [];
-  const record: MakeInformer = (request) => {
+  const record: MakeInformer = <T extends KubeObject>(request: CatalogInformerRequest<T>) => {
     watched.push(request.resource);
-    return { cache: undefined } as unknown as Informer<never>;
+    // Only the requests matter; the informers are never started.
+    return { cache: undefined } as unknown as Informer<T>;
   };
   createCatalogInformers(record);
   return watched;

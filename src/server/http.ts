@@ -18,6 +18,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+function message(err: unknown): string {
+  const text = (err as { message?: unknown } | undefined)?.message;
+  return typeof text === 'string' ? text : String(err);
+}
+
 export async function startHttpServer(options: { name: string; bind: BindAddress; routes: Readonly<Record<string, Handler>>; logger: Logger }): Promise<RunningServer> {
   const { logger, routes } = options;
   const server: Server = createServer((req, res) => {
@@ -30,7 +35,7 @@ export async function startHttpServer(options: { name: string; bind: BindAddress
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((err: unknown) => {
-        logger.error({ server: options.name, path, err: err instanceof Error ? err.message : String(err) }, 'http handler failed');
+        logger.error({ server: options.name, path, err: message(err) }, 'http handler failed');
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('internal error\n');
       });
@@ -43,7 +48,7 @@ export async function startHttpServer(options: { name: string; bind: BindAddress
     });
   }).catch((err: unknown) => {
     const where = `${options.bind.host ?? ''}:${options.bind.port}`;
-    throw new Error(`cannot serve ${options.name} on ${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(`cannot serve ${options.name} on ${where}: ${message(err)}`, { cause: err });
   });
   const info = server.address() as AddressInfo;
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;

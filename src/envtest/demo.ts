@@ -92,23 +92,15 @@ Backlot is running on the example catalog. In another shell:
   kubectl describe component -n shop checkout             # conditions: Ready, DependenciesReady, ...
   kubectl get deploy -A -L backlot.dev/owner              # ownership written onto workloads
   kubectl get deploy -n shop checkout -o jsonpath='{.metadata.annotations}'
-  kubectl get events -n shop --field-selector reportingController=backlot.dev/operator
+  kubectl events -n shop --for component/payments-gateway   # transitions as Events
   curl -s ${operator.metricsUrl} | grep -E '^backlot_(orphaned|entity_ready)'
 
 The operator's log: ${operator.logPath}
-${values['no-churn'] ? '' : 'Every 20 s payments-gateway loses and regains replicas, and an unowned Deployment comes and goes.\n'}Ctrl-C stops everything.
+${values['no-churn'] ? '' : 'Every 10 s payments-gateway loses or regains its replicas, and an unowned Deployment comes or goes.\n'}Ctrl-C stops everything.
 `);
 
-    let tick = 0;
-    while (!stopping.signal.aborted) {
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, 10_000);
-        stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)), { once: true });
-      });
-      if (stopping.signal.aborted || values['no-churn']) continue;
-      if (!operator.running) throw new Error(`backlot run exited; see ${operator.logPath}`);
-      tick++;
-      const gateway = { namespace: 'shop', name: 'payments-gateway' };
+    const gateway = { namespace: 'shop', name: 'payments-gateway' };
+    const churn = async (tick: number) => {
       if (tick % 2 === 1) {
         step('churn: payments-gateway down to 1/3 ready; an unowned Deployment appears');
         await setReplicasReady(client, 'Deployment', gateway, 1);
@@ -119,6 +111,23 @@ ${values['no-churn'] ? '' : 'Every 20 s payments-gateway loses and regains repli
         await setReplicasReady(client, 'Deployment', gateway);
         await setServiceEndpoints(client, gateway, 3, 3);
         await kubectl('delete', 'deployment', '-n', 'shop', 'pop-up-experiment', '--ignore-not-found');
+      }
+    };
+
+    let tick = 0;
+    while (!stopping.signal.aborted) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 10_000);
+        stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)), { once: true });
+      });
+      if (stopping.signal.aborted || values['no-churn']) continue;
+      if (!operator.running) throw new Error(`backlot run exited; see ${operator.logPath}`);
+      tick++;
+      try {
+        await churn(tick);
+      } catch (err) {
+        // Ctrl-C arriving mid-step interrupts its kubectl; that is a stop, not a failure.
+        if (!stopping.signal.aborted) throw err;
       }
     }
     step('stopping');

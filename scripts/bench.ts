@@ -1,0 +1,476 @@
+/**
+ * `npm run bench`: Backlot against a real local control plane, at scale, beside the cost of
+ * doing the same writes directly. The method is written down in docs/benchmarks.md; every
+ * write count comes from the API server's own request counters.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
+import { API_VERSION } from '../src/api/common.ts';
+import { ControlPlane } from '../src/envtest/controlplane.ts';
+import { BacklotProcess } from '../src/envtest/operator-process.ts';
+import { setReplicasReady, setServiceEndpoints } from '../src/envtest/simulate.ts';
+import type { KubeObject } from '../src/k8s/object.ts';
+import { collectionPath, type ResourceRef } from '../src/k8s/resource.ts';
+import { RestClient } from '../src/k8s/rest.ts';
+import { Informer } from '../src/runtime/informer.ts';
+import { keepPaths } from '../src/runtime/transform.ts';
+import { mutatingRequests } from '../test/support/apiserver-writes.ts';
+
+const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --json]
+
+Starts a local control plane, creates a catalog world with high client concurrency, and
+measures Backlot on it: cold convergence against a direct-write baseline, write
+amplification, restart cost, event and orphan latency under churn, and memory. Then the
+scaling curve (convergence, restart, memory) at the smaller --sizes.
+
+Defaults: 10000 workloads in 100 namespaces, 2000 Components, 200 Systems, 50 Groups;
+--sizes 1000,5000 (add 20000 for the long curve). --workers is passed to backlot run.
+The operator runs from dist/ (the script builds it first), as the image does.
+`;
+
+interface Sizes {
+  workloads: number;
+  components: number;
+  systems: number;
+  groups: number;
+  namespaces: number;
+}
+
+const CONCURRENCY = 48;
+
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const seconds = (ms: number) => Math.round(ms) / 1000;
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** The generated world: names, and what Backlot should end up writing. */
+interface World {
+  namespaces: string[];
+  entities: KubeObject[];
+  workloads: { kind: 'Deployment' | 'Service'; namespace: string; name: string; component?: string; body: KubeObject }[];
+  /** For each claimed workload, the ownership Backlot will write. */
+  ownership: Map<string, { labels: Record<string, string>; annotations: Record<string, string> }>;
+}
+
+const DEPLOYMENTS: ResourceRef = { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true };
+const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services', namespaced: true };
+const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
+const catalogResource = (plural: string): ResourceRef => ({ group: 'catalog.backlot.dev', version: 'v1alpha1', resource: plural, namespaced: true });
+const PLURAL: Record<string, string> = { Component: 'components', System: 'systems', Group: 'groups', Resource: 'resources', API: 'apis', Domain: 'domains' };
+
+function generate(sizes: Sizes): World {
+  const ns = (i: number) => `bench-${String(i % sizes.namespaces).padStart(3, '0')}`;
+  const namespaces = Array.from({ length: sizes.namespaces }, (_, i) => ns(i));
+  const entities: KubeObject[] = [];
+  const entity = (kind: string, namespace: string, name: string, spec: Record<string, unknown>) => entities.push({ apiVersion: API_VERSION, kind, metadata: { name, namespace }, spec });
+  for (let g = 0; g < sizes.groups; g++) entity('Group', ns(g), `team-${g}`, { type: 'team' });
+  const groupRef = (i: number) => `group:${ns(i % sizes.groups)}/team-${i % sizes.groups}`;
+  for (let s = 0; s < sizes.systems; s++) entity('System', ns(s), `system-${s}`, { owner: groupRef(s) });
+  const workloads: World['workloads'] = [];
+  const ownership: World['ownership'] = new Map();
+  // 95% of the workloads are claimed, spread over the components; the rest are orphans.
+  const claimed = Math.floor(sizes.workloads * 0.95);
+  const perComponent = Math.max(1, Math.floor(claimed / sizes.components));
+  let w = 0;
+  for (let c = 0; c < sizes.components; c++) {
+    const namespace = ns(c);
+    const name = `svc-${c}`;
+    const system = `system:${ns(c % sizes.systems)}/system-${c % sizes.systems}`;
+    const sameNamespaceSystem = c % sizes.systems;
+    const systemRef = ns(sameNamespaceSystem) === namespace ? system : undefined;
+    const previous = c >= sizes.namespaces ? `component:${namespace}/svc-${c - sizes.namespaces}` : undefined;
+    entity('Component', namespace, name, {
+      type: 'service',
+      lifecycle: 'production',
+      owner: groupRef(c),
+      ...(systemRef ? { system: systemRef } : {}),
+      ...(previous ? { dependsOn: [previous] } : {}),
+    });
+    for (let k = 0; k < perComponent && w < claimed; k++, w++) {
+      const kind = k % 2 === 0 ? 'Deployment' : 'Service';
+      const wname = `${name}-${k}`;
+      const labels = { 'backstage.io/kubernetes-id': name, app: wname };
+      const body: KubeObject =
+        kind === 'Deployment'
+          ? { apiVersion: 'apps/v1', kind, metadata: { name: wname, namespace, labels }, spec: { replicas: 2, selector: { matchLabels: { app: wname } }, template: { metadata: { labels: { app: wname } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] } } } }
+          : { apiVersion: 'v1', kind, metadata: { name: wname, namespace, labels }, spec: { selector: { app: wname }, ports: [{ port: 80 }] } };
+      workloads.push({ kind, namespace, name: wname, component: `component:${namespace}/${name}`, body });
+      const owner = groupRef(c);
+      ownership.set(`${kind}/${namespace}/${wname}`, {
+        labels: { 'backlot.dev/owner': owner.slice(owner.lastIndexOf('/') + 1) },
+        annotations: { 'backlot.dev/entity': `component:${namespace}/${name}`, 'backlot.dev/owner': owner, ...(systemRef ? { 'backlot.dev/system': systemRef } : {}), 'backlot.dev/lifecycle': 'production' },
+      });
+    }
+  }
+  for (; w < sizes.workloads; w++) {
+    const namespace = ns(w);
+    const wname = `stray-${w}`;
+    workloads.push({ kind: 'Deployment', namespace, name: wname, body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: wname, namespace, labels: { app: wname } }, spec: { replicas: 1, selector: { matchLabels: { app: wname } }, template: { metadata: { labels: { app: wname } }, spec: { containers: [{ name: 'app', image: 'registry.example/stray:1' }] } } } } });
+  }
+  return { namespaces, entities, workloads, ownership };
+}
+
+async function create(client: RestClient, world: World, log: (s: string) => void): Promise<void> {
+  await pool(world.namespaces, CONCURRENCY, (name) => client.request({ method: 'POST', path: collectionPath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }));
+  const t = Date.now();
+  await pool(world.entities, CONCURRENCY, (e) => client.request({ method: 'POST', path: collectionPath(catalogResource(PLURAL[e.kind!]!), e.metadata!.namespace), body: e }));
+  await pool(world.workloads, CONCURRENCY, (w) => client.request({ method: 'POST', path: collectionPath(w.kind === 'Deployment' ? DEPLOYMENTS : SERVICES, w.namespace), body: w.body }));
+  log(`created ${world.entities.length} entities and ${world.workloads.length} workloads in ${seconds(Date.now() - t)} s`);
+  const r = Date.now();
+  await pool(world.workloads, CONCURRENCY, (w) =>
+    w.kind === 'Deployment' ? setReplicasReady(client, 'Deployment', { namespace: w.namespace, name: w.name }) : setServiceEndpoints(client, { namespace: w.namespace, name: w.name }, 2, 2),
+  );
+  log(`reported every workload ready in ${seconds(Date.now() - r)} s`);
+}
+
+/**
+ * The baseline: the same writes Backlot must make (its ownership on every claimed workload, a
+ * status on every entity), issued directly at full speed. Ownership is written with the very
+ * values Backlot will want, so that Backlot's later applies change no value; then the
+ * Deployments' observedGeneration is caught up, as their controller would.
+ */
+async function baseline(client: RestClient, world: World): Promise<number> {
+  const t = Date.now();
+  const claimed = world.workloads.filter((w) => w.component);
+  await pool(claimed, CONCURRENCY, (w) =>
+    client.request({
+      method: 'PATCH',
+      path: `${collectionPath(w.kind === 'Deployment' ? DEPLOYMENTS : SERVICES, w.namespace)}/${w.name}`,
+      query: { fieldManager: 'bench-baseline', force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: { apiVersion: w.body.apiVersion, kind: w.kind, metadata: { name: w.name, namespace: w.namespace, ...world.ownership.get(`${w.kind}/${w.namespace}/${w.name}`) } },
+    }),
+  );
+  await pool(world.entities, CONCURRENCY, (e) =>
+    client.request({
+      method: 'PATCH',
+      path: `${collectionPath(catalogResource(PLURAL[e.kind!]!), e.metadata!.namespace)}/${e.metadata!.name}/status`,
+      query: { fieldManager: 'bench-baseline', force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: { apiVersion: API_VERSION, kind: e.kind, metadata: { name: e.metadata!.name, namespace: e.metadata!.namespace }, status: { observedGeneration: 0 } },
+    }),
+  );
+  const elapsed = Date.now() - t;
+  // Stand in for the Deployment controller: the baseline's annotations moved the generations.
+  await pool(
+    claimed.filter((w) => w.kind === 'Deployment'),
+    CONCURRENCY,
+    (w) => setReplicasReady(client, 'Deployment', { namespace: w.namespace, name: w.name }),
+  );
+  return elapsed;
+}
+
+async function apiWrites(plane: ControlPlane): Promise<number> {
+  const r = await plane.kubectl(['get', '--raw', '/metrics']);
+  const counts = mutatingRequests(r.stdout);
+  // Backlot's writes: applies to workloads and statuses. The benchmark's own writes are counted apart.
+  return Object.entries(counts.byResource)
+    .filter(([k]) => k.startsWith('APPLY '))
+    .reduce((n, [, v]) => n + v, 0);
+}
+
+/** The value of an unlabelled series in an exposition text. */
+function metricValue(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
+}
+
+function sumMetric(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+async function rssBytes(pid: number | undefined): Promise<number> {
+  if (!pid) return NaN;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
+}
+
+/** Waits until Backlot has made `expected` applies and its queues are empty. Returns when the count was reached. */
+async function waitForWrites(plane: ControlPlane, operator: BacklotProcess, base: number, expected: number, timeoutMs: number): Promise<{ at: number; writes: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let reachedAt: number | undefined;
+  for (;;) {
+    const writes = (await apiWrites(plane)) - base;
+    if (writes >= expected && reachedAt === undefined) reachedAt = Date.now();
+    if (reachedAt !== undefined) {
+      const text = await operator.metrics();
+      if (sumMetric(text, 'backlot_workqueue_depth') === 0) return { at: reachedAt, writes: (await apiWrites(plane)) - base };
+    }
+    if (Date.now() > deadline) throw new Error(`Backlot made ${writes} of ${expected} writes in ${timeoutMs} ms; see ${operator.logPath}`);
+    await sleep(200);
+  }
+}
+
+/** Time for one raw paged LIST of everything Backlot lists at start-up. */
+async function rawList(client: RestClient): Promise<number> {
+  const resources: ResourceRef[] = [
+    ...Object.values(PLURAL).map(catalogResource),
+    DEPLOYMENTS,
+    SERVICES,
+    { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true },
+    { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true },
+    { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true },
+    { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true },
+    { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true },
+    NAMESPACES,
+  ];
+  const t = Date.now();
+  for (const r of resources) {
+    let cont: string | undefined;
+    do {
+      const page = await client.request<{ metadata?: { continue?: string } }>({ path: collectionPath(r), query: { limit: 500, ...(cont ? { continue: cont } : {}) }, timeoutMs: 120_000 });
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+  }
+  return Date.now() - t;
+}
+
+interface RunResult {
+  workloads: number;
+  convergenceSeconds: number;
+  baselineSeconds: number;
+  convergenceRatio: number;
+  writes: number;
+  minimumWrites: number;
+  restartWrites: number;
+  restartSeconds: number;
+  listSeconds: number;
+  restartRatio: number;
+  rssBytes: number;
+  heapBytes: number;
+  bytesPerObject: number;
+  eventLoopLagP99Ms: number;
+  eventLatencyP50Ms?: number;
+  eventLatencyP99Ms?: number;
+  orphanLatencyP50Ms?: number;
+  orphanLatencyP99Ms?: number;
+}
+
+async function runSize(sizes: Sizes, full: boolean, operatorArgs: readonly string[], log: (s: string) => void): Promise<RunResult> {
+  log(`--- ${sizes.workloads} workloads, ${sizes.components} components, ${sizes.systems} systems, ${sizes.groups} groups in ${sizes.namespaces} namespaces`);
+  const plane = await ControlPlane.start({ apiServerFlags: ['--max-requests-inflight=800', '--max-mutating-requests-inflight=400'] });
+  const workDir = await mkdtemp(join(tmpdir(), 'backlot-bench-'));
+  let operator: BacklotProcess | undefined;
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(plane.kubeconfigPath);
+    const client = new RestClient(kc);
+    await plane.kubectl(['apply', '-f', join(import.meta.dirname, '../crds')]);
+    await plane.kubectl(['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
+    const world = generate(sizes);
+    await create(client, world, log);
+    const minimumWrites = world.ownership.size + world.entities.length;
+
+    const baselineMs = await baseline(client, world);
+    log(`baseline: ${minimumWrites} writes issued directly in ${seconds(baselineMs)} s`);
+
+    const base = await apiWrites(plane);
+    const started = Date.now();
+    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(workDir, 'backlot.log'), extraArgs: ['--leader-elect=false', '--log-level=warn', ...operatorArgs], built: true });
+    const converged = await waitForWrites(plane, operator, base, minimumWrites, 30 * 60_000);
+    const convergenceMs = converged.at - started;
+    log(`cold convergence: ${seconds(convergenceMs)} s, ${converged.writes} writes (minimum ${minimumWrites})`);
+    const text = await operator.metrics();
+    const eventLoopLagP99Ms = (metricValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
+    const heapBytes = metricValue(text, 'nodejs_heap_size_used_bytes') ?? NaN;
+    const rss = await rssBytes(operator.pid);
+    const objects = world.entities.length + world.workloads.length * 2 + world.namespaces.length;
+
+    let latency: Partial<RunResult> = {};
+    if (full) latency = await measureLatencies(client, operator, world, log);
+
+    // Restart on the converged world.
+    await operator.stop();
+    const beforeRestart = await apiWrites(plane);
+    const restartStarted = Date.now();
+    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(workDir, 'backlot-2.log'), extraArgs: ['--leader-elect=false', '--log-level=warn', ...operatorArgs], built: true });
+    await operator.waitReady(10 * 60_000);
+    for (;;) {
+      const t = await operator.metrics();
+      if (sumMetric(t, 'backlot_workqueue_adds_total') > 0 && sumMetric(t, 'backlot_workqueue_depth') === 0) break;
+      await sleep(100);
+    }
+    const restartMs = Date.now() - restartStarted;
+    await sleep(2_000);
+    const restartWrites = (await apiWrites(plane)) - beforeRestart;
+    const listMs = await rawList(client);
+    log(`restart: synced and idle in ${seconds(restartMs)} s with ${restartWrites} writes; one raw paged LIST of the same objects: ${seconds(listMs)} s`);
+
+    return {
+      workloads: sizes.workloads,
+      convergenceSeconds: seconds(convergenceMs),
+      baselineSeconds: seconds(baselineMs),
+      convergenceRatio: Math.round((convergenceMs / baselineMs) * 100) / 100,
+      writes: converged.writes,
+      minimumWrites,
+      restartWrites,
+      restartSeconds: seconds(restartMs),
+      listSeconds: seconds(listMs),
+      restartRatio: Math.round((restartMs / listMs) * 100) / 100,
+      rssBytes: rss,
+      heapBytes,
+      bytesPerObject: Math.round(heapBytes / objects),
+      eventLoopLagP99Ms: Math.round(eventLoopLagP99Ms * 10) / 10,
+      ...latency,
+    };
+  } finally {
+    await operator?.stop();
+    await plane.stop();
+  }
+}
+
+/**
+ * Event latency: a background churn of 50 workload status changes a second; for each, the
+ * time until the owning Component's status shows it (seen through a watch). Orphan latency:
+ * new unclaimed Deployments, and the time until /metrics reports them.
+ */
+async function measureLatencies(client: RestClient, operator: BacklotProcess, world: World, log: (s: string) => void): Promise<Partial<RunResult>> {
+  const logger = pino({ level: 'silent' });
+  const components = new Informer<KubeObject & { status?: { readyWorkloads?: number } }>({
+    client,
+    logger,
+    resource: catalogResource('components'),
+    transform: keepPaths(['status.readyWorkloads']),
+  });
+  const pending = new Map<string, { readyWorkloads: number; at: number }>();
+  const latencies: number[] = [];
+  components.addEventHandler({
+    onUpdate: (_old, obj) => {
+      const key = `component:${obj.metadata?.namespace}/${obj.metadata?.name}`;
+      const p = pending.get(key);
+      if (p && obj.status?.readyWorkloads === p.readyWorkloads) {
+        latencies.push(Date.now() - p.at);
+        pending.delete(key);
+      }
+    },
+  });
+  components.start();
+  await components.whenSynced();
+  const deployments = world.workloads.filter((w) => w.kind === 'Deployment' && w.component);
+  // One Deployment per component, so each change has one expected outcome.
+  const byComponent = new Map<string, (typeof deployments)[number]>();
+  for (const d of deployments) if (!byComponent.has(d.component!)) byComponent.set(d.component!, d);
+  const targets = [...byComponent.values()];
+  const durationMs = 20_000;
+  const rate = 50;
+  const end = Date.now() + durationMs;
+  let i = 0;
+  const inFlight: Promise<unknown>[] = [];
+  while (Date.now() < end) {
+    const target = targets[i % targets.length]!;
+    const cached = components.cache.get(target.component!.slice('component:'.length));
+    const ready = cached?.status?.readyWorkloads;
+    if (ready !== undefined && !pending.has(target.component!)) {
+      // Alternate this Deployment between 1 of 2 and 2 of 2 ready replicas.
+      const goingDown = i % (2 * targets.length) < targets.length;
+      const expected = goingDown ? ready - 1 : ready + 1;
+      pending.set(target.component!, { readyWorkloads: expected, at: Date.now() });
+      inFlight.push(setReplicasReady(client, 'Deployment', { namespace: target.namespace, name: target.name }, goingDown ? 1 : 2).catch(() => pending.delete(target.component!)));
+    }
+    i++;
+    await sleep(1000 / rate);
+  }
+  await Promise.all(inFlight);
+  await sleep(2_000);
+  await components.stop();
+  log(`event latency: ${latencies.length} changes observed, ${pending.size} unobserved`);
+
+  const orphanLatencies: number[] = [];
+  for (let n = 0; n < 30; n++) {
+    const namespace = world.namespaces[n % world.namespaces.length]!;
+    const name = `late-orphan-${n}`;
+    const t = Date.now();
+    await client.request({ method: 'POST', path: collectionPath(DEPLOYMENTS, namespace), body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'a', image: 'x' }] } } } } });
+    for (;;) {
+      if ((await operator.metrics()).includes(`workload="${name}"`)) break;
+      if (Date.now() - t > 30_000) throw new Error(`orphan ${name} not reported within 30 s`);
+      await sleep(50);
+    }
+    orphanLatencies.push(Date.now() - t);
+  }
+  return {
+    eventLatencyP50Ms: percentile(latencies, 50),
+    eventLatencyP99Ms: percentile(latencies, 99),
+    orphanLatencyP50Ms: percentile(orphanLatencies, 50),
+    orphanLatencyP99Ms: percentile(orphanLatencies, 99),
+  };
+}
+
+function table(results: RunResult[]): string {
+  const main = results[results.length - 1]!;
+  const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
+  const rows: [string, string, string][] = [
+    ['cold convergence', `${main.convergenceSeconds} s (baseline ${main.baselineSeconds} s, ratio ${main.convergenceRatio})`, 'ratio ≤ 1.3'],
+    ['writes at convergence', `${main.writes} (minimum ${main.minimumWrites})`, 'equal'],
+    ['restart on a converged world', `${main.restartSeconds} s, ${main.restartWrites} writes (raw LIST ${main.listSeconds} s, ratio ${main.restartRatio})`, '0 writes, ratio ≤ 1.5'],
+    ['event latency p50 / p99', `${main.eventLatencyP50Ms ?? '-'} / ${main.eventLatencyP99Ms ?? '-'} ms`, 'p99 ≤ 500 ms'],
+    ['orphan latency p50 / p99', `${main.orphanLatencyP50Ms ?? '-'} / ${main.orphanLatencyP99Ms ?? '-'} ms`, 'p99 ≤ 1000 ms'],
+    ['memory', `${mib(main.rssBytes)} resident, ${mib(main.heapBytes)} heap, ${main.bytesPerObject} B/object`, '≤ 200 MiB resident'],
+    ['event-loop lag p99 (cold)', `${main.eventLoopLagP99Ms} ms`, ''],
+  ];
+  const out = [`Backlot benchmark, ${main.workloads} workloads`, '', ...rows.map(([a, b, c]) => `${a.padEnd(30)} ${b.padEnd(70)} ${c}`), '', 'scaling curve:', 'workloads  convergence  baseline  ratio  restart  list    writes/min        rss'];
+  for (const r of results) {
+    out.push(
+      `${String(r.workloads).padEnd(10)} ${`${r.convergenceSeconds} s`.padEnd(12)} ${`${r.baselineSeconds} s`.padEnd(9)} ${String(r.convergenceRatio).padEnd(6)} ${`${r.restartSeconds} s`.padEnd(8)} ${`${r.listSeconds} s`.padEnd(7)} ${`${r.writes}/${r.minimumWrites}`.padEnd(17)} ${mib(r.rssBytes)}`,
+    );
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      workloads: { type: 'string', default: '10000' },
+      components: { type: 'string' },
+      systems: { type: 'string' },
+      groups: { type: 'string' },
+      namespaces: { type: 'string', default: '100' },
+      sizes: { type: 'string', default: '1000,5000' },
+      workers: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const scale = (workloads: number): Sizes => ({
+    workloads,
+    components: values.components ? Number(values.components) : Math.max(1, Math.round(workloads / 5)),
+    systems: values.systems ? Number(values.systems) : Math.max(1, Math.round(workloads / 50)),
+    groups: values.groups ? Number(values.groups) : Math.max(1, Math.min(50, Math.round(workloads / 200))),
+    namespaces: Math.min(Number(values.namespaces), Math.max(1, Math.round(workloads / 100))),
+  });
+  const curve = values.sizes.split(',').filter(Boolean).map(Number);
+  const operatorArgs = values.workers ? [`--workers=${values.workers}`] : [];
+  const results: RunResult[] = [];
+  for (const size of curve) results.push(await runSize(scale(size), false, operatorArgs, log));
+  results.push(await runSize(scale(Number(values.workloads)), true, operatorArgs, log));
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...results[results.length - 1], curve: results }, null, 2)}\n`);
+  else process.stdout.write(`${table(results)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

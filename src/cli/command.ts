@@ -3,6 +3,8 @@
  * passed in, never read process globals, so tests run them in-process.
  */
 export interface CommandIo {
+  /** Standard input, for commands that read `-`; absent where there is none to read. */
+  stdin?: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;

@@ -44,9 +44,9 @@ Exit status: 0 when every document was imported or skipped; 1 when a document is
 standard output); 2 for a usage error.
 `;
 
-/** Standard input is not part of CommandIo yet; tests pass it here. */
-export interface ImportIo extends CommandIo {
-  stdin?: NodeJS.ReadableStream;
+function requireStdin(io: CommandIo): NodeJS.ReadableStream {
+  if (!io.stdin) throw new UsageError('"-" reads standard input, and there is none here');
+  return io.stdin;
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
@@ -71,11 +71,11 @@ interface Sources {
   problems: string[];
 }
 
-async function readSources(args: readonly string[], io: ImportIo): Promise<Sources> {
+async function readSources(args: readonly string[], io: CommandIo): Promise<Sources> {
   const out: Sources = { files: [], problems: [] };
   for (const arg of args) {
     if (arg === '-') {
-      out.files.push({ file: '<stdin>', text: await readStream(io.stdin ?? process.stdin) });
+      out.files.push({ file: '<stdin>', text: await readStream(requireStdin(io)) });
       continue;
     }
     try {
@@ -123,7 +123,7 @@ function summary(result: ImportResult, sources: { files: number; documents: numb
 export const importCommand: Command = {
   name: 'import',
   summary: 'Turn Backstage catalog-info.yaml files into Backlot custom resources',
-  async run(argv, io: ImportIo) {
+  async run(argv, io: CommandIo) {
     const flags = parseFlags(argv, [
       { name: 'default-namespace', type: 'string' },
       { name: 'create-namespaces', type: 'boolean' },

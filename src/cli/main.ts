@@ -55,6 +55,17 @@ const isEntryPoint = process.argv[1] !== undefined && import.meta.filename === (
 if (isEntryPoint) {
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort(new Error(sig)));
-  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }, programName(process.argv[1]));
+  // A reader that goes away (`backlot export | head`) ends the output, not the process with a trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  const code = await main(
+    process.argv.slice(2),
+    { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal },
+    programName(process.argv[1]),
+  );
   process.exitCode = code;
 }

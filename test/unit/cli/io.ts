@@ -1,9 +1,9 @@
 /** In-process command I/O for tests: captured stdout and stderr, an optional stdin. */
 import { PassThrough, Readable } from 'node:stream';
-import type { ImportIo } from '../../../src/cli/import.ts';
+import type { CommandIo } from '../../../src/cli/command.ts';
 
 export interface Captured {
-  io: ImportIo;
+  io: CommandIo;
   stdout: () => string;
   stderr: () => string;
 }
@@ -15,7 +15,7 @@ export function capture(options: { env?: NodeJS.ProcessEnv; stdin?: string } = {
   const e: Buffer[] = [];
   out.on('data', (c: Buffer) => o.push(c));
   err.on('data', (c: Buffer) => e.push(c));
-  const io: ImportIo = {
+  const io: CommandIo = {
     stdout: out,
     stderr: err,
     env: options.env ?? {},

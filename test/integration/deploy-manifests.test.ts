@@ -15,6 +15,7 @@ import type { KubeObject } from '../../src/k8s/object.ts';
 import { createCatalogInformers, type CatalogInformerRequest, type MakeInformer } from '../../src/reconcilers/informers.ts';
 import { ENTITY_KINDS, entityResource, WORKLOAD_RESOURCES } from '../../src/reconcilers/world.ts';
 import type { Informer } from '../../src/runtime/informer.ts';
+import { dashboardPanels, metricNames, readDashboard, variableMetrics, withVariables, type Dashboard, type DashboardPanel } from '../support/deploy-dashboard.ts';
 import { DEPLOY_DIR, find, kustomize, MONITORING_DIR, REPO_ROOT, type DeploymentObject } from '../support/deploy.ts';
 
 interface PolicyRule {
@@ -221,3 +222,75 @@ describe('deploy/monitoring (kubectl kustomize)', () => {
   });
 });
 
+
+describe('metric names in a PromQL expression', () => {
+  it.each([
+    ['up', ['up']],
+    ['sum by (le, controller) (rate(backlot_x_bucket{job=~"a.*", le!="1"}[5m]))', ['backlot_x_bucket']],
+    ['count(a{n=~"$namespace"} and on (instance) (b{job=~".+"} == 1)) or vector(0)', ['a', 'b']],
+    ['label_replace(a == 1, "owner", "$1", "namespace_owner", "(.*)")', ['a']],
+    ['(a == 1) * on (namespace, workload) group_left (owner, entity) b', ['a', 'b']],
+    ['histogram_quantile(0.99, sum by (le, name) (rate(h_bucket[1m])))', ['h_bucket']],
+    ['max without (instance) (m offset 5m) > bool 1e-3', ['m']],
+    ['topk(5, sum(rate(c_total[5m])) by (controller))', ['c_total']],
+    ['absent(backlot_leader == 1)', ['backlot_leader']],
+    ['x:recorded:rate5m unless ignoring (pod) y', ['x:recorded:rate5m', 'y']],
+  ])('%s', (expr, names) => {
+    expect(metricNames(expr)).toEqual(names);
+  });
+});
+
+describe('the Grafana dashboard', () => {
+  let dashboard: Dashboard;
+  let panels: DashboardPanel[];
+
+  beforeAll(async () => {
+    dashboard = await readDashboard();
+    panels = dashboardPanels(dashboard);
+  });
+
+  it('is an importable dashboard: uid, title, schema version, unique panel ids, panels that do not overlap', () => {
+    expect(dashboard).toMatchObject({ uid: 'backlot-overview', title: 'Backlot' });
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
+    const ids = dashboard.panels.flatMap((p) => [p.id, ...(p.panels ?? []).map((c) => c.id)]);
+    expect(new Set(ids).size).toBe(ids.length);
+    const cells = new Map<string, string>();
+    for (const p of dashboard.panels) {
+      for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+        for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) {
+          const cell = `${x},${y}`;
+          expect([p.title, x < 24, cells.get(cell)]).toEqual([p.title, true, undefined]);
+          cells.set(cell, p.title);
+        }
+      }
+    }
+  });
+
+  it('queries the data source the user picks, in every panel and target', () => {
+    expect(panels.length).toBeGreaterThan(0);
+    for (const p of panels) {
+      expect([p.title, p.datasource]).toEqual([p.title, { type: 'prometheus', uid: '${datasource}' }]);
+      expect([p.title, (p.targets ?? []).length > 0]).toEqual([p.title, true]);
+      for (const t of p.targets ?? []) expect([p.title, t.refId, t.datasource, t.expr.trim().length > 0]).toEqual([p.title, t.refId, p.datasource, true]);
+    }
+  });
+
+  it('uses only variables it defines', () => {
+    for (const p of panels) for (const t of p.targets ?? []) expect(() => withVariables(dashboard, t.expr)).not.toThrow();
+    expect(variableMetrics(dashboard).map((v) => v.variable)).toEqual(['job', 'namespace', 'owner']);
+  });
+
+  it('shows what the issue asks: readiness by owner, orphans by namespace and namespace owner, failing dependencies, claim conflicts, reconcile latency, queue depth, leader', () => {
+    const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    const some = (pattern: RegExp) => expect([pattern.source, exprs.some((e) => pattern.test(e))]).toEqual([pattern.source, true]);
+    some(/by \(owner\) \(backlot_entity_ready/);
+    some(/by \(kind\) \(backlot_entity_ready/);
+    some(/by \(namespace\) \(backlot_orphaned_workload/);
+    some(/by \(namespace_owner\) \(backlot_orphaned_workload/);
+    some(/backlot_dependency_ready\{[^}]*\} == 0/);
+    some(/backlot_workload_claim_conflict/);
+    some(/histogram_quantile\(0\.99, sum by \(le, controller\) \(rate\(backlot_reconcile_duration_seconds_bucket/);
+    some(/backlot_workqueue_depth/);
+    some(/^backlot_leader\{job=~"\$job"\} == 1$/);
+  });
+});

@@ -107,3 +107,31 @@ export function podProcess(deployment: DeploymentObject, pod: { namespace: strin
 export function sandboxPath(): string {
   return `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`;
 }
+
+/**
+ * The API server's refusals, from its own counters. Requests the authorizer refuses (RBAC
+ * found no rule) are rejected in its filter chain, before apiserver_request_total counts
+ * anything, so they are read from authorization_attempts_total (result "no-opinion" or
+ * "denied"); a 403 decided later (admission, a terminating namespace) is in
+ * apiserver_request_total{code="403"} by `VERB group/resource[/subresource]`.
+ */
+export function forbiddenRequests(metricsText: string): { total: number; byRequest: Record<string, number> } {
+  const byRequest: Record<string, number> = {};
+  let total = 0;
+  const add = (key: string, value: number) => {
+    if (!(value > 0)) return;
+    byRequest[key] = (byRequest[key] ?? 0) + value;
+    total += value;
+  };
+  for (const line of metricsText.split('\n')) {
+    const labels = (): Record<string, string> => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith('authorization_attempts_total{') && !line.includes('result="allowed"')) {
+      add(`refused by the authorizer (${labels().result})`, value);
+    } else if (line.startsWith('apiserver_request_total{') && line.includes('code="403"')) {
+      const l = labels();
+      add(`${l.verb} ${l.group ? `${l.group}/` : ''}${l.resource}${l.subresource ? `/${l.subresource}` : ''}`, value);
+    }
+  }
+  return { total, byRequest };
+}

@@ -1,0 +1,391 @@
+/**
+ * Backlot installed from deploy/ into a control plane of this file's own, and run the way the
+ * Deployment runs it: two replicas, each in a pod-like sandbox (UID 65532, read-only root)
+ * that has only what a pod has, the service account's token and CA at
+ * /var/run/secrets/kubernetes.io/serviceaccount and KUBERNETES_SERVICE_HOST/PORT, so the
+ * operator authenticates as system:serviceaccount:backlot-system:backlot through its
+ * in-cluster configuration. The token is minted with the TokenRequest API.
+ *
+ * Proven here: the manifests pass a server-side dry run and apply cleanly; under the shipped
+ * RBAC the examples converge with not one 403 from the API server (its own request counters);
+ * `kubectl auth can-i` shows what the identity may and may not do; a tenant who can write in
+ * one namespace cannot make Backlot touch another's workloads; and every query of the Grafana
+ * dashboard runs on a real Prometheus scraping both replicas.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ControlPlane, freePort } from '../../src/envtest/controlplane.ts';
+import { GenerationFollower, makeNamespaceReady } from '../../src/envtest/simulate.ts';
+import { RestClient } from '../../src/k8s/rest.ts';
+import { DEPLOY_DIR, find, forbiddenRequests, kustomize, MONITORING_DIR, podProcess, REPO_ROOT, sandboxPath, type DeploymentObject } from '../support/deploy.ts';
+import { dashboardPanels, exposedNames, metricNames, readDashboard, variableMetrics, withVariables } from '../support/deploy-dashboard.ts';
+import { MONITORING_STAND_IN_CRDS } from '../support/deploy-monitoring-crds.ts';
+import { SandboxedProcess } from '../support/deploy-sandbox.ts';
+import { eventually } from '../support/eventually.ts';
+import { Prometheus } from '../support/prometheus.ts';
+
+const SA = 'system:serviceaccount:backlot-system:backlot';
+const NAMESPACE = 'backlot-system';
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+}
+
+interface Entity {
+  metadata: { name: string; namespace: string; generation: number };
+  status?: { observedGeneration?: number; conditions?: Condition[]; workloads?: unknown[] };
+}
+
+interface Replica {
+  name: string;
+  process: SandboxedProcess;
+  metricsUrl: string;
+  probeUrl: string;
+}
+
+describe('Backlot installed from deploy/, running as its ServiceAccount', () => {
+  let plane: ControlPlane;
+  let admin: RestClient;
+  let work: string;
+  let deployment: DeploymentObject;
+  let follower: GenerationFollower | undefined;
+  const replicas: Replica[] = [];
+  /** Refusals counted up to the end of the tenancy test (the tenant's own attempt). */
+  let refusedSoFar = 0;
+
+  const kubectl = async (...args: string[]) => {
+    const r = await plane.kubectl(args);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} (exit ${r.code}): ${r.stderr}`);
+    return r;
+  };
+  const getJson = async <T>(...args: string[]): Promise<T> => JSON.parse((await kubectl('get', ...args, '-o', 'json')).stdout) as T;
+  const forbidden = async () => forbiddenRequests((await kubectl('get', '--raw', '/metrics')).stdout);
+  const metrics = async (replica: Replica) => (await fetch(replica.metricsUrl)).text();
+  const leaders = async () => {
+    const states = await Promise.all(replicas.map(async (r) => /^backlot_leader 1$/m.test(await metrics(r))));
+    return replicas.filter((_, i) => states[i]);
+  };
+
+  /** A token for a ServiceAccount from the TokenRequest API, as the kubelet gets one for a pod. */
+  const mintToken = async (namespace: string, name: string): Promise<string> => {
+    const review = await admin.request<{ status: { token: string } }>({
+      method: 'POST',
+      path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    });
+    return review.status.token;
+  };
+
+  beforeAll(async () => {
+    plane = await ControlPlane.start();
+    const kc = new KubeConfig();
+    kc.loadFromFile(plane.kubeconfigPath);
+    admin = new RestClient(kc);
+    work = await mkdtemp(join(tmpdir(), 'backlot-install-'));
+    await chmod(work, 0o755);
+    deployment = find<DeploymentObject>(await kustomize(plane.assets.kubectl, DEPLOY_DIR), 'Deployment', 'backlot');
+  });
+
+  afterAll(async () => {
+    await follower?.stop();
+    await Promise.all(replicas.map((r) => r.process.stop()));
+    await plane?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('passes `kubectl apply --dry-run=server -k deploy/` once its namespace exists, without a PodSecurity warning', async () => {
+    // A server-side dry run persists nothing, so on a fresh cluster every object in the
+    // namespace the same run would create fails with NotFound; the namespace comes first.
+    await kubectl('apply', '-f', join(DEPLOY_DIR, 'namespace.yaml'));
+    const dry = await plane.kubectl(['apply', '--dry-run=server', '-k', DEPLOY_DIR]);
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('deployment.apps/backlot created (server dry run)');
+    expect(dry.stdout).toContain('clusterrole.rbac.authorization.k8s.io/backlot-operator created (server dry run)');
+  });
+
+  it('passes a server-side dry run of deploy/monitoring against stand-ins for the Prometheus Operator CRDs', async () => {
+    const installed = await plane.kubectl(['apply', '-f', '-'], { input: MONITORING_STAND_IN_CRDS.map((c) => stringify(c)).join('---\n') });
+    expect(installed.code).toBe(0);
+    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com');
+    const dry = await eventually('discovery to serve monitoring.coreos.com', async () => {
+      const r = await plane.kubectl(['apply', '--dry-run=server', '--validate=strict', '-k', MONITORING_DIR]);
+      return r.code === 0 || !/no matches for kind|resource mapping not found/.test(r.stderr) ? r : undefined;
+    });
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('prometheusrule.monitoring.coreos.com/backlot created (server dry run)');
+    expect(dry.stdout).toContain('servicemonitor.monitoring.coreos.com/backlot created (server dry run)');
+  });
+
+  it('installs with `kubectl apply -k deploy/`: the CRDs are established, the pod template meets the restricted Pod Security Standard', async () => {
+    const applied = await plane.kubectl(['apply', '-k', DEPLOY_DIR]);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=backlot');
+    const ns = await getJson<{ metadata: { labels: Record<string, string> } }>('namespace', NAMESPACE);
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('converges the examples as the ServiceAccount, two replicas with one leader, with zero 403 responses', async () => {
+    // Nothing has been refused so far; from here every request the operator makes is counted.
+    const before = await forbidden();
+    expect(before.total).toBe(0);
+
+    await kubectl('apply', '-f', join(REPO_ROOT, 'examples/00-namespaces.yaml'));
+    await kubectl('apply', '-R', '-f', join(REPO_ROOT, 'examples'));
+    await makeNamespaceReady(admin, 'shop');
+    await makeNamespaceReady(admin, 'platform');
+    follower = new GenerationFollower(admin, ['shop', 'platform']);
+    follower.start();
+
+    const apiPort = new URL(plane.apiServerUrl).port;
+    for (const name of ['backlot-7d9f8c6b5-a1b2c', 'backlot-7d9f8c6b5-d3e4f']) {
+      const ports = { metricsPort: await freePort(), probePort: await freePort() };
+      const pod = podProcess(deployment, { namespace: NAMESPACE, name, ...ports });
+      const proc = await SandboxedProcess.start({
+        argv: [process.execPath, join(REPO_ROOT, 'src/cli/main.ts'), 'run', ...pod.flags],
+        // What the kubelet puts in a container's environment, and nothing else: no kubeconfig.
+        env: { ...pod.env, HOSTNAME: name, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: apiPort, PATH: sandboxPath(), NODE_ENV: 'production' },
+        uid: pod.uid,
+        gid: pod.gid,
+        serviceAccount: { token: await mintToken(NAMESPACE, deployment.spec.template.spec.serviceAccountName), caCrt: plane.pki.ca.certPem, namespace: NAMESPACE },
+        logPath: join(work, `${name}.log`),
+      });
+      replicas.push({ name, process: proc, metricsUrl: `http://127.0.0.1:${ports.metricsPort}/metrics`, probeUrl: `http://127.0.0.1:${ports.probePort}` });
+    }
+    for (const r of replicas) await r.process.waitFor(`${r.probeUrl}/readyz`);
+
+    const converged = await eventually(
+      'every example entity to have a status for its generation',
+      async () => {
+        const list = await getJson<{ items: Entity[] }>('catalog', '-A');
+        return list.items.length > 0 && list.items.every((e) => e.status?.observedGeneration === e.metadata.generation && e.status.conditions?.some((c) => c.type === 'Ready')) ? list.items : undefined;
+      },
+      90_000,
+    );
+    expect(converged.length).toBeGreaterThan(30);
+    const checkout = await eventually('the ownership annotations on a claimed workload', async () => {
+      const d = await getJson<{ metadata: { annotations?: Record<string, string> } }>('deployment', '-n', 'shop', 'checkout');
+      return d.metadata.annotations?.['backlot.dev/entity'] ? d : undefined;
+    });
+    expect(checkout.metadata.annotations?.['backlot.dev/owner']).toBe('group:shop/team-payments');
+    const events = await getJson<{ items: { reportingController: string }[] }>('events.events.k8s.io', '-n', 'shop');
+    expect(events.items.some((e) => e.reportingController === 'backlot.dev/operator')).toBe(true);
+
+    const leading = await eventually('exactly one replica to lead', async () => ((await leaders()).length === 1 ? leaders() : undefined));
+    const lease = await getJson<{ spec: { holderIdentity: string } }>('lease', '-n', NAMESPACE, 'backlot-leader');
+    expect(lease.spec.holderIdentity.startsWith(`${leading[0]!.name}_`)).toBe(true);
+
+    const after = await forbidden();
+    expect(after.byRequest).toEqual({});
+    expect(after.total).toBe(0);
+    for (const r of replicas) expect(r.process.logs()).not.toMatch(/forbidden|"status":403/i);
+  });
+
+  it('shows with `kubectl auth can-i` that the identity cannot read Secrets or delete workloads, and can do what it needs', async () => {
+    const can = async (...args: string[]) => {
+      const r = await plane.kubectl(['auth', 'can-i', ...args, `--as=${SA}`]);
+      return r.stdout.trim() || r.stderr.trim();
+    };
+    const table: [string[], 'yes' | 'no'][] = [
+      [['get', 'secrets', '-n', 'shop'], 'no'],
+      [['list', 'secrets', '-A'], 'no'],
+      [['get', 'secrets', '-n', NAMESPACE], 'no'],
+      [['list', 'configmaps', '-A'], 'no'],
+      [['delete', 'deployments', '-n', 'shop'], 'no'],
+      [['delete', 'statefulsets.apps', '-A'], 'no'],
+      [['delete', 'daemonsets.apps', '-A'], 'no'],
+      [['delete', 'cronjobs.batch', '-A'], 'no'],
+      [['delete', 'services', '-A'], 'no'],
+      [['deletecollection', 'deployments', '-A'], 'no'],
+      [['create', 'deployments', '-n', 'shop'], 'no'],
+      [['update', 'deployments', '-n', 'shop'], 'no'],
+      [['create', 'pods', '-n', 'shop'], 'no'],
+      [['delete', 'components.catalog.backlot.dev', '-n', 'shop'], 'no'],
+      [['patch', 'components.catalog.backlot.dev', '-n', 'shop'], 'no'],
+      [['update', 'leases.coordination.k8s.io/someone-elses-lease', '-n', NAMESPACE], 'no'],
+      [['create', 'leases.coordination.k8s.io', '-n', 'shop'], 'no'],
+      [['*', '*', '-A'], 'no'],
+      [['list', 'deployments.apps', '-A'], 'yes'],
+      [['watch', 'cronjobs.batch', '-A'], 'yes'],
+      [['list', 'jobs.batch', '-A'], 'yes'],
+      [['watch', 'endpointslices.discovery.k8s.io', '-A'], 'yes'],
+      [['list', 'namespaces'], 'yes'],
+      [['patch', 'deployments.apps', '-n', 'shop'], 'yes'],
+      [['patch', 'services', '-n', 'platform'], 'yes'],
+      [['patch', 'components.catalog.backlot.dev', '--subresource=status', '-n', 'shop'], 'yes'],
+      [['watch', 'groups.catalog.backlot.dev', '-A'], 'yes'],
+      [['create', 'events.events.k8s.io', '-n', 'shop'], 'yes'],
+      [['create', 'leases.coordination.k8s.io', '-n', NAMESPACE], 'yes'],
+      [['update', 'leases.coordination.k8s.io/backlot-leader', '-n', NAMESPACE], 'yes'],
+    ];
+    const answers: [string, string][] = [];
+    for (const [args] of table) answers.push([args.join(' '), await can(...args)]);
+    expect(answers).toEqual(table.map(([args, expected]) => [args.join(' '), expected]));
+  });
+
+  it('keeps a tenant inside their namespace: a Component in team-a that selects team-b\'s workloads claims nothing there', async () => {
+    // team-b's workloads carry exactly the labels team-a's Component will select.
+    for (const ns of ['team-a', 'team-b']) await kubectl('create', 'namespace', ns);
+    const labels = { 'app.kubernetes.io/name': 'shared-api', 'backstage.io/kubernetes-id': 'grab' };
+    const manifests = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shared-api', namespace: 'team-b', labels }, spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'api', image: 'registry.example/shared-api:1' }] } } } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shared-api', namespace: 'team-b', labels }, spec: { selector: labels, ports: [{ port: 80 }] } },
+    ];
+    await plane.kubectl(['apply', '-f', '-'], { input: manifests.map((m) => stringify(m)).join('---\n') });
+    await makeNamespaceReady(admin, 'team-b');
+    const snapshot = async () =>
+      Promise.all(['deployment', 'service'].map(async (kind) => (await getJson<{ metadata: { resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string> } }>(kind, '-n', 'team-b', 'shared-api')).metadata));
+    // The operator has seen team-b's workloads: both are reported as orphans.
+    const leader = (await leaders())[0]!;
+    await eventually('team-b\'s workloads to be orphans', async () => ((await metrics(leader)).match(/backlot_orphaned_workload\{namespace="team-b"/g)?.length === 2 ? true : undefined));
+    const before = await snapshot();
+
+    // The tenant: may edit the catalog in team-a (the shipped editor role, bound there only).
+    await kubectl('create', 'serviceaccount', 'alice', '-n', 'team-a');
+    await kubectl('create', 'rolebinding', 'alice-catalog', '-n', 'team-a', '--clusterrole=backlot-catalog-editor', '--serviceaccount=team-a:alice');
+    const alice = 'system:serviceaccount:team-a:alice';
+    const aliceCan = async (...args: string[]) => (await plane.kubectl(['auth', 'can-i', ...args, `--as=${alice}`])).stdout.trim();
+    expect(await aliceCan('create', 'components.catalog.backlot.dev', '-n', 'team-a')).toBe('yes');
+    expect(await aliceCan('create', 'components.catalog.backlot.dev', '-n', 'team-b')).toBe('no');
+    expect(await aliceCan('patch', 'deployments.apps', '-n', 'team-b')).toBe('no');
+    expect(await aliceCan('patch', 'components.catalog.backlot.dev', '--subresource=status', '-n', 'team-a')).toBe('no');
+
+    const aliceConfig = join(work, 'alice.kubeconfig');
+    const server = plane.apiServerUrl;
+    await writeFile(
+      aliceConfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': Buffer.from(plane.pki.ca.certPem).toString('base64') } }],
+        users: [{ name: 'alice', user: { token: await mintToken('team-a', 'alice') } }],
+        contexts: [{ name: 'alice', context: { cluster: 'c', user: 'alice', namespace: 'team-a' } }],
+        'current-context': 'alice',
+      }),
+      { mode: 0o600 },
+    );
+    const asAlice = (args: string[], input?: string) => (input === undefined ? plane.kubectl([`--kubeconfig=${aliceConfig}`, ...args]) : plane.kubectl([`--kubeconfig=${aliceConfig}`, ...args], { input }));
+    const component = (namespace: string) =>
+      stringify({
+        apiVersion: 'catalog.backlot.dev/v1alpha1',
+        kind: 'Component',
+        metadata: { name: 'grab', namespace },
+        spec: { type: 'service', lifecycle: 'production', owner: 'team-a', workloads: { selector: { matchLabels: { 'app.kubernetes.io/name': 'shared-api' } } } },
+      });
+    const group = stringify({ apiVersion: 'catalog.backlot.dev/v1alpha1', kind: 'Group', metadata: { name: 'team-a', namespace: 'team-a' }, spec: { type: 'team' } });
+
+    // The counters see a refusal: alice's attempt to write into team-b.
+    const beforeAttempt = await forbidden();
+    const intoB = await asAlice(['apply', '-f', '-'], component('team-b'));
+    expect(intoB.code).not.toBe(0);
+    expect(intoB.stderr).toMatch(/forbidden/i);
+    const afterAttempt = await forbidden();
+    expect(afterAttempt.total).toBeGreaterThan(beforeAttempt.total);
+    process.stderr.write(`[deploy-install] the tenant's refused attempt: ${JSON.stringify(afterAttempt.byRequest)} (before: ${JSON.stringify(beforeAttempt.byRequest)})\n`);
+    const created = await asAlice(['apply', '-f', '-'], `${group}---\n${component('team-a')}`);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    // kubectl apply reads the object's Namespace too, which alice may not: refused, and ignored.
+    const afterCreate = await forbidden();
+
+    const grab = await eventually('the Component to get its status', async () => {
+      const e = await getJson<Entity>('component', '-n', 'team-a', 'grab');
+      return e.status?.observedGeneration === e.metadata.generation ? e : undefined;
+    });
+    expect(grab.status?.workloads ?? []).toEqual([]);
+    expect(grab.status?.conditions?.find((c) => c.type === 'WorkloadsReady')).toMatchObject({ status: 'Unknown', reason: 'NoWorkloadsMatched', message: 'the entity claims no workload in its namespace' });
+    // Long enough for any write the Component might cause to have happened.
+    await sleep(3_000);
+    expect(await snapshot()).toEqual(before);
+    for (const meta of await snapshot()) {
+      expect(Object.keys({ ...meta.labels, ...meta.annotations }).filter((k) => k.startsWith('backlot.dev/'))).toEqual([]);
+    }
+    const eventsInB = await getJson<{ items: unknown[] }>('events.events.k8s.io', '-n', 'team-b');
+    expect(eventsInB.items).toEqual([]);
+    const orphans = (await metrics((await leaders())[0]!)).split('\n').filter((l) => l.startsWith('backlot_orphaned_workload{namespace="team-b"'));
+    expect(orphans).toHaveLength(2);
+    // While the operator handled the tenant's Component, nothing was refused.
+    refusedSoFar = (await forbidden()).total;
+    expect(refusedSoFar).toBe(afterCreate.total);
+    for (const r of replicas) expect(r.process.logs()).not.toMatch(/forbidden|"status":403/i);
+  });
+
+  it('does not report its own namespace\'s workloads as orphans', async () => {
+    const leader = (await leaders())[0]!;
+    expect((await metrics(leader)).split('\n').filter((l) => l.includes(`namespace="${NAMESPACE}"`) && l.startsWith('backlot_orphaned_workload'))).toEqual([]);
+  });
+
+  it('runs every query of the Grafana dashboard on a real Prometheus scraping both replicas: no error, no unknown metric, the leader\'s series only', async () => {
+    const dashboard = await readDashboard();
+    const rules = await readFile(join(DEPLOY_DIR, 'alerts/backlot.rules.yaml'), 'utf8');
+    const prometheus = await Prometheus.start({ targets: replicas.map((r) => new URL(r.metricsUrl).host), ruleFiles: [join(DEPLOY_DIR, 'alerts/backlot.rules.yaml')] });
+    try {
+      await eventually('both replicas scraped, with samples for rate()', async () => {
+        const up = await prometheus.query('count_over_time(up[1m]) >= 3 and up == 1');
+        return up.length === replicas.length ? true : undefined;
+      });
+      const exported = new Set<string>(['up']);
+      for (const r of replicas) for (const name of exposedNames(await metrics(r))) exported.add(name);
+
+      const queries = dashboardPanels(dashboard).flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: withVariables(dashboard, t.expr) })));
+      for (const v of variableMetrics(dashboard)) queries.push({ panel: `variable ${v.variable}`, expr: v.metric });
+      expect(queries.length).toBeGreaterThan(20);
+      const problems: string[] = [];
+      let withData = 0;
+      for (const q of queries) {
+        for (const name of metricNames(q.expr)) if (!exported.has(name)) problems.push(`${q.panel}: unknown metric ${name} in ${q.expr}`);
+        try {
+          if ((await prometheus.query(q.expr)).length > 0) withData++;
+        } catch (err) {
+          problems.push(`${q.panel}: ${(err as Error).message}`);
+        }
+      }
+      expect(problems).toEqual([]);
+
+      // The catalog panels count each entity once although both replicas export it.
+      const entities = (await getJson<{ items: unknown[] }>('catalog', '-A')).items.length;
+      const stat = async (title: string) => {
+        const panel = dashboardPanels(dashboard).find((p) => p.title === title)!;
+        const [sample] = await prometheus.query(withVariables(dashboard, panel.targets![0]!.expr));
+        return Number(sample?.value[1]);
+      };
+      expect(await stat('Entities')).toBe(entities);
+      expect(await stat('Replicas leading')).toBe(1);
+      expect(await stat('Replicas up')).toBe(2);
+      const orphanPanel = dashboardPanels(dashboard).find((p) => p.title === 'Orphans by namespace')!;
+      const byNamespace = await prometheus.query(withVariables(dashboard, orphanPanel.targets![0]!.expr));
+      expect(Object.fromEntries(byNamespace.map((s) => [s.metric.namespace, s.value[1]]))).toMatchObject({ shop: '1', 'team-b': '2' });
+
+      // The shipped alert rules read only exported metrics too.
+      const ruleExprs = (parse(rules) as { groups: { rules: { expr: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.expr));
+      expect(ruleExprs.length).toBe(6);
+      for (const expr of ruleExprs) for (const name of metricNames(expr)) expect([expr, exported.has(name)]).toEqual([expr, true]);
+
+      process.stderr.write(`[deploy-install] dashboard: ${dashboardPanels(dashboard).length} panels, ${queries.length} queries checked, ${withData} with data\n`);
+    } finally {
+      await prometheus.stop();
+    }
+  });
+
+  it('stops both replicas cleanly on SIGTERM, the leader releasing its Lease', async () => {
+    // The standby first, or it would take the Lease the leader releases.
+    const leader = (await leaders())[0]!;
+    const codes = [];
+    for (const r of replicas.filter((x) => x !== leader)) codes.push(await r.process.stop());
+    codes.push(await leader.process.stop());
+    expect(codes).toEqual([0, 0]);
+    const lease = await getJson<{ spec: { holderIdentity?: string } }>('lease', '-n', NAMESPACE, 'backlot-leader');
+    expect(lease.spec.holderIdentity ?? '').toBe('');
+    // Nothing refused during the shutdown either.
+    expect((await forbidden()).total).toBe(refusedSoFar);
+  });
+});

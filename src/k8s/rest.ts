@@ -7,7 +7,8 @@
  * of events it can abort, and the server's Status on every error.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
+import { createHash } from 'node:crypto';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError, type Status } from './errors.ts';
 import type { KubeObject } from './object.ts';
@@ -49,6 +50,7 @@ const WATCH_EVENT_TYPES = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', '
 export class RestClient {
   private readonly kubeConfig: KubeConfig;
   private readonly server: URL;
+  private agent: { material: string; agent: HttpsAgent } | undefined;
 
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -114,6 +116,30 @@ export class RestClient {
     }
   }
 
+  /**
+   * A keep-alive agent with the kubeconfig's TLS material, so that requests reuse connections
+   * instead of paying a TLS handshake each (the kubeconfig's own agent does not keep them
+   * alive). A new agent is made when the material changes (rotated certificate files).
+   * Proxied clusters keep the kubeconfig's proxy agent.
+   */
+  private keepAliveAgent(options: HttpsRequestOptions): HttpsAgent | undefined {
+    if (this.server.protocol !== 'https:' || this.kubeConfig.getCurrentCluster()?.proxyUrl) return undefined;
+    const tls = {
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      pfx: options.pfx,
+      passphrase: options.passphrase,
+      servername: options.servername,
+      ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
+    };
+    const hash = createHash('sha256');
+    for (const value of Object.values(tls)) hash.update(`${fingerprintPart(value)}\0`);
+    const material = hash.digest('hex');
+    if (this.agent?.material !== material) this.agent = { material, agent: new HttpsAgent({ ...tls, keepAlive: true }) };
+    return this.agent.agent;
+  }
+
   private async send(init: {
     method: string;
     path: string;
@@ -127,6 +153,8 @@ export class RestClient {
     for (const [name, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     const options: HttpsRequestOptions = { method: init.method, headers: { ...init.headers }, signal: init.signal };
     await this.kubeConfig.applyToHTTPSOptions(options);
+    const agent = this.keepAliveAgent(options);
+    if (agent) options.agent = agent;
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(url, options, resolve);
@@ -134,6 +162,14 @@ export class RestClient {
       req.end(init.payload);
     });
   }
+}
+
+function fingerprintPart(value: unknown): string {
+  if (value === undefined) return '-';
+  if (Array.isArray(value)) return value.map(fingerprintPart).join(',');
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 function withTimeout(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {

@@ -9,7 +9,7 @@
  * binary and escalate to SIGKILL of the process group after a grace period.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const WRAPPER = `
@@ -72,6 +72,8 @@ export class ManagedProcess {
 
   async start(): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
+    // A pid file left by an earlier run of this process would be read as the new one's.
+    await rm(this.options.pidPath, { force: true });
     const log = await open(this.options.logPath, 'a');
     try {
       this.exitCode = undefined;

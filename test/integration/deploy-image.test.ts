@@ -194,7 +194,8 @@ describe('the container image, built and run as the Dockerfile says', () => {
     const pod = podProcess(deployment, { namespace: ns.name, name: 'backlot-image-test', ...ports });
     expect(pod.uid).toBe(65532);
     const operator = await SandboxedProcess.start({
-      argv: [join(dest, 'bin/backlot'), 'run', ...pod.flags, `--kubeconfig=${kubeconfig.path}`],
+      // Only its own namespace: the control plane is shared with other test files' catalogs.
+      argv: [join(dest, 'bin/backlot'), 'run', ...pod.flags, `--kubeconfig=${kubeconfig.path}`, `--namespaces=${ns.name}`],
       env: { ...pod.env, PATH: sandboxPath(), NODE_ENV: 'production' },
       uid: pod.uid,
       gid: pod.gid,

@@ -4,45 +4,10 @@
  * the REST store itself is exercised against a real API server in the integration tests.
  */
 import { describe, expect, it } from '@jest/globals';
-import { KubeApiError } from '../../../src/k8s/errors.ts';
-import type { LeaseStore, StoredLease } from '../../../src/k8s/leases.ts';
-import type { LeaderRecord } from '../../../src/runtime/lease.ts';
 import { LeaderElector, type StopReason } from '../../../src/runtime/leader.ts';
 import { recordingLogger } from '../../support/runtime-helpers.ts';
 import { FakeClock } from './fake-clock.ts';
-
-class MemoryLeaseStore {
-  lease: StoredLease | undefined;
-  private version = 0;
-  writes: Array<{ by: string; record: LeaderRecord }> = [];
-
-  /** The store as one candidate sees it; `down` makes that candidate's requests fail. */
-  view(name: string) {
-    const state = { down: false };
-    const fail = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
-    const store: LeaseStore = {
-      description: 'ns/lease',
-      get: () => (state.down ? fail() : Promise.resolve(this.lease && structuredClone(this.lease))),
-      create: (record) => {
-        if (state.down) return fail();
-        if (this.lease) return Promise.reject(KubeApiError.fromStatus({ code: 409, reason: 'AlreadyExists', message: 'exists' }, 409));
-        return Promise.resolve(this.write(name, record));
-      },
-      update: (record, resourceVersion) => {
-        if (state.down) return fail();
-        if (this.lease?.resourceVersion !== resourceVersion) return Promise.reject(KubeApiError.fromStatus({ code: 409, reason: 'Conflict', message: 'changed' }, 409));
-        return Promise.resolve(this.write(name, record));
-      },
-    };
-    return { store, state };
-  }
-
-  private write(by: string, record: LeaderRecord): StoredLease {
-    this.lease = { record: structuredClone(record), resourceVersion: String(++this.version) };
-    this.writes.push({ by, record: structuredClone(record) });
-    return structuredClone(this.lease);
-  }
-}
+import { MemoryLeaseStore } from './memory-lease-store.ts';
 
 function candidate(clock: FakeClock, leases: MemoryLeaseStore, identity: string, options: { drainMs?: number } = {}) {
   const { store, state } = leases.view(identity);

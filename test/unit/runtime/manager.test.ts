@@ -1,0 +1,124 @@
+/**
+ * The manager ties leadership to work: controllers run only while this process leads, stop
+ * at once when leadership is lost (in-flight reconciles see their signal abort), start again
+ * with a full replay when it is regained, and on shutdown drain before the lease is released.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { RestClient } from '../../../src/k8s/rest.ts';
+import { RuntimeMetrics } from '../../../src/metrics/runtime.ts';
+import { Controller, done, type Source } from '../../../src/runtime/controller.ts';
+import { InformerFactory } from '../../../src/runtime/factory.ts';
+import { Manager } from '../../../src/runtime/manager.ts';
+import { recordingLogger } from '../../support/runtime-helpers.ts';
+import { FakeClock, flush } from './fake-clock.ts';
+import { MemoryLeaseStore } from './memory-lease-store.ts';
+
+/** A source over a fixed set of keys that replays them on every registration, as an informer source does. */
+function fixedKeys(keys: string[]): Source {
+  return {
+    name: 'fixed',
+    synced: () => Promise.resolve(),
+    register(enqueue) {
+      for (const k of keys) enqueue(k);
+      return () => undefined;
+    },
+  };
+}
+
+function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promise<void> }) {
+  const clock = new FakeClock();
+  const leases = new MemoryLeaseStore();
+  const { store, state } = leases.view('me');
+  const { logger, lines } = recordingLogger('info');
+  const registry = new Registry();
+  const metrics = new RuntimeMetrics(registry);
+  // Never contacted: the manager's factory has no informers in these tests.
+  const kc = new KubeConfig();
+  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  const reconciled: string[] = [];
+  const controller = new Controller({
+    name: 'work',
+    sources: [fixedKeys(['a', 'b'])],
+    logger,
+    clock,
+    metrics,
+    reconcile: async (key, ctx) => {
+      reconciled.push(key);
+      await options.reconcile(key, ctx.signal);
+      return done();
+    },
+  });
+  const manager = new Manager({
+    informers: new InformerFactory({ client: new RestClient(kc), logger }),
+    controllers: [controller],
+    logger,
+    metrics,
+    clock,
+    shutdownTimeoutMs: 30_000,
+    leaderElection: { lease: store, identity: 'me' },
+  });
+  const stop = new AbortController();
+  const running = manager.run(stop.signal);
+  const leaderGauge = async () => (await metrics.leader.get()).values[0]?.value;
+  return { clock, leases, state, lines, reconciled, stop: () => stop.abort(), running, leaderGauge };
+}
+
+describe('Manager', () => {
+  it('runs controllers only while leading; stops them at once on loss, restarts with a replay on regain', async () => {
+    const aborted: string[] = [];
+    const { clock, leases, state, reconciled, stop, running, leaderGauge } = setup({
+      reconcile: (key, signal) =>
+        key === 'b'
+          ? new Promise<void>((resolve) =>
+              signal.addEventListener('abort', () => {
+                aborted.push(key);
+                resolve();
+              }),
+            )
+          : Promise.resolve(),
+    });
+    // Someone else holds the lease at first.
+    leases.lease = { record: { holderIdentity: 'other', leaseDurationSeconds: 15, acquireTime: clock.now(), renewTime: clock.now(), leaseTransitions: 0 }, resourceVersion: '1' };
+    await clock.advance(10_000);
+    expect(reconciled).toEqual([]);
+    expect(await leaderGauge()).toBe(0);
+
+    await clock.advance(10_000); // the other's lease expired unrenewed: this process takes over
+    expect(reconciled.sort()).toEqual(['a', 'b']);
+    expect(await leaderGauge()).toBe(1);
+
+    state.down = true; // renewals fail: after the renew deadline the work stops, the stuck reconcile is aborted
+    await clock.advance(12_000);
+    expect(aborted).toEqual(['b']);
+    expect(await leaderGauge()).toBe(0);
+
+    state.down = false; // back: the lease still names this process, so it leads again and replays every key
+    reconciled.length = 0;
+    await clock.advance(5_000);
+    expect(reconciled.sort()).toEqual(['a', 'b']);
+
+    stop();
+    await clock.advance(35_000);
+    await running;
+  });
+
+  it('on shutdown drains in-flight work before releasing the lease', async () => {
+    let finish!: () => void;
+    const { clock, leases, lines, stop, running } = setup({
+      reconcile: (key) => (key === 'a' ? new Promise<void>((r) => (finish = r)) : Promise.resolve()),
+    });
+    await clock.advance(1_000);
+    stop();
+    await clock.advance(20_000); // longer than the lease: still renewed meanwhile
+    expect(leases.lease?.record.holderIdentity).toBe('me');
+    finish();
+    await clock.advance(100);
+    await running;
+    expect(leases.lease?.record).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+    const order = lines.map((l) => l.msg).filter((m) => m === 'controllers stopped' || m === 'lease released');
+    expect(order).toEqual(['controllers stopped', 'lease released']);
+    expect(lines.find((l) => l.msg === 'controllers stopped')).toMatchObject({ reason: 'shutdown', drained: true });
+  });
+});

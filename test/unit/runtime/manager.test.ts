@@ -12,7 +12,7 @@ import { Controller, done, type Source } from '../../../src/runtime/controller.t
 import { InformerFactory } from '../../../src/runtime/factory.ts';
 import { Manager } from '../../../src/runtime/manager.ts';
 import { recordingLogger } from '../../support/runtime-helpers.ts';
-import { FakeClock, flush } from './fake-clock.ts';
+import { FakeClock } from './fake-clock.ts';
 import { MemoryLeaseStore } from './memory-lease-store.ts';
 
 /** A source over a fixed set of keys that replays them on every registration, as an informer source does. */

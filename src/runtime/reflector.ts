@@ -23,6 +23,14 @@ import type { RestClient, WatchEvent } from '../k8s/rest.ts';
 import { Backoff, type BackoffPolicy } from './backoff.ts';
 import { sleep, type Clock } from './clock.ts';
 
+/** An ERROR event inside an open watch stream (as opposed to an error answer to the request). */
+class WatchErrorEvent extends KubeApiError {
+  constructor(error: KubeApiError) {
+    super({ status: error.status, reason: error.reason, message: error.body?.message ?? error.message, body: error.body, method: 'WATCH', path: '(stream)' });
+    this.name = 'WatchErrorEvent';
+  }
+}
+
 /** What the loop feeds: the informer that owns the cache. */
 export interface ReflectorSink {
   /** A complete list of the scope, to replace what the cache holds for it. */
@@ -159,7 +167,7 @@ export class Reflector {
       const { status } = narrowError(err);
       if (status === 410) {
         this.stats.gone += 1;
-        this.log.info({ resourceVersion: lastVersion }, 'watch expired, relisting');
+        this.log.info({ resourceVersion: lastVersion, inStream: err instanceof WatchErrorEvent }, 'watch expired, relisting');
         return { kind: 'relist', resourceVersion: lastVersion };
       }
       // The stream worked before it broke: that was a success, so the retry starts from the shortest delay.
@@ -176,7 +184,7 @@ export class Reflector {
 
   /** Applies one event; returns the resourceVersion it carries. Throws on an ERROR event. */
   private apply(event: WatchEvent): string | undefined {
-    if (event.type === 'ERROR') throw KubeApiError.fromStatus(event.object, 500, { method: 'WATCH', path: collectionPath(this.options.resource) });
+    if (event.type === 'ERROR') throw new WatchErrorEvent(KubeApiError.fromStatus(event.object, 500, { method: 'WATCH', path: collectionPath(this.options.resource) }));
     const version = event.object.metadata?.resourceVersion;
     if (event.type !== 'BOOKMARK') this.options.sink.event(event.type, event.object);
     return version;

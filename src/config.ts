@@ -49,6 +49,10 @@ export interface RunConfig {
   workers: number;
   /** How long SIGTERM may take: drain, release the lease, flush. */
   shutdownTimeoutMs: number;
+  /** Backlot's own namespace ($POD_NAMESPACE, else the Lease's): never reported for orphans. */
+  ownNamespace: string | undefined;
+  /** GET /catalog-info.yaml on the metrics port, for Backstage to register as a URL location. */
+  catalogInfo: { enabled: boolean; defaultNamespace: string };
 }
 
 interface FlagSpec {
@@ -71,6 +75,8 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
   'health-probe-bind-address': { value: 'ADDR', help: 'where /healthz and /readyz are served; 0 disables (default :8081)' },
   'log-level': { value: 'LEVEL', help: 'trace, debug, info, warn, error, fatal or silent (default info)' },
   workers: { value: 'N', help: 'concurrent reconciles per controller (default 4)' },
+  'serve-catalog-info': { boolean: true, value: '[=true|false]', help: 'serve the catalog as Backstage YAML at /catalog-info.yaml on the metrics port (default true)' },
+  'catalog-info-default-namespace': { value: 'NS', help: "the namespace written as Backstage's default namespace in /catalog-info.yaml (default default)" },
 });
 
 export function runUsage(program = 'backlot'): string {
@@ -195,6 +201,11 @@ const FlagsSchema = z
       .transform(Number)
       .refine((n) => n >= 1 && n <= 64, '--workers: expected a whole number from 1 to 64')
       .optional(),
+    'serve-catalog-info': z
+      .enum(['true', 'false', '1', '0'], { error: (issue) => `--serve-catalog-info: "${String(issue.input)}" is not a boolean; expected --serve-catalog-info=true or --serve-catalog-info=false` })
+      .transform((v) => v === 'true' || v === '1')
+      .optional(),
+    'catalog-info-default-namespace': z.string().regex(DNS_LABEL, '--catalog-info-default-namespace: expected a namespace name (a lower-case DNS label)').optional(),
   })
   .strict();
 
@@ -278,5 +289,7 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
     logLevel: flags['log-level'] ?? 'info',
     workers: flags.workers ?? 4,
     shutdownTimeoutMs: 30_000,
+    ownNamespace: env.POD_NAMESPACE || leaseNamespace,
+    catalogInfo: { enabled: flags['serve-catalog-info'] ?? true, defaultNamespace: flags['catalog-info-default-namespace'] ?? 'default' },
   });
 }

@@ -18,7 +18,7 @@ import { systemClock, type Clock } from './runtime/clock.ts';
 import type { Controller } from './runtime/controller.ts';
 import { InformerFactory } from './runtime/factory.ts';
 import { Manager, type ControllerRegistration, type RuntimeContext } from './runtime/manager.ts';
-import { metricsRoutes, probeRoutes, startHttpServer, type RunningServer } from './server/http.ts';
+import { metricsRoutes, probeRoutes, startHttpServer, type Handler, type RunningServer } from './server/http.ts';
 
 export interface OperatorOptions {
   config: RunConfig;
@@ -58,6 +58,9 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     const registry = createRegistry();
     const metrics = new RuntimeMetrics(registry);
     const informers = new InformerFactory({ client, logger, metrics, clock, namespaces: config.namespaces });
+    const extraMetricsRoutes: Record<string, Handler> = {};
+    // Filled once the controllers exist; registrations only ask whether it leads later, at scrape time.
+    const handle: { manager?: Manager } = {};
     const context: RuntimeContext = {
       informers,
       client,
@@ -69,12 +72,16 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       namespaces: config.namespaces,
       workers: config.workers,
       identity: config.leaderElection.identity,
+      ownNamespace: config.ownNamespace,
+      metricsRoutes: extraMetricsRoutes,
+      synced: () => informers.unsynced().length === 0,
+      isLeader: () => handle.manager?.leading ?? false,
     };
     const controllers: Controller[] = [];
     for (const register of options.registrations) controllers.push(...(await register(context)));
 
     if (config.metricsBindAddress) {
-      servers.push(await startHttpServer({ name: 'metrics', bind: config.metricsBindAddress, routes: metricsRoutes(registry), logger }));
+      servers.push(await startHttpServer({ name: 'metrics', bind: config.metricsBindAddress, routes: { ...metricsRoutes(registry), ...extraMetricsRoutes }, logger }));
     }
     if (config.healthProbeBindAddress) {
       servers.push(await startHttpServer({ name: 'probes', bind: config.healthProbeBindAddress, routes: probeRoutes(informers), logger }));
@@ -101,6 +108,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
         : {}),
     });
     logger.info({ controllers: controllers.map((c) => c.name), informers: informers.informers.map((i) => i.name) }, 'operator running');
+    handle.manager = manager;
     await manager.run(io.signal);
     logger.info('operator stopped');
   } catch (err) {

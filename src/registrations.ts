@@ -2,20 +2,33 @@
  * What `backlot run` runs: each entry plugs one part of the product into the runtime (its
  * informers and controllers). This list is the extension point; add a registration here.
  */
+import type { RunConfig } from './config.ts';
+import { CATALOG_INFO_PATH, catalogInfoHandler } from './interop/catalog-info.ts';
 import { createCatalog } from './reconcilers/catalog.ts';
 import type { ControllerRegistration } from './runtime/manager.ts';
 
-/** The catalog: entity status, ownership on workloads, and the state metrics. */
-export const catalogRegistration: ControllerRegistration = (ctx) =>
-  createCatalog({
-    makeInformer: (request) => ctx.informers.informer(request),
-    client: ctx.client,
-    logger: ctx.logger,
-    clock: ctx.clock,
-    registry: ctx.registry,
-    metrics: ctx.metrics,
-    instance: ctx.identity,
-    workers: ctx.workers,
-  }).controllers;
+/** The catalog: entity status, ownership on workloads, the state metrics, and /catalog-info.yaml. */
+export function catalogRegistration(catalogInfo: RunConfig['catalogInfo']): ControllerRegistration {
+  return (ctx) => {
+    const catalog = createCatalog({
+      makeInformer: (request) => ctx.informers.informer(request),
+      client: ctx.client,
+      logger: ctx.logger,
+      clock: ctx.clock,
+      registry: ctx.registry,
+      metrics: ctx.metrics,
+      instance: ctx.identity,
+      workers: ctx.workers,
+      isLeader: ctx.isLeader,
+      ...(ctx.ownNamespace ? { ownNamespace: ctx.ownNamespace } : {}),
+    });
+    if (catalogInfo.enabled) {
+      ctx.metricsRoutes[CATALOG_INFO_PATH] = catalogInfoHandler(catalog.world, { defaultNamespace: catalogInfo.defaultNamespace, synced: ctx.synced });
+    }
+    return catalog.controllers;
+  };
+}
 
-export const registrations: readonly ControllerRegistration[] = [catalogRegistration];
+export function registrations(config: RunConfig): readonly ControllerRegistration[] {
+  return [catalogRegistration(config.catalogInfo)];
+}

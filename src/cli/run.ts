@@ -13,6 +13,6 @@ export const runCommand: Command = {
       return 0;
     }
     const config = loadRunConfig({ argv, env: io.env });
-    return runOperator({ config, io, registrations });
+    return runOperator({ config, io, registrations: registrations(config) });
   },
 };

@@ -19,6 +19,11 @@ export interface StateMetricsOptions {
   world: World;
   /** Namespaces whose workloads are never reported as orphans. */
   excludedNamespaces: ReadonlySet<string>;
+  /**
+   * Whether to export now: only the leader does, so that two replicas (whose caches are both
+   * warm) never double a series, nor the alert built on it.
+   */
+  exporting?: () => boolean;
 }
 
 type Labels<K extends string> = Record<K, string>;
@@ -33,27 +38,34 @@ function str(value: unknown): string {
 }
 
 /** A gauge whose series are rebuilt from `fill` on every scrape. */
-function stateGauge<K extends string>(registry: Registry, name: string, help: string, labelNames: readonly K[], fill: (set: (labels: Labels<K>, value: number) => void) => void): Gauge<K> {
-  return new Gauge<K>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      fill((labels, value) => this.set(labels, value));
-    },
-  });
+interface GaugeSpec<K extends string> {
+  name: string;
+  help: string;
+  labelNames: readonly K[];
+  fill: (set: (labels: Labels<K>, value: number) => void) => void;
 }
 
 export function registerStateMetrics(options: StateMetricsOptions): void {
   const { registry, world, excludedNamespaces } = options;
+  const exporting = options.exporting ?? (() => true);
+  /** A gauge whose series are rebuilt on every scrape. */
+  const stateGauge = <K extends string>(name: string, help: string, labelNames: readonly K[], fill: GaugeSpec<K>['fill']): Gauge<K> =>
+    new Gauge<K>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (exporting()) fill((labels, value) => this.set(labels, value));
+      },
+    });
 
   const eachEntity = (visit: (obj: EntityObject, entity: ParsedEntity) => void) => {
     for (const kind of ENTITY_KINDS) for (const obj of world.caches.entities[kind].list()) visit(obj, world.parsed(kind, obj));
   };
 
-  stateGauge(registry, 'backlot_entity_info', 'Every catalog entity, with its owner, system, lifecycle and type. Always 1.', ['kind', 'namespace', 'name', 'owner', 'system', 'lifecycle', 'type'], (set) =>
+  stateGauge('backlot_entity_info', 'Every catalog entity, with its owner, system, lifecycle and type. Always 1.', ['kind', 'namespace', 'name', 'owner', 'system', 'lifecycle', 'type'], (set) =>
     eachEntity((obj, e) =>
       set(
         { kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner'), system: firstRefName(e, 'system'), lifecycle: str(obj.spec?.lifecycle), type: str(obj.spec?.type) },
@@ -62,20 +74,20 @@ export function registerStateMetrics(options: StateMetricsOptions): void {
     ),
   );
 
-  stateGauge(registry, 'backlot_entity_ready', "Whether the entity's own Ready condition is True (1) or not (0).", ['kind', 'namespace', 'name', 'owner', 'system'], (set) =>
+  stateGauge('backlot_entity_ready', "Whether the entity's own Ready condition is True (1) or not (0).", ['kind', 'namespace', 'name', 'owner', 'system'], (set) =>
     eachEntity((obj, e) =>
       set({ kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner'), system: firstRefName(e, 'system') }, isTrue(conditionsOf(obj), ConditionType.Ready) ? 1 : 0),
     ),
   );
 
-  stateGauge(registry, 'backlot_entity_dependencies_ready', 'Whether every dependency of a Component or Resource exists and is Ready (1) or not (0).', ['kind', 'namespace', 'name', 'owner'], (set) =>
+  stateGauge('backlot_entity_dependencies_ready', 'Whether every dependency of a Component or Resource exists and is Ready (1) or not (0).', ['kind', 'namespace', 'name', 'owner'], (set) =>
     eachEntity((obj, e) => {
       if (e.kind !== 'Component' && e.kind !== 'Resource') return;
       set({ kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner') }, isTrue(conditionsOf(obj), ConditionType.DependenciesReady) ? 1 : 0);
     }),
   );
 
-  stateGauge(registry, 'backlot_dependency_ready', 'One dependency of a Component or Resource: 1 when it exists and is Ready, else 0.', ['kind', 'namespace', 'name', 'owner', 'dependency'], (set) =>
+  stateGauge('backlot_dependency_ready', 'One dependency of a Component or Resource: 1 when it exists and is Ready, else 0.', ['kind', 'namespace', 'name', 'owner', 'dependency'], (set) =>
     eachEntity((obj, e) => {
       const deps = (obj.status?.dependencies ?? []) as { ref?: string; ready?: boolean }[];
       for (const d of deps) if (d.ref) set({ kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner'), dependency: d.ref }, d.ready ? 1 : 0);
@@ -93,7 +105,7 @@ export function registerStateMetrics(options: StateMetricsOptions): void {
     return memo;
   };
 
-  stateGauge(registry, 'backlot_workload_owner_info', 'A claimed workload and the entity, owner and system it belongs to. Always 1; a join target for any workload metric.', ['namespace', 'workload_kind', 'workload', 'entity', 'owner', 'system'], (set) => {
+  stateGauge('backlot_workload_owner_info', 'A claimed workload and the entity, owner and system it belongs to. Always 1; a join target for any workload metric.', ['namespace', 'workload_kind', 'workload', 'entity', 'owner', 'system'], (set) => {
     for (const c of claimsOf()) {
       const winner = c.claimants[0];
       if (!winner) continue;
@@ -102,11 +114,11 @@ export function registerStateMetrics(options: StateMetricsOptions): void {
     }
   });
 
-  stateGauge(registry, 'backlot_orphaned_workload', 'A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.', ['namespace', 'workload_kind', 'workload', 'namespace_owner'], (set) => {
+  stateGauge('backlot_orphaned_workload', 'A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.', ['namespace', 'workload_kind', 'workload', 'namespace_owner'], (set) => {
     for (const o of orphans(world, claimsOf(), excludedNamespaces)) set({ namespace: o.namespace, workload_kind: o.kind, workload: o.name, namespace_owner: o.namespaceOwner }, 1);
   });
 
-  stateGauge(registry, 'backlot_workload_claim_conflict', 'A workload that more than one entity claims. Always 1.', ['namespace', 'workload_kind', 'workload'], (set) => {
+  stateGauge('backlot_workload_claim_conflict', 'A workload that more than one entity claims. Always 1.', ['namespace', 'workload_kind', 'workload'], (set) => {
     for (const c of claimsOf()) if (c.claimants.length > 1) set({ namespace: c.namespace, workload_kind: c.kind, workload: c.name }, 1);
   });
 }

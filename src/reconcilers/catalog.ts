@@ -34,6 +34,8 @@ export interface CatalogOptions {
   ownNamespace?: string;
   /** The name of this instance in Events (the pod name). */
   instance: string;
+  /** Whether this process leads; only the leader exports the state metrics. Default: always. */
+  isLeader?: () => boolean;
   workers?: number;
 }
 
@@ -130,6 +132,6 @@ export function createCatalog(options: CatalogOptions): Catalog {
   ];
 
   const excluded = new Set<string>([...DEFAULT_EXCLUDED_NAMESPACES, ...(options.ownNamespace ? [options.ownNamespace] : [])]);
-  registerStateMetrics({ registry: options.registry, world, excludedNamespaces: excluded });
+  registerStateMetrics({ registry: options.registry, world, excludedNamespaces: excluded, ...(options.isLeader ? { exporting: options.isLeader } : {}) });
   return { informers, world, controllers };
 }

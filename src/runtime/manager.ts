@@ -15,6 +15,7 @@ import type { Controller, RunningController } from './controller.ts';
 import type { InformerFactory } from './factory.ts';
 import { LeaderElector, type StopReason } from './leader.ts';
 import type { LeaseTiming } from './lease.ts';
+import type { Handler } from '../server/http.ts';
 
 /** What a registration gets to build its informers and controllers from. */
 export interface RuntimeContext {
@@ -32,6 +33,14 @@ export interface RuntimeContext {
   workers: number;
   /** This process's unique name (also its leader election identity). */
   identity: string;
+  /** Backlot's own namespace, when known. */
+  ownNamespace: string | undefined;
+  /** Routes a registration adds to the metrics server, e.g. /catalog-info.yaml. */
+  metricsRoutes: Record<string, Handler>;
+  /** Whether every informer of the process has synced. */
+  synced: () => boolean;
+  /** Whether this process leads now (always, without leader election). */
+  isLeader: () => boolean;
 }
 
 /**
@@ -61,6 +70,7 @@ export class Manager {
   private readonly clock: Clock;
   private readonly log: Logger;
   private running: RunningController[] = [];
+  private leadingNow = false;
   private stopping: Promise<void> | undefined;
   private shutdownDeadline: number | undefined;
 
@@ -94,12 +104,19 @@ export class Manager {
     await informers.stop();
   }
 
+  /** True between starting work as the leader and stopping it. */
+  get leading(): boolean {
+    return this.leadingNow;
+  }
+
   private startWork(): void {
+    this.leadingNow = true;
     this.running = this.options.controllers.map((c) => c.start());
     this.log.info({ controllers: this.options.controllers.map((c) => c.name) }, 'controllers started');
   }
 
   private stopWork(reason: StopReason): Promise<void> {
+    this.leadingNow = false;
     if (reason === 'lost') {
       // Whatever is in flight must stop writing now, including a shutdown drain in progress.
       for (const r of this.running) r.abort();

@@ -98,6 +98,11 @@ describe('backlot run, end to end', () => {
       'backlot.dev/lifecycle': 'production',
     });
     expect(meta.labels?.['backlot.dev/owner']).toBe('team-payments');
+    const catalogInfo = await fetch(operator.metricsUrl.replace(/\/metrics$/, '/catalog-info.yaml'));
+    expect(catalogInfo.status).toBe(200);
+    const yaml = await catalogInfo.text();
+    expect(yaml).toContain('apiVersion: backstage.io/v1alpha1');
+    expect(yaml).toMatch(/kind: Component\n(.*\n)*?\s+name: checkout\n/);
     const byOwner = await kubectl('get', 'deploy', '-A', '-l', 'backlot.dev/owner=team-payments', '-o', 'name');
     expect(byOwner.split('\n').filter(Boolean).sort()).toEqual(expect.arrayContaining(['deployment.apps/checkout', 'deployment.apps/payments-gateway']));
   });

@@ -101,4 +101,14 @@ describe('state metrics', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).not.toContain('workload="legacy"');
   });
+
+  it('come from the leader only: a standby exports the families without series', async () => {
+    const registry = new Registry();
+    let leading = false;
+    registerStateMetrics({ registry, world: world(), excludedNamespaces: new Set(), exporting: () => leading });
+    expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).not.toContain('backlot_orphaned_workload{');
+    leading = true;
+    expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).toContain('workload="legacy"');
+  });
 });
+

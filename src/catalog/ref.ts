@@ -69,7 +69,7 @@ function grammarProblem(text: string): string | undefined {
 }
 
 /** Backstage's split: the first ":" ends the kind unless a "/" comes before it; the first "/" ends the namespace. */
-function splitParts(text: string): { kind?: string; namespace?: string; name: string } {
+export function splitParts(text: string): RefParts {
   const slash = text.indexOf('/');
   let colon = text.indexOf(':');
   if (slash !== -1 && slash < colon) colon = -1;

@@ -9,25 +9,13 @@
 import { formatMessage, kindAllowedMessage, kindRequiredMessage, textWithValue, type RefField } from '../api/refs.ts';
 import { BACKSTAGE_DEFAULT_NAMESPACE, BACKSTAGE_KIND, BACKSTAGE_NAME, BACKSTAGE_NAMESPACE } from './backstage.ts';
 import { kubernetesName } from './names.ts';
+import { splitParts, type RefParts } from '../catalog/ref.ts';
 
-/** A reference split into its written parts (no defaults applied). */
-export interface WrittenRef {
-  kind?: string;
-  namespace?: string;
-  name: string;
-}
+/** A reference split into its written parts (no defaults applied): the catalog's own split. */
+export type WrittenRef = RefParts;
 
-/** Backstage's split: the first ":" ends the kind unless a "/" comes before it; the first "/" ends the namespace. */
-export function splitRef(text: string): WrittenRef {
-  const slash = text.indexOf('/');
-  let colon = text.indexOf(':');
-  if (slash !== -1 && slash < colon) colon = -1;
-  return {
-    ...(colon === -1 ? {} : { kind: text.slice(0, colon) }),
-    ...(slash === -1 ? {} : { namespace: text.slice(colon + 1, slash) }),
-    name: text.slice(Math.max(colon + 1, slash + 1)),
-  };
-}
+/** Backstage's split of a written reference into its parts (no validation). */
+export const splitRef: (text: string) => WrittenRef = splitParts;
 
 /** Why a written reference is not a Backstage reference, or undefined when it is one. */
 export function backstageRefProblem(parts: WrittenRef): string | undefined {

@@ -102,7 +102,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const events = new EventRecorder({ client, clock, logger, instance: options.instance });
   const entities = new EntityReconciler({ world, client, clock, events, logger });
   const ownership = new OwnershipReconciler({ world, client, events, logger });
-  const workers = options.workers ?? 4;
+  const workers = options.workers ?? 16;
 
   const controllers = [
     new Controller({

@@ -14,13 +14,12 @@ import { apply } from '../k8s/apply.ts';
 import type { EventRecorder, EventSpec } from '../k8s/events.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { conditionsOf, gatherEntityFacts } from './facts.ts';
+import { gatherEntityFacts } from './facts.ts';
 import { RecentWrites } from './recent-writes.ts';
 import { entityResource, splitRef, type EntityObject, type World } from './world.ts';
 
 export interface EntityReconcilerOptions {
   world: World;
-  recent?: RecentWrites;
   client: RestClient;
   clock: Clock;
   events: EventRecorder;
@@ -62,11 +61,11 @@ export function transitionEvents(obj: EntityObject, before: readonly Condition[]
 
 export class EntityReconciler {
   private readonly options: EntityReconcilerOptions;
-  private readonly recent: RecentWrites;
+  private readonly recent: RecentWrites<Record<string, unknown>>;
 
   constructor(options: EntityReconcilerOptions) {
     this.options = options;
-    this.recent = options.recent ?? new RecentWrites();
+    this.recent = new RecentWrites();
   }
 
   async reconcile(key: string, signal?: AbortSignal): Promise<void> {
@@ -79,9 +78,12 @@ export class EntityReconciler {
       this.recent.forget(key);
       return;
     }
-    const status = decideStatus(gatherEntityFacts(world, parts.kind, obj), new Date(clock.now()));
-    const fingerprint = canonicalJson(status);
-    if (canonicalJson(obj.status ?? {}) === fingerprint || this.recent.covers(key, obj, fingerprint)) return;
+    // The status as it stands: the one just written if the cache has not seen it yet. Deciding
+    // from it keeps lastTransitionTime, so a quick second pass writes nothing new.
+    const current = this.recent.pending(key, obj) ?? obj.status ?? {};
+    const facts = { ...gatherEntityFacts(world, parts.kind, obj), previousConditions: current.conditions as Condition[] | undefined };
+    const status = decideStatus(facts, new Date(clock.now()));
+    if (canonicalJson(current) === canonicalJson(status)) return;
     await apply(client, {
       resource: entityResource(parts.kind),
       namespace: parts.namespace,
@@ -90,7 +92,7 @@ export class EntityReconciler {
       body: { apiVersion: API_VERSION, kind: parts.kind, metadata: { name: parts.name, namespace: parts.namespace }, status },
       ...(signal ? { signal } : {}),
     });
-    this.recent.record(key, obj, fingerprint);
-    for (const event of transitionEvents(obj, conditionsOf(obj), status.conditions as Condition[])) await this.options.events.record(event);
+    this.recent.record(key, obj, status);
+    for (const event of transitionEvents(obj, current.conditions as Condition[] | undefined, status.conditions as Condition[])) await this.options.events.record(event);
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
-import { currentOwnership, desiredOwnership, ENTITY_ANNOTATION, needsApply, sameRecord, type OwnerFacts } from '../catalog/ownership.ts';
+import { currentOwnership, desiredOwnership, ENTITY_ANNOTATION, needsApply, sameOwnership, sameRecord, type OwnerFacts, type Ownership } from '../catalog/ownership.ts';
 import { apply, ownManagedFields } from '../k8s/apply.ts';
 import type { EventRecorder } from '../k8s/events.ts';
 import type { KubeObject } from '../k8s/object.ts';
@@ -36,7 +36,7 @@ export interface OwnershipReconcilerOptions {
 
 export class OwnershipReconciler {
   private readonly options: OwnershipReconcilerOptions;
-  private readonly recent = new RecentWrites();
+  private readonly recent = new RecentWrites<Ownership>();
 
   constructor(options: OwnershipReconcilerOptions) {
     this.options = options;
@@ -74,8 +74,8 @@ export class OwnershipReconciler {
     const desired = desiredOwnership(facts);
     const current = currentOwnership(obj.metadata);
     if (!needsApply(desired, current, ownManagedFields(obj).length > 0)) return;
-    const fingerprint = JSON.stringify(desired);
-    if (this.recent.covers(key, obj, fingerprint)) return;
+    const justWritten = this.recent.pending(key, obj);
+    if (justWritten && sameOwnership(justWritten, desired)) return;
     const resource = WORKLOAD_RESOURCES[parts.kind];
     const annotationsChange = !sameRecord(desired.annotations, current.annotations);
     if (annotationsChange) world.ownGenerations.expect(obj);
@@ -98,7 +98,7 @@ export class OwnershipReconciler {
       throw err;
     }
     if (annotationsChange) world.ownGenerations.confirm(obj, applied);
-    this.recent.record(key, obj, fingerprint);
+    this.recent.record(key, obj, desired);
     await this.recordClaimChange(obj, current.annotations[ENTITY_ANNOTATION], facts?.entity);
   }
 

@@ -8,30 +8,32 @@
  */
 import type { KubeObject } from '../k8s/object.ts';
 
-interface Entry {
+interface Entry<T> {
   /** The cached resourceVersion the write was based on. */
   base: string | undefined;
-  /** What was written, in a comparable form. */
-  fingerprint: string;
+  /** What was written. */
+  written: T;
 }
 
-export class RecentWrites {
-  private readonly entries = new Map<string, Entry>();
+export class RecentWrites<T> {
+  private readonly entries = new Map<string, Entry<T>>();
 
-  /** Whether `fingerprint` was just written for `key` and the cache (holding `cached`) has not caught up. */
-  covers(key: string, cached: KubeObject, fingerprint: string): boolean {
+  /**
+   * What was just written for `key`, while the cache (holding `cached`) has not caught up with
+   * it; undefined when nothing was, or once the cache has moved on.
+   */
+  pending(key: string, cached: KubeObject): T | undefined {
     const entry = this.entries.get(key);
-    if (!entry) return false;
-    const rv = cached.metadata?.resourceVersion;
-    if (rv !== entry.base) {
+    if (!entry) return undefined;
+    if (cached.metadata?.resourceVersion !== entry.base) {
       this.entries.delete(key);
-      return false;
+      return undefined;
     }
-    return entry.fingerprint === fingerprint;
+    return entry.written;
   }
 
-  record(key: string, cached: KubeObject, fingerprint: string): void {
-    this.entries.set(key, { base: cached.metadata?.resourceVersion, fingerprint });
+  record(key: string, cached: KubeObject, written: T): void {
+    this.entries.set(key, { base: cached.metadata?.resourceVersion, written });
   }
 
   forget(key: string): void {

@@ -104,32 +104,20 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const ownership = new OwnershipReconciler({ world, client, events, logger });
   const workers = options.workers ?? 16;
 
-  const controllers = [
+  const controller = (name: string, side: Side, reconciler: { reconcile(key: string, signal?: AbortSignal): Promise<void> }) =>
     new Controller({
-      name: 'entity',
-      sources: [catalogSource(informers, world, 'entity')],
+      name,
+      sources: [catalogSource(informers, world, side)],
       reconcile: async (key, ctx) => {
-        await entities.reconcile(key, ctx.signal);
+        await reconciler.reconcile(key, ctx.signal);
         return done();
       },
       logger,
       metrics,
       clock,
       workers,
-    }),
-    new Controller({
-      name: 'ownership',
-      sources: [catalogSource(informers, world, 'workload')],
-      reconcile: async (key, ctx) => {
-        await ownership.reconcile(key, ctx.signal);
-        return done();
-      },
-      logger,
-      metrics,
-      clock,
-      workers,
-    }),
-  ];
+    });
+  const controllers = [controller('entity', 'entity', entities), controller('ownership', 'workload', ownership)];
 
   const excluded = new Set<string>([...DEFAULT_EXCLUDED_NAMESPACES, ...(options.ownNamespace ? [options.ownNamespace] : [])]);
   registerStateMetrics({ registry: options.registry, world, excludedNamespaces: excluded, ...(options.isLeader ? { exporting: options.isLeader } : {}) });

@@ -93,6 +93,6 @@ export class EntityReconciler {
       ...(signal ? { signal } : {}),
     });
     this.recent.record(key, obj, status);
-    for (const event of transitionEvents(obj, current.conditions as Condition[] | undefined, status.conditions as Condition[])) await this.options.events.record(event);
+    for (const event of transitionEvents(obj, current.conditions as Condition[] | undefined, status.conditions as Condition[])) this.options.events.record(event);
   }
 }

@@ -99,19 +99,19 @@ export class OwnershipReconciler {
     }
     if (annotationsChange) world.ownGenerations.confirm(obj, applied);
     this.recent.record(key, obj, desired);
-    await this.recordClaimChange(obj, current.annotations[ENTITY_ANNOTATION], facts?.entity);
+    this.recordClaimChange(obj, current.annotations[ENTITY_ANNOTATION], facts?.entity);
   }
 
-  private async recordClaimChange(workload: KubeObject, before: string | undefined, after: string | undefined): Promise<void> {
+  private recordClaimChange(workload: KubeObject, before: string | undefined, after: string | undefined): void {
     if (before === after) return;
     const what = `${workload.kind ?? 'workload'} ${workload.metadata?.name ?? ''}`;
     const lost = before ? this.options.world.entity(before) : undefined;
     if (lost) {
-      await this.options.events.record({ regarding: lost.obj, related: workload, reason: 'ClaimLost', action: 'Unclaim', type: 'Normal', note: after ? `${what} is now claimed by ${after}` : `${what} is no longer claimed` });
+      this.options.events.record({ regarding: lost.obj, related: workload, reason: 'ClaimLost', action: 'Unclaim', type: 'Normal', note: after ? `${what} is now claimed by ${after}` : `${what} is no longer claimed` });
     }
     const gained = after ? this.options.world.entity(after) : undefined;
     if (gained) {
-      await this.options.events.record({ regarding: gained.obj, related: workload, reason: 'ClaimGained', action: 'Claim', type: 'Normal', note: `claimed ${what}` });
+      this.options.events.record({ regarding: gained.obj, related: workload, reason: 'ClaimGained', action: 'Claim', type: 'Normal', note: `claimed ${what}` });
     }
   }
 }

@@ -138,8 +138,11 @@ describe('backlot run, end to end', () => {
     });
     expect(condition(checkout, 'DependenciesReady')).toMatchObject({ reason: 'DependencyNotReady', message: expect.stringContaining('component:shop/payments-gateway') });
     expect(condition(checkout, 'Ready')?.status).toBe('True');
-    const events = await kubectl('get', 'events', '-n', 'shop', '--field-selector', 'involvedObject.name=payments-gateway', '-o', 'jsonpath={.items[*].reason}');
-    expect(events.split(' ')).toContain('WorkloadsNotReady');
+    // Events are sent in the background, a moment after the status.
+    await eventually('a WorkloadsNotReady event about payments-gateway', async () => {
+      const events = await kubectl('get', 'events', '-n', 'shop', '--field-selector', 'involvedObject.name=payments-gateway', '-o', 'jsonpath={.items[*].reason}');
+      return events.split(' ').includes('WorkloadsNotReady') ? true : undefined;
+    });
 
     await setReplicasReady(client, 'Deployment', { namespace: 'shop', name: 'payments-gateway' });
     await eventually('checkout to recover', async () => (condition(await entity('component', 'shop', 'checkout'), 'DependenciesReady')?.status === 'True' ? true : undefined));

@@ -3,9 +3,9 @@
  * doing the same writes directly. The method is written down in docs/benchmarks.md; every
  * write count comes from the API server's own request counters.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
@@ -20,7 +20,7 @@ import { Informer } from '../src/runtime/informer.ts';
 import { keepPaths } from '../src/runtime/transform.ts';
 import { mutatingRequests } from '../test/support/apiserver-writes.ts';
 
-const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --json]
+const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --node-options '...' --profile DIR --json]
 
 Starts a local control plane, creates a catalog world with high client concurrency, and
 measures Backlot on it: cold convergence against a direct-write baseline, write
@@ -28,7 +28,9 @@ amplification, restart cost, event and orphan latency under churn, and memory. T
 scaling curve (convergence, restart, memory) at the smaller --sizes.
 
 Defaults: 10000 workloads in 100 namespaces, 2000 Components, 200 Systems, 50 Groups;
---sizes 1000,5000 (add 20000 for the long curve). --workers is passed to backlot run.
+--sizes 1000,5000 (add 20000 for the long curve). --workers is passed to backlot run. --node-options adds Node.js options to the operator's (NODE_OPTIONS), to try V8 settings;
+--profile DIR writes a V8 CPU profile of each operator process into DIR (--cpu-prof), to open in
+Chrome DevTools.
 The operator runs from dist/ (the script builds it first), as the image does.
 `;
 
@@ -144,7 +146,9 @@ async function create(client: RestClient, world: World, log: (s: string) => void
  * values Backlot will want, so that Backlot's later applies change no value; then the
  * Deployments' observedGeneration is caught up, as their controller would.
  */
-async function baseline(client: RestClient, world: World): Promise<number> {
+async function baseline(client: RestClient, world: World, plane: ControlPlane): Promise<{ ms: number; cpu: CpuUse }> {
+  const pids = { apiserver: plane.apiServer.pid, etcd: plane.etcd.pid, bench: process.pid };
+  const cpuBefore = await cpuSnapshot(pids);
   const t = Date.now();
   const claimed = world.workloads.filter((w) => w.component);
   await pool(claimed, CONCURRENCY, (w) =>
@@ -166,13 +170,14 @@ async function baseline(client: RestClient, world: World): Promise<number> {
     }),
   );
   const elapsed = Date.now() - t;
+  const cpu = cpuSince(cpuBefore, await cpuSnapshot(pids));
   // Stand in for the Deployment controller: the baseline's annotations moved the generations.
   await pool(
     claimed.filter((w) => w.kind === 'Deployment'),
     CONCURRENCY,
     (w) => setReplicasReady(client, 'Deployment', { namespace: w.namespace, name: w.name }),
   );
-  return elapsed;
+  return { ms: elapsed, cpu };
 }
 
 async function apiWrites(plane: ControlPlane): Promise<number> {
@@ -196,6 +201,30 @@ function sumMetric(text: string, name: string): number {
     .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
     .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (!pid) return NaN;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at state, field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds used by each process of a phase, to see who the phase was waiting on. */
+type CpuUse = Record<string, number>;
+
+async function cpuSnapshot(pids: Record<string, number | undefined>): Promise<CpuUse> {
+  const out: CpuUse = {};
+  for (const [name, pid] of Object.entries(pids)) out[name] = name === 'bench' ? process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 : await cpuSeconds(pid);
+  return out;
+}
+
+function cpuSince(before: CpuUse, after: CpuUse): CpuUse {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, Math.round((after[k]! - (before[k] ?? 0)) * 100) / 100]));
+}
+
+const cpuText = (use: CpuUse) => Object.entries(use).map(([k, v]) => `${k} ${v} s`).join(', ');
 
 async function rssBytes(pid: number | undefined): Promise<number> {
   if (!pid) return NaN;
@@ -243,6 +272,22 @@ async function rawList(client: RestClient): Promise<number> {
   return Date.now() - t;
 }
 
+/** How the benchmark runs `backlot run`: its extra flags and environment. */
+interface OperatorOptions {
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+function startOperator(plane: ControlPlane, logPath: string, launch: OperatorOptions): Promise<BacklotProcess> {
+  return BacklotProcess.start({
+    kubeconfig: plane.kubeconfigPath,
+    logPath,
+    extraArgs: ['--leader-elect=false', '--log-level=warn', ...launch.args],
+    ...(launch.env ? { env: launch.env } : {}),
+    built: true,
+  });
+}
+
 interface RunResult {
   workloads: number;
   convergenceSeconds: number;
@@ -258,13 +303,15 @@ interface RunResult {
   heapBytes: number;
   bytesPerObject: number;
   eventLoopLagP99Ms: number;
+  /** CPU seconds of each process over the baseline's writes and over cold convergence. */
+  cpu: { baseline: CpuUse; convergence: CpuUse };
   eventLatencyP50Ms?: number;
   eventLatencyP99Ms?: number;
   orphanLatencyP50Ms?: number;
   orphanLatencyP99Ms?: number;
 }
 
-async function runSize(sizes: Sizes, full: boolean, operatorArgs: readonly string[], log: (s: string) => void): Promise<RunResult> {
+async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log: (s: string) => void): Promise<RunResult> {
   log(`--- ${sizes.workloads} workloads, ${sizes.components} components, ${sizes.systems} systems, ${sizes.groups} groups in ${sizes.namespaces} namespaces`);
   const plane = await ControlPlane.start({ apiServerFlags: ['--max-requests-inflight=800', '--max-mutating-requests-inflight=400'] });
   const workDir = await mkdtemp(join(tmpdir(), 'backlot-bench-'));
@@ -279,15 +326,18 @@ async function runSize(sizes: Sizes, full: boolean, operatorArgs: readonly strin
     await create(client, world, log);
     const minimumWrites = world.ownership.size + world.entities.length;
 
-    const baselineMs = await baseline(client, world);
-    log(`baseline: ${minimumWrites} writes issued directly in ${seconds(baselineMs)} s`);
+    const { ms: baselineMs, cpu: baselineCpu } = await baseline(client, world, plane);
+    log(`baseline: ${minimumWrites} writes issued directly in ${seconds(baselineMs)} s; CPU: ${cpuText(baselineCpu)}`);
 
     const base = await apiWrites(plane);
+    const planePids = { apiserver: plane.apiServer.pid, etcd: plane.etcd.pid };
+    const cpuBefore = await cpuSnapshot(planePids);
     const started = Date.now();
-    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(workDir, 'backlot.log'), extraArgs: ['--leader-elect=false', '--log-level=warn', ...operatorArgs], built: true });
+    operator = await startOperator(plane, join(workDir, 'backlot.log'), launch);
     const converged = await waitForWrites(plane, operator, base, minimumWrites, 30 * 60_000);
     const convergenceMs = converged.at - started;
-    log(`cold convergence: ${seconds(convergenceMs)} s, ${converged.writes} writes (minimum ${minimumWrites})`);
+    const convergenceCpu = cpuSince(cpuBefore, await cpuSnapshot({ ...planePids, operator: operator.pid }));
+    log(`cold convergence: ${seconds(convergenceMs)} s, ${converged.writes} writes (minimum ${minimumWrites}); CPU: ${cpuText(convergenceCpu)}`);
     const text = await operator.metrics();
     const eventLoopLagP99Ms = (metricValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
     const heapBytes = metricValue(text, 'nodejs_heap_size_used_bytes') ?? NaN;
@@ -295,13 +345,20 @@ async function runSize(sizes: Sizes, full: boolean, operatorArgs: readonly strin
     const objects = world.entities.length + world.workloads.length * 2 + world.namespaces.length;
 
     let latency: Partial<RunResult> = {};
-    if (full) latency = await measureLatencies(client, operator, world, log);
+    if (full) {
+      latency = await measureLatencies(client, operator, world, log);
+      // Kept beside the operator's log for a closer look: queue waits, reconcile times, and the
+      // API server's own latencies over the churn.
+      await writeFile(join(workDir, 'operator-metrics.txt'), await operator.metrics());
+      await writeFile(join(workDir, 'apiserver-metrics.txt'), (await plane.kubectl(['get', '--raw', '/metrics'])).stdout);
+      log(`metrics after the latency phase: ${workDir}`);
+    }
 
     // Restart on the converged world.
     await operator.stop();
     const beforeRestart = await apiWrites(plane);
     const restartStarted = Date.now();
-    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(workDir, 'backlot-2.log'), extraArgs: ['--leader-elect=false', '--log-level=warn', ...operatorArgs], built: true });
+    operator = await startOperator(plane, join(workDir, 'backlot-2.log'), launch);
     await operator.waitReady(10 * 60_000);
     for (;;) {
       const t = await operator.metrics();
@@ -329,6 +386,7 @@ async function runSize(sizes: Sizes, full: boolean, operatorArgs: readonly strin
       heapBytes,
       bytesPerObject: Math.round(heapBytes / objects),
       eventLoopLagP99Ms: Math.round(eventLoopLagP99Ms * 10) / 10,
+      cpu: { baseline: baselineCpu, convergence: convergenceCpu },
       ...latency,
     };
   } finally {
@@ -445,6 +503,8 @@ async function main(): Promise<void> {
       namespaces: { type: 'string', default: '100' },
       sizes: { type: 'string', default: '1000,5000' },
       workers: { type: 'string' },
+      profile: { type: 'string' },
+      'node-options': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -462,10 +522,14 @@ async function main(): Promise<void> {
     namespaces: Math.min(Number(values.namespaces), Math.max(1, Math.round(workloads / 100))),
   });
   const curve = values.sizes.split(',').filter(Boolean).map(Number);
-  const operatorArgs = values.workers ? [`--workers=${values.workers}`] : [];
+  const launch: OperatorOptions = {
+    args: values.workers ? [`--workers=${values.workers}`] : [],
+  };
+  const nodeOptions = [values['node-options'], values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)}` : undefined].filter(Boolean).join(' ');
+  if (nodeOptions) launch.env = { NODE_OPTIONS: nodeOptions };
   const results: RunResult[] = [];
-  for (const size of curve) results.push(await runSize(scale(size), false, operatorArgs, log));
-  results.push(await runSize(scale(Number(values.workloads)), true, operatorArgs, log));
+  for (const size of curve) results.push(await runSize(scale(size), false, launch, log));
+  results.push(await runSize(scale(Number(values.workloads)), true, launch, log));
   if (values.json) process.stdout.write(`${JSON.stringify({ ...results[results.length - 1], curve: results }, null, 2)}\n`);
   else process.stdout.write(`${table(results)}\n`);
 }

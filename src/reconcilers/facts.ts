@@ -210,15 +210,68 @@ export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObj
 }
 
 /**
- * The entities whose status may change when `entity` changes: those it references (a
- * System counts its parts, an API its providers) and those that reference it (owners,
- * dependents). Its own key included.
+ * The entities whose status may change when `entity`'s spec changes, is added or deleted:
+ * those it references (a System counts its parts, an API its providers) and those that
+ * reference it (owners, dependents). Its own key included.
  */
 export function affectedEntities(world: World, entity: ParsedEntity): string[] {
   const refs = new Set<string>([entity.ref]);
   for (const r of entity.refs) refs.add(r.ref);
   for (const other of world.referrers(entity.ref)) refs.add(other.ref);
   return [...refs].filter((r) => !r.startsWith('user:'));
+}
+
+/** Entities that depend on `entity` directly: they name it in dependsOn, or it names them in dependencyOf. */
+function directDependents(world: World, entity: ParsedEntity): string[] {
+  const out: string[] = [];
+  for (const kind of ['Component', 'Resource'] as const) for (const other of world.naming(kind, 'dependsOn', entity.ref)) out.push(other.parsed.ref);
+  for (const r of entity.refs) if (r.field === 'dependencyOf') out.push(r.ref);
+  return out;
+}
+
+/**
+ * `ref` and every entity whose status reads its health, transitively. The ReadinessOracle
+ * reads a Component's or Resource's health in its dependents, its System and the APIs it
+ * provides; an API's in its System; a System's in its Domain. Statuses are computed from the
+ * world, not from each other, so a change of health reaches them all at once, instead of
+ * through a chain of status writes.
+ */
+export function healthReaders(world: World, ref: string): string[] {
+  const out = new Set<string>([ref]);
+  const pending = [ref];
+  while (pending.length > 0) {
+    const entity = world.entity(pending.pop()!)?.parsed;
+    if (!entity) continue;
+    const readers: string[] = [];
+    if (entity.kind === 'Component' || entity.kind === 'Resource') readers.push(...directDependents(world, entity));
+    const wholes = entity.kind === 'System' ? ['domain'] : entity.kind === 'Domain' || entity.kind === 'Group' ? [] : ['system', 'providesApis'];
+    for (const r of entity.refs) if (wholes.includes(r.field)) readers.push(r.ref);
+    for (const reader of readers) {
+      if (out.has(reader)) continue;
+      out.add(reader);
+      // A dependent's own health does not depend on its dependencies; a System's, Domain's or API's does.
+      if (!reader.startsWith('component:') && !reader.startsWith('resource:')) pending.push(reader);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Entities whose dependsOn walk passes through `entity` (its dependents, theirs, and so on):
+ * when its dependencies change, a cycle through any of them may start or end.
+ */
+export function transitiveDependents(world: World, entity: ParsedEntity, limit = 10_000): string[] {
+  const out = new Set<string>();
+  const pending = [entity];
+  while (pending.length > 0 && out.size < limit) {
+    for (const ref of directDependents(world, pending.pop()!)) {
+      if (out.has(ref)) continue;
+      out.add(ref);
+      const next = world.entity(ref);
+      if (next) pending.push(next.parsed);
+    }
+  }
+  return [...out];
 }
 
 export { ENTITY_KINDS };

@@ -6,7 +6,7 @@
 import type { WorkloadKind } from '../api/workloads.ts';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { affectedEntities, workloadClaimants } from './facts.ts';
+import { affectedEntities, healthReaders, transitiveDependents, workloadClaimants } from './facts.ts';
 import { workloadKey } from './ownership.ts';
 import { SERVICE_NAME_LABEL, type EntityKind, type EntityObject, type World } from './world.ts';
 
@@ -15,7 +15,7 @@ export interface Enqueue {
   workload(key: string): void;
 }
 
-function claimRelevantChange(oldObj: EntityObject | undefined, newObj: EntityObject | undefined): boolean {
+function specOrSelectorChanged(oldObj: EntityObject | undefined, newObj: EntityObject | undefined): boolean {
   if (!oldObj || !newObj) return true;
   // Spec changes bump the generation; the selector annotation and the name are the rest.
   return (
@@ -24,13 +24,38 @@ function claimRelevantChange(oldObj: EntityObject | undefined, newObj: EntityObj
   );
 }
 
-/** An entity was added, changed or deleted (`oldObj` / `newObj` undefined accordingly). */
+/** What the dependsOn walk follows from an entity: a change of it may start or end a cycle. */
+function dependencyEdges(obj: EntityObject | undefined): string {
+  const spec = obj?.spec ?? {};
+  return JSON.stringify([spec.dependsOn, spec.dependencyOf]);
+}
+
+/**
+ * An entity was added, changed or deleted (`oldObj` / `newObj` undefined accordingly).
+ *
+ * A change of its status alone concerns only itself: every status is computed from specs and
+ * workloads, never from another entity's status. A change of its spec concerns what it
+ * references, what references it, whoever reads its health, and, when its dependencies
+ * moved, every entity whose dependsOn walk passes through it.
+ */
 export function onEntityChange(world: World, enqueue: Enqueue, kind: EntityKind, oldObj: EntityObject | undefined, newObj: EntityObject | undefined): void {
+  if (!specOrSelectorChanged(oldObj, newObj)) {
+    const obj = newObj ?? oldObj;
+    if (obj) enqueue.entity(world.parsed(kind, obj).ref);
+    return;
+  }
   const keys = new Set<string>();
-  for (const obj of [oldObj, newObj]) if (obj) for (const ref of affectedEntities(world, world.parsed(kind, obj))) keys.add(ref);
+  const edgesMoved = (kind === 'Component' || kind === 'Resource') && dependencyEdges(oldObj) !== dependencyEdges(newObj);
+  for (const obj of [oldObj, newObj]) {
+    if (!obj) continue;
+    const parsed = world.parsed(kind, obj);
+    for (const ref of affectedEntities(world, parsed)) keys.add(ref);
+    for (const ref of healthReaders(world, parsed.ref)) keys.add(ref);
+    if (edgesMoved) for (const ref of transitiveDependents(world, parsed)) keys.add(ref);
+  }
   for (const key of keys) enqueue.entity(key);
 
-  if ((kind === 'Component' || kind === 'Resource') && claimRelevantChange(oldObj, newObj)) {
+  if (kind === 'Component' || kind === 'Resource') {
     const namespace = (newObj ?? oldObj)?.metadata?.namespace ?? '';
     const claimants = new Set<string>();
     for (const kindW of WORKLOAD_KINDS) {
@@ -40,7 +65,7 @@ export function onEntityChange(world: World, enqueue: Enqueue, kind: EntityKind,
         for (const c of workloadClaimants(world, kindW, w)) claimants.add(c.ref);
       }
     }
-    for (const ref of claimants) enqueue.entity(ref);
+    for (const ref of claimants) enqueueHealthReaders(world, enqueue, ref);
   }
 }
 
@@ -51,7 +76,12 @@ export function onWorkloadChange(world: World, enqueue: Enqueue, kind: WorkloadK
   enqueue.workload(workloadKey(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
   const refs = new Set<string>();
   for (const o of [oldObj, newObj]) if (o) for (const c of workloadClaimants(world, kind, o)) refs.add(c.ref);
-  for (const ref of refs) enqueue.entity(ref);
+  for (const ref of refs) enqueueHealthReaders(world, enqueue, ref);
+}
+
+/** A claimant's workloads changed: it and whoever reads its health look again. */
+function enqueueHealthReaders(world: World, enqueue: Enqueue, ref: string): void {
+  for (const reader of healthReaders(world, ref)) enqueue.entity(reader);
 }
 
 /** A Job changed: the claimants of the CronJob that controls it look again. */
@@ -60,7 +90,7 @@ export function onJobChange(world: World, enqueue: Enqueue, job: KubeObject): vo
   const cron = owners.find((o) => o.controller && o.kind === 'CronJob');
   if (!cron?.name) return;
   const cronJob = world.workload('CronJob', job.metadata?.namespace ?? '', cron.name);
-  if (cronJob) for (const c of workloadClaimants(world, 'CronJob', cronJob)) enqueue.entity(c.ref);
+  if (cronJob) for (const c of workloadClaimants(world, 'CronJob', cronJob)) enqueueHealthReaders(world, enqueue, c.ref);
 }
 
 /** An EndpointSlice changed: the claimants of its Service look again. */
@@ -68,5 +98,5 @@ export function onEndpointSliceChange(world: World, enqueue: Enqueue, slice: Kub
   const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
   if (!service) return;
   const svc = world.workload('Service', slice.metadata?.namespace ?? '', service);
-  if (svc) for (const c of workloadClaimants(world, 'Service', svc)) enqueue.entity(c.ref);
+  if (svc) for (const c of workloadClaimants(world, 'Service', svc)) enqueueHealthReaders(world, enqueue, c.ref);
 }

@@ -29,35 +29,80 @@ describe('what a change enqueues', () => {
     expect([...r.workloads].sort()).toEqual(['CronJob/shop/report', 'Deployment/shop/checkout', 'Service/shop/checkout']);
   });
 
-  it('a status-only change of an entity does not revisit workloads', () => {
+  it('a status-only change of an entity concerns only itself: statuses are never computed from other statuses', () => {
     const r = recorder();
     const withStatus = { ...checkout, metadata: { ...checkout.metadata, resourceVersion: '2' }, status: { observedGeneration: 1 } };
     onEntityChange(world, r.enqueue, 'Component', checkout, withStatus);
     expect(r.workloads.size).toBe(0);
-    expect(r.entities.has('component:shop/cart')).toBe(true);
+    expect([...r.entities]).toEqual(['component:shop/checkout']);
   });
 
-  it('a workload: itself and its claimants, before and after a relabel', () => {
+  it('a workload: itself, its claimants before and after a relabel, and whoever reads their health', () => {
     const r = recorder();
     const before = workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'cart' });
     const after = workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' });
     onWorkloadChange(world, r.enqueue, 'Deployment', before, after);
     expect([...r.workloads]).toEqual(['Deployment/shop/checkout']);
-    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout']);
+    // cart depends on checkout; webshop counts checkout as a part. The Group reads nobody's health.
+    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
   });
 
-  it("a Job: the claimants of the CronJob that controls it", () => {
+  it("a Job: the claimants of the CronJob that controls it, and whoever reads their health", () => {
     const r = recorder();
     onJobChange(world, r.enqueue, { metadata: { name: 'report-1', namespace: 'shop', ownerReferences: [{ kind: 'CronJob', name: 'report', controller: true }] } });
-    expect([...r.entities]).toEqual(['component:shop/checkout']);
+    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
   });
 
-  it("an EndpointSlice: the claimants of its Service", () => {
+  it("an EndpointSlice: the claimants of its Service, and whoever reads their health", () => {
     const r = recorder();
     onEndpointSliceChange(world, r.enqueue, { metadata: { name: 'checkout-x', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'checkout' } } });
-    expect([...r.entities]).toEqual(['component:shop/checkout']);
+    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
     onEndpointSliceChange(world, r.enqueue, { metadata: { name: 'orphan', namespace: 'shop' } });
-    expect(r.entities.size).toBe(1);
+    expect(r.entities.size).toBe(3);
+  });
+});
+
+describe('who reads whose health', () => {
+  const w = worldOf({
+    entities: [
+      entity('Component', 'shop', 'payments', { type: 'service', lifecycle: 'production', owner: 'team', system: 'webshop', providesApis: ['payments-api'], dependencyOf: ['component:refunds'] }),
+      entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team', dependsOn: ['component:payments'] }),
+      entity('Component', 'shop', 'cart', { type: 'service', lifecycle: 'production', owner: 'team', dependsOn: ['component:checkout'] }),
+      entity('Component', 'shop', 'refunds', { type: 'service', lifecycle: 'production', owner: 'team' }),
+      entity('Component', 'shop', 'web', { type: 'website', lifecycle: 'production', owner: 'team', dependsOn: ['component:cart'] }),
+      entity('API', 'shop', 'payments-api', { type: 'openapi', lifecycle: 'production', owner: 'team', system: 'billing', definition: 'x' }),
+      entity('System', 'shop', 'webshop', { owner: 'team', domain: 'commerce' }),
+      entity('System', 'shop', 'billing', { owner: 'team' }),
+      entity('Domain', 'shop', 'commerce', { owner: 'team' }),
+      entity('Group', 'shop', 'team', { type: 'team' }),
+    ],
+    workloads: [workload('Deployment', 'shop', 'payments', { 'backstage.io/kubernetes-id': 'payments' })],
+  });
+
+  it("a workload's health reaches the dependents of its claimant, its System and Domain, and the API it provides and that API's System", () => {
+    const r = recorder();
+    onWorkloadChange(w, r.enqueue, 'Deployment', undefined, workload('Deployment', 'shop', 'payments', { 'backstage.io/kubernetes-id': 'payments' }));
+    // checkout depends on payments (dependsOn), refunds too (payments' dependencyOf); cart only
+    // on checkout, whose own health does not change with its dependencies'.
+    expect([...r.entities].sort()).toEqual([
+      'api:shop/payments-api',
+      'component:shop/checkout',
+      'component:shop/payments',
+      'component:shop/refunds',
+      'domain:shop/commerce',
+      'system:shop/billing',
+      'system:shop/webshop',
+    ]);
+  });
+
+  it('a change of dependencies reaches every entity whose dependsOn walk passes through it, for cycles', () => {
+    const r = recorder();
+    const payments = w.entity('component:shop/payments')!.obj;
+    const changed = { ...payments, metadata: { ...payments.metadata, generation: 2 }, spec: { ...payments.spec, dependsOn: ['component:web'] } };
+    onEntityChange(w, r.enqueue, 'Component', payments, changed);
+    // web → cart → checkout → payments → web is now a cycle. cart is neither referenced by
+    // payments nor references it, and must look again all the same.
+    expect([...r.entities]).toEqual(expect.arrayContaining(['component:shop/web', 'component:shop/cart', 'component:shop/checkout']));
   });
 });
 

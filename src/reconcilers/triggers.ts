@@ -6,7 +6,9 @@
 import type { WorkloadKind } from '../api/workloads.ts';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { affectedEntities, healthReaders, transitiveDependents, workloadClaimants } from './facts.ts';
+import { isIgnored } from '../catalog/claims.ts';
+import { sameRecord } from '../catalog/ownership.ts';
+import { affectedEntities, claimTarget, healthReaders, transitiveDependents, workloadClaimants, workloadReadiness } from './facts.ts';
 import { workloadKey } from './ownership.ts';
 import { SERVICE_NAME_LABEL, type EntityKind, type EntityObject, type World } from './world.ts';
 
@@ -69,11 +71,25 @@ export function onEntityChange(world: World, enqueue: Enqueue, kind: EntityKind,
   }
 }
 
+/**
+ * Whether an update of a workload leaves every entity's view of it as it was: the same labels
+ * (claims), the same ignore mark, the same readiness. Backlot's own ownership writes are such
+ * updates, and so is most of a rollout's status traffic between two readiness changes.
+ */
+function sameForEntities(world: World, kind: WorkloadKind, oldObj: KubeObject, newObj: KubeObject): boolean {
+  if (!sameRecord(oldObj.metadata?.labels ?? {}, newObj.metadata?.labels ?? {})) return false;
+  if (isIgnored(claimTarget(kind, oldObj)) !== isIgnored(claimTarget(kind, newObj))) return false;
+  const a = workloadReadiness(world, kind, oldObj);
+  const b = workloadReadiness(world, kind, newObj);
+  return a.ready === b.ready && a.detail === b.detail && a.replicas === b.replicas && a.readyReplicas === b.readyReplicas;
+}
+
 /** A workload was added, changed or deleted. */
 export function onWorkloadChange(world: World, enqueue: Enqueue, kind: WorkloadKind, oldObj: KubeObject | undefined, newObj: KubeObject | undefined): void {
   const obj = newObj ?? oldObj;
   if (!obj) return;
   enqueue.workload(workloadKey(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
+  if (oldObj && newObj && sameForEntities(world, kind, oldObj, newObj)) return;
   const refs = new Set<string>();
   for (const o of [oldObj, newObj]) if (o) for (const c of workloadClaimants(world, kind, o)) refs.add(c.ref);
   for (const ref of refs) enqueueHealthReaders(world, enqueue, ref);

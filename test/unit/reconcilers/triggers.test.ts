@@ -47,6 +47,23 @@ describe('what a change enqueues', () => {
     expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
   });
 
+  it('a workload update that leaves its labels and readiness as they were concerns only the workload', () => {
+    const deployment = (annotations: Record<string, string>, readyReplicas: number) =>
+      workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }, {
+        metadata: { name: 'checkout', namespace: 'shop', uid: 'uid-checkout', generation: 1, labels: { 'backstage.io/kubernetes-id': 'checkout' }, annotations },
+        spec: { replicas: 2 },
+        status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas, availableReplicas: readyReplicas },
+      });
+    const r = recorder();
+    // Backlot's own ownership write: annotations only.
+    onWorkloadChange(world, r.enqueue, 'Deployment', deployment({}, 2), deployment({ 'backlot.dev/entity': 'component:shop/checkout' }, 2));
+    expect([...r.workloads]).toEqual(['Deployment/shop/checkout']);
+    expect(r.entities.size).toBe(0);
+    // One replica fewer ready: the claimant and its health readers look again.
+    onWorkloadChange(world, r.enqueue, 'Deployment', deployment({}, 2), deployment({}, 1));
+    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
+  });
+
   it("a Job: the claimants of the CronJob that controls it, and whoever reads their health", () => {
     const r = recorder();
     onJobChange(world, r.enqueue, { metadata: { name: 'report-1', namespace: 'shop', ownerReferences: [{ kind: 'CronJob', name: 'report', controller: true }] } });

@@ -31,7 +31,7 @@ Defaults: 10000 workloads in 100 namespaces, 2000 Components, 200 Systems, 50 Gr
 --sizes 1000,5000 (add 20000 for the long curve). --workers is passed to backlot run. --node-options adds Node.js options to the operator's (NODE_OPTIONS), to try V8 settings;
 --profile DIR writes a V8 CPU profile of each operator process into DIR (--cpu-prof), to open in
 Chrome DevTools.
-The operator runs from dist/ (the script builds it first), as the image does.
+The operator runs from the bundle, dist/backlot.mjs (the script builds it first), as the image does.
 `;
 
 interface Sizes {
@@ -346,6 +346,7 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
 
     let latency: Partial<RunResult> = {};
     if (full) {
+      await writeFile(join(workDir, 'apiserver-metrics-before-churn.txt'), (await plane.kubectl(['get', '--raw', '/metrics'])).stdout);
       latency = await measureLatencies(client, operator, world, log);
       // Kept beside the operator's log for a closer look: queue waits, reconcile times, and the
       // API server's own latencies over the churn.
@@ -410,6 +411,8 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   });
   const pending = new Map<string, { readyWorkloads: number; at: number }>();
   const latencies: number[] = [];
+  // The churn's own status writes (GET + merge patch): how long the API server takes to answer.
+  const writeLatencies: number[] = [];
   components.addEventHandler({
     onUpdate: (_old, obj) => {
       const key = `component:${obj.metadata?.namespace}/${obj.metadata?.name}`;
@@ -440,8 +443,14 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
       // Alternate this Deployment between 1 of 2 and 2 of 2 ready replicas.
       const goingDown = i % (2 * targets.length) < targets.length;
       const expected = goingDown ? ready - 1 : ready + 1;
-      pending.set(target.component!, { readyWorkloads: expected, at: Date.now() });
-      inFlight.push(setReplicasReady(client, 'Deployment', { namespace: target.namespace, name: target.name }, goingDown ? 1 : 2).catch(() => pending.delete(target.component!)));
+      const at = Date.now();
+      pending.set(target.component!, { readyWorkloads: expected, at });
+      inFlight.push(
+        setReplicasReady(client, 'Deployment', { namespace: target.namespace, name: target.name }, goingDown ? 1 : 2).then(
+          () => writeLatencies.push(Date.now() - at),
+          () => pending.delete(target.component!),
+        ),
+      );
     }
     i++;
     await sleep(1000 / rate);
@@ -449,7 +458,10 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   await Promise.all(inFlight);
   await sleep(2_000);
   await components.stop();
-  log(`event latency: ${latencies.length} changes observed, ${pending.size} unobserved`);
+  log(
+    `event latency: ${latencies.length} changes observed, ${pending.size} unobserved; p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms ` +
+      `(the churn's own status writes took p50 ${percentile(writeLatencies, 50)} ms, p99 ${percentile(writeLatencies, 99)} ms)`,
+  );
 
   const orphanLatencies: number[] = [];
   for (let n = 0; n < 30; n++) {

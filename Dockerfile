@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Backlot's container image:  docker build -t backlot:0.1.0 .
-# Both stages' RUN steps are scripts/image.sh, which test/integration/deploy-image.test.ts
+# The final stage holds one bundled file and Node.js. Both stages' RUN steps are scripts/image.sh, which test/integration/deploy-image.test.ts
 # also runs (build, production install, `backlot --help`, and `backlot run` as UID 65532 on
 # a read-only root filesystem against a real API server).
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -10,9 +10,9 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 COPY scripts/image.sh scripts/image.sh
 RUN sh scripts/image.sh deps
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.ts scripts/build.ts
 COPY src src
-COPY crds crds
 RUN sh scripts/image.sh build /opt/backlot
 
 FROM ${NODE_IMAGE}

@@ -3,8 +3,9 @@
 # test/integration/deploy-image.test.ts runs the same outside a container.
 #
 #   image.sh deps         every dependency, at the versions package-lock.json pins
-#   image.sh build DEST   compile, then assemble in DEST what the image runs: the built
-#                         package, its production dependencies only, and bin/backlot
+#   image.sh build DEST   bundle, then assemble in DEST what the image runs: the bundle
+#                         (dist/backlot.mjs, every run-time dependency inside) and
+#                         bin/backlot; no node_modules
 #
 # npm install rather than npm ci: package-lock.json lacks the other platforms' optional
 # packages of @swc/core and @unrs/resolver (npm/cli#4828), which npm ci refuses. Both
@@ -21,13 +22,10 @@ case "${1:-}" in
   build)
     dest=${2:?usage: image.sh build DEST}
     npm run build
-    mkdir -p "$dest/bin"
-    cp -R package.json package-lock.json dist crds "$dest/"
-    cd "$dest"
-    # shellcheck disable=SC2086
-    npm install --omit=dev $npm_flags
-    chmod 0755 dist/cli/main.js
-    ln -sf ../dist/cli/main.js bin/backlot
+    mkdir -p "$dest/bin" "$dest/dist"
+    cp dist/backlot.mjs "$dest/dist/"
+    chmod 0755 "$dest/dist/backlot.mjs"
+    ln -sf ../dist/backlot.mjs "$dest/bin/backlot"
     ;;
   *)
     echo "usage: image.sh deps | image.sh build DEST" >&2

@@ -16,10 +16,21 @@ export interface BacklotProcessOptions {
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
   /**
-   * Run the built JavaScript (dist/, from `npm run build`) instead of the TypeScript sources:
+   * Run the bundle (dist/backlot.mjs, from `npm run build`) instead of the TypeScript sources:
    * what the image runs, without the start-up cost of stripping types.
    */
   built?: boolean;
+}
+
+/**
+ * The Node.js options an executable's first line gives (`#!/usr/bin/env -S node --flag ...`),
+ * so that running it with this process's node applies the same V8 settings as running it
+ * directly, as the image does.
+ */
+export function shebangNodeOptions(head: string): string[] {
+  const first = head.split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env(?:\s+-S)?\s+node((?:\s+\S+)*)\s*$/.exec(first);
+  return m?.[1] ? m[1].trim().split(/\s+/) : [];
 }
 
 export class BacklotProcess {
@@ -40,11 +51,13 @@ export class BacklotProcess {
 
   static async start(options: BacklotProcessOptions): Promise<BacklotProcess> {
     const ports = { metrics: await freePort(), probe: await freePort() };
+    const entry = join(ROOT, options.built ? 'dist/backlot.mjs' : 'src/cli/main.ts');
     const log = openSync(options.logPath, 'a');
     const child = spawn(
       process.execPath,
       [
-        join(ROOT, options.built ? 'dist/cli/main.js' : 'src/cli/main.ts'),
+        ...shebangNodeOptions(readFileSync(entry, 'utf8').slice(0, 512)),
+        entry,
         'run',
         `--kubeconfig=${options.kubeconfig}`,
         `--metrics-bind-address=127.0.0.1:${ports.metrics}`,

@@ -38,6 +38,10 @@ export function transitionEvents(obj: EntityObject, before: readonly Condition[]
   const out: EventSpec[] = [];
   const seen = new Set<string>();
   for (const c of after) {
+    // Root causes only, as the alerts: a dependency that fails says so in its own Events; its
+    // dependents show it in their DependenciesReady condition, without an Event each (one
+    // broken database would otherwise post one per dependent, and again on recovery).
+    if (c.type === ConditionType.DependenciesReady) continue;
     const was = before?.find((b) => b.type === c.type);
     if (was && was.status === c.status && was.reason === c.reason) continue;
     // A new entity that starts healthy is not news.

@@ -135,11 +135,18 @@ describe('transitionEvents', () => {
   });
 
   it('records recovery, and stays quiet about an entity that starts healthy', () => {
-    expect(transitionEvents(checkout, [c('DependenciesReady', 'False', 'DependencyNotReady')], [c('DependenciesReady', 'True', 'AllDependenciesReady')]).map((e) => [e.type, e.reason])).toEqual([
-      ['Normal', 'DependenciesReady'],
+    expect(transitionEvents(checkout, [c('WorkloadsReady', 'False', 'WorkloadsNotReady')], [c('WorkloadsReady', 'True', 'AllWorkloadsReady')]).map((e) => [e.type, e.reason])).toEqual([
+      ['Normal', 'WorkloadsReady'],
     ]);
     expect(transitionEvents(checkout, undefined, [c('Ready', 'True', 'AllWorkloadsReady')])).toEqual([]);
     expect(transitionEvents(checkout, undefined, [c('RefsResolved', 'False', 'OwnerNotFound')]).map((e) => e.reason)).toEqual(['OwnerNotFound']);
+  });
+
+  it("records nothing when only a dependency's health moved: the dependency's own Event tells it", () => {
+    const ready = [c('Ready', 'True', 'AllWorkloadsReady'), c('DependenciesReady', 'True', 'AllDependenciesReady')];
+    const broken = [c('Ready', 'True', 'AllWorkloadsReady'), c('DependenciesReady', 'False', 'DependencyNotReady')];
+    expect(transitionEvents(checkout, ready, broken)).toEqual([]);
+    expect(transitionEvents(checkout, broken, ready)).toEqual([]);
   });
 
   it('compares statuses whatever their key order', () => {

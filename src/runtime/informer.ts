@@ -119,7 +119,8 @@ export class Informer<T extends KubeObject = KubeObject> {
           listTimeoutMs: options.listTimeoutMs ?? 60_000,
           onWatchRestart: () => this.metrics?.watchRestarts.inc(),
           sink: {
-            replace: (objects, ns) => this.replace(objects, ns),
+            keep: (obj) => this.transformed(obj),
+            replace: (objects, ns) => this.replace(objects as T[], ns),
             event: (type, obj) => this.event(type, obj),
           },
         }),
@@ -199,8 +200,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private replace(objects: KubeObject[], namespace: string | undefined): void {
-    const items = objects.map((o) => this.transformed(o));
+  private replace(items: T[], namespace: string | undefined): void {
     const inScope = namespace === undefined ? () => true : (obj: T) => obj.metadata?.namespace === namespace;
     const diff = this.store.replace(items, inScope);
     for (const obj of diff.added) this.notify('onAdd', (h) => h.onAdd?.(obj));

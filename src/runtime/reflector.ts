@@ -33,7 +33,12 @@ class WatchErrorEvent extends KubeApiError {
 
 /** What the loop feeds: the informer that owns the cache. */
 export interface ReflectorSink {
-  /** A complete list of the scope, to replace what the cache holds for it. */
+  /**
+   * What the cache keeps of an object; applied to each page of a list as it arrives, so that
+   * a large list never holds every object whole at once.
+   */
+  keep(obj: KubeObject): KubeObject;
+  /** A complete list of the scope (already through `keep`), to replace what the cache holds for it. */
   replace(objects: KubeObject[], namespace: string | undefined): void;
   /** One watch event (ADDED, MODIFIED or DELETED). */
   event(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject): void;
@@ -125,7 +130,7 @@ export class Reflector {
         timeoutMs: listTimeoutMs,
         signal,
       });
-      for (const item of page.items ?? []) objects.push(item);
+      for (const item of page.items ?? []) objects.push(this.options.sink.keep(item));
       token = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? '';
     } while (token);

@@ -7,7 +7,6 @@
  * of events it can abort, and the server's Status on every error.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { createHash } from 'node:crypto';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError, type Status } from './errors.ts';
@@ -50,7 +49,7 @@ const WATCH_EVENT_TYPES = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', '
 export class RestClient {
   private readonly kubeConfig: KubeConfig;
   private readonly server: URL;
-  private agent: { material: string; agent: HttpsAgent } | undefined;
+  private agent: { tls: Record<string, unknown>; agent: HttpsAgent } | undefined;
 
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -133,10 +132,8 @@ export class RestClient {
       servername: options.servername,
       ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
     };
-    const hash = createHash('sha256');
-    for (const value of Object.values(tls)) hash.update(`${fingerprintPart(value)}\0`);
-    const material = hash.digest('hex');
-    if (this.agent?.material !== material) this.agent = { material, agent: new HttpsAgent({ ...tls, keepAlive: true }) };
+    // Compared field by field (buffers byte for byte): cheaper than hashing them on every request.
+    if (!this.agent || !sameMaterial(this.agent.tls, tls)) this.agent = { tls, agent: new HttpsAgent({ ...tls, keepAlive: true }) };
     return this.agent.agent;
   }
 
@@ -164,12 +161,18 @@ export class RestClient {
   }
 }
 
-function fingerprintPart(value: unknown): string {
-  if (value === undefined) return '-';
-  if (Array.isArray(value)) return value.map(fingerprintPart).join(',');
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value) ?? '';
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+  if (a && b && typeof a === 'object' && typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  return a === b;
+}
+
+/** Whether two sets of TLS options carry the same material. */
+function sameMaterial(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) if (!sameValue(a[key], b[key])) return false;
+  return true;
 }
 
 function withTimeout(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {

@@ -88,7 +88,8 @@ function generate(sizes: Sizes): World {
   for (let s = 0; s < sizes.systems; s++) entity('System', ns(s), `system-${s}`, { owner: groupRef(s) });
   const workloads: World['workloads'] = [];
   const ownership: World['ownership'] = new Map();
-  // 95% of the workloads are claimed, spread over the components; the rest are orphans.
+  // Each component claims floor(95% of the workloads / components) of them (4 at the defaults, so
+  // 8,000 of 10,000 are claimed); the rest are orphans.
   const claimed = Math.floor(sizes.workloads * 0.95);
   const perComponent = Math.max(1, Math.floor(claimed / sizes.components));
   let w = 0;

@@ -43,7 +43,7 @@ export function workloadReadiness(world: World, kind: WorkloadKind, cached: Kube
 }
 
 /** A workload's claimants, winner first; [] for a workload Backlot does not consider. */
-export function workloadClaimants(world: World, kind: WorkloadKind, obj: KubeObject, claimants?: Claimant[]): Claimant[] {
+export function workloadClaimants(world: World, kind: WorkloadKind, obj: KubeObject, claimants?: readonly Claimant[]): Claimant[] {
   const target = claimTarget(kind, obj);
   if (isIgnored(target)) return [];
   return claimantsOf(target, claimants ?? world.claimants(target.namespace));

@@ -6,7 +6,7 @@
 import type { WorkloadKind } from '../api/workloads.ts';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { isIgnored } from '../catalog/claims.ts';
+import { claims, isIgnored, type Claimant } from '../catalog/claims.ts';
 import { sameRecord } from '../catalog/ownership.ts';
 import { affectedEntities, claimTarget, healthReaders, transitiveDependents, workloadClaimants, workloadReadiness } from './facts.ts';
 import { workloadKey } from './ownership.ts';
@@ -19,7 +19,8 @@ export interface Enqueue {
 
 function specOrSelectorChanged(oldObj: EntityObject | undefined, newObj: EntityObject | undefined): boolean {
   if (!oldObj || !newObj) return true;
-  // Spec changes bump the generation; the selector annotation and the name are the rest.
+  // Spec changes bump the generation; the selector annotation is the rest of what the spec
+  // parse reads (the name and creation time never change).
   return (
     oldObj.metadata?.generation !== newObj.metadata?.generation ||
     oldObj.metadata?.annotations?.['backstage.io/kubernetes-label-selector'] !== newObj.metadata?.annotations?.['backstage.io/kubernetes-label-selector']
@@ -59,9 +60,17 @@ export function onEntityChange(world: World, enqueue: Enqueue, kind: EntityKind,
 
   if (kind === 'Component' || kind === 'Resource') {
     const namespace = (newObj ?? oldObj)?.metadata?.namespace ?? '';
+    // Only the workloads it claimed or claims can change hands or owner; the rest keep theirs.
+    const selectors: Claimant[] = [];
+    for (const obj of [oldObj, newObj]) {
+      const claim = obj ? world.parsed(kind, obj).claim : undefined;
+      if (claim?.ok) selectors.push(claim.claimant);
+    }
     const claimants = new Set<string>();
     for (const kindW of WORKLOAD_KINDS) {
       for (const w of world.workloadsIn(kindW, namespace)) {
+        const target = claimTarget(kindW, w);
+        if (!selectors.some((c) => claims(c, target))) continue;
         enqueue.workload(workloadKey(kindW, namespace, w.metadata?.name ?? ''));
         // Claims move between entities: every claimant of these workloads may need a new status.
         for (const c of workloadClaimants(world, kindW, w)) claimants.add(c.ref);

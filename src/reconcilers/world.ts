@@ -143,6 +143,8 @@ export class World {
   /** Generations Backlot's own writes moved; readiness reads workloads through it. */
   readonly ownGenerations: OwnGenerations;
   private readonly parsedCache = new WeakMap<EntityObject, ParsedEntity>();
+  private readonly claimantsMemo = new Map<string, { version: string; claimants: readonly Claimant[] }>();
+  private claimantsMemoVersion = '';
 
   constructor(caches: WorldCaches, ownGenerations: OwnGenerations = new OwnGenerations()) {
     this.caches = caches;
@@ -182,8 +184,19 @@ export class World {
     return out;
   }
 
-  /** The Components and Resources of a namespace that claim workloads, with usable selectors. */
-  claimants(namespace: string): Claimant[] {
+  /**
+   * The Components and Resources of a namespace that claim workloads, with usable selectors.
+   * Kept per namespace until either cache changes: every workload look-up asks for them.
+   * The array is shared: never change it.
+   */
+  claimants(namespace: string): readonly Claimant[] {
+    const version = `${this.caches.entities.Component.version}/${this.caches.entities.Resource.version}`;
+    const known = this.claimantsMemo.get(namespace);
+    if (known?.version === version) return known.claimants;
+    if (this.claimantsMemoVersion !== version) {
+      this.claimantsMemo.clear();
+      this.claimantsMemoVersion = version;
+    }
     const out: Claimant[] = [];
     for (const kind of ['Component', 'Resource'] as const) {
       for (const obj of this.caches.entities[kind].byIndex('namespace', namespace)) {
@@ -191,6 +204,7 @@ export class World {
         if (claim?.ok) out.push(claim.claimant);
       }
     }
+    this.claimantsMemo.set(namespace, { version, claimants: out });
     return out;
   }
 

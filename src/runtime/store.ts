@@ -26,6 +26,8 @@ export interface CacheReader<T extends KubeObject> {
   list(): T[];
   keys(): string[];
   readonly size: number;
+  /** Moves on every change of the cache: a reader can keep what it derived from it until then. */
+  readonly version: number;
   /** Objects filed under `value` in the index `indexName`; throws on an unknown index. */
   byIndex(indexName: string, value: string): T[];
   indexNames(): string[];
@@ -41,6 +43,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   private readonly items = new Map<string, T>();
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
+  private changes = 0;
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
     this.addIndexer(NAMESPACE_INDEX, byNamespace);
@@ -66,6 +69,10 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     return this.items.size;
   }
 
+  get version(): number {
+    return this.changes;
+  }
+
   get(key: string): T | undefined {
     return this.items.get(key);
   }
@@ -89,6 +96,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (old) this.unindex(key, old);
+    this.changes++;
     this.items.set(key, obj);
     this.index(key, obj);
     return old;
@@ -99,6 +107,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     const old = this.items.get(key);
     if (!old) return undefined;
     this.unindex(key, old);
+    this.changes++;
     this.items.delete(key);
     return old;
   }

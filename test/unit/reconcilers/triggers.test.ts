@@ -18,11 +18,12 @@ const world = worldOf({
     { ...workload('CronJob', 'shop', 'report', { 'backstage.io/kubernetes-id': 'checkout' }), metadata: { name: 'report', namespace: 'shop', uid: 'cron-uid', labels: { 'backstage.io/kubernetes-id': 'checkout' } } },
     workload('Service', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
     workload('Deployment', 'other', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
+    workload('Deployment', 'shop', 'stray', { app: 'stray' }),
   ],
 });
 
 describe('what a change enqueues', () => {
-  it('an entity: itself, what it references, what references it, and its namespace\'s workloads', () => {
+  it('an entity: itself, what it references, what references it, and the workloads it claims (not the rest of its namespace)', () => {
     const r = recorder();
     onEntityChange(world, r.enqueue, 'Component', undefined, checkout);
     expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'group:shop/team-payments', 'resource:shop/orders-db', 'system:shop/webshop']);

@@ -54,4 +54,21 @@ describe('Store', () => {
     expect(result.deleted.map((o) => o.metadata?.name)).toEqual(['gone']);
     expect(store.keys().sort()).toEqual(['a/changed', 'a/kept', 'a/new', 'b/other-scope']);
   });
+
+  it('moves its version on every change, and only then', () => {
+    const store = new Store<KubeObject>();
+    const v0 = store.version;
+    store.upsert({ metadata: { name: 'a', namespace: 'x', resourceVersion: '1' } });
+    const v1 = store.version;
+    expect(v1).not.toBe(v0);
+    store.replace([{ metadata: { name: 'a', namespace: 'x', resourceVersion: '1' } }], () => true);
+    expect(store.version).toBe(v1);
+    store.replace([{ metadata: { name: 'a', namespace: 'x', resourceVersion: '2' } }], () => true);
+    const v2 = store.version;
+    expect(v2).not.toBe(v1);
+    store.delete('x/missing');
+    expect(store.version).toBe(v2);
+    store.delete('x/a');
+    expect(store.version).not.toBe(v2);
+  });
 });

@@ -20,7 +20,7 @@ import { Informer } from '../src/runtime/informer.ts';
 import { keepPaths } from '../src/runtime/transform.ts';
 import { mutatingRequests } from '../test/support/apiserver-writes.ts';
 
-const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --node-options '...' --profile DIR --json]
+const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --node-options '...' --profile DIR --heap-snapshot DIR --json]
 
 Starts a local control plane, creates a catalog world with high client concurrency, and
 measures Backlot on it: cold convergence against a direct-write baseline, write
@@ -30,7 +30,7 @@ scaling curve (convergence, restart, memory) at the smaller --sizes.
 Defaults: 10000 workloads in 100 namespaces, 2000 Components, 200 Systems, 50 Groups;
 --sizes 1000,5000 (add 20000 for the long curve). --workers is passed to backlot run. --node-options adds Node.js options to the operator's (NODE_OPTIONS), to try V8 settings;
 --profile DIR writes a V8 CPU profile of each operator process into DIR (--cpu-prof), to open in
-Chrome DevTools.
+Chrome DevTools. --heap-snapshot DIR writes a heap snapshot of the operator at steady state.
 The operator runs from the bundle, dist/backlot.mjs (the script builds it first), as the image does.
 `;
 
@@ -280,6 +280,8 @@ async function rawList(client: RestClient): Promise<number> {
 interface OperatorOptions {
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** Signal the operator for a heap snapshot at steady state (needs --heapsnapshot-signal). */
+  heapSnapshot?: boolean;
 }
 
 function startOperator(plane: ControlPlane, logPath: string, launch: OperatorOptions): Promise<BacklotProcess> {
@@ -353,13 +355,22 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
     await sleep(STEADY_STATE_MS);
     const rss = await rssBytes(operator.pid);
     const heapBytes = metricValue(await operator.metrics(), 'nodejs_heap_size_used_bytes') ?? NaN;
+    if (launch.heapSnapshot && operator.pid) {
+      process.kill(operator.pid, 'SIGUSR2');
+      // Writing the snapshot stops the process for a while; let it finish before the next phase.
+      await sleep(20_000);
+    }
     log(`memory: ${mib(rssAtConvergence)} resident at convergence; ${mib(rss)} resident, ${mib(heapBytes)} heap used after ${STEADY_STATE_MS / 1000} s idle`);
     const objects = world.entities.length + world.workloads.length * 2 + world.namespaces.length;
 
     let latency: Partial<RunResult> = {};
     if (full) {
       await writeFile(join(workDir, 'apiserver-metrics-before-churn.txt'), (await plane.kubectl(['get', '--raw', '/metrics'])).stdout);
+      await writeFile(join(workDir, 'operator-metrics-before-churn.txt'), await operator.metrics());
+      const churnPids = { ...planePids, operator: operator.pid };
+      const cpuBeforeChurn = await cpuSnapshot(churnPids);
       latency = await measureLatencies(client, operator, world, log);
+      log(`CPU over the churn and orphan phases: ${cpuText(cpuSince(cpuBeforeChurn, await cpuSnapshot(churnPids)))}`);
       // Kept beside the operator's log for a closer look: queue waits, reconcile times, and the
       // API server's own latencies over the churn.
       await writeFile(join(workDir, 'operator-metrics.txt'), await operator.metrics());
@@ -471,6 +482,8 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   await Promise.all(inFlight);
   await sleep(2_000);
   await components.stop();
+  const half = Math.floor(latencies.length / 2);
+  log(`event latency over time: first half p50 ${percentile(latencies.slice(0, half), 50)} ms, second half p50 ${percentile(latencies.slice(half), 50)} ms`);
   log(
     `event latency: ${latencies.length} changes observed, ${pending.size} unobserved; p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms ` +
       `(the churn's own status writes took p50 ${percentile(writeLatencies, 50)} ms, p99 ${percentile(writeLatencies, 99)} ms)`,
@@ -529,6 +542,7 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       profile: { type: 'string' },
       'node-options': { type: 'string' },
+      'heap-snapshot': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -549,7 +563,14 @@ async function main(): Promise<void> {
   const launch: OperatorOptions = {
     args: values.workers ? [`--workers=${values.workers}`] : [],
   };
-  const nodeOptions = [values['node-options'], values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)}` : undefined].filter(Boolean).join(' ');
+  const nodeOptions = [
+    values['node-options'],
+    values.profile ? `--cpu-prof --cpu-prof-dir=${resolve(values.profile)}` : undefined,
+    values['heap-snapshot'] ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${resolve(values['heap-snapshot'])}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  if (values['heap-snapshot']) launch.heapSnapshot = true;
   if (nodeOptions) launch.env = { NODE_OPTIONS: nodeOptions };
   const results: RunResult[] = [];
   for (const size of curve) results.push(await runSize(scale(size), false, launch, log));

@@ -2,8 +2,10 @@
  * The state metric families, compared as whole exposition text (as kube-state-metrics tests
  * do): every family, every label, every value.
  */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { Registry } from 'prom-client';
+import type { KubeObject } from '../../../src/k8s/object.ts';
+import type { Store } from '../../../src/runtime/store.ts';
 import { registerStateMetrics } from '../../../src/metrics/state.ts';
 import { entity, readyCondition, workload, worldOf } from '../../support/world.ts';
 
@@ -109,6 +111,25 @@ describe('state metrics', () => {
     expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).not.toContain('backlot_orphaned_workload{');
     leading = true;
     expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).toContain('workload="legacy"');
+  });
+
+  it('serve the same series while the caches stay as they are, and rebuild them when one changes', async () => {
+    const registry = new Registry();
+    const w = worldOf({ workloads: [workload('Deployment', 'shop', 'legacy', {})] });
+    registerStateMetrics({ registry, world: w, excludedNamespaces: new Set() });
+    const deployments = w.caches.workloads.Deployment as unknown as Store<KubeObject>;
+    const list = jest.spyOn(deployments, 'list');
+    const first = await registry.metrics();
+    const reads = list.mock.calls.length;
+    expect(reads).toBeGreaterThan(0);
+    expect(await registry.metrics()).toBe(first);
+    expect(list.mock.calls.length).toBe(reads);
+    deployments.upsert(workload('Deployment', 'shop', 'late', {}));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = await registry.metrics();
+    expect(list.mock.calls.length).toBeGreaterThan(reads);
+    expect(second).toContain('workload="late"');
+    expect(second).toContain('workload="legacy"');
   });
 });
 

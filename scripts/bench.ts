@@ -247,6 +247,7 @@ async function waitForWrites(plane: ControlPlane, operator: BacklotProcess, base
       const text = await operator.metrics();
       if (sumMetric(text, 'backlot_workqueue_depth') === 0) return { at: reachedAt, writes: (await apiWrites(plane)) - base };
     }
+    if (!operator.running) throw new Error(`backlot run exited before converging (${writes} of ${expected} writes); its log:\n${operator.logs().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`Backlot made ${writes} of ${expected} writes in ${timeoutMs} ms; see ${operator.logPath}`);
     await sleep(200);
   }

@@ -18,6 +18,7 @@ import { systemClock, type Clock } from './runtime/clock.ts';
 import type { Controller } from './runtime/controller.ts';
 import { InformerFactory } from './runtime/factory.ts';
 import { Manager, type ControllerRegistration, type RuntimeContext } from './runtime/manager.ts';
+import { startIdleCollector } from './runtime/idle-gc.ts';
 import { metricsRoutes, probeRoutes, startHttpServer, type Handler, type RunningServer } from './server/http.ts';
 
 export interface OperatorOptions {
@@ -109,7 +110,14 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     });
     logger.info({ controllers: controllers.map((c) => c.name), informers: informers.informers.map((i) => i.name) }, 'operator running');
     handle.manager = manager;
-    await manager.run(io.signal);
+    // Present when node runs with --expose-gc, as the executable's first line asks.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const stopCollector = gc ? startIdleCollector({ clock, logger, activity: () => manager.activity(), collect: gc }) : undefined;
+    try {
+      await manager.run(io.signal);
+    } finally {
+      stopCollector?.();
+    }
     logger.info('operator stopped');
   } catch (err) {
     const n = narrowError(err);

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env -S node --max-semi-space-size=16 --expose-gc
 /**
  * The `backlot` executable (also installed as the kubectl plugin `kubectl-backlot`, so
  * `kubectl backlot <command>` works). Dispatches to a subcommand.
@@ -6,7 +6,8 @@
  * The first line carries the V8 settings every way of running it shares (the image's
  * bin/backlot, the benchmark, the end-to-end tests): a young generation of at most 2 × 16 MiB.
  * Left alone, V8 sizes it from the machine's memory (up to 2 × 64 MiB), resident memory a
- * controller's short-lived garbage does not need.
+ * controller's short-lived garbage does not need. --expose-gc lets `backlot run` collect once
+ * after a burst of work (src/runtime/idle-gc.ts).
  */
 import { basename } from 'node:path';
 import { UsageError, type CommandIo } from './command.ts';

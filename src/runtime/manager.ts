@@ -104,6 +104,20 @@ export class Manager {
     await informers.stop();
   }
 
+  /**
+   * How much work this term has seen (keys added to its queues) and whether it is all done:
+   * every queue empty and no reconcile running.
+   */
+  activity(): { added: number; idle: boolean } {
+    let added = 0;
+    let idle = true;
+    for (const r of this.running) {
+      added += r.queue.added;
+      if (r.queue.length > 0 || r.queue.inFlight > 0) idle = false;
+    }
+    return { added, idle };
+  }
+
   /** True between starting work as the leader and stopping it. */
   get leading(): boolean {
     return this.leadingNow;

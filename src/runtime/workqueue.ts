@@ -67,6 +67,7 @@ export class Workqueue {
   private readonly getters: Array<(key: string | undefined) => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private shuttingDown = false;
+  private addCount = 0;
 
   constructor(options: WorkqueueOptions) {
     this.name = options.name;
@@ -90,9 +91,15 @@ export class Workqueue {
     return this.processing.size;
   }
 
+  /** Keys added since the queue was made (a key already waiting is not counted again). */
+  get added(): number {
+    return this.addCount;
+  }
+
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    this.addCount++;
     this.addedAt.set(key, this.clock.now());
     this.metrics?.adds.inc();
     if (this.processing.has(key)) return;

@@ -25,6 +25,7 @@ describe('Workqueue', () => {
     queue.add('b');
     queue.add('a');
     expect(queue.length).toBe(2);
+    expect(queue.added).toBe(2);
     expect(await value(metrics.workqueueAddsTotal)).toBe(2);
     expect(await value(metrics.workqueueDepth)).toBe(2);
     expect([await queue.get(), await queue.get()]).toEqual(['a', 'b']);

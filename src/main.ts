@@ -110,9 +110,13 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     });
     logger.info({ controllers: controllers.map((c) => c.name), informers: informers.informers.map((i) => i.name) }, 'operator running');
     handle.manager = manager;
-    // Present when node runs with --expose-gc, as the executable's first line asks.
-    const gc = (globalThis as { gc?: () => void }).gc;
-    const stopCollector = gc ? startIdleCollector({ clock, logger, activity: () => manager.activity(), collect: gc }) : undefined;
+    // Present when node runs with --expose-gc, as the executable's first line asks. The
+    // last-resort flavour also shrinks the young generation and returns free pages to the
+    // system; a regular full collection leaves V8's heap as large as it grew.
+    const collectAll = globalThis.gc;
+    const stopCollector = collectAll
+      ? startIdleCollector({ clock, logger, activity: () => manager.activity(), collect: () => collectAll({ type: 'major', execution: 'sync', flavor: 'last-resort' }) })
+      : undefined;
     try {
       await manager.run(io.signal);
     } finally {

@@ -5,6 +5,7 @@
  * process stays as large as its busiest moment. Once the queues have stayed empty for two
  * looks in a row after enough work, this asks for one full collection (node runs with
  * --expose-gc for it: the executable's first line), which lets V8 give the pages back.
+ * It pauses the process once, when there is nothing else to do.
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from './clock.ts';

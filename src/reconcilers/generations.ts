@@ -56,7 +56,10 @@ export class OwnGenerations {
     if (!uid || !bump) return obj;
     const generation = obj.metadata?.generation;
     const observed = obj.status?.observedGeneration;
-    if (generation !== bump.to || (observed !== undefined && observed >= bump.to)) {
+    // A copy from before Backlot's write (the old side of an update being compared): nothing
+    // to adjust, and no reason to end the record.
+    if (generation === undefined || generation < bump.to) return obj;
+    if (generation > bump.to || (observed !== undefined && observed >= bump.to)) {
       // Caught up, or changed again since: the record has done its work.
       this.bumps.delete(uid);
       return obj;

@@ -45,4 +45,13 @@ describe('OwnGenerations', () => {
     expect(g.size).toBe(0);
     expect(g.effective(deploy(6, 4)).status?.observedGeneration).toBe(4);
   });
+
+  it('keeps the record when asked about the copy from before the write (the old side of an update)', () => {
+    const g = new OwnGenerations();
+    g.expect(deploy(4, 4));
+    // Comparing the update 4 -> 5 reads the old copy first: it is as it was, and the record stays.
+    expect(g.effective(deploy(4, 4)).status?.observedGeneration).toBe(4);
+    expect(g.size).toBe(1);
+    expect(g.effective(deploy(5, 4)).status?.observedGeneration).toBe(5);
+  });
 });

@@ -65,6 +65,23 @@ describe('what a change enqueues', () => {
     expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
   });
 
+  it("Backlot's own annotation write, which bumps a Deployment's generation, and its controller catching up, enqueue no entity", () => {
+    const deployment = (generation: number, observedGeneration: number, annotations: Record<string, string> = {}) =>
+      workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }, {
+        metadata: { name: 'checkout', namespace: 'shop', uid: 'uid-own-bump', generation, labels: { 'backstage.io/kubernetes-id': 'checkout' }, annotations },
+        spec: { replicas: 2 },
+        status: { observedGeneration, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
+      });
+    const w = worldOf({ entities: [checkout], workloads: [deployment(1, 1)] });
+    const r = recorder();
+    w.ownGenerations.expect(deployment(1, 1));
+    const written = { 'backlot.dev/entity': 'component:shop/checkout' };
+    onWorkloadChange(w, r.enqueue, 'Deployment', deployment(1, 1), deployment(2, 1, written));
+    onWorkloadChange(w, r.enqueue, 'Deployment', deployment(2, 1, written), deployment(2, 2, written));
+    expect(r.entities.size).toBe(0);
+    expect([...r.workloads]).toEqual(['Deployment/shop/checkout']);
+  });
+
   it("a Job: the claimants of the CronJob that controls it, and whoever reads their health", () => {
     const r = recorder();
     onJobChange(world, r.enqueue, { metadata: { name: 'report-1', namespace: 'shop', ownerReferences: [{ kind: 'CronJob', name: 'report', controller: true }] } });

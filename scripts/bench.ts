@@ -220,7 +220,13 @@ type CpuUse = Record<string, number>;
 
 async function cpuSnapshot(pids: Record<string, number | undefined>): Promise<CpuUse> {
   const out: CpuUse = {};
-  for (const [name, pid] of Object.entries(pids)) out[name] = name === 'bench' ? process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 : await cpuSeconds(pid);
+  for (const [name, pid] of Object.entries(pids)) {
+    if (name !== 'bench') out[name] = await cpuSeconds(pid);
+    else {
+      const own = process.cpuUsage();
+      out[name] = (own.user + own.system) / 1e6;
+    }
+  }
   return out;
 }
 

@@ -54,8 +54,7 @@ function catalogSource(informers: CatalogInformers, world: World, side: Side): S
     name: `catalog-${side}`,
     synced: () => Promise.all(all.map((i) => i.whenSynced())).then(() => undefined),
     register(enqueue) {
-      const noop = () => undefined;
-      const q: Enqueue = side === 'entity' ? { entity: enqueue, workload: noop } : { entity: noop, workload: enqueue };
+      const q: Enqueue = side === 'entity' ? { entity: enqueue } : { workload: enqueue };
       const offs: (() => void)[] = [];
       for (const kind of ENTITY_KINDS) {
         offs.push(

@@ -242,19 +242,28 @@ export function healthReaders(world: World, ref: string): string[] {
   while (pending.length > 0) {
     const entity = world.entity(pending.pop()!)?.parsed;
     if (!entity) continue;
-    const readers: string[] = [];
-    if (entity.kind === 'Component' || entity.kind === 'Resource') readers.push(...directDependents(world, entity));
-    const wholes = entity.kind === 'System' ? ['domain'] : entity.kind === 'Domain' || entity.kind === 'Group' ? [] : ['system', 'providesApis'];
-    for (const r of entity.refs) if (wholes.includes(r.field)) readers.push(r.ref);
-    for (const reader of readers) {
-      if (out.has(reader)) continue;
-      out.add(reader);
-      // A dependent's own health does not depend on its dependencies; a System's, Domain's or API's does.
-      if (!reader.startsWith('component:') && !reader.startsWith('resource:')) pending.push(reader);
+    const dependents = entity.kind === 'Component' || entity.kind === 'Resource' ? directDependents(world, entity) : [];
+    const wholes = entity.refs.filter((r) => HEALTH_WHOLES[entity.kind].includes(r.field)).map((r) => r.ref);
+    for (const reader of dependents) out.add(reader);
+    // A dependent's own health does not depend on its dependencies; a whole's does, so its readers look too.
+    for (const whole of wholes) {
+      if (out.has(whole)) continue;
+      out.add(whole);
+      pending.push(whole);
     }
   }
   return [...out];
 }
+
+/** The spec fields naming a whole whose health counts this entity's (a part's System, a provider's API, a System's Domain). */
+const HEALTH_WHOLES: Readonly<Record<EntityKind, readonly string[]>> = {
+  Component: ['system', 'providesApis'],
+  Resource: ['system'],
+  API: ['system'],
+  System: ['domain'],
+  Domain: [],
+  Group: [],
+};
 
 /**
  * Entities whose dependsOn walk passes through `entity` (its dependents, theirs, and so on):

@@ -12,9 +12,13 @@ import { affectedEntities, claimTarget, healthReaders, transitiveDependents, wor
 import { workloadKey } from './ownership.ts';
 import { SERVICE_NAME_LABEL, type EntityKind, type EntityObject, type World } from './world.ts';
 
+/**
+ * Where keys go. Each controller's source feeds one queue; the side it leaves out is not
+ * computed at all (the same informer events reach both sources).
+ */
 export interface Enqueue {
-  entity(key: string): void;
-  workload(key: string): void;
+  entity?: (key: string) => void;
+  workload?: (key: string) => void;
 }
 
 function specOrSelectorChanged(oldObj: EntityObject | undefined, newObj: EntityObject | undefined): boolean {
@@ -42,21 +46,24 @@ function dependencyEdges(obj: EntityObject | undefined): string {
  * moved, every entity whose dependsOn walk passes through it.
  */
 export function onEntityChange(world: World, enqueue: Enqueue, kind: EntityKind, oldObj: EntityObject | undefined, newObj: EntityObject | undefined): void {
+  const { entity: enqueueEntity, workload: enqueueWorkload } = enqueue;
   if (!specOrSelectorChanged(oldObj, newObj)) {
     const obj = newObj ?? oldObj;
-    if (obj) enqueue.entity(world.parsed(kind, obj).ref);
+    if (obj && enqueueEntity) enqueueEntity(world.parsed(kind, obj).ref);
     return;
   }
-  const keys = new Set<string>();
-  const edgesMoved = (kind === 'Component' || kind === 'Resource') && dependencyEdges(oldObj) !== dependencyEdges(newObj);
-  for (const obj of [oldObj, newObj]) {
-    if (!obj) continue;
-    const parsed = world.parsed(kind, obj);
-    for (const ref of affectedEntities(world, parsed)) keys.add(ref);
-    for (const ref of healthReaders(world, parsed.ref)) keys.add(ref);
-    if (edgesMoved) for (const ref of transitiveDependents(world, parsed)) keys.add(ref);
+  if (enqueueEntity) {
+    const keys = new Set<string>();
+    const edgesMoved = (kind === 'Component' || kind === 'Resource') && dependencyEdges(oldObj) !== dependencyEdges(newObj);
+    for (const obj of [oldObj, newObj]) {
+      if (!obj) continue;
+      const parsed = world.parsed(kind, obj);
+      for (const ref of affectedEntities(world, parsed)) keys.add(ref);
+      for (const ref of healthReaders(world, parsed.ref)) keys.add(ref);
+      if (edgesMoved) for (const ref of transitiveDependents(world, parsed)) keys.add(ref);
+    }
+    for (const key of keys) enqueueEntity(key);
   }
-  for (const key of keys) enqueue.entity(key);
 
   if (kind === 'Component' || kind === 'Resource') {
     const namespace = (newObj ?? oldObj)?.metadata?.namespace ?? '';
@@ -71,9 +78,9 @@ export function onEntityChange(world: World, enqueue: Enqueue, kind: EntityKind,
       for (const w of world.workloadsIn(kindW, namespace)) {
         const target = claimTarget(kindW, w);
         if (!selectors.some((c) => claims(c, target))) continue;
-        enqueue.workload(workloadKey(kindW, namespace, w.metadata?.name ?? ''));
+        enqueueWorkload?.(workloadKey(kindW, namespace, w.metadata?.name ?? ''));
         // Claims move between entities: every claimant of these workloads may need a new status.
-        for (const c of workloadClaimants(world, kindW, w)) claimants.add(c.ref);
+        if (enqueueEntity) for (const c of workloadClaimants(world, kindW, w)) claimants.add(c.ref);
       }
     }
     for (const ref of claimants) enqueueHealthReaders(world, enqueue, ref);
@@ -97,8 +104,8 @@ function sameForEntities(world: World, kind: WorkloadKind, oldObj: KubeObject, n
 export function onWorkloadChange(world: World, enqueue: Enqueue, kind: WorkloadKind, oldObj: KubeObject | undefined, newObj: KubeObject | undefined): void {
   const obj = newObj ?? oldObj;
   if (!obj) return;
-  enqueue.workload(workloadKey(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
-  if (oldObj && newObj && sameForEntities(world, kind, oldObj, newObj)) return;
+  enqueue.workload?.(workloadKey(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
+  if (!enqueue.entity || (oldObj && newObj && sameForEntities(world, kind, oldObj, newObj))) return;
   const refs = new Set<string>();
   for (const o of [oldObj, newObj]) if (o) for (const c of workloadClaimants(world, kind, o)) refs.add(c.ref);
   for (const ref of refs) enqueueHealthReaders(world, enqueue, ref);
@@ -106,7 +113,7 @@ export function onWorkloadChange(world: World, enqueue: Enqueue, kind: WorkloadK
 
 /** A claimant's workloads changed: it and whoever reads its health look again. */
 function enqueueHealthReaders(world: World, enqueue: Enqueue, ref: string): void {
-  for (const reader of healthReaders(world, ref)) enqueue.entity(reader);
+  if (enqueue.entity) for (const reader of healthReaders(world, ref)) enqueue.entity(reader);
 }
 
 /** A Job changed: the claimants of the CronJob that controls it look again. */

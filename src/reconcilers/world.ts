@@ -143,7 +143,8 @@ export class World {
   /** Generations Backlot's own writes moved; readiness reads workloads through it. */
   readonly ownGenerations: OwnGenerations;
   private readonly parsedCache = new WeakMap<EntityObject, ParsedEntity>();
-  private readonly claimantsMemo = new Map<string, { version: string; claimants: readonly Claimant[] }>();
+  /** Claimants per namespace, for the Component and Resource caches at claimantsMemoVersion. */
+  private readonly claimantsMemo = new Map<string, readonly Claimant[]>();
   private claimantsMemoVersion = '';
 
   constructor(caches: WorldCaches, ownGenerations: OwnGenerations = new OwnGenerations()) {
@@ -191,12 +192,12 @@ export class World {
    */
   claimants(namespace: string): readonly Claimant[] {
     const version = `${this.caches.entities.Component.version}/${this.caches.entities.Resource.version}`;
-    const known = this.claimantsMemo.get(namespace);
-    if (known?.version === version) return known.claimants;
     if (this.claimantsMemoVersion !== version) {
       this.claimantsMemo.clear();
       this.claimantsMemoVersion = version;
     }
+    const known = this.claimantsMemo.get(namespace);
+    if (known) return known;
     const out: Claimant[] = [];
     for (const kind of ['Component', 'Resource'] as const) {
       for (const obj of this.caches.entities[kind].byIndex('namespace', namespace)) {
@@ -204,7 +205,7 @@ export class World {
         if (claim?.ok) out.push(claim.claimant);
       }
     }
-    this.claimantsMemo.set(namespace, { version, claimants: out });
+    this.claimantsMemo.set(namespace, out);
     return out;
   }
 

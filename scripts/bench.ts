@@ -12,7 +12,7 @@ import pino from 'pino';
 import { API_VERSION } from '../src/api/common.ts';
 import { ControlPlane } from '../src/envtest/controlplane.ts';
 import { BacklotProcess } from '../src/envtest/operator-process.ts';
-import { setReplicasReady, setServiceEndpoints } from '../src/envtest/simulate.ts';
+import { changeReadyCount, setReplicasReady, setServiceEndpoints } from '../src/envtest/simulate.ts';
 import type { KubeObject } from '../src/k8s/object.ts';
 import { collectionPath, type ResourceRef } from '../src/k8s/resource.ts';
 import { RestClient } from '../src/k8s/rest.ts';
@@ -199,13 +199,6 @@ function metricValue(text: string, name: string): number | undefined {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
 }
 
-function sumMetric(text: string, name: string): number {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
-
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
 async function cpuSeconds(pid: number | undefined): Promise<number> {
   if (!pid) return NaN;
@@ -242,21 +235,46 @@ async function rssBytes(pid: number | undefined): Promise<number> {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
 }
 
-/** Waits until Backlot has made `expected` applies and its queues are empty. Returns when the count was reached. */
-async function waitForWrites(plane: ControlPlane, operator: BacklotProcess, base: number, expected: number, timeoutMs: number): Promise<{ at: number; writes: number }> {
+const CAUGHT_UP = 'caught up: every object reconciled';
+
+/**
+ * Waits for the operator's log line that ends its first pass (the caches synced, every key
+ * reconciled, the queues empty) and returns the time it carries. The log file is read every
+ * 50 ms: unlike a scrape of /metrics, that costs the operator and the API server nothing.
+ */
+async function caughtUp(operator: BacklotProcess, timeoutMs: number): Promise<{ at: number; keys: number }> {
   const deadline = Date.now() + timeoutMs;
-  let reachedAt: number | undefined;
   for (;;) {
-    const writes = (await apiWrites(plane)) - base;
-    if (writes >= expected && reachedAt === undefined) reachedAt = Date.now();
-    if (reachedAt !== undefined) {
-      const text = await operator.metrics();
-      if (sumMetric(text, 'backlot_workqueue_depth') === 0) return { at: reachedAt, writes: (await apiWrites(plane)) - base };
+    for (const line of operator.logs().split('\n')) {
+      if (!line.includes(CAUGHT_UP)) continue;
+      const entry = JSON.parse(line) as { time: number; keys: number };
+      return { at: entry.time, keys: entry.keys };
     }
+    if (!operator.running) throw new Error(`backlot run exited before catching up; its log:\n${operator.logs().slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`backlot run did not catch up within ${timeoutMs} ms; see ${operator.logPath}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Cold convergence: the end of the operator's first pass, once the API server's counters show
+ * that Backlot made at least `expected` applies by then. Should a write still be missing at
+ * that point (a retry after a conflict, say), the counters are read each second until it
+ * lands, and convergence ends at the reading that shows it.
+ */
+async function converge(plane: ControlPlane, operator: BacklotProcess, base: number, expected: number, timeoutMs: number): Promise<{ at: number; writes: number; keys: number }> {
+  const deadline = Date.now() + timeoutMs;
+  const pass = await caughtUp(operator, timeoutMs);
+  let writes = (await apiWrites(plane)) - base;
+  let at = pass.at;
+  while (writes < expected) {
     if (!operator.running) throw new Error(`backlot run exited before converging (${writes} of ${expected} writes); its log:\n${operator.logs().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`Backlot made ${writes} of ${expected} writes in ${timeoutMs} ms; see ${operator.logPath}`);
-    await sleep(200);
+    await sleep(1_000);
+    at = Date.now();
+    writes = (await apiWrites(plane)) - base;
   }
+  return { at, writes, keys: pass.keys };
 }
 
 /** Time for one raw paged LIST of everything Backlot lists at start-up. */
@@ -295,7 +313,7 @@ function startOperator(plane: ControlPlane, logPath: string, launch: OperatorOpt
   return BacklotProcess.start({
     kubeconfig: plane.kubeconfigPath,
     logPath,
-    extraArgs: ['--leader-elect=false', '--log-level=warn', ...launch.args],
+    extraArgs: ['--leader-elect=false', '--log-level=info', ...launch.args],
     ...(launch.env ? { env: launch.env } : {}),
     built: true,
   });
@@ -350,10 +368,10 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
     const cpuBefore = await cpuSnapshot(planePids);
     const started = Date.now();
     operator = await startOperator(plane, join(workDir, 'backlot.log'), launch);
-    const converged = await waitForWrites(plane, operator, base, minimumWrites, 30 * 60_000);
+    const converged = await converge(plane, operator, base, minimumWrites, 30 * 60_000);
     const convergenceMs = converged.at - started;
     const convergenceCpu = cpuSince(cpuBefore, await cpuSnapshot({ ...planePids, operator: operator.pid }));
-    log(`cold convergence: ${seconds(convergenceMs)} s, ${converged.writes} writes (minimum ${minimumWrites}); CPU: ${cpuText(convergenceCpu)}`);
+    log(`cold convergence: ${seconds(convergenceMs)} s, ${converged.writes} writes (minimum ${minimumWrites}), ${converged.keys} keys reconciled; CPU: ${cpuText(convergenceCpu)}`);
     const text = await operator.metrics();
     const eventLoopLagP99Ms = (metricValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
     const rssAtConvergence = await rssBytes(operator.pid);
@@ -390,17 +408,12 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
     const beforeRestart = await apiWrites(plane);
     const restartStarted = Date.now();
     operator = await startOperator(plane, join(workDir, 'backlot-2.log'), launch);
-    await operator.waitReady(10 * 60_000);
-    for (;;) {
-      const t = await operator.metrics();
-      if (sumMetric(t, 'backlot_workqueue_adds_total') > 0 && sumMetric(t, 'backlot_workqueue_depth') === 0) break;
-      await sleep(100);
-    }
-    const restartMs = Date.now() - restartStarted;
+    const restarted = await caughtUp(operator, 10 * 60_000);
+    const restartMs = restarted.at - restartStarted;
     await sleep(2_000);
     const restartWrites = (await apiWrites(plane)) - beforeRestart;
     const listMs = await rawList(client);
-    log(`restart: synced and idle in ${seconds(restartMs)} s with ${restartWrites} writes; one raw paged LIST of the same objects: ${seconds(listMs)} s`);
+    log(`restart: synced and idle in ${seconds(restartMs)} s (${restarted.keys} keys reconciled) with ${restartWrites} writes; one raw paged LIST of the same objects: ${seconds(listMs)} s`);
 
     return {
       workloads: sizes.workloads,
@@ -442,7 +455,7 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   });
   const pending = new Map<string, { readyWorkloads: number; at: number }>();
   const latencies: number[] = [];
-  // The churn's own status writes (GET + merge patch): how long the API server takes to answer.
+  // The churn's own status writes (one merge patch each): how long the API server takes to answer.
   const writeLatencies: number[] = [];
   components.addEventHandler({
     onUpdate: (_old, obj) => {
@@ -477,7 +490,7 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
       const at = Date.now();
       pending.set(target.component!, { readyWorkloads: expected, at });
       inFlight.push(
-        setReplicasReady(client, 'Deployment', { namespace: target.namespace, name: target.name }, goingDown ? 1 : 2).then(
+        changeReadyCount(client, 'Deployment', { namespace: target.namespace, name: target.name }, goingDown ? 1 : 2).then(
           () => writeLatencies.push(Date.now() - at),
           () => pending.delete(target.component!),
         ),

@@ -45,6 +45,15 @@ export async function setReplicasReady(client: RestClient, kind: ReplicatedKind,
   });
 }
 
+/**
+ * Changes only the ready counts of a workload whose status is already reported (by
+ * setReplicasReady): one write, as a controller's status update after a pod turns ready or not.
+ */
+export async function changeReadyCount(client: RestClient, kind: ReplicatedKind, id: WorkloadId, ready: number): Promise<void> {
+  const status = kind === 'DaemonSet' ? { numberReady: ready, numberAvailable: ready } : { readyReplicas: ready, availableReplicas: ready };
+  await client.request({ method: 'PATCH', path: `${objectPath(RESOURCES[kind], id.name, id.namespace)}/status`, contentType: 'application/merge-patch+json', body: { status } });
+}
+
 const ENDPOINT_SLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true };
 
 /** Gives a Service one EndpointSlice with `count` endpoints, `ready` of them ready. */

@@ -125,8 +125,29 @@ export class Manager {
 
   private startWork(): void {
     this.leadingNow = true;
-    this.running = this.options.controllers.map((c) => c.start());
+    const startedAt = this.clock.now();
+    const running = this.options.controllers.map((c) => c.start());
+    this.running = running;
     this.log.info({ controllers: this.options.controllers.map((c) => c.name) }, 'controllers started');
+    void this.reportCaughtUp(running, startedAt);
+  }
+
+  /**
+   * Logs, once a term, the moment its first pass is over: the caches synced, every key they
+   * replayed reconciled (with whatever that work queued in turn), nothing left to do. On a
+   * large cluster this is the line that says start-up is finished.
+   */
+  private async reportCaughtUp(running: readonly RunningController[], startedAt: number): Promise<void> {
+    await Promise.all(running.map((r) => r.started));
+    for (;;) {
+      await Promise.all(running.map((r) => r.queue.whenEmpty()));
+      if (this.running !== running || running.some((r) => r.queue.isShuttingDown)) return;
+      const { added, idle } = this.activity();
+      if (idle) {
+        this.log.info({ keys: added, seconds: (this.clock.now() - startedAt) / 1000 }, 'caught up: every object reconciled');
+        return;
+      }
+    }
   }
 
   private stopWork(reason: StopReason): Promise<void> {

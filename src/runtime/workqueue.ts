@@ -66,6 +66,7 @@ export class Workqueue {
   private readonly waiting = new Map<string, { readyAt: number; timer: TimerHandle }>();
   private readonly getters: Array<(key: string | undefined) => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
+  private readonly emptyWaiters: Array<() => void> = [];
   private shuttingDown = false;
   private addCount = 0;
 
@@ -157,7 +158,19 @@ export class Workqueue {
   done(key: string): void {
     if (!this.processing.delete(key)) return;
     if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key);
-    if (this.processing.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.processing.size === 0) {
+      for (const wake of this.idleWaiters.splice(0)) wake();
+      if (this.queue.length === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
+    }
+  }
+
+  /**
+   * Resolves once nothing waits in the queue and no key is being processed (at once if so
+   * already), or when the queue shuts down. Delayed keys do not count: they are not due yet.
+   */
+  whenEmpty(): Promise<void> {
+    if (this.shuttingDown || (this.queue.length === 0 && this.processing.size === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
   /** Stops handing out keys and drops pending ones; workers blocked in get() get undefined. */
@@ -171,6 +184,7 @@ export class Workqueue {
     this.addedAt.clear();
     this.metrics?.depth.set(0);
     for (const getter of this.getters.splice(0)) getter(undefined);
+    for (const wake of this.emptyWaiters.splice(0)) wake();
   }
 
   /**

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane } from '../../src/envtest/controlplane.ts';
-import { GenerationFollower, makeNamespaceReady, setReplicasReady } from '../../src/envtest/simulate.ts';
+import { changeReadyCount, GenerationFollower, makeNamespaceReady, setReplicasReady } from '../../src/envtest/simulate.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { BacklotProcess } from '../../src/envtest/operator-process.ts';
 import { eventually } from '../support/eventually.ts';
@@ -124,7 +124,8 @@ describe('backlot run, end to end', () => {
   });
 
   it('a rollout that goes unready and recovers: the component, not its dependents, turns red', async () => {
-    await setReplicasReady(client, 'Deployment', { namespace: 'shop', name: 'payments-gateway' }, 1);
+    // One pod of three turns unready: a status write of the ready counts alone.
+    await changeReadyCount(client, 'Deployment', { namespace: 'shop', name: 'payments-gateway' }, 1);
     const gateway = await eventually('payments-gateway to turn not ready', async () => {
       const e = await entity('component', 'shop', 'payments-gateway');
       return condition(e, 'Ready')?.status === 'False' ? e : undefined;

@@ -121,4 +121,24 @@ describe('Manager', () => {
     expect(order).toEqual(['controllers stopped', 'lease released']);
     expect(lines.find((l) => l.msg === 'controllers stopped')).toMatchObject({ reason: 'shutdown', drained: true });
   });
+
+  it('logs once a term when its first pass is over, with the keys it took', async () => {
+    let finish!: () => void;
+    const { clock, lines, stop, running } = setup({
+      reconcile: (key) => (key === 'a' ? new Promise<void>((r) => (finish = r)) : Promise.resolve()),
+    });
+    await clock.advance(1_000); // leading; 'a' still running
+    expect(lines.filter((l) => l.msg === 'caught up: every object reconciled')).toEqual([]);
+    await clock.advance(2_500);
+    finish();
+    await clock.advance(10);
+    const caughtUp = lines.filter((l) => l.msg === 'caught up: every object reconciled');
+    expect(caughtUp).toHaveLength(1);
+    expect(caughtUp[0]).toMatchObject({ keys: 2 });
+    expect(caughtUp[0]?.seconds).toBeGreaterThanOrEqual(2.5);
+    stop();
+    await clock.advance(35_000);
+    await running;
+  });
 });
+

@@ -193,4 +193,34 @@ describe('Workqueue', () => {
     queue.add('queued-only');
     expect(await queue.shutDownWithDrain(1_000)).toBe(true);
   });
+
+  it('tells when it is empty: nothing queued and nothing held, a re-added key included', async () => {
+    const { queue } = setup();
+    let empty = false;
+    await queue.whenEmpty(); // empty from the start: at once
+    queue.add('a');
+    queue.add('b');
+    void queue.whenEmpty().then(() => (empty = true));
+    const a = await queue.get();
+    queue.add('a'); // dirty while held: comes back on done
+    queue.done(a!);
+    await flush();
+    expect(empty).toBe(false);
+    queue.done((await queue.get())!); // b
+    await flush();
+    expect(empty).toBe(false); // a is queued again
+    queue.done((await queue.get())!);
+    await flush();
+    expect(empty).toBe(true);
+  });
+
+  it('releases those waiting for it to empty when it shuts down', async () => {
+    const { queue } = setup();
+    queue.add('a');
+    let released = false;
+    void queue.whenEmpty().then(() => (released = true));
+    queue.shutDown();
+    await flush();
+    expect(released).toBe(true);
+  });
 });

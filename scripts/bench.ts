@@ -3,10 +3,11 @@
  * doing the same writes directly. The method is written down in docs/benchmarks.md; every
  * write count comes from the API server's own request counters.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { API_VERSION } from '../src/api/common.ts';
@@ -20,7 +21,7 @@ import { Informer } from '../src/runtime/informer.ts';
 import { keepPaths } from '../src/runtime/transform.ts';
 import { mutatingRequests } from '../test/support/apiserver-writes.ts';
 
-const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --node-options '...' --profile DIR --heap-snapshot DIR --json]
+const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --json]
 
 Starts a local control plane, creates a catalog world with high client concurrency, and
 measures Backlot on it: cold convergence against a direct-write baseline, write
@@ -31,6 +32,8 @@ Defaults: 10000 workloads in 100 namespaces, 2000 Components, 200 Systems, 50 Gr
 --sizes 1000,5000 (add 20000 for the long curve). --workers is passed to backlot run. --node-options adds Node.js options to the operator's (NODE_OPTIONS), to try V8 settings;
 --profile DIR writes a V8 CPU profile of each operator process into DIR (--cpu-prof), to open in
 Chrome DevTools. --heap-snapshot DIR writes a heap snapshot of the operator at steady state.
+--apiserver-profile DIR writes Go CPU profiles of the API server over the first 10 s of the
+baseline, of cold convergence and of the churn (go tool pprof -top FILE).
 The operator runs from the bundle, dist/backlot.mjs (the script builds it first), as the image does.
 `;
 
@@ -150,10 +153,11 @@ async function create(client: RestClient, world: World, log: (s: string) => void
  * values Backlot will want, so that Backlot's later applies change no value; then the
  * Deployments' observedGeneration is caught up, as their controller would.
  */
-async function baseline(client: RestClient, world: World, plane: ControlPlane): Promise<{ ms: number; cpu: CpuUse }> {
+async function baseline(client: RestClient, world: World, plane: ControlPlane, profileFile?: string): Promise<{ ms: number; cpu: CpuUse }> {
   const pids = { apiserver: plane.apiServer.pid, etcd: plane.etcd.pid, bench: process.pid };
   const cpuBefore = await cpuSnapshot(pids);
   const t = Date.now();
+  const profiled = profileFile ? apiServerProfile(plane, API_SERVER_PROFILE_SECONDS, profileFile) : undefined;
   const claimed = world.workloads.filter((w) => w.component);
   await pool(claimed, CONCURRENCY, (w) =>
     client.request({
@@ -175,6 +179,7 @@ async function baseline(client: RestClient, world: World, plane: ControlPlane): 
   );
   const elapsed = Date.now() - t;
   const cpu = cpuSince(cpuBefore, await cpuSnapshot(pids));
+  await profiled;
   // Stand in for the Deployment controller: the baseline's annotations moved the generations.
   await pool(
     claimed.filter((w) => w.kind === 'Deployment'),
@@ -277,6 +282,16 @@ async function converge(plane: ControlPlane, operator: BacklotProcess, base: num
   return { at, writes, keys: pass.keys };
 }
 
+/**
+ * A CPU profile of the API server over the next `seconds` (Go pprof, served by the API
+ * server itself), written to `file` for `go tool pprof`. Resolves when the profile is written.
+ */
+async function apiServerProfile(plane: ControlPlane, seconds: number, file: string): Promise<void> {
+  const args = ['--kubeconfig', plane.kubeconfigPath, 'get', '--raw', `/debug/pprof/profile?seconds=${seconds}`];
+  const { stdout } = await promisify(execFile)(plane.assets.kubectl, args, { encoding: 'buffer', maxBuffer: 256 << 20 });
+  await writeFile(file, stdout);
+}
+
 /** Time for one raw paged LIST of everything Backlot lists at start-up. */
 async function rawList(client: RestClient): Promise<number> {
   const resources: ResourceRef[] = [
@@ -307,7 +322,12 @@ interface OperatorOptions {
   env?: NodeJS.ProcessEnv;
   /** Signal the operator for a heap snapshot at steady state (needs --heapsnapshot-signal). */
   heapSnapshot?: boolean;
+  /** Profile the API server over the first seconds of the baseline and of cold convergence, into this directory. */
+  apiServerProfileDir?: string;
 }
+
+/** How long each API server profile lasts: shorter than either phase at the default size. */
+const API_SERVER_PROFILE_SECONDS = 10;
 
 function startOperator(plane: ControlPlane, logPath: string, launch: OperatorOptions): Promise<BacklotProcess> {
   return BacklotProcess.start({
@@ -360,17 +380,20 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
     await create(client, world, log);
     const minimumWrites = world.ownership.size + world.entities.length;
 
-    const { ms: baselineMs, cpu: baselineCpu } = await baseline(client, world, plane);
+    const profileDir = launch.apiServerProfileDir;
+    const { ms: baselineMs, cpu: baselineCpu } = await baseline(client, world, plane, profileDir && join(profileDir, `apiserver-baseline-${sizes.workloads}.pprof`));
     log(`baseline: ${minimumWrites} writes issued directly in ${seconds(baselineMs)} s; CPU: ${cpuText(baselineCpu)}`);
 
     const base = await apiWrites(plane);
     const planePids = { apiserver: plane.apiServer.pid, etcd: plane.etcd.pid };
     const cpuBefore = await cpuSnapshot(planePids);
     const started = Date.now();
+    const profiled = profileDir ? apiServerProfile(plane, API_SERVER_PROFILE_SECONDS, join(profileDir, `apiserver-convergence-${sizes.workloads}.pprof`)) : undefined;
     operator = await startOperator(plane, join(workDir, 'backlot.log'), launch);
     const converged = await converge(plane, operator, base, minimumWrites, 30 * 60_000);
     const convergenceMs = converged.at - started;
     const convergenceCpu = cpuSince(cpuBefore, await cpuSnapshot({ ...planePids, operator: operator.pid }));
+    await profiled;
     log(`cold convergence: ${seconds(convergenceMs)} s, ${converged.writes} writes (minimum ${minimumWrites}), ${converged.keys} keys reconciled; CPU: ${cpuText(convergenceCpu)}`);
     const text = await operator.metrics();
     const eventLoopLagP99Ms = (metricValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
@@ -394,7 +417,9 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
       await writeFile(join(workDir, 'operator-metrics-before-churn.txt'), await operator.metrics());
       const churnPids = { ...planePids, operator: operator.pid };
       const cpuBeforeChurn = await cpuSnapshot(churnPids);
-      latency = await measureLatencies(client, operator, world, log);
+      const churnProfiled = profileDir ? apiServerProfile(plane, API_SERVER_PROFILE_SECONDS, join(profileDir, `apiserver-churn-${sizes.workloads}.pprof`)) : undefined;
+      latency = await measureLatencies(client, operator, world, workDir, log);
+      await churnProfiled;
       log(`CPU over the churn and orphan phases: ${cpuText(cpuSince(cpuBeforeChurn, await cpuSnapshot(churnPids)))}`);
       // Kept beside the operator's log for a closer look: queue waits, reconcile times, and the
       // API server's own latencies over the churn.
@@ -445,7 +470,7 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
  * time until the owning Component's status shows it (seen through a watch). Orphan latency:
  * new unclaimed Deployments, and the time until /metrics reports them.
  */
-async function measureLatencies(client: RestClient, operator: BacklotProcess, world: World, log: (s: string) => void): Promise<Partial<RunResult>> {
+async function measureLatencies(client: RestClient, operator: BacklotProcess, world: World, workDir: string, log: (s: string) => void): Promise<Partial<RunResult>> {
   const logger = pino({ level: 'silent' });
   const components = new Informer<KubeObject & { status?: { readyWorkloads?: number } }>({
     client,
@@ -455,6 +480,8 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   });
   const pending = new Map<string, { readyWorkloads: number; at: number }>();
   const latencies: number[] = [];
+  // Each change: when it was written, how long the write took, how long until Backlot showed it.
+  const changes = new Map<string, { at: number; writeMs?: number; latencyMs?: number }>();
   // The churn's own status writes (one merge patch each): how long the API server takes to answer.
   const writeLatencies: number[] = [];
   components.addEventHandler({
@@ -463,6 +490,7 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
       const p = pending.get(key);
       if (p && obj.status?.readyWorkloads === p.readyWorkloads) {
         latencies.push(Date.now() - p.at);
+        changes.get(`${key}@${p.at}`)!.latencyMs = Date.now() - p.at;
         pending.delete(key);
       }
     },
@@ -489,9 +517,11 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
       const expected = goingDown ? ready - 1 : ready + 1;
       const at = Date.now();
       pending.set(target.component!, { readyWorkloads: expected, at });
+      const change: { at: number; writeMs?: number; latencyMs?: number } = { at };
+      changes.set(`${target.component!}@${at}`, change);
       inFlight.push(
         changeReadyCount(client, 'Deployment', { namespace: target.namespace, name: target.name }, goingDown ? 1 : 2).then(
-          () => writeLatencies.push(Date.now() - at),
+          () => writeLatencies.push((change.writeMs = Date.now() - at)),
           () => pending.delete(target.component!),
         ),
       );
@@ -502,6 +532,7 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   await Promise.all(inFlight);
   await sleep(2_000);
   await components.stop();
+  await writeFile(join(workDir, 'event-latencies.json'), JSON.stringify([...changes.values()]));
   const half = Math.floor(latencies.length / 2);
   log(`event latency over time: first half p50 ${percentile(latencies.slice(0, half), 50)} ms, second half p50 ${percentile(latencies.slice(half), 50)} ms`);
   log(
@@ -563,6 +594,7 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       'node-options': { type: 'string' },
       'heap-snapshot': { type: 'string' },
+      'apiserver-profile': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -591,6 +623,7 @@ async function main(): Promise<void> {
     .filter(Boolean)
     .join(' ');
   if (values['heap-snapshot']) launch.heapSnapshot = true;
+  if (values['apiserver-profile']) launch.apiServerProfileDir = resolve(values['apiserver-profile']);
   if (nodeOptions) launch.env = { NODE_OPTIONS: nodeOptions };
   const results: RunResult[] = [];
   for (const size of curve) results.push(await runSize(scale(size), false, launch, log));

@@ -17,10 +17,10 @@ import { Controller, done, type Source } from '../runtime/controller.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { EntityReconciler } from './entity.ts';
 import { createCatalogInformers, type CatalogInformers, type MakeInformer } from './informers.ts';
-import { OwnershipReconciler } from './ownership.ts';
+import { OwnershipReconciler, workloadKey } from './ownership.ts';
 import { DEFAULT_EXCLUDED_NAMESPACES } from './survey.ts';
 import { onEndpointSliceChange, onEntityChange, onJobChange, onWorkloadChange, type Enqueue } from './triggers.ts';
-import { ENTITY_KINDS, World } from './world.ts';
+import { ENTITY_KINDS, World, type EntityObject } from './world.ts';
 
 export interface CatalogOptions {
   /** How informers are made: the runtime's factory, or directInformers() outside it. */
@@ -47,36 +47,58 @@ export interface Catalog {
 
 type Side = 'entity' | 'workload';
 
-/** A source of keys for one queue, fed by every informer of the catalog through the triggers. */
-function catalogSource(informers: CatalogInformers, world: World, side: Side): Source {
+/**
+ * A source of keys for one queue, fed by every informer of the catalog through the triggers.
+ *
+ * The first pass of a term (the initial lists, or the replay of the caches when leadership
+ * is regained) puts every object's own key on its queue, and workers start only once every
+ * cache is complete; so while that pass lasts, an object adds its own key and nothing else:
+ * working out whom else it concerns would find keys that are queued anyway, against caches
+ * still being filled. Past it, every change goes through the triggers.
+ */
+export function catalogSource(informers: CatalogInformers, world: World, side: Side): Source {
   const all: Informer[] = informers.all;
   return {
     name: `catalog-${side}`,
     synced: () => Promise.all(all.map((i) => i.whenSynced())).then(() => undefined),
     register(enqueue) {
       const q: Enqueue = side === 'entity' ? { entity: enqueue } : { workload: enqueue };
+      let replaying = true;
+      const firstPass = () => replaying || !all.every((i) => i.synced);
       const offs: (() => void)[] = [];
       for (const kind of ENTITY_KINDS) {
+        const own = (obj: EntityObject) => {
+          if (side === 'entity') enqueue(world.parsed(kind, obj).ref);
+        };
+        const change = (oldObj: EntityObject | undefined, newObj: EntityObject | undefined) =>
+          firstPass() ? own((newObj ?? oldObj)!) : onEntityChange(world, q, kind, oldObj, newObj);
         offs.push(
           informers.entities[kind].addEventHandler(
             {
-              onAdd: (obj) => onEntityChange(world, q, kind, undefined, obj),
-              onUpdate: (oldObj, newObj) => onEntityChange(world, q, kind, oldObj, newObj),
-              onDelete: (obj) => onEntityChange(world, q, kind, obj, undefined),
+              onAdd: (obj) => change(undefined, obj),
+              onUpdate: (oldObj, newObj) => change(oldObj, newObj),
+              onDelete: (obj) => change(obj, undefined),
             },
             { replay: true },
           ),
         );
       }
       for (const kind of WORKLOAD_KINDS) {
+        const change = (oldObj: KubeObject | undefined, newObj: KubeObject | undefined) => {
+          if (!firstPass()) onWorkloadChange(world, q, kind, oldObj, newObj);
+          else if (side === 'workload') {
+            const obj = (newObj ?? oldObj)!;
+            enqueue(workloadKey(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
+          }
+        };
         offs.push(
           informers.workloads[kind].addEventHandler(
             {
-              onAdd: (obj) => onWorkloadChange(world, q, kind, undefined, obj),
-              onUpdate: (oldObj, newObj) => onWorkloadChange(world, q, kind, oldObj, newObj),
+              onAdd: (obj) => change(undefined, obj),
+              onUpdate: (oldObj, newObj) => change(oldObj, newObj),
               onDelete: (obj) => {
                 if (side === 'workload') world.ownGenerations.forget(obj);
-                onWorkloadChange(world, q, kind, obj, undefined);
+                change(obj, undefined);
               },
             },
             { replay: true },
@@ -84,11 +106,16 @@ function catalogSource(informers: CatalogInformers, world: World, side: Side): S
         );
       }
       if (side === 'entity') {
-        const jobs = (obj: KubeObject) => onJobChange(world, q, obj);
-        const slices = (obj: KubeObject) => onEndpointSliceChange(world, q, obj);
+        const jobs = (obj: KubeObject) => {
+          if (!firstPass()) onJobChange(world, q, obj);
+        };
+        const slices = (obj: KubeObject) => {
+          if (!firstPass()) onEndpointSliceChange(world, q, obj);
+        };
         offs.push(informers.jobs.addEventHandler({ onAdd: jobs, onUpdate: (_o, n) => jobs(n), onDelete: jobs }, { replay: true }));
         offs.push(informers.endpointSlices.addEventHandler({ onAdd: slices, onUpdate: (_o, n) => slices(n), onDelete: slices }, { replay: true }));
       }
+      replaying = false;
       return () => offs.forEach((off) => off());
     },
   };

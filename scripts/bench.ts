@@ -225,7 +225,18 @@ async function cpuSnapshot(pids: Record<string, number | undefined>): Promise<Cp
       out[name] = (own.user + own.system) / 1e6;
     }
   }
+  out.steal = await stolenSeconds();
   return out;
+}
+
+/**
+ * CPU time the hypervisor gave to other guests while this machine's processes were ready to
+ * run (the steal column of /proc/stat, summed over CPUs): on a shared host, the part of a
+ * slow run that is nobody's here.
+ */
+async function stolenSeconds(): Promise<number> {
+  const cpu = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!.trim().split(/\s+/);
+  return Number(cpu[8] ?? 0) / 100;
 }
 
 function cpuSince(before: CpuUse, after: CpuUse): CpuUse {

@@ -4,7 +4,7 @@
  */
 import type { V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { Condition } from '../api/status.ts';
-import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
+import type { WorkloadKind } from '../api/workloads.ts';
 import { claimantsOf, isIgnored, type Claimant, type ClaimTarget } from '../catalog/claims.ts';
 import type { ClaimedWorkload, ClaimFacts, DependencyFacts, EntityFacts, LostWorkload, PartFacts } from '../catalog/entity-status.ts';
 import { findCycle } from '../catalog/graph.ts';
@@ -101,30 +101,26 @@ function claimFacts(world: World, entity: ParsedEntity): ClaimFacts {
   if (!entity.claim) return { won: [], lost: [] };
   if (!entity.claim.ok) return { selectorError: entity.claim.message, won: [], lost: [] };
   const me = entity.claim.claimant;
-  const everyone = world.claimants(entity.namespace);
   const won: ClaimedWorkload[] = [];
   const lost: LostWorkload[] = [];
-  for (const kind of WORKLOAD_KINDS) {
-    if (!me.kinds.has(kind)) continue;
-    for (const obj of world.workloadsIn(kind, entity.namespace)) {
-      const target = claimTarget(kind, obj);
-      if (isIgnored(target) || !me.selector.matches(target.labels)) continue;
-      const all = claimantsOf(target, everyone);
-      const winner = all[0];
-      if (!winner) continue;
-      if (winner.ref === me.ref) {
-        const r = workloadReadiness(world, kind, obj);
-        won.push({
-          kind,
-          name: target.name,
-          ready: r.ready,
-          detail: r.detail,
-          alsoClaimedBy: all.slice(1).map((c) => c.ref),
-          ...(r.replicas !== undefined ? { replicas: r.replicas } : {}),
-          ...(r.readyReplicas !== undefined ? { readyReplicas: r.readyReplicas } : {}),
-        });
-      } else lost.push({ kind, name: target.name, heldBy: winner.ref });
+  for (const { kind, name, claimants: all } of world.claimsIn(entity.namespace).byClaimant.get(me.ref) ?? []) {
+    const winner = all[0]!;
+    if (winner.ref !== me.ref) {
+      lost.push({ kind, name, heldBy: winner.ref });
+      continue;
     }
+    const obj = world.workload(kind, entity.namespace, name);
+    if (!obj) continue;
+    const r = workloadReadiness(world, kind, obj);
+    won.push({
+      kind,
+      name,
+      ready: r.ready,
+      detail: r.detail,
+      alsoClaimedBy: all.slice(1).map((c) => c.ref),
+      ...(r.replicas !== undefined ? { replicas: r.replicas } : {}),
+      ...(r.readyReplicas !== undefined ? { readyReplicas: r.readyReplicas } : {}),
+    });
   }
   const order = (a: { kind: string; name: string }, b: { kind: string; name: string }) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name);
   return { won: won.sort(order), lost: lost.sort(order) };

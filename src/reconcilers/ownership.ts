@@ -13,7 +13,6 @@ import { apply, ownManagedFields } from '../k8s/apply.ts';
 import type { EventRecorder } from '../k8s/events.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
-import { workloadClaimants } from './facts.ts';
 import { RecentWrites } from './recent-writes.ts';
 import { WORKLOAD_RESOURCES, type World } from './world.ts';
 
@@ -45,7 +44,8 @@ export class OwnershipReconciler {
   /** Who should own the workload, from the cache. */
   ownerFacts(kind: WorkloadKind, obj: KubeObject): OwnerFacts | undefined {
     const { world } = this.options;
-    const winner = workloadClaimants(world, kind, obj)[0];
+    const namespace = obj.metadata?.namespace ?? '';
+    const winner = world.claimsIn(namespace).byWorkload.get(`${kind}/${obj.metadata?.name ?? ''}`)?.claimants[0];
     if (!winner) return undefined;
     const entity = world.entity(winner.ref);
     if (!entity) return undefined;
@@ -82,16 +82,16 @@ export class OwnershipReconciler {
     let applied: KubeObject;
     try {
       applied = await apply(client, {
-      resource,
-      namespace: parts.namespace,
-      name: parts.name,
-      body: {
-        apiVersion: resource.apiVersion,
-        kind: parts.kind,
-        // The uid makes the apply a precondition on this very object: never a re-created one.
-        metadata: { name: parts.name, namespace: parts.namespace, uid: obj.metadata?.uid, labels: desired.labels, annotations: desired.annotations },
-      },
-      ...(signal ? { signal } : {}),
+        resource,
+        namespace: parts.namespace,
+        name: parts.name,
+        body: {
+          apiVersion: resource.apiVersion,
+          kind: parts.kind,
+          // The uid makes the apply a precondition on this very object: never a re-created one.
+          metadata: { name: parts.name, namespace: parts.namespace, uid: obj.metadata?.uid, labels: desired.labels, annotations: desired.annotations },
+        },
+        ...(signal ? { signal } : {}),
       });
     } catch (err) {
       world.ownGenerations.forget(obj);

@@ -6,8 +6,8 @@
  */
 import { API_GROUP, API_VERSION_NAME } from '../api/common.ts';
 import { KINDS, type KindInfo } from '../api/kinds.ts';
-import type { WorkloadKind } from '../api/workloads.ts';
-import { claimSelector, type Claimant } from '../catalog/claims.ts';
+import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
+import { claimantsOf, claimSelector, type Claimant } from '../catalog/claims.ts';
 import { specRefs } from '../catalog/entity-refs.ts';
 import { stringifyEntityRef } from '../catalog/ref.ts';
 import type { KubeObject } from '../k8s/object.ts';
@@ -130,6 +130,21 @@ export interface WorldCaches {
   namespaces: CacheReader<KubeObject>;
 }
 
+/** A claimed workload of a namespace: its kind and name, and every claimant, winner first. */
+export interface WorkloadClaim {
+  kind: WorkloadKind;
+  name: string;
+  claimants: readonly Claimant[];
+}
+
+/** The claims of one namespace, both ways round. Shared: never change them. */
+export interface NamespaceClaims {
+  /** Every workload a claimant's selector takes, won or not, by the claimant's ref. */
+  byClaimant: Map<string, WorkloadClaim[]>;
+  /** Claimed workloads by `Kind/name`. */
+  byWorkload: Map<string, WorkloadClaim>;
+}
+
 const REF_KIND_TO_KIND = new Map(KINDS.map((k) => [k.refKind as string, k.kind]));
 
 export function splitRef(ref: string): { kind: EntityKind; namespace: string; name: string } | undefined {
@@ -146,6 +161,8 @@ export class World {
   /** Claimants per namespace, for the Component and Resource caches at claimantsMemoVersion. */
   private readonly claimantsMemo = new Map<string, readonly Claimant[]>();
   private claimantsMemoVersion = '';
+  /** Claims per namespace, each with the versions it was computed at. */
+  private readonly claimsMemo = new Map<string, { version: string; claims: NamespaceClaims }>();
 
   constructor(caches: WorldCaches, ownGenerations: OwnGenerations = new OwnGenerations()) {
     this.caches = caches;
@@ -194,6 +211,7 @@ export class World {
     const version = `${this.caches.entities.Component.version}/${this.caches.entities.Resource.version}`;
     if (this.claimantsMemoVersion !== version) {
       this.claimantsMemo.clear();
+      this.claimsMemo.clear();
       this.claimantsMemoVersion = version;
     }
     const known = this.claimantsMemo.get(namespace);
@@ -207,6 +225,39 @@ export class World {
     }
     this.claimantsMemo.set(namespace, out);
     return out;
+  }
+
+  /**
+   * Who claims what in a namespace, worked out once for all its workloads and kept until a
+   * workload of the namespace or a claimant changes: a System's status reads the claims of
+   * each of its parts, every dependent reads its dependencies', and each would otherwise
+   * match every selector against every workload of the namespace again.
+   */
+  claimsIn(namespace: string): NamespaceClaims {
+    const claimants = this.claimants(namespace);
+    let version = this.claimantsMemoVersion;
+    for (const kind of WORKLOAD_KINDS) version += `/${this.caches.workloads[kind].namespaceVersion(namespace)}`;
+    const known = this.claimsMemo.get(namespace);
+    if (known?.version === version) return known.claims;
+    const claims: NamespaceClaims = { byClaimant: new Map(), byWorkload: new Map() };
+    if (claimants.length > 0) {
+      for (const kind of WORKLOAD_KINDS) {
+        for (const obj of this.workloadsIn(kind, namespace)) {
+          const name = obj.metadata?.name ?? '';
+          const all = claimantsOf({ kind, namespace, name, labels: obj.metadata?.labels, annotations: obj.metadata?.annotations }, claimants);
+          if (all.length === 0) continue;
+          const claim: WorkloadClaim = { kind, name, claimants: all };
+          claims.byWorkload.set(`${kind}/${name}`, claim);
+          for (const c of all) {
+            const mine = claims.byClaimant.get(c.ref);
+            if (mine) mine.push(claim);
+            else claims.byClaimant.set(c.ref, [claim]);
+          }
+        }
+      }
+    }
+    this.claimsMemo.set(namespace, { version, claims });
+    return claims;
   }
 
   workloadsIn(kind: WorkloadKind, namespace: string): KubeObject[] {

@@ -208,14 +208,25 @@ export class Controller {
   }
 
   private async reconcileOne(queue: Workqueue, key: string, signal: AbortSignal): Promise<void> {
-    const { namespace, name } = splitKey(key);
-    const logger = this.log.child({ key, namespace, name });
+    // The key's logger is made when something logs: most reconciles never do.
+    let keyLogger: Logger | undefined;
+    const log = () => {
+      if (keyLogger) return keyLogger;
+      const { namespace, name } = splitKey(key);
+      return (keyLogger = this.log.child({ key, namespace, name }));
+    };
     const retries = queue.numRequeues(key);
     const started = this.clock.now();
     let result: ReconcileResult | undefined;
     let thrown: unknown;
     try {
-      result = await this.options.reconcile(key, { signal, logger, retries });
+      result = await this.options.reconcile(key, {
+        signal,
+        retries,
+        get logger() {
+          return log();
+        },
+      });
     } catch (err) {
       if (err instanceof TerminalError) result = terminal(err);
       else thrown = err;
@@ -226,7 +237,7 @@ export class Controller {
       this.metrics?.result('error');
       this.metrics?.error();
       queue.addRateLimited(key);
-      logger.error({ err: describe(thrown), retry: true, retries: retries + 1 }, 'reconcile failed');
+      log().error({ err: describe(thrown), retry: true, retries: retries + 1 }, 'reconcile failed');
       return;
     }
     switch (result.type) {
@@ -243,8 +254,8 @@ export class Controller {
         this.metrics?.result('terminal_error');
         this.metrics?.error();
         queue.forget(key);
-        logger.error({ err: describe(result.error), retry: false }, 'reconcile failed');
-        this.surfaceTerminal(logger, key, result.error);
+        log().error({ err: describe(result.error), retry: false }, 'reconcile failed');
+        this.surfaceTerminal(log(), key, result.error);
         return;
       }
     }

@@ -28,6 +28,8 @@ export interface CacheReader<T extends KubeObject> {
   readonly size: number;
   /** Moves on every change of the cache: a reader can keep what it derived from it until then. */
   readonly version: number;
+  /** Moves on every change of the cache's objects in `namespace` (cluster-scoped objects: ''). */
+  namespaceVersion(namespace: string): number;
   /** Objects filed under `value` in the index `indexName`; throws on an unknown index. */
   byIndex(indexName: string, value: string): T[];
   indexNames(): string[];
@@ -44,6 +46,8 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private changes = 0;
+  /** Per namespace, the value of `changes` when an object of it last changed. */
+  private readonly namespaceChanges = new Map<string, number>();
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
     this.addIndexer(NAMESPACE_INDEX, byNamespace);
@@ -73,6 +77,10 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     return this.changes;
   }
 
+  namespaceVersion(namespace: string): number {
+    return this.namespaceChanges.get(namespace) ?? 0;
+  }
+
   get(key: string): T | undefined {
     return this.items.get(key);
   }
@@ -88,7 +96,12 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   byIndex(indexName: string, value: string): T[] {
     const index = this.indices.get(indexName);
     if (!index) throw new Error(`unknown index "${indexName}" (known: ${this.indexNames().join(', ')})`);
-    return [...(index.get(value) ?? [])].map((key) => this.items.get(key)).filter((o): o is T => o !== undefined);
+    const out: T[] = [];
+    for (const key of index.get(value) ?? []) {
+      const obj = this.items.get(key);
+      if (obj !== undefined) out.push(obj);
+    }
+    return out;
   }
 
   /** Inserts or replaces; returns the object it replaced. */
@@ -96,7 +109,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (old) this.unindex(key, old);
-    this.changes++;
+    this.changed(obj);
     this.items.set(key, obj);
     this.index(key, obj);
     return old;
@@ -107,7 +120,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     const old = this.items.get(key);
     if (!old) return undefined;
     this.unindex(key, old);
-    this.changes++;
+    this.changed(old);
     this.items.delete(key);
     return old;
   }
@@ -139,6 +152,11 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
       }
     }
     return result;
+  }
+
+  private changed(obj: T): void {
+    this.changes++;
+    this.namespaceChanges.set(obj.metadata?.namespace ?? '', this.changes);
   }
 
   private index(key: string, obj: T): void {

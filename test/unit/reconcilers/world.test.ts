@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import type { KubeObject } from '../../../src/k8s/object.ts';
 import type { Store } from '../../../src/runtime/store.ts';
 import type { EntityObject } from '../../../src/reconcilers/world.ts';
-import { entity, worldOf } from '../../support/world.ts';
+import { entity, workload, worldOf } from '../../support/world.ts';
 
 const component = (name: string, annotations?: Record<string, string>) =>
   entity('Component', 'shop', name, { type: 'service', lifecycle: 'production', owner: 'team' }, annotations ? { annotations } : {});
@@ -26,5 +27,39 @@ describe('World.claimants', () => {
     components.delete('shop/checkout');
     expect(world.claimants('shop').map((c) => c.ref)).toEqual(['component:shop/cart']);
     expect(world.claimants('other')).toEqual([]);
+  });
+});
+
+describe('World.claimsIn', () => {
+  const deployment = (namespace: string, name: string, id: string) => workload('Deployment', namespace, name, { 'backstage.io/kubernetes-id': id });
+  const older = entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team' }, { created: '2026-01-01T00:00:00Z' });
+  const newer = entity('Component', 'shop', 'checkout-v2', { type: 'service', lifecycle: 'production', owner: 'team' }, { annotations: { 'backstage.io/kubernetes-label-selector': 'backstage.io/kubernetes-id=checkout' } });
+
+  it('lists each claimant\'s workloads, won or not, with every claimant winner first', () => {
+    const world = worldOf({ entities: [older, newer], workloads: [deployment('shop', 'checkout', 'checkout'), deployment('shop', 'stray', 'stray')] });
+    const claims = world.claimsIn('shop');
+    const expected = { kind: 'Deployment', name: 'checkout', claimants: [expect.objectContaining({ ref: 'component:shop/checkout' }), expect.objectContaining({ ref: 'component:shop/checkout-v2' })] };
+    expect(claims.byClaimant.get('component:shop/checkout')).toEqual([expected]);
+    expect(claims.byClaimant.get('component:shop/checkout-v2')).toEqual([expected]);
+    expect([...claims.byWorkload.keys()]).toEqual(['Deployment/checkout']);
+  });
+
+  it('is kept until a workload of the namespace or a claimant changes', () => {
+    const world = worldOf({ entities: [older], workloads: [deployment('shop', 'checkout', 'checkout'), deployment('other', 'checkout', 'checkout')] });
+    const first = world.claimsIn('shop');
+    expect(world.claimsIn('shop')).toBe(first);
+
+    const deployments = world.caches.workloads.Deployment as Store<KubeObject>;
+    deployments.upsert(deployment('other', 'checkout', 'cart')); // another namespace
+    expect(world.claimsIn('shop')).toBe(first);
+
+    deployments.upsert(deployment('shop', 'checkout', 'cart')); // relabelled: nobody's now
+    expect(world.claimsIn('shop').byWorkload.size).toBe(0);
+
+    deployments.upsert(deployment('shop', 'checkout', 'checkout'));
+    const before = world.claimsIn('shop');
+    expect(before.byWorkload.size).toBe(1);
+    (world.caches.entities.Component as Store<EntityObject>).delete('shop/checkout');
+    expect(world.claimsIn('shop').byWorkload.size).toBe(0);
   });
 });

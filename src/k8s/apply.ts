@@ -20,13 +20,22 @@ export interface ApplyRequest {
   signal?: AbortSignal;
 }
 
-export async function apply<T extends KubeObject = KubeObject>(client: RestClient, req: ApplyRequest): Promise<T> {
+/**
+ * What an apply answers with: the object's metadata alone (PartialObjectMetadata). Backlot
+ * reads nothing else of it, and the whole object would cost the API server an encoding of
+ * spec and status, and Backlot a parse, on every write.
+ */
+export const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+
+/** Applies `req.body`; resolves with the object's metadata after the write. */
+export async function apply(client: RestClient, req: ApplyRequest): Promise<KubeObject> {
   const path = objectPath(req.resource, req.name, req.namespace) + (req.status ? '/status' : '');
-  return client.request<T>({
+  return client.request<KubeObject>({
     method: 'PATCH',
     path,
     query: { fieldManager: FIELD_MANAGER, force: true },
     contentType: 'application/apply-patch+yaml',
+    accept: METADATA_ONLY,
     body: req.body,
     ...(req.signal ? { signal: req.signal } : {}),
   });

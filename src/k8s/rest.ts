@@ -22,6 +22,8 @@ export interface RestRequest {
   body?: unknown;
   /** Defaults to application/json; patches name their type here. */
   contentType?: string;
+  /** Defaults to application/json; e.g. metadata only: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1. */
+  accept?: string;
   /** Whole-request deadline; 30 s by default. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -68,7 +70,7 @@ export class RestClient {
     const method = req.method ?? 'GET';
     const signal = withTimeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, req.signal);
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: req.accept ?? 'application/json' };
     if (payload) {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);

@@ -15,6 +15,7 @@ import type { RuntimeMetrics } from '../metrics/runtime.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { Controller, done, type Source } from '../runtime/controller.ts';
 import type { Informer } from '../runtime/informer.ts';
+import { LOW_PRIORITY } from '../runtime/workqueue.ts';
 import { EntityReconciler } from './entity.ts';
 import { createCatalogInformers, type CatalogInformers, type MakeInformer } from './informers.ts';
 import { OwnershipReconciler, workloadKey } from './ownership.ts';
@@ -54,7 +55,8 @@ type Side = 'entity' | 'workload';
  * is regained) puts every object's own key on its queue, and workers start only once every
  * cache is complete; so while that pass lasts, an object adds its own key and nothing else:
  * working out whom else it concerns would find keys that are queued anyway, against caches
- * still being filled. Past it, every change goes through the triggers.
+ * still being filled. Past it, every change goes through the triggers. The first pass's keys
+ * go at LOW_PRIORITY: a change made while a large start-up is under way is taken first.
  */
 export function catalogSource(informers: CatalogInformers, world: World, side: Side): Source {
   const all: Informer[] = informers.all;
@@ -68,7 +70,7 @@ export function catalogSource(informers: CatalogInformers, world: World, side: S
       const offs: (() => void)[] = [];
       for (const kind of ENTITY_KINDS) {
         const own = (obj: EntityObject) => {
-          if (side === 'entity') enqueue(world.parsed(kind, obj).ref);
+          if (side === 'entity') enqueue(world.parsed(kind, obj).ref, LOW_PRIORITY);
         };
         const change = (oldObj: EntityObject | undefined, newObj: EntityObject | undefined) =>
           firstPass() ? own((newObj ?? oldObj)!) : onEntityChange(world, q, kind, oldObj, newObj);
@@ -88,7 +90,7 @@ export function catalogSource(informers: CatalogInformers, world: World, side: S
           if (!firstPass()) onWorkloadChange(world, q, kind, oldObj, newObj);
           else if (side === 'workload') {
             const obj = (newObj ?? oldObj)!;
-            enqueue(workloadKey(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
+            enqueue(workloadKey(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''), LOW_PRIORITY);
           }
         };
         offs.push(

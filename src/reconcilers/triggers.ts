@@ -10,15 +10,22 @@ import { claims, isIgnored, type Claimant } from '../catalog/claims.ts';
 import { sameRecord } from '../catalog/ownership.ts';
 import { affectedEntities, claimTarget, healthReaders, transitiveDependents, workloadClaimants, workloadReadiness } from './facts.ts';
 import { workloadKey } from './ownership.ts';
+import { LOW_PRIORITY } from '../runtime/workqueue.ts';
 import { SERVICE_NAME_LABEL, type EntityKind, type EntityObject, type World } from './world.ts';
 
 /**
  * Where keys go. Each controller's source feeds one queue; the side it leaves out is not
  * computed at all (the same informer events reach both sources).
+ *
+ * What a change touches directly (the changed object, the claimants of a changed workload)
+ * goes at the default priority; what only follows from it (whoever reads a claimant's
+ * health, whatever references a changed entity, the echo of a status write) goes at
+ * LOW_PRIORITY, so that under load an entity shows its own workloads' change before the
+ * Systems and dependents that derive from it.
  */
 export interface Enqueue {
-  entity?: (key: string) => void;
-  workload?: (key: string) => void;
+  entity?: (key: string, priority?: number) => void;
+  workload?: (key: string, priority?: number) => void;
 }
 
 function specOrSelectorChanged(oldObj: EntityObject | undefined, newObj: EntityObject | undefined): boolean {
@@ -48,21 +55,25 @@ function dependencyEdges(obj: EntityObject | undefined): string {
 export function onEntityChange(world: World, enqueue: Enqueue, kind: EntityKind, oldObj: EntityObject | undefined, newObj: EntityObject | undefined): void {
   const { entity: enqueueEntity, workload: enqueueWorkload } = enqueue;
   if (!specOrSelectorChanged(oldObj, newObj)) {
+    // A status-only change: most often the echo of Backlot's own write.
     const obj = newObj ?? oldObj;
-    if (obj && enqueueEntity) enqueueEntity(world.parsed(kind, obj).ref);
+    if (obj && enqueueEntity) enqueueEntity(world.parsed(kind, obj).ref, LOW_PRIORITY);
     return;
   }
   if (enqueueEntity) {
     const keys = new Set<string>();
     const edgesMoved = (kind === 'Component' || kind === 'Resource') && dependencyEdges(oldObj) !== dependencyEdges(newObj);
+    let own: string | undefined;
     for (const obj of [oldObj, newObj]) {
       if (!obj) continue;
       const parsed = world.parsed(kind, obj);
+      own = parsed.ref;
       for (const ref of affectedEntities(world, parsed)) keys.add(ref);
       for (const ref of healthReaders(world, parsed.ref)) keys.add(ref);
       if (edgesMoved) for (const ref of transitiveDependents(world, parsed)) keys.add(ref);
     }
-    for (const key of keys) enqueueEntity(key);
+    if (own) enqueueEntity(own);
+    for (const key of keys) if (key !== own) enqueueEntity(key, LOW_PRIORITY);
   }
 
   if (kind === 'Component' || kind === 'Resource') {
@@ -111,9 +122,9 @@ export function onWorkloadChange(world: World, enqueue: Enqueue, kind: WorkloadK
   for (const ref of refs) enqueueHealthReaders(world, enqueue, ref);
 }
 
-/** A claimant's workloads changed: it and whoever reads its health look again. */
+/** A claimant's workloads changed: it looks again first, then whoever reads its health. */
 function enqueueHealthReaders(world: World, enqueue: Enqueue, ref: string): void {
-  if (enqueue.entity) for (const reader of healthReaders(world, ref)) enqueue.entity(reader);
+  if (enqueue.entity) for (const reader of healthReaders(world, ref)) enqueue.entity(reader, reader === ref ? 0 : LOW_PRIORITY);
 }
 
 /** A Job changed: the claimants of the CronJob that controls it look again. */

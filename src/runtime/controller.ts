@@ -63,8 +63,8 @@ export type Reconcile = (key: string, ctx: ReconcileContext) => ReconcileResult 
 export interface Source {
   /** Names the source in logs. */
   name: string;
-  /** Starts feeding keys; returns the function that stops it. */
-  register(enqueue: (key: string) => void): () => void;
+  /** Starts feeding keys, each at a priority (0 by default, or LOW_PRIORITY); returns the function that stops it. */
+  register(enqueue: (key: string, priority?: number) => void): () => void;
   /** Resolves once the source's cache is complete; workers start only after every source has synced. */
   synced(): Promise<void>;
 }
@@ -163,7 +163,7 @@ export class Controller {
       metrics: this.options.metrics?.workqueue(this.name),
     });
     const hardStop = new AbortController();
-    const unregister = this.options.sources.map((s) => s.register((key) => queue.add(key)));
+    const unregister = this.options.sources.map((s) => s.register((key, priority) => queue.add(key, priority)));
     const workers: Array<Promise<void>> = [];
     const synced = Promise.all(this.options.sources.map((s) => s.synced()));
     const started = Promise.race([synced, new Promise<void>((resolve) => hardStop.signal.addEventListener('abort', () => resolve(), { once: true }))]).then(() => {

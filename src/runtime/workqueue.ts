@@ -7,6 +7,10 @@
  * - delayed adds (`addAfter`) keep only the earliest pending time per key;
  * - `addRateLimited` waits the rate limiter's delay (per-key exponential backoff combined with
  *   an overall token bucket by default), `forget` clears a key's history after success.
+ * - two priorities, as controller-runtime's priority queue: a key added at LOW_PRIORITY (the
+ *   replay of a cache at start, work derived from another key's change) is taken only when no
+ *   key of the default priority waits; adding a waiting key again at a higher priority moves
+ *   it up. Within a priority, first in, first out.
  *
  * Shutdown stops handing out keys at once (keys still queued are left for the next owner of
  * the work, who rebuilds them from the cache); `shutDownWithDrain` additionally waits, up to a
@@ -24,27 +28,36 @@ export interface WorkqueueOptions {
   metrics?: WorkqueueMetrics;
 }
 
-/** A FIFO of keys that does not copy on every take. */
-class Fifo {
-  private items: string[] = [];
+/** Keys below the default priority: taken only when nothing of the default priority waits. */
+export const LOW_PRIORITY = -1;
+
+/** A queued key; stale once its key has been queued again (moved up) or taken. */
+interface Entry {
+  key: string;
+  seq: number;
+}
+
+/** A FIFO that does not copy on every take. */
+class Fifo<T> {
+  private items: T[] = [];
   private head = 0;
 
   get length(): number {
     return this.items.length - this.head;
   }
 
-  push(key: string): void {
-    this.items.push(key);
+  push(item: T): void {
+    this.items.push(item);
   }
 
-  shift(): string | undefined {
+  shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
-    const key = this.items[this.head++];
+    const item = this.items[this.head++];
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
-    return key;
+    return item;
   }
 
   clear(): void {
@@ -58,8 +71,13 @@ export class Workqueue {
   private readonly clock: Clock;
   private readonly rateLimiter: RateLimiter;
   private readonly metrics: WorkqueueMetrics | undefined;
-  private readonly queue = new Fifo();
-  private readonly dirty = new Set<string>();
+  /** The default priority's lane, then LOW_PRIORITY's. */
+  private readonly lanes = { normal: new Fifo<Entry>(), low: new Fifo<Entry>() };
+  /** Keys waiting (or to be queued again when done), with their priority and live entry. */
+  private readonly dirty = new Map<string, { priority: number; seq: number }>();
+  /** Keys waiting in the lanes (a key moved up is counted once). */
+  private queued = 0;
+  private seq = 0;
   private readonly processing = new Set<string>();
   /** When each dirty key was added, for the queue-duration histogram. */
   private readonly addedAt = new Map<string, number>();
@@ -80,7 +98,7 @@ export class Workqueue {
 
   /** Keys waiting to be taken (not those being processed, nor those delayed). */
   get length(): number {
-    return this.queue.length;
+    return this.queued;
   }
 
   get isShuttingDown(): boolean {
@@ -97,14 +115,25 @@ export class Workqueue {
     return this.addCount;
   }
 
-  add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
-    this.dirty.add(key);
+  /** Queues `key` at `priority` (0, the default, or LOW_PRIORITY). */
+  add(key: string, priority = 0): void {
+    if (this.shuttingDown) return;
+    const waiting = this.dirty.get(key);
+    if (waiting) {
+      if (priority <= waiting.priority) return;
+      waiting.priority = priority;
+      // Queued below: a new entry in its lane; the old one is skipped when reached.
+      if (!this.processing.has(key)) this.push(key, waiting);
+      return;
+    }
+    const entry = { priority, seq: 0 };
+    this.dirty.set(key, entry);
     this.addCount++;
     this.addedAt.set(key, this.clock.now());
     this.metrics?.adds.inc();
     if (this.processing.has(key)) return;
-    this.enqueue(key);
+    this.queued++;
+    this.push(key, entry);
   }
 
   /** Adds `key` after `delayMs`; a key already waiting keeps whichever time comes first. */
@@ -157,10 +186,14 @@ export class Workqueue {
   /** Releases `key`; if it was added while being processed it is queued again now. */
   done(key: string): void {
     if (!this.processing.delete(key)) return;
-    if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key);
+    const again = this.dirty.get(key);
+    if (again && !this.shuttingDown) {
+      this.queued++;
+      this.push(key, again);
+    }
     if (this.processing.size === 0) {
       for (const wake of this.idleWaiters.splice(0)) wake();
-      if (this.queue.length === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
+      if (this.queued === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
     }
   }
 
@@ -169,7 +202,7 @@ export class Workqueue {
    * already), or when the queue shuts down. Delayed keys do not count: they are not due yet.
    */
   whenEmpty(): Promise<void> {
-    if (this.shuttingDown || (this.queue.length === 0 && this.processing.size === 0)) return Promise.resolve();
+    if (this.shuttingDown || (this.queued === 0 && this.processing.size === 0)) return Promise.resolve();
     return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
@@ -179,7 +212,9 @@ export class Workqueue {
     this.shuttingDown = true;
     for (const { timer } of this.waiting.values()) timer.cancel();
     this.waiting.clear();
-    this.queue.clear();
+    this.lanes.normal.clear();
+    this.lanes.low.clear();
+    this.queued = 0;
     this.dirty.clear();
     this.addedAt.clear();
     this.metrics?.depth.set(0);
@@ -208,26 +243,34 @@ export class Workqueue {
     });
   }
 
-  private enqueue(key: string): void {
+  /** Puts a new entry for `key` in its priority's lane, or hands it to a waiting worker. */
+  private push(key: string, state: { priority: number; seq: number }): void {
+    state.seq = ++this.seq;
+    (state.priority < 0 ? this.lanes.low : this.lanes.normal).push({ key, seq: state.seq });
     const getter = this.getters.shift();
     if (getter) {
-      this.queue.push(key);
       getter(this.take());
       return;
     }
-    this.queue.push(key);
-    this.metrics?.depth.set(this.queue.length);
+    this.metrics?.depth.set(this.queued);
   }
 
   private take(): string | undefined {
-    const key = this.queue.shift();
-    if (key === undefined) return undefined;
-    this.dirty.delete(key);
-    this.processing.add(key);
-    const addedAt = this.addedAt.get(key);
-    this.addedAt.delete(key);
-    if (addedAt !== undefined) this.metrics?.queueDuration.observe(Math.max(0, this.clock.now() - addedAt) / 1000);
-    this.metrics?.depth.set(this.queue.length);
-    return key;
+    for (;;) {
+      const entry = this.lanes.normal.shift() ?? this.lanes.low.shift();
+      if (entry === undefined) return undefined;
+      const state = this.dirty.get(entry.key);
+      // Moved up, or already taken through a newer entry.
+      if (state?.seq !== entry.seq || this.processing.has(entry.key)) continue;
+      const key = entry.key;
+      this.queued--;
+      this.dirty.delete(key);
+      this.processing.add(key);
+      const addedAt = this.addedAt.get(key);
+      this.addedAt.delete(key);
+      if (addedAt !== undefined) this.metrics?.queueDuration.observe(Math.max(0, this.clock.now() - addedAt) / 1000);
+      this.metrics?.depth.set(this.queued);
+      return key;
+    }
   }
 }

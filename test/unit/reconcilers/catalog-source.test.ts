@@ -9,6 +9,7 @@ import { catalogSource } from '../../../src/reconcilers/catalog.ts';
 import type { CatalogInformers } from '../../../src/reconcilers/informers.ts';
 import { ENTITY_KINDS, type World } from '../../../src/reconcilers/world.ts';
 import type { EventHandler } from '../../../src/runtime/informer.ts';
+import { LOW_PRIORITY } from '../../../src/runtime/workqueue.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
 
 /** An informer stand-in: a fixed cache to replay, handlers to tell of changes, and a synced flag. */
@@ -56,17 +57,23 @@ function setup(synced: boolean) {
   const all = [...Object.values(entities), ...Object.values(workloads), jobs, endpointSlices];
   const informers = { all, entities, workloads, jobs, endpointSlices } as unknown as CatalogInformers;
   const keys = { entity: [] as string[], workload: [] as string[] };
-  catalogSource(informers, world, 'entity').register((k) => keys.entity.push(k));
-  catalogSource(informers, world, 'workload').register((k) => keys.workload.push(k));
+  const priorities: number[] = [];
+  const recorder = (side: 'entity' | 'workload') => (key: string, priority = 0) => {
+    keys[side].push(key);
+    priorities.push(priority);
+  };
+  catalogSource(informers, world, 'entity').register(recorder('entity'));
+  catalogSource(informers, world, 'workload').register(recorder('workload'));
   const deployments = workloads.Deployment!;
-  return { keys, all, deployments };
+  return { keys, all, deployments, priorities };
 }
 
 describe('catalog sources', () => {
-  it('a replay of complete caches (a new term) puts each object on its own queue once, nothing more', () => {
-    const { keys } = setup(true);
+  it('a replay of complete caches (a new term) puts each object on its own queue once, at low priority, nothing more', () => {
+    const { keys, priorities } = setup(true);
     expect(keys.entity.sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
     expect(keys.workload.sort()).toEqual(['Deployment/shop/checkout', 'Deployment/shop/stray']);
+    expect(new Set(priorities)).toEqual(new Set([LOW_PRIORITY]));
   });
 
   it('changes during the initial lists add own keys only; once every cache is complete they go through the triggers', () => {

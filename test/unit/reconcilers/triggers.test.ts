@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { canonicalJson, transitionEvents } from '../../../src/reconcilers/entity.ts';
 import { onEndpointSliceChange, onEntityChange, onJobChange, onWorkloadChange } from '../../../src/reconcilers/triggers.ts';
+import { LOW_PRIORITY } from '../../../src/runtime/workqueue.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
 
 function recorder() {
@@ -46,6 +47,31 @@ describe('what a change enqueues', () => {
     expect([...r.workloads]).toEqual(['Deployment/shop/checkout']);
     // cart depends on checkout; webshop counts checkout as a part. The Group reads nobody's health.
     expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
+  });
+
+  it('puts what a change touches directly first, and what follows from it at low priority', () => {
+    const keys = new Map<string, number>();
+    const enqueue = { entity: (k: string, priority = 0) => keys.set(k, priority), workload: (k: string, priority = 0) => keys.set(k, priority) };
+    const before = workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'cart' });
+    const after = workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' });
+    onWorkloadChange(world, enqueue, 'Deployment', before, after);
+    // The workload and its claimant: default priority. cart (a dependent) and webshop (the System): low.
+    expect(Object.fromEntries(keys)).toEqual({
+      'Deployment/shop/checkout': 0,
+      'component:shop/checkout': 0,
+      'component:shop/cart': LOW_PRIORITY,
+      'system:shop/webshop': LOW_PRIORITY,
+    });
+
+    keys.clear();
+    const withStatus = { ...checkout, metadata: { ...checkout.metadata, resourceVersion: '2' }, status: { observedGeneration: 1 } };
+    onEntityChange(world, enqueue, 'Component', checkout, withStatus);
+    expect(Object.fromEntries(keys)).toEqual({ 'component:shop/checkout': LOW_PRIORITY });
+
+    keys.clear();
+    onEntityChange(world, enqueue, 'Component', undefined, checkout);
+    expect(keys.get('component:shop/checkout')).toBe(0);
+    expect(keys.get('system:shop/webshop')).toBe(LOW_PRIORITY);
   });
 
   it('a workload update that leaves its labels and readiness as they were concerns only the workload', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { RuntimeMetrics } from '../../../src/metrics/runtime.ts';
 import { ItemExponentialRateLimiter } from '../../../src/runtime/ratelimit.ts';
-import { Workqueue } from '../../../src/runtime/workqueue.ts';
+import { LOW_PRIORITY, Workqueue } from '../../../src/runtime/workqueue.ts';
 import { FakeClock, flush } from './fake-clock.ts';
 
 function setup(options: { rateLimiter?: ItemExponentialRateLimiter } = {}) {
@@ -223,4 +223,50 @@ describe('Workqueue', () => {
     await flush();
     expect(released).toBe(true);
   });
+
+  it('takes keys of the default priority before low ones, first in first out within each', async () => {
+    const { queue, metrics, value } = setup();
+    queue.add('replay-1', LOW_PRIORITY);
+    queue.add('replay-2', LOW_PRIORITY);
+    queue.add('change-1');
+    queue.add('change-2');
+    expect(queue.length).toBe(4);
+    expect(await value(metrics.workqueueDepth)).toBe(4);
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) order.push((await queue.get())!);
+    expect(order).toEqual(['change-1', 'change-2', 'replay-1', 'replay-2']);
+    expect(queue.length).toBe(0);
+  });
+
+  it('moves a waiting key up when it is added again at a higher priority, and holds it once', async () => {
+    const { queue } = setup();
+    queue.add('a', LOW_PRIORITY);
+    queue.add('b', LOW_PRIORITY);
+    queue.add('b'); // moved up
+    queue.add('b', LOW_PRIORITY); // never down
+    expect(queue.length).toBe(2);
+    expect(queue.added).toBe(2);
+    expect([await queue.get(), await queue.get()]).toEqual(['b', 'a']);
+    expect(queue.length).toBe(0);
+    let next: string | undefined = 'none';
+    void queue.get().then((k) => (next = k));
+    await flush();
+    expect(next).toBe('none'); // the stale entry of b is skipped, not handed out
+    queue.done('a');
+    queue.done('b');
+    await queue.whenEmpty();
+  });
+
+  it('re-queues a key added while processing at the highest priority it was added with', async () => {
+    const { queue } = setup();
+    queue.add('held');
+    await queue.get();
+    queue.add('other', LOW_PRIORITY);
+    queue.add('held', LOW_PRIORITY);
+    queue.add('held');
+    queue.done('held');
+    expect(queue.length).toBe(2);
+    expect([await queue.get(), await queue.get()]).toEqual(['held', 'other']);
+  });
 });
+

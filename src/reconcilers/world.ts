@@ -204,11 +204,12 @@ export class World {
 
   /**
    * The Components and Resources of a namespace that claim workloads, with usable selectors.
-   * Kept per namespace until either cache changes: every workload look-up asks for them.
-   * The array is shared: never change it.
+   * Kept per namespace until either cache changes other than in status (a claim is made of
+   * names, specs and annotations): every workload look-up asks for them, and the echo of each
+   * status write would otherwise throw them away. The array is shared: never change it.
    */
   claimants(namespace: string): readonly Claimant[] {
-    const version = `${this.caches.entities.Component.version}/${this.caches.entities.Resource.version}`;
+    const version = `${this.caches.entities.Component.metadataVersion}/${this.caches.entities.Resource.metadataVersion}`;
     if (this.claimantsMemoVersion !== version) {
       this.claimantsMemo.clear();
       this.claimsMemo.clear();
@@ -229,14 +230,15 @@ export class World {
 
   /**
    * Who claims what in a namespace, worked out once for all its workloads and kept until a
-   * workload of the namespace or a claimant changes: a System's status reads the claims of
-   * each of its parts, every dependent reads its dependencies', and each would otherwise
-   * match every selector against every workload of the namespace again.
+   * claimant changes or a workload of the namespace is added, deleted or relabelled (a change
+   * of its status, the bulk of the traffic, claims nothing anew): a System's status reads the
+   * claims of each of its parts, every dependent reads its dependencies', and each would
+   * otherwise match every selector against every workload of the namespace again.
    */
   claimsIn(namespace: string): NamespaceClaims {
     const claimants = this.claimants(namespace);
     let version = this.claimantsMemoVersion;
-    for (const kind of WORKLOAD_KINDS) version += `/${this.caches.workloads[kind].namespaceVersion(namespace)}`;
+    for (const kind of WORKLOAD_KINDS) version += `/${this.caches.workloads[kind].namespaceMetadataVersion(namespace)}`;
     const known = this.claimsMemo.get(namespace);
     if (known?.version === version) return known.claims;
     const claims: NamespaceClaims = { byClaimant: new Map(), byWorkload: new Map() };

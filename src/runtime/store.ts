@@ -30,6 +30,14 @@ export interface CacheReader<T extends KubeObject> {
   readonly version: number;
   /** Moves on every change of the cache's objects in `namespace` (cluster-scoped objects: ''). */
   namespaceVersion(namespace: string): number;
+  /**
+   * Moves when an object is added or deleted, or its generation, labels or annotations change:
+   * not on an update of its status alone. What is derived from names, specs and metadata
+   * (who claims which workload) can be kept until it does.
+   */
+  readonly metadataVersion: number;
+  /** `metadataVersion` for the objects of one namespace. */
+  namespaceMetadataVersion(namespace: string): number;
   /** Objects filed under `value` in the index `indexName`; throws on an unknown index. */
   byIndex(indexName: string, value: string): T[];
   indexNames(): string[];
@@ -48,6 +56,9 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   private changes = 0;
   /** Per namespace, the value of `changes` when an object of it last changed. */
   private readonly namespaceChanges = new Map<string, number>();
+  private metadataChanges = 0;
+  /** Per namespace, the value of `metadataChanges` when an object of it last changed other than in status. */
+  private readonly namespaceMetadataChanges = new Map<string, number>();
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
     this.addIndexer(NAMESPACE_INDEX, byNamespace);
@@ -81,6 +92,14 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     return this.namespaceChanges.get(namespace) ?? 0;
   }
 
+  get metadataVersion(): number {
+    return this.metadataChanges;
+  }
+
+  namespaceMetadataVersion(namespace: string): number {
+    return this.namespaceMetadataChanges.get(namespace) ?? 0;
+  }
+
   get(key: string): T | undefined {
     return this.items.get(key);
   }
@@ -109,7 +128,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (old) this.unindex(key, old);
-    this.changed(obj);
+    this.changed(obj, !old || !sameMetadata(old, obj));
     this.items.set(key, obj);
     this.index(key, obj);
     return old;
@@ -120,7 +139,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     const old = this.items.get(key);
     if (!old) return undefined;
     this.unindex(key, old);
-    this.changed(old);
+    this.changed(old, true);
     this.items.delete(key);
     return old;
   }
@@ -154,9 +173,13 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     return result;
   }
 
-  private changed(obj: T): void {
+  private changed(obj: T, metadata: boolean): void {
+    const namespace = obj.metadata?.namespace ?? '';
     this.changes++;
-    this.namespaceChanges.set(obj.metadata?.namespace ?? '', this.changes);
+    this.namespaceChanges.set(namespace, this.changes);
+    if (!metadata) return;
+    this.metadataChanges++;
+    this.namespaceMetadataChanges.set(namespace, this.metadataChanges);
   }
 
   private index(key: string, obj: T): void {
@@ -173,6 +196,20 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
       }
     }
   }
+}
+
+function sameStrings(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true;
+  const aKeys = Object.keys(a ?? {});
+  if (aKeys.length !== Object.keys(b ?? {}).length) return false;
+  return aKeys.every((k) => a![k] === b?.[k]);
+}
+
+/** Whether two versions of an object differ in status (or resourceVersion) alone. */
+function sameMetadata(a: KubeObject, b: KubeObject): boolean {
+  const ma = a.metadata;
+  const mb = b.metadata;
+  return ma?.generation === mb?.generation && sameStrings(ma?.labels, mb?.labels) && sameStrings(ma?.annotations, mb?.annotations);
 }
 
 function fileUnder(index: Map<string, Set<string>>, values: readonly string[], key: string): void {

@@ -62,4 +62,21 @@ describe('World.claimsIn', () => {
     (world.caches.entities.Component as Store<EntityObject>).delete('shop/checkout');
     expect(world.claimsIn('shop').byWorkload.size).toBe(0);
   });
+
+  it('is kept through status updates of workloads and claimants, which claim nothing anew', () => {
+    const world = worldOf({ entities: [older], workloads: [deployment('shop', 'checkout', 'checkout')] });
+    const first = world.claimsIn('shop');
+    const claimants = world.claimants('shop');
+
+    const deployments = world.caches.workloads.Deployment as Store<KubeObject>;
+    deployments.upsert({ ...deployment('shop', 'checkout', 'checkout'), status: { readyReplicas: 0 } } as KubeObject);
+    const components = world.caches.entities.Component as Store<EntityObject>;
+    components.upsert({ ...older, metadata: { ...older.metadata, resourceVersion: '99' }, status: { readyWorkloads: 0 } });
+    expect(world.claimsIn('shop')).toBe(first);
+    expect(world.claimants('shop')).toBe(claimants);
+
+    // A change of the claimant's spec (its generation moves) is looked at again.
+    components.upsert({ ...older, metadata: { ...older.metadata, resourceVersion: '100', generation: 2 }, spec: { ...older.spec, workloads: { selector: { matchLabels: { app: 'none' } } } } });
+    expect(world.claimsIn('shop').byWorkload.size).toBe(0);
+  });
 });

@@ -71,4 +71,40 @@ describe('Store', () => {
     store.delete('x/a');
     expect(store.version).not.toBe(v2);
   });
+
+  it('moves its metadata version on adds, deletes and changes of generation, labels or annotations, not on status alone', () => {
+    const store = new Store<KubeObject & { status?: unknown }>();
+    const at = (rv: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}, status?: unknown) => ({ metadata: { name: 'a', namespace: 'x', resourceVersion: rv, generation: 1, labels: { app: 'a' }, ...meta }, status });
+    const look = () => ({ all: store.metadataVersion, x: store.namespaceMetadataVersion('x'), y: store.namespaceMetadataVersion('y'), changes: store.namespaceVersion('x') });
+
+    store.upsert(at('1'));
+    const added = look();
+    expect(added.x).toBeGreaterThan(0);
+    expect(added.y).toBe(0);
+
+    // A status-only update moves the plain versions but not the metadata ones.
+    store.upsert(at('2', {}, { readyReplicas: 1 }));
+    const statusOnly = look();
+    expect(statusOnly.changes).toBeGreaterThan(added.changes);
+    expect({ all: statusOnly.all, x: statusOnly.x }).toEqual({ all: added.all, x: added.x });
+
+    // Labels that are equal but a new object: still the same.
+    store.upsert(at('3', { labels: { app: 'a' } }));
+    expect(look().x).toBe(added.x);
+
+    let last = look().x;
+    for (const meta of [{ generation: 2 }, { generation: 2, labels: { app: 'b' } }, { generation: 2, labels: { app: 'b' }, annotations: { note: 'n' } }]) {
+      store.upsert(at(String(Number(store.get('x/a')!.metadata!.resourceVersion) + 1), meta));
+      expect(look().x).toBeGreaterThan(last);
+      last = look().x;
+    }
+
+    // Another namespace's object moves the overall version and its own namespace's only.
+    store.upsert({ metadata: { name: 'b', namespace: 'y', resourceVersion: '9' } });
+    expect(look().x).toBe(last);
+    expect(look().y).toBeGreaterThan(0);
+
+    store.delete('x/a');
+    expect(look().x).toBeGreaterThan(last);
+  });
 });

@@ -4,7 +4,7 @@
  * write count comes from the API server's own request counters.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -433,6 +433,14 @@ interface RunResult {
   cpu: { baseline: CpuUse; convergence: CpuUse };
   eventLatencyP50Ms?: number;
   eventLatencyP99Ms?: number;
+  /** The churn's own status writes: answer time, and time until a watch delivered them. */
+  churnWriteP50Ms?: number;
+  churnWriteP99Ms?: number;
+  churnDeliveryP50Ms?: number;
+  churnDeliveryP99Ms?: number;
+  /** Event latency counted from the change's delivery by a watch. */
+  eventLatencyAfterDeliveryP50Ms?: number;
+  eventLatencyAfterDeliveryP99Ms?: number;
   orphanLatencyP50Ms?: number;
   orphanLatencyP99Ms?: number;
 }
@@ -563,8 +571,34 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   });
   const pending = new Map<string, { readyWorkloads: number; at: number }>();
   const latencies: number[] = [];
-  // Each change: when it was written, how long the write took, how long until Backlot showed it.
-  const changes = new Map<string, { at: number; writeMs?: number; latencyMs?: number }>();
+  // Each change: when it was written, how long the write took, when a watch on Deployments
+  // delivered it (the API server's own part, which Backlot's informer waits for too), and how
+  // long until Backlot showed it.
+  type Change = { at: number; writeMs?: number; deliveredMs?: number; latencyMs?: number };
+  const changes = new Map<string, Change>();
+  const undelivered = new Map<string, { readyReplicas: number; change: Change }>();
+  const deliveries: number[] = [];
+  const watchStop = new AbortController();
+  const listed = await client.request<{ metadata?: { resourceVersion?: string } }>({ path: collectionPath(DEPLOYMENTS), query: { limit: 1 } });
+  const deploymentWatch = client
+    .watch<KubeObject & { status?: { readyReplicas?: number } }>({
+      path: collectionPath(DEPLOYMENTS),
+      query: { resourceVersion: listed.metadata?.resourceVersion, allowWatchBookmarks: false, timeoutSeconds: 300 },
+      timeoutMs: 310_000,
+      signal: watchStop.signal,
+      onEvent: ({ type, object }) => {
+        if (type !== 'MODIFIED') return;
+        const key = `${object.metadata?.namespace}/${object.metadata?.name}`;
+        const u = undelivered.get(key);
+        if (u && (object.status?.readyReplicas ?? 0) === u.readyReplicas) {
+          deliveries.push((u.change.deliveredMs = Date.now() - u.change.at));
+          undelivered.delete(key);
+        }
+      },
+    })
+    .catch((err: unknown) => {
+      if (!watchStop.signal.aborted) throw err;
+    });
   // The churn's own status writes (one merge patch each): how long the API server takes to answer.
   const writeLatencies: number[] = [];
   components.addEventHandler({
@@ -600,8 +634,9 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
       const expected = goingDown ? ready - 1 : ready + 1;
       const at = Date.now();
       pending.set(target.component!, { readyWorkloads: expected, at });
-      const change: { at: number; writeMs?: number; latencyMs?: number } = { at };
+      const change: Change = { at };
       changes.set(`${target.component!}@${at}`, change);
+      undelivered.set(`${target.namespace}/${target.name}`, { readyReplicas: goingDown ? 1 : 2, change });
       inFlight.push(
         changeReadyCount(client, 'Deployment', { namespace: target.namespace, name: target.name }, goingDown ? 1 : 2).then(
           () => writeLatencies.push((change.writeMs = Date.now() - at)),
@@ -615,13 +650,20 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   await Promise.all(inFlight);
   await sleep(2_000);
   await components.stop();
+  watchStop.abort();
+  await deploymentWatch;
   await writeFile(join(workDir, 'event-latencies.json'), JSON.stringify([...changes.values()]));
   const half = Math.floor(latencies.length / 2);
   log(`event latency over time: first half p50 ${percentile(latencies.slice(0, half), 50)} ms, second half p50 ${percentile(latencies.slice(half), 50)} ms`);
   log(
     `event latency: ${latencies.length} changes observed, ${pending.size} unobserved; p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms ` +
-      `(the churn's own status writes took p50 ${percentile(writeLatencies, 50)} ms, p99 ${percentile(writeLatencies, 99)} ms)`,
+      `(the churn's own status writes took p50 ${percentile(writeLatencies, 50)} ms, p99 ${percentile(writeLatencies, 99)} ms; ` +
+      `a watch on Deployments delivered them after p50 ${percentile(deliveries, 50)} ms, p99 ${percentile(deliveries, 99)} ms)`,
   );
+  // From the workload change reaching a watcher to the Component's status showing it: Backlot's
+  // queue, its reconcile, its status write, and that write's own way back through a watch.
+  const afterDelivery = [...changes.values()].flatMap((c) => (c.latencyMs !== undefined && c.deliveredMs !== undefined ? [c.latencyMs - c.deliveredMs] : []));
+  log(`event latency from the change's delivery: p50 ${percentile(afterDelivery, 50)} ms, p99 ${percentile(afterDelivery, 99)} ms`);
 
   const orphanLatencies: number[] = [];
   for (let n = 0; n < 30; n++) {
@@ -639,6 +681,12 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   return {
     eventLatencyP50Ms: percentile(latencies, 50),
     eventLatencyP99Ms: percentile(latencies, 99),
+    churnWriteP50Ms: percentile(writeLatencies, 50),
+    churnWriteP99Ms: percentile(writeLatencies, 99),
+    churnDeliveryP50Ms: percentile(deliveries, 50),
+    churnDeliveryP99Ms: percentile(deliveries, 99),
+    eventLatencyAfterDeliveryP50Ms: percentile(afterDelivery, 50),
+    eventLatencyAfterDeliveryP99Ms: percentile(afterDelivery, 99),
     orphanLatencyP50Ms: percentile(orphanLatencies, 50),
     orphanLatencyP99Ms: percentile(orphanLatencies, 99),
   };
@@ -686,6 +734,8 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  // The directories the profiles and snapshots go to are made here, not left to fail later.
+  for (const dir of [values.profile, values['heap-snapshot'], values['apiserver-profile']]) if (dir) await mkdir(dir, { recursive: true });
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const scale = (workloads: number): Sizes => ({
     workloads,

@@ -16,6 +16,7 @@ import { decideStatus } from '../src/catalog/entity-status.ts';
 import { ControlPlane } from '../src/envtest/controlplane.ts';
 import { BacklotProcess } from '../src/envtest/operator-process.ts';
 import { changeReadyCount, setReplicasReady, setServiceEndpoints } from '../src/envtest/simulate.ts';
+import { FIELD_VALIDATION, METADATA_ONLY } from '../src/k8s/apply.ts';
 import type { KubeObject } from '../src/k8s/object.ts';
 import { collectionPath, type ResourceRef } from '../src/k8s/resource.ts';
 import { RestClient } from '../src/k8s/rest.ts';
@@ -205,7 +206,8 @@ async function expectedStatuses(client: RestClient): Promise<Map<string, Record<
 
 /**
  * The baseline: the same writes Backlot must make (its ownership on every claimed workload, a
- * status on every entity), issued directly at full speed. Ownership is written with the very
+ * status on every entity), issued directly at full speed, in the form Backlot sends them
+ * (server-side apply, the same field validation, answered with metadata only). Ownership is written with the very
  * values Backlot will want, so that Backlot's later applies change no value; statuses as
  * expectedStatuses decides them. Then the Deployments' observedGeneration is caught up, as
  * their controller would.
@@ -221,8 +223,9 @@ async function baseline(client: RestClient, world: World, plane: ControlPlane, p
     client.request({
       method: 'PATCH',
       path: `${collectionPath(w.kind === 'Deployment' ? DEPLOYMENTS : SERVICES, w.namespace)}/${w.name}`,
-      query: { fieldManager: 'bench-baseline', force: true },
+      query: { fieldManager: 'bench-baseline', force: true, fieldValidation: FIELD_VALIDATION },
       contentType: 'application/apply-patch+yaml',
+      accept: METADATA_ONLY,
       body: { apiVersion: w.body.apiVersion, kind: w.kind, metadata: { name: w.name, namespace: w.namespace, ...world.ownership.get(`${w.kind}/${w.namespace}/${w.name}`) } },
     }),
   );
@@ -230,8 +233,9 @@ async function baseline(client: RestClient, world: World, plane: ControlPlane, p
     client.request({
       method: 'PATCH',
       path: `${collectionPath(catalogResource(PLURAL[e.kind!]!), e.metadata!.namespace)}/${e.metadata!.name}/status`,
-      query: { fieldManager: 'bench-baseline', force: true },
+      query: { fieldManager: 'bench-baseline', force: true, fieldValidation: FIELD_VALIDATION },
       contentType: 'application/apply-patch+yaml',
+      accept: METADATA_ONLY,
       body: { apiVersion: API_VERSION, kind: e.kind, metadata: { name: e.metadata!.name, namespace: e.metadata!.namespace }, status: statuses.get(`${e.kind}/${e.metadata!.namespace}/${e.metadata!.name}`) },
     }),
   );

@@ -69,7 +69,7 @@ describe('World.claimsIn', () => {
     const claimants = world.claimants('shop');
 
     const deployments = world.caches.workloads.Deployment as Store<KubeObject>;
-    deployments.upsert({ ...deployment('shop', 'checkout', 'checkout'), status: { readyReplicas: 0 } } as KubeObject);
+    deployments.upsert({ ...deployment('shop', 'checkout', 'checkout'), status: { readyReplicas: 0 } });
     const components = world.caches.entities.Component as Store<EntityObject>;
     components.upsert({ ...older, metadata: { ...older.metadata, resourceVersion: '99' }, status: { readyWorkloads: 0 } });
     expect(world.claimsIn('shop')).toBe(first);

@@ -123,6 +123,18 @@ export function catalogSource(informers: CatalogInformers, world: World, side: S
   };
 }
 
+/**
+ * While direct work is under way (a workload's claimants, a changed entity), derived work
+ * (Systems, dependents, the echoes of status writes) holds at most a quarter of the workers:
+ * the rest stay free for the next direct change, the API server has fewer of Backlot's
+ * requests to share its time among, and derived keys that wait meanwhile coalesce, so a
+ * System that several parts changed under is written once. A start-up pass, all derived,
+ * still uses every worker.
+ */
+export function lowPriorityWorkers(workers: number): number {
+  return Math.max(1, Math.floor(workers / 4));
+}
+
 export function createCatalog(options: CatalogOptions): Catalog {
   const { client, logger, clock, metrics } = options;
   const informers = createCatalogInformers(options.makeInformer);
@@ -144,6 +156,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
       metrics,
       clock,
       workers,
+      lowPriorityWorkers: lowPriorityWorkers(workers),
     });
   const controllers = [controller('entity', 'entity', entities), controller('ownership', 'workload', ownership)];
 

@@ -108,6 +108,11 @@ export interface ControllerOptions {
   logger: Logger;
   /** Concurrent reconciles; one key is never reconciled by two workers at once. Default 1. */
   workers?: number;
+  /**
+   * How many workers LOW_PRIORITY keys may hold while a key of the default priority is being
+   * reconciled (Workqueue's lowPriorityLimit). Default: all of them.
+   */
+  lowPriorityWorkers?: number;
   /** Told of every terminal error, so a reconciler can surface it (a condition, an Event). Its own failures are logged. */
   onTerminalError?: (key: string, error: Error) => unknown;
   metrics?: RuntimeMetrics;
@@ -161,6 +166,7 @@ export class Controller {
       clock,
       rateLimiter: this.options.rateLimiter?.(clock) ?? defaultControllerRateLimiter({ clock }),
       metrics: this.options.metrics?.workqueue(this.name),
+      ...(this.options.lowPriorityWorkers !== undefined ? { lowPriorityLimit: this.options.lowPriorityWorkers } : {}),
     });
     const hardStop = new AbortController();
     const unregister = this.options.sources.map((s) => s.register((key, priority) => queue.add(key, priority)));

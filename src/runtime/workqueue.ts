@@ -11,6 +11,11 @@
  *   replay of a cache at start, work derived from another key's change) is taken only when no
  *   key of the default priority waits; adding a waiting key again at a higher priority moves
  *   it up. Within a priority, first in, first out.
+ * - with `lowPriorityLimit`, while any key of the default priority is being processed, at most
+ *   that many LOW_PRIORITY keys are processed at once: under a steady stream of direct work,
+ *   derived work holds only a share of the workers (and of the requests in flight to the API
+ *   server), and what waits meanwhile coalesces in the dirty set. With no direct work, LOW
+ *   keys may take every worker (a start-up pass).
  *
  * Shutdown stops handing out keys at once (keys still queued are left for the next owner of
  * the work, who rebuilds them from the cache); `shutDownWithDrain` additionally waits, up to a
@@ -26,6 +31,8 @@ export interface WorkqueueOptions {
   clock?: Clock;
   rateLimiter?: RateLimiter;
   metrics?: WorkqueueMetrics;
+  /** LOW_PRIORITY keys processed at once while a default-priority key is; unlimited by default. */
+  lowPriorityLimit?: number;
 }
 
 /** Keys below the default priority: taken only when nothing of the default priority waits. */
@@ -79,6 +86,9 @@ export class Workqueue {
   private queued = 0;
   private seq = 0;
   private readonly processing = new Set<string>();
+  /** The keys of `processing` that were taken from the LOW_PRIORITY lane. */
+  private readonly processingLow = new Set<string>();
+  private readonly lowPriorityLimit: number;
   /** When each dirty key was added, for the queue-duration histogram. */
   private readonly addedAt = new Map<string, number>();
   private readonly waiting = new Map<string, { readyAt: number; timer: TimerHandle }>();
@@ -94,6 +104,9 @@ export class Workqueue {
     this.rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter({ clock: this.clock });
     this.metrics = options.metrics;
     this.metrics?.depth.set(0);
+    const limit = options.lowPriorityLimit ?? Number.POSITIVE_INFINITY;
+    if (!(limit >= 1)) throw new RangeError(`lowPriorityLimit must be at least 1 (got ${limit})`);
+    this.lowPriorityLimit = limit;
   }
 
   /** Keys waiting to be taken (not those being processed, nor those delayed). */
@@ -186,10 +199,14 @@ export class Workqueue {
   /** Releases `key`; if it was added while being processed it is queued again now. */
   done(key: string): void {
     if (!this.processing.delete(key)) return;
+    this.processingLow.delete(key);
     const again = this.dirty.get(key);
     if (again && !this.shuttingDown) {
       this.queued++;
       this.push(key, again);
+    } else if (!this.shuttingDown) {
+      // A worker freed a place a LOW_PRIORITY key may have been waiting for.
+      this.dispatch();
     }
     if (this.processing.size === 0) {
       for (const wake of this.idleWaiters.splice(0)) wake();
@@ -214,6 +231,7 @@ export class Workqueue {
     this.waiting.clear();
     this.lanes.normal.clear();
     this.lanes.low.clear();
+    this.processingLow.clear();
     this.queued = 0;
     this.dirty.clear();
     this.addedAt.clear();
@@ -243,21 +261,37 @@ export class Workqueue {
     });
   }
 
-  /** Puts a new entry for `key` in its priority's lane, or hands it to a waiting worker. */
+  /** Puts a new entry for `key` in its priority's lane, and hands out what waiting workers may take. */
   private push(key: string, state: { priority: number; seq: number }): void {
     state.seq = ++this.seq;
     (state.priority < 0 ? this.lanes.low : this.lanes.normal).push({ key, seq: state.seq });
-    const getter = this.getters.shift();
-    if (getter) {
-      getter(this.take());
-      return;
-    }
+    this.dispatch();
     this.metrics?.depth.set(this.queued);
+  }
+
+  /** Gives waiting workers keys while there are keys they may take. */
+  private dispatch(): void {
+    while (this.getters.length > 0) {
+      const key = this.take();
+      if (key === undefined) return;
+      this.getters.shift()!(key);
+    }
+  }
+
+  /** Whether a LOW_PRIORITY key may be taken now. */
+  private lowAllowed(): boolean {
+    const lowInFlight = this.processingLow.size;
+    return lowInFlight < this.lowPriorityLimit || this.processing.size === lowInFlight;
   }
 
   private take(): string | undefined {
     for (;;) {
-      const entry = this.lanes.normal.shift() ?? this.lanes.low.shift();
+      let low = false;
+      let entry = this.lanes.normal.shift();
+      if (entry === undefined && this.lowAllowed()) {
+        entry = this.lanes.low.shift();
+        low = true;
+      }
       if (entry === undefined) return undefined;
       const state = this.dirty.get(entry.key);
       // Moved up, or already taken through a newer entry.
@@ -266,6 +300,7 @@ export class Workqueue {
       this.queued--;
       this.dirty.delete(key);
       this.processing.add(key);
+      if (low) this.processingLow.add(key);
       const addedAt = this.addedAt.get(key);
       this.addedAt.delete(key);
       if (addedAt !== undefined) this.metrics?.queueDuration.observe(Math.max(0, this.clock.now() - addedAt) / 1000);

@@ -268,5 +268,47 @@ describe('Workqueue', () => {
     expect(queue.length).toBe(2);
     expect([await queue.get(), await queue.get()]).toEqual(['held', 'other']);
   });
-});
 
+  it('while a default key is processed, lets LOW keys hold only lowPriorityLimit workers; with none, every worker', async () => {
+    const queue = new Workqueue({ name: 'test', clock: new FakeClock(), lowPriorityLimit: 2 });
+    expect(() => new Workqueue({ name: 'bad', lowPriorityLimit: 0 })).toThrow(/at least 1/);
+    const taken: string[] = [];
+    const worker = () => void queue.get().then((k) => k && taken.push(k));
+    for (let i = 0; i < 5; i++) worker();
+
+    // A start-up pass: no direct work, so derived keys take every worker they find.
+    for (const k of ['low-1', 'low-2', 'low-3']) queue.add(k, LOW_PRIORITY);
+    await flush();
+    expect(taken).toEqual(['low-1', 'low-2', 'low-3']);
+    for (const k of taken.splice(0)) queue.done(k);
+    for (let i = 0; i < 3; i++) worker(); // five waiting again
+
+    // Direct work in flight: two LOW keys at most, the rest wait though workers are free.
+    queue.add('direct');
+    for (const k of ['low-4', 'low-5', 'low-6', 'low-7']) queue.add(k, LOW_PRIORITY);
+    await flush();
+    expect(taken).toEqual(['direct', 'low-4', 'low-5']);
+    expect({ inFlight: queue.inFlight, waiting: queue.length }).toEqual({ inFlight: 3, waiting: 2 });
+
+    // Default keys are never held back.
+    queue.add('direct-2');
+    await flush();
+    expect(taken).toEqual(['direct', 'low-4', 'low-5', 'direct-2']);
+
+    // A LOW key done makes room for the next one.
+    queue.done('low-4');
+    await flush();
+    expect(taken.slice(4)).toEqual(['low-6']);
+
+    // With no default key in flight, the limit is off.
+    worker();
+    queue.add('low-8', LOW_PRIORITY);
+    queue.done('direct');
+    await flush();
+    expect(taken.slice(5)).toEqual([]); // direct-2 is still in flight
+    queue.done('direct-2');
+    await flush();
+    expect(taken.slice(5)).toEqual(['low-7']);
+    expect(queue.length).toBe(1); // low-8: no worker free
+  });
+});

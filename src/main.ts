@@ -60,6 +60,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     const metrics = new RuntimeMetrics(registry);
     const informers = new InformerFactory({ client, logger, metrics, clock, namespaces: config.namespaces });
     const extraMetricsRoutes: Record<string, Handler> = {};
+    const extraMetricsText: Array<() => Promise<string>> = [];
     // Filled once the controllers exist; registrations only ask whether it leads later, at scrape time.
     const handle: { manager?: Manager } = {};
     const context: RuntimeContext = {
@@ -75,6 +76,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       identity: config.leaderElection.identity,
       ownNamespace: config.ownNamespace,
       metricsRoutes: extraMetricsRoutes,
+      metricsText: extraMetricsText,
       synced: () => informers.unsynced().length === 0,
       isLeader: () => handle.manager?.leading ?? false,
     };
@@ -82,7 +84,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     for (const register of options.registrations) controllers.push(...(await register(context)));
 
     if (config.metricsBindAddress) {
-      servers.push(await startHttpServer({ name: 'metrics', bind: config.metricsBindAddress, routes: { ...metricsRoutes(registry), ...extraMetricsRoutes }, logger }));
+      servers.push(await startHttpServer({ name: 'metrics', bind: config.metricsBindAddress, routes: { ...metricsRoutes(registry, extraMetricsText), ...extraMetricsRoutes }, logger }));
     }
     if (config.healthProbeBindAddress) {
       servers.push(await startHttpServer({ name: 'probes', bind: config.healthProbeBindAddress, routes: probeRoutes(informers), logger }));

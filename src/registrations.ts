@@ -15,13 +15,13 @@ export function catalogRegistration(catalogInfo: RunConfig['catalogInfo']): Cont
       client: ctx.client,
       logger: ctx.logger,
       clock: ctx.clock,
-      registry: ctx.registry,
       metrics: ctx.metrics,
       instance: ctx.identity,
       workers: ctx.workers,
       isLeader: ctx.isLeader,
       ...(ctx.ownNamespace ? { ownNamespace: ctx.ownNamespace } : {}),
     });
+    ctx.metricsText.push(() => catalog.stateMetrics.text());
     if (catalogInfo.enabled) {
       ctx.metricsRoutes[CATALOG_INFO_PATH] = catalogInfoHandler(catalog.world, { defaultNamespace: catalogInfo.defaultNamespace, synced: ctx.synced });
     }

@@ -1,13 +1,14 @@
 /**
  * State metrics, generated from the informer caches at scrape time (as kube-state-metrics
- * does): deleted objects simply stop appearing. A scrape that finds the caches as the last
- * one left them serves the same series without rebuilding them.
+ * does): deleted objects simply stop appearing. They live in a registry of their own, whose
+ * exposition text is kept until the caches change: a scrape that finds the caches as the
+ * last one left them is answered with that text, neither rebuilt nor formatted again.
  *
  * Label conventions: `owner` and `system` carry the referenced entity's name (the same value
  * as the `backlot.dev/owner` label on workloads, which is what Alertmanager routes on);
  * `entity` and `dependency` carry canonical references, kind:namespace/name.
  */
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { ConditionType } from '../api/conditions.ts';
 import { isTrue } from '../catalog/condition-set.ts';
 import { refName } from '../catalog/ownership.ts';
@@ -16,7 +17,6 @@ import { orphans, surveyClaims, type WorkloadClaim } from '../reconcilers/survey
 import { ENTITY_KINDS, type EntityObject, type ParsedEntity, type World } from '../reconcilers/world.ts';
 
 export interface StateMetricsOptions {
-  registry: Registry;
   world: World;
   /** Namespaces whose workloads are never reported as orphans. */
   excludedNamespaces: ReadonlySet<string>;
@@ -38,33 +38,25 @@ function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** A gauge whose series are rebuilt from `fill` on every scrape. */
-interface GaugeSpec<K extends string> {
-  name: string;
-  help: string;
-  labelNames: readonly K[];
-  fill: (set: (labels: Labels<K>, value: number) => void) => void;
+type Fill<K extends string> = (set: (labels: Labels<K>, value: number) => void) => void;
+
+export interface StateMetrics {
+  /** The state families in the Prometheus text format, each with its HELP and TYPE lines. */
+  text(): Promise<string>;
 }
 
-export function registerStateMetrics(options: StateMetricsOptions): void {
-  const { registry, world, excludedNamespaces } = options;
+export function createStateMetrics(options: StateMetricsOptions): StateMetrics {
+  const { world, excludedNamespaces } = options;
   const exporting = options.exporting ?? (() => true);
-  /** Per gauge, the world state its series were last built from. */
-  const filled = new Map<string, string>();
-  /** A gauge whose series are rebuilt on every scrape. */
-  const stateGauge = <K extends string>(name: string, help: string, labelNames: readonly K[], fill: GaugeSpec<K>['fill']): Gauge<K> =>
+  const registry = new Registry();
+  /** A gauge whose series are rebuilt from `fill` whenever the text is. */
+  const stateGauge = <K extends string>(name: string, help: string, labelNames: readonly K[], fill: Fill<K>): Gauge<K> =>
     new Gauge<K>({
       name,
       help,
       labelNames,
       registers: [registry],
       collect() {
-        // Rebuilt only when something it reads changed: at 10k workloads a rebuild is tens of
-        // milliseconds, and Prometheus (or a dashboard) may scrape far more often than the
-        // catalog changes.
-        const state = `${exporting()}:${world.stateVersion()}`;
-        if (state === filled.get(name)) return;
-        filled.set(name, state);
         this.reset();
         if (exporting()) fill((labels, value) => this.set(labels, value));
       },
@@ -130,4 +122,24 @@ export function registerStateMetrics(options: StateMetricsOptions): void {
   stateGauge('backlot_workload_claim_conflict', 'A workload that more than one entity claims. Always 1.', ['namespace', 'workload_kind', 'workload'], (set) => {
     for (const c of claimsOf()) if (c.claimants.length > 1) set({ namespace: c.namespace, workload_kind: c.kind, workload: c.name }, 1);
   });
+
+  // Rebuilt only when something it reads changed: at 10k workloads building and formatting
+  // the series takes a hundred milliseconds or more, and Prometheus (or a dashboard) may
+  // scrape far more often than the catalog changes.
+  let kept: { state: string; text: Promise<string> } | undefined;
+  return {
+    text() {
+      const state = `${exporting()}:${world.stateVersion()}`;
+      if (kept?.state !== state) {
+        const text = registry.metrics();
+        const entry = { state, text };
+        // A failed render is not kept: the next scrape tries again.
+        text.catch(() => {
+          if (kept === entry) kept = undefined;
+        });
+        kept = entry;
+      }
+      return kept.text;
+    },
+  };
 }

@@ -5,12 +5,11 @@
  * metrics.
  */
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { EventRecorder } from '../k8s/events.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
-import { registerStateMetrics } from '../metrics/state.ts';
+import { createStateMetrics, type StateMetrics } from '../metrics/state.ts';
 import type { RuntimeMetrics } from '../metrics/runtime.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { Controller, done, type Source } from '../runtime/controller.ts';
@@ -29,7 +28,6 @@ export interface CatalogOptions {
   client: RestClient;
   logger: Logger;
   clock: Clock;
-  registry: Registry;
   metrics: RuntimeMetrics;
   /** Backlot's own namespace, never reported for orphans. */
   ownNamespace?: string;
@@ -44,6 +42,8 @@ export interface Catalog {
   informers: CatalogInformers;
   world: World;
   controllers: Controller[];
+  /** The state families (backlot_entity_*, backlot_workload_*, ...), for /metrics. */
+  stateMetrics: StateMetrics;
 }
 
 type Side = 'entity' | 'workload';
@@ -161,6 +161,6 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const controllers = [controller('entity', 'entity', entities), controller('ownership', 'workload', ownership)];
 
   const excluded = new Set<string>([...DEFAULT_EXCLUDED_NAMESPACES, ...(options.ownNamespace ? [options.ownNamespace] : [])]);
-  registerStateMetrics({ registry: options.registry, world, excludedNamespaces: excluded, ...(options.isLeader ? { exporting: options.isLeader } : {}) });
-  return { informers, world, controllers };
+  const stateMetrics = createStateMetrics({ world, excludedNamespaces: excluded, ...(options.isLeader ? { exporting: options.isLeader } : {}) });
+  return { informers, world, controllers, stateMetrics };
 }

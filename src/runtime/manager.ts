@@ -37,6 +37,8 @@ export interface RuntimeContext {
   ownNamespace: string | undefined;
   /** Routes a registration adds to the metrics server, e.g. /catalog-info.yaml. */
   metricsRoutes: Record<string, Handler>;
+  /** Families a registration renders itself (the state metrics), served on /metrics after the registry's. */
+  metricsText: Array<() => Promise<string>>;
   /** Whether every informer of the process has synced. */
   synced: () => boolean;
   /** Whether this process leads now (always, without leader election). */

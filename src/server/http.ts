@@ -66,11 +66,15 @@ export async function startHttpServer(options: { name: string; bind: BindAddress
   };
 }
 
-export function metricsRoutes(registry: Registry): Record<string, Handler> {
+/**
+ * /metrics: the registry's families, then the text of each of `more` (families that render
+ * themselves, in the same text format), in order. `more` is read at each scrape.
+ */
+export function metricsRoutes(registry: Registry, more: readonly (() => Promise<string>)[] = []): Record<string, Handler> {
   return {
     '/metrics': async (_req, res) => {
-      const body = await registry.metrics();
-      res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
+      const parts = await Promise.all([registry.metrics(), ...more.map((text) => text())]);
+      res.writeHead(200, { 'Content-Type': registry.contentType }).end(parts.join(''));
     },
   };
 }

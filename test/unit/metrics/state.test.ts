@@ -3,10 +3,9 @@
  * do): every family, every label, every value.
  */
 import { describe, expect, it, jest } from '@jest/globals';
-import { Registry } from 'prom-client';
 import type { KubeObject } from '../../../src/k8s/object.ts';
 import type { Store } from '../../../src/runtime/store.ts';
-import { registerStateMetrics } from '../../../src/metrics/state.ts';
+import { createStateMetrics } from '../../../src/metrics/state.ts';
 import { entity, readyCondition, workload, worldOf } from '../../support/world.ts';
 
 const dependenciesNotReady = { type: 'DependenciesReady', status: 'False', reason: 'DependencyNotReady', message: '', lastTransitionTime: '2026-11-01T00:00:00Z' };
@@ -87,49 +86,49 @@ backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="
 backlot_workload_claim_conflict{namespace="shop",workload_kind="Deployment",workload="shared"} 1
 `;
 
+/** The lines of one family in an exposition text. */
+const family = (text: string, name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.endsWith(` ${name} gauge`) || l.includes(` ${name} `));
+
 describe('state metrics', () => {
   it('expose the catalog, ownership, orphans and conflicts', async () => {
-    const registry = new Registry();
-    registerStateMetrics({ registry, world: world(), excludedNamespaces: new Set(['kube-system']) });
-    expect(await registry.metrics()).toBe(EXPECTED);
+    const state = createStateMetrics({ world: world(), excludedNamespaces: new Set(['kube-system']) });
+    expect(await state.text()).toBe(EXPECTED);
   });
 
   it('forget what left the cache', async () => {
-    const registry = new Registry();
     const w = worldOf({ workloads: [workload('Deployment', 'shop', 'legacy', {})] });
-    registerStateMetrics({ registry, world: w, excludedNamespaces: new Set() });
-    expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).toContain('workload="legacy"');
+    const state = createStateMetrics({ world: w, excludedNamespaces: new Set() });
+    expect(family(await state.text(), 'backlot_orphaned_workload').join('\n')).toContain('workload="legacy"');
     (w.caches.workloads.Deployment as unknown as { delete(key: string): void }).delete('shop/legacy');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).not.toContain('workload="legacy"');
+    expect(await state.text()).not.toContain('workload="legacy"');
   });
 
   it('come from the leader only: a standby exports the families without series', async () => {
-    const registry = new Registry();
     let leading = false;
-    registerStateMetrics({ registry, world: world(), excludedNamespaces: new Set(), exporting: () => leading });
-    expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).not.toContain('backlot_orphaned_workload{');
+    const state = createStateMetrics({ world: world(), excludedNamespaces: new Set(), exporting: () => leading });
+    const standby = await state.text();
+    expect(standby).toContain('# TYPE backlot_orphaned_workload gauge');
+    expect(standby).not.toContain('backlot_orphaned_workload{');
     leading = true;
-    expect(await registry.getSingleMetricAsString('backlot_orphaned_workload')).toContain('workload="legacy"');
+    expect(family(await state.text(), 'backlot_orphaned_workload').join('\n')).toContain('workload="legacy"');
   });
 
-  it('serve the same series while the caches stay as they are, and rebuild them when one changes', async () => {
-    const registry = new Registry();
+  it('serve the same text while the caches stay as they are, and rebuild it when one changes', async () => {
     const w = worldOf({ workloads: [workload('Deployment', 'shop', 'legacy', {})] });
-    registerStateMetrics({ registry, world: w, excludedNamespaces: new Set() });
+    const state = createStateMetrics({ world: w, excludedNamespaces: new Set() });
     const deployments = w.caches.workloads.Deployment as unknown as Store<KubeObject>;
     const list = jest.spyOn(deployments, 'list');
-    const first = await registry.metrics();
+    const first = await state.text();
     const reads = list.mock.calls.length;
     expect(reads).toBeGreaterThan(0);
-    expect(await registry.metrics()).toBe(first);
+    expect(await state.text()).toBe(first);
     expect(list.mock.calls.length).toBe(reads);
     deployments.upsert(workload('Deployment', 'shop', 'late', {}));
     await new Promise((resolve) => setImmediate(resolve));
-    const second = await registry.metrics();
+    const second = await state.text();
     expect(list.mock.calls.length).toBeGreaterThan(reads);
     expect(second).toContain('workload="late"');
     expect(second).toContain('workload="legacy"');
   });
 });
-

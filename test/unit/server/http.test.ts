@@ -37,6 +37,17 @@ describe('HTTP servers', () => {
     expect(await res.text()).toContain('\nbacklot_leader 1\n');
   });
 
+  it('serves families that render themselves after the registry, read at each scrape', async () => {
+    const registry = new Registry();
+    new RuntimeMetrics(registry).leader.set(1);
+    const more: Array<() => Promise<string>> = [];
+    const base = await start(metricsRoutes(registry, more));
+    more.push(() => Promise.resolve('# HELP extra_family An extra family.\n# TYPE extra_family gauge\nextra_family{a="b"} 2\n'));
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toContain('\nbacklot_leader 1\n');
+    expect(text.endsWith('\n# HELP extra_family An extra family.\n# TYPE extra_family gauge\nextra_family{a="b"} 2\n')).toBe(true);
+  });
+
   it('answers 404 for unknown paths and 405 for other methods', async () => {
     const base = await start(probeRoutes({ unsynced: () => [] }));
     expect((await fetch(`${base}/nope`)).status).toBe(404);

@@ -74,7 +74,7 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
   'metrics-bind-address': { value: 'ADDR', help: 'where /metrics is served, host:port or :port; 0 disables (default :8080)' },
   'health-probe-bind-address': { value: 'ADDR', help: 'where /healthz and /readyz are served; 0 disables (default :8081)' },
   'log-level': { value: 'LEVEL', help: 'trace, debug, info, warn, error, fatal or silent (default info)' },
-  workers: { value: 'N', help: 'concurrent reconciles per controller (default 32); derived work holds at most a quarter of them while direct work runs' },
+  workers: { value: 'N', help: 'concurrent reconciles per controller (default 32); derived entity work holds at most a quarter of them while direct work runs' },
   'serve-catalog-info': { boolean: true, value: '[=true|false]', help: 'serve the catalog as Backstage YAML at /catalog-info.yaml on the metrics port (default true)' },
   'catalog-info-default-namespace': { value: 'NS', help: "the namespace written as Backstage's default namespace in /catalog-info.yaml (default default)" },
 });

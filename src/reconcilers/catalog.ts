@@ -124,12 +124,14 @@ export function catalogSource(informers: CatalogInformers, world: World, side: S
 }
 
 /**
- * While direct work is under way (a workload's claimants, a changed entity), derived work
- * (Systems, dependents, the echoes of status writes) holds at most a quarter of the workers:
- * the rest stay free for the next direct change, the API server has fewer of Backlot's
- * requests to share its time among, and derived keys that wait meanwhile coalesce, so a
- * System that several parts changed under is written once. A start-up pass, all derived,
- * still uses every worker.
+ * While direct work is under way (a workload's claimants, a changed entity), the entity
+ * controller's derived work (Systems, dependents, the echoes of status writes) holds at most
+ * a quarter of its workers: the rest stay free for the next direct change, the API server has
+ * fewer of Backlot's requests to share its time among, and derived keys that wait meanwhile
+ * coalesce, so a System that several parts changed under is written once. A start-up pass,
+ * all derived, still uses every worker. The ownership controller has no derived work (its
+ * only LOW keys are a term's first pass, which the echoes of its own writes would otherwise
+ * hold back), so it is not limited.
  */
 export function lowPriorityWorkers(workers: number): number {
   return Math.max(1, Math.floor(workers / 4));
@@ -156,7 +158,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
       metrics,
       clock,
       workers,
-      lowPriorityWorkers: lowPriorityWorkers(workers),
+      ...(side === 'entity' ? { lowPriorityWorkers: lowPriorityWorkers(workers) } : {}),
     });
   const controllers = [controller('entity', 'entity', entities), controller('ownership', 'workload', ownership)];
 

@@ -1,19 +1,21 @@
 /**
  * State metrics, generated from the informer caches at scrape time (as kube-state-metrics
- * does): deleted objects simply stop appearing. They live in a registry of their own, whose
- * exposition text is kept until the caches change: a scrape that finds the caches as the
- * last one left them is answered with that text, neither rebuilt nor formatted again.
+ * does): deleted objects simply stop appearing. The text is written here rather than through
+ * prom-client's gauges, so that what a scrape built can be kept, piece by piece, until the
+ * objects it came from change: at 10,000 workloads a full rebuild takes a hundred
+ * milliseconds or more, and Prometheus (or a dashboard, or a test polling for an orphan) may
+ * scrape far more often than the catalog changes.
  *
  * Label conventions: `owner` and `system` carry the referenced entity's name (the same value
  * as the `backlot.dev/owner` label on workloads, which is what Alertmanager routes on);
  * `entity` and `dependency` carry canonical references, kind:namespace/name.
  */
-import { Gauge, Registry } from 'prom-client';
+import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { ConditionType } from '../api/conditions.ts';
 import { isTrue } from '../catalog/condition-set.ts';
 import { refName } from '../catalog/ownership.ts';
 import { conditionsOf } from '../reconcilers/facts.ts';
-import { orphans, surveyClaims, type WorkloadClaim } from '../reconcilers/survey.ts';
+import { orphans, surveyNamespace, workloadNamespaces } from '../reconcilers/survey.ts';
 import { ENTITY_KINDS, type EntityObject, type ParsedEntity, type World } from '../reconcilers/world.ts';
 
 export interface StateMetricsOptions {
@@ -27,7 +29,71 @@ export interface StateMetricsOptions {
   exporting?: () => boolean;
 }
 
-type Labels<K extends string> = Record<K, string>;
+export interface StateMetrics {
+  /** The state families in the Prometheus text format, each with its HELP and TYPE lines. */
+  text(): Promise<string>;
+}
+
+/** One family's HELP and TYPE lines. */
+interface Family {
+  name: string;
+  help: string;
+}
+
+const ENTITY_INFO: Family = { name: 'backlot_entity_info', help: 'Every catalog entity, with its owner, system, lifecycle and type. Always 1.' };
+const ENTITY_READY: Family = { name: 'backlot_entity_ready', help: "Whether the entity's own Ready condition is True (1) or not (0)." };
+const ENTITY_DEPENDENCIES_READY: Family = {
+  name: 'backlot_entity_dependencies_ready',
+  help: 'Whether every dependency of a Component or Resource exists and is Ready (1) or not (0).',
+};
+const DEPENDENCY_READY: Family = { name: 'backlot_dependency_ready', help: 'One dependency of a Component or Resource: 1 when it exists and is Ready, else 0.' };
+const WORKLOAD_OWNER_INFO: Family = {
+  name: 'backlot_workload_owner_info',
+  help: 'A claimed workload and the entity, owner and system it belongs to. Always 1; a join target for any workload metric.',
+};
+const ORPHANED_WORKLOAD: Family = {
+  name: 'backlot_orphaned_workload',
+  help: 'A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.',
+};
+const WORKLOAD_CLAIM_CONFLICT: Family = { name: 'backlot_workload_claim_conflict', help: 'A workload that more than one entity claims. Always 1.' };
+
+/** The families in the order they are exposed. */
+export const STATE_FAMILIES: readonly Family[] = [
+  ENTITY_INFO,
+  ENTITY_READY,
+  ENTITY_DEPENDENCIES_READY,
+  DEPENDENCY_READY,
+  WORKLOAD_OWNER_INFO,
+  ORPHANED_WORKLOAD,
+  WORKLOAD_CLAIM_CONFLICT,
+];
+
+/** The text format's escaping (as prom-client writes it): backslash and newline; in label values, quotes too. */
+function escapeHelp(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+function escapeLabelValue(value: string): string {
+  return escapeHelp(value).replace(/"/g, '\\"');
+}
+
+/** One series line: `name{label="value",...} value`. Labels in the order given. */
+function series(family: Family, labels: Record<string, string>, value: number): string {
+  let out = `${family.name}{`;
+  let first = true;
+  for (const [name, v] of Object.entries(labels)) {
+    out += `${first ? '' : ','}${name}="${escapeLabelValue(v)}"`;
+    first = false;
+  }
+  return `${out}} ${value}`;
+}
+
+/** The exposition text of the families, each given the lines of its series. */
+function exposition(families: readonly Family[], lines: ReadonlyMap<Family, readonly string[]>): string {
+  return `${families
+    .map((f) => [`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} gauge`, ...(lines.get(f) ?? [])].join('\n'))
+    .join('\n\n')}\n`;
+}
 
 function firstRefName(entity: ParsedEntity, field: string): string {
   const ref = entity.refs.find((r) => r.field === field)?.ref;
@@ -38,108 +104,131 @@ function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-type Fill<K extends string> = (set: (labels: Labels<K>, value: number) => void) => void;
-
-export interface StateMetrics {
-  /** The state families in the Prometheus text format, each with its HELP and TYPE lines. */
-  text(): Promise<string>;
+/** The series one entity contributes to the entity families. */
+interface EntitySeries {
+  info: string;
+  ready: string;
+  dependenciesReady?: string;
+  dependencies: readonly string[];
 }
 
+function entitySeries(obj: EntityObject, e: ParsedEntity): EntitySeries {
+  const owner = firstRefName(e, 'owner');
+  const system = firstRefName(e, 'system');
+  const own = { kind: e.kind, namespace: e.namespace, name: e.name };
+  const out: EntitySeries = {
+    info: series(ENTITY_INFO, { ...own, owner, system, lifecycle: str(obj.spec?.lifecycle), type: str(obj.spec?.type) }, 1),
+    ready: series(ENTITY_READY, { ...own, owner, system }, isTrue(conditionsOf(obj), ConditionType.Ready) ? 1 : 0),
+    dependencies: [],
+  };
+  if (e.kind !== 'Component' && e.kind !== 'Resource') return out;
+  out.dependenciesReady = series(ENTITY_DEPENDENCIES_READY, { ...own, owner }, isTrue(conditionsOf(obj), ConditionType.DependenciesReady) ? 1 : 0);
+  const deps = (obj.status?.dependencies ?? []) as { ref?: string; ready?: boolean }[];
+  out.dependencies = deps.flatMap((d) => (d.ref ? [series(DEPENDENCY_READY, { ...own, owner, dependency: d.ref }, d.ready ? 1 : 0)] : []));
+  return out;
+}
+
+/** The series one namespace contributes to the workload families. */
+interface NamespaceSeries {
+  /** The versions of what they were made from. */
+  version: string;
+  owners: string[];
+  orphans: string[];
+  conflicts: string[];
+}
+
+/**
+ * Builds the state families from the caches (as kube-state-metrics does) and keeps what it
+ * built. An entity's series are made once per version of its object; a namespace's workload
+ * series once per version of what claims read there (its workloads and claimants other than
+ * in status, and the Namespace itself); the whole text once per version of the caches.
+ * A scrape after a change so rebuilds only what the change touched: a workload's status
+ * update, the bulk of a busy cluster's traffic, rebuilds nothing, and a new workload rebuilds
+ * its namespace's series alone.
+ */
 export function createStateMetrics(options: StateMetricsOptions): StateMetrics {
   const { world, excludedNamespaces } = options;
   const exporting = options.exporting ?? (() => true);
-  const registry = new Registry();
-  /** A gauge whose series are rebuilt from `fill` whenever the text is. */
-  const stateGauge = <K extends string>(name: string, help: string, labelNames: readonly K[], fill: Fill<K>): Gauge<K> =>
-    new Gauge<K>({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        if (exporting()) fill((labels, value) => this.set(labels, value));
-      },
-    });
+  const { entities, workloads } = world.caches;
+  const perEntity = new WeakMap<EntityObject, EntitySeries>();
+  const perNamespace = new Map<string, NamespaceSeries>();
 
-  const eachEntity = (visit: (obj: EntityObject, entity: ParsedEntity) => void) => {
-    for (const kind of ENTITY_KINDS) for (const obj of world.caches.entities[kind].list()) visit(obj, world.parsed(kind, obj));
-  };
-
-  stateGauge('backlot_entity_info', 'Every catalog entity, with its owner, system, lifecycle and type. Always 1.', ['kind', 'namespace', 'name', 'owner', 'system', 'lifecycle', 'type'], (set) =>
-    eachEntity((obj, e) =>
-      set(
-        { kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner'), system: firstRefName(e, 'system'), lifecycle: str(obj.spec?.lifecycle), type: str(obj.spec?.type) },
-        1,
-      ),
-    ),
-  );
-
-  stateGauge('backlot_entity_ready', "Whether the entity's own Ready condition is True (1) or not (0).", ['kind', 'namespace', 'name', 'owner', 'system'], (set) =>
-    eachEntity((obj, e) =>
-      set({ kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner'), system: firstRefName(e, 'system') }, isTrue(conditionsOf(obj), ConditionType.Ready) ? 1 : 0),
-    ),
-  );
-
-  stateGauge('backlot_entity_dependencies_ready', 'Whether every dependency of a Component or Resource exists and is Ready (1) or not (0).', ['kind', 'namespace', 'name', 'owner'], (set) =>
-    eachEntity((obj, e) => {
-      if (e.kind !== 'Component' && e.kind !== 'Resource') return;
-      set({ kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner') }, isTrue(conditionsOf(obj), ConditionType.DependenciesReady) ? 1 : 0);
-    }),
-  );
-
-  stateGauge('backlot_dependency_ready', 'One dependency of a Component or Resource: 1 when it exists and is Ready, else 0.', ['kind', 'namespace', 'name', 'owner', 'dependency'], (set) =>
-    eachEntity((obj, e) => {
-      const deps = (obj.status?.dependencies ?? []) as { ref?: string; ready?: boolean }[];
-      for (const d of deps) if (d.ref) set({ kind: e.kind, namespace: e.namespace, name: e.name, owner: firstRefName(e, 'owner'), dependency: d.ref }, d.ready ? 1 : 0);
-    }),
-  );
-
-  // The three workload families share one survey per scrape: a scrape collects every
-  // family within one macrotask, and the memo is dropped right after it.
-  let memo: WorkloadClaim[] | undefined;
-  const claimsOf = (): WorkloadClaim[] => {
-    if (!memo) {
-      memo = surveyClaims(world);
-      setImmediate(() => (memo = undefined));
+  const entityLines = (lines: Map<Family, string[]>) => {
+    const info: string[] = [];
+    const ready: string[] = [];
+    const dependenciesReady: string[] = [];
+    const dependencies: string[] = [];
+    for (const kind of ENTITY_KINDS) {
+      for (const obj of entities[kind].list()) {
+        let s = perEntity.get(obj);
+        if (!s) perEntity.set(obj, (s = entitySeries(obj, world.parsed(kind, obj))));
+        info.push(s.info);
+        ready.push(s.ready);
+        if (s.dependenciesReady) dependenciesReady.push(s.dependenciesReady);
+        for (const d of s.dependencies) dependencies.push(d);
+      }
     }
-    return memo;
+    lines.set(ENTITY_INFO, info).set(ENTITY_READY, ready).set(ENTITY_DEPENDENCIES_READY, dependenciesReady).set(DEPENDENCY_READY, dependencies);
   };
 
-  stateGauge('backlot_workload_owner_info', 'A claimed workload and the entity, owner and system it belongs to. Always 1; a join target for any workload metric.', ['namespace', 'workload_kind', 'workload', 'entity', 'owner', 'system'], (set) => {
-    for (const c of claimsOf()) {
+  const namespaceSeries = (namespace: string): NamespaceSeries => {
+    let version = `${entities.Component.namespaceMetadataVersion(namespace)}/${entities.Resource.namespaceMetadataVersion(namespace)}/${world.namespace(namespace)?.metadata?.resourceVersion ?? ''}`;
+    for (const kind of WORKLOAD_KINDS) version += `/${workloads[kind].namespaceMetadataVersion(namespace)}`;
+    const known = perNamespace.get(namespace);
+    if (known?.version === version) return known;
+    const claims = surveyNamespace(world, namespace);
+    const out: NamespaceSeries = { version, owners: [], orphans: [], conflicts: [] };
+    for (const c of claims) {
       const winner = c.claimants[0];
       if (!winner) continue;
       const entity = world.entity(winner)?.parsed;
-      set({ namespace: c.namespace, workload_kind: c.kind, workload: c.name, entity: winner, owner: entity ? firstRefName(entity, 'owner') : '', system: entity ? firstRefName(entity, 'system') : '' }, 1);
+      out.owners.push(
+        series(WORKLOAD_OWNER_INFO, { namespace, workload_kind: c.kind, workload: c.name, entity: winner, owner: entity ? firstRefName(entity, 'owner') : '', system: entity ? firstRefName(entity, 'system') : '' }, 1),
+      );
+      if (c.claimants.length > 1) out.conflicts.push(series(WORKLOAD_CLAIM_CONFLICT, { namespace, workload_kind: c.kind, workload: c.name }, 1));
     }
-  });
+    for (const o of orphans(world, claims, excludedNamespaces)) {
+      out.orphans.push(series(ORPHANED_WORKLOAD, { namespace, workload_kind: o.kind, workload: o.name, namespace_owner: o.namespaceOwner }, 1));
+    }
+    perNamespace.set(namespace, out);
+    return out;
+  };
 
-  stateGauge('backlot_orphaned_workload', 'A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.', ['namespace', 'workload_kind', 'workload', 'namespace_owner'], (set) => {
-    for (const o of orphans(world, claimsOf(), excludedNamespaces)) set({ namespace: o.namespace, workload_kind: o.kind, workload: o.name, namespace_owner: o.namespaceOwner }, 1);
-  });
+  const workloadLines = (lines: Map<Family, string[]>) => {
+    const owners: string[] = [];
+    const orphaned: string[] = [];
+    const conflicts: string[] = [];
+    const present = workloadNamespaces(world);
+    for (const namespace of present) {
+      const s = namespaceSeries(namespace);
+      for (const l of s.owners) owners.push(l);
+      for (const l of s.orphans) orphaned.push(l);
+      for (const l of s.conflicts) conflicts.push(l);
+    }
+    // Namespaces whose last workload went: their series go with them.
+    if (perNamespace.size > present.length) {
+      const keep = new Set(present);
+      for (const namespace of perNamespace.keys()) if (!keep.has(namespace)) perNamespace.delete(namespace);
+    }
+    lines.set(WORKLOAD_OWNER_INFO, owners).set(ORPHANED_WORKLOAD, orphaned).set(WORKLOAD_CLAIM_CONFLICT, conflicts);
+  };
 
-  stateGauge('backlot_workload_claim_conflict', 'A workload that more than one entity claims. Always 1.', ['namespace', 'workload_kind', 'workload'], (set) => {
-    for (const c of claimsOf()) if (c.claimants.length > 1) set({ namespace: c.namespace, workload_kind: c.kind, workload: c.name }, 1);
-  });
-
-  // Rebuilt only when something it reads changed: at 10k workloads building and formatting
-  // the series takes a hundred milliseconds or more, and Prometheus (or a dashboard) may
-  // scrape far more often than the catalog changes.
-  let kept: { state: string; text: Promise<string> } | undefined;
+  const standby = exposition(STATE_FAMILIES, new Map());
+  let kept: { state: string; text: string } | undefined;
   return {
     text() {
-      const state = `${exporting()}:${world.stateVersion()}`;
+      if (!exporting()) return Promise.resolve(standby);
+      // What the series read: entities in full, workloads and namespaces other than in status.
+      let state = ENTITY_KINDS.map((kind) => entities[kind].version).join('.');
+      for (const kind of WORKLOAD_KINDS) state += `/${workloads[kind].metadataVersion}`;
+      state += `/${world.caches.namespaces.version}`;
       if (kept?.state !== state) {
-        const text = registry.metrics();
-        const entry = { state, text };
-        // A failed render is not kept: the next scrape tries again.
-        text.catch(() => {
-          if (kept === entry) kept = undefined;
-        });
-        kept = entry;
+        const lines = new Map<Family, string[]>();
+        entityLines(lines);
+        workloadLines(lines);
+        kept = { state, text: exposition(STATE_FAMILIES, lines) };
       }
-      return kept.text;
+      return Promise.resolve(kept.text);
     },
   };
 }

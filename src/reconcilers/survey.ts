@@ -6,6 +6,7 @@ import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
 import { isIgnored } from '../catalog/claims.ts';
 import { OWNER_LABEL } from '../catalog/ownership.ts';
 import type { KubeObject } from '../k8s/object.ts';
+import { NAMESPACE_INDEX } from '../runtime/store.ts';
 import { claimTarget, workloadClaimants } from './facts.ts';
 import type { World } from './world.ts';
 
@@ -40,22 +41,30 @@ function hasController(obj: KubeObject): boolean {
   return owners.some((o) => o.controller === true);
 }
 
-/** Every workload Backlot considers (ignored ones left out), with its claimants. */
-export function surveyClaims(world: World): WorkloadClaim[] {
-  const out: WorkloadClaim[] = [];
+/** The namespaces that hold at least one workload, sorted. */
+export function workloadNamespaces(world: World): string[] {
   const namespaces = new Set<string>();
-  for (const kind of WORKLOAD_KINDS) for (const obj of world.caches.workloads[kind].list()) namespaces.add(obj.metadata?.namespace ?? '');
-  for (const namespace of [...namespaces].sort()) {
-    const claimants = world.claimants(namespace);
-    for (const kind of WORKLOAD_KINDS) {
-      for (const obj of world.workloadsIn(kind, namespace)) {
-        const target = claimTarget(kind, obj);
-        if (isIgnored(target) || isApiServerService(kind, obj)) continue;
-        out.push({ namespace, kind, name: target.name, claimants: workloadClaimants(world, kind, obj, claimants).map((c) => c.ref), controlled: hasController(obj) });
-      }
+  for (const kind of WORKLOAD_KINDS) for (const namespace of world.caches.workloads[kind].indexValues(NAMESPACE_INDEX)) namespaces.add(namespace);
+  return [...namespaces].sort();
+}
+
+/** The workloads of one namespace that Backlot considers (ignored ones left out), with their claimants. */
+export function surveyNamespace(world: World, namespace: string): WorkloadClaim[] {
+  const out: WorkloadClaim[] = [];
+  const claimants = world.claimants(namespace);
+  for (const kind of WORKLOAD_KINDS) {
+    for (const obj of world.workloadsIn(kind, namespace)) {
+      const target = claimTarget(kind, obj);
+      if (isIgnored(target) || isApiServerService(kind, obj)) continue;
+      out.push({ namespace, kind, name: target.name, claimants: workloadClaimants(world, kind, obj, claimants).map((c) => c.ref), controlled: hasController(obj) });
     }
   }
   return out;
+}
+
+/** Every workload Backlot considers (ignored ones left out), with its claimants, namespace by namespace. */
+export function surveyClaims(world: World): WorkloadClaim[] {
+  return workloadNamespaces(world).flatMap((namespace) => surveyNamespace(world, namespace));
 }
 
 /** The workloads nobody claims, outside the excluded namespaces. */

@@ -31,7 +31,7 @@ export interface CacheReader<T extends KubeObject> {
   /** Moves on every change of the cache's objects in `namespace` (cluster-scoped objects: ''). */
   namespaceVersion(namespace: string): number;
   /**
-   * Moves when an object is added or deleted, or its generation, labels or annotations change:
+   * Moves when an object is added or deleted, or its generation, labels, annotations or owners change:
    * not on an update of its status alone. What is derived from names, specs and metadata
    * (who claims which workload) can be kept until it does.
    */
@@ -40,6 +40,8 @@ export interface CacheReader<T extends KubeObject> {
   namespaceMetadataVersion(namespace: string): number;
   /** Objects filed under `value` in the index `indexName`; throws on an unknown index. */
   byIndex(indexName: string, value: string): T[];
+  /** The values the index `indexName` files at least one object under; throws on an unknown index. */
+  indexValues(indexName: string): string[];
   indexNames(): string[];
 }
 
@@ -113,14 +115,23 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   }
 
   byIndex(indexName: string, value: string): T[] {
-    const index = this.indices.get(indexName);
-    if (!index) throw new Error(`unknown index "${indexName}" (known: ${this.indexNames().join(', ')})`);
+    const index = this.indexNamed(indexName);
     const out: T[] = [];
     for (const key of index.get(value) ?? []) {
       const obj = this.items.get(key);
       if (obj !== undefined) out.push(obj);
     }
     return out;
+  }
+
+  indexValues(indexName: string): string[] {
+    return [...this.indexNamed(indexName).keys()];
+  }
+
+  private indexNamed(indexName: string): Map<string, Set<string>> {
+    const index = this.indices.get(indexName);
+    if (!index) throw new Error(`unknown index "${indexName}" (known: ${this.indexNames().join(', ')})`);
+    return index;
   }
 
   /** Inserts or replaces; returns the object it replaced. */
@@ -205,11 +216,25 @@ function sameStrings(a: Record<string, string> | undefined, b: Record<string, st
   return aKeys.every((k) => a![k] === b?.[k]);
 }
 
+type OwnerReference = { uid?: string; controller?: boolean };
+
+/** The same owners, in the same order, with the same controller among them. */
+function sameOwners(a: readonly OwnerReference[] | undefined, b: readonly OwnerReference[] | undefined): boolean {
+  if (a === b) return true;
+  if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
+  return (a ?? []).every((o, i) => o.uid === b![i]!.uid && o.controller === b![i]!.controller);
+}
+
 /** Whether two versions of an object differ in status (or resourceVersion) alone. */
 function sameMetadata(a: KubeObject, b: KubeObject): boolean {
   const ma = a.metadata;
   const mb = b.metadata;
-  return ma?.generation === mb?.generation && sameStrings(ma?.labels, mb?.labels) && sameStrings(ma?.annotations, mb?.annotations);
+  return (
+    ma?.generation === mb?.generation &&
+    sameStrings(ma?.labels, mb?.labels) &&
+    sameStrings(ma?.annotations, mb?.annotations) &&
+    sameOwners(ma?.ownerReferences as OwnerReference[] | undefined, mb?.ownerReferences as OwnerReference[] | undefined)
+  );
 }
 
 function fileUnder(index: Map<string, Set<string>>, values: readonly string[], key: string): void {

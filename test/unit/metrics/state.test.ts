@@ -118,17 +118,78 @@ describe('state metrics', () => {
     const w = worldOf({ workloads: [workload('Deployment', 'shop', 'legacy', {})] });
     const state = createStateMetrics({ world: w, excludedNamespaces: new Set() });
     const deployments = w.caches.workloads.Deployment as unknown as Store<KubeObject>;
-    const list = jest.spyOn(deployments, 'list');
+    const reads = jest.spyOn(deployments, 'byIndex');
     const first = await state.text();
-    const reads = list.mock.calls.length;
-    expect(reads).toBeGreaterThan(0);
+    const before = reads.mock.calls.length;
+    expect(before).toBeGreaterThan(0);
     expect(await state.text()).toBe(first);
-    expect(list.mock.calls.length).toBe(reads);
+    expect(reads.mock.calls.length).toBe(before);
     deployments.upsert(workload('Deployment', 'shop', 'late', {}));
-    await new Promise((resolve) => setImmediate(resolve));
     const second = await state.text();
-    expect(list.mock.calls.length).toBeGreaterThan(reads);
+    expect(reads.mock.calls.length).toBeGreaterThan(before);
     expect(second).toContain('workload="late"');
     expect(second).toContain('workload="legacy"');
+  });
+
+  it('rebuild nothing for a workload whose status alone changed', async () => {
+    const w = world();
+    const state = createStateMetrics({ world: w, excludedNamespaces: new Set() });
+    const deployments = w.caches.workloads.Deployment as unknown as Store<KubeObject>;
+    const first = await state.text();
+    const reads = jest.spyOn(deployments, 'byIndex');
+    const legacy = deployments.get('shop/legacy')!;
+    deployments.upsert({ ...legacy, metadata: { ...legacy.metadata, resourceVersion: '2' }, status: { readyReplicas: 1 } });
+    expect(await state.text()).toBe(first);
+    expect(reads).not.toHaveBeenCalled();
+  });
+
+  it('rebuild the workload series of the changed namespace only', async () => {
+    const w = world();
+    const state = createStateMetrics({ world: w, excludedNamespaces: new Set() });
+    await state.text();
+    const deployments = w.caches.workloads.Deployment as unknown as Store<KubeObject>;
+    const reads = jest.spyOn(deployments, 'byIndex');
+    deployments.upsert(workload('Deployment', 'scratch', 'late', {}));
+    const text = await state.text();
+    expect(family(text, 'backlot_orphaned_workload')).toEqual([
+      '# HELP backlot_orphaned_workload A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.',
+      '# TYPE backlot_orphaned_workload gauge',
+      'backlot_orphaned_workload{namespace="kube-system",workload_kind="Deployment",workload="coredns",namespace_owner=""} 1',
+      'backlot_orphaned_workload{namespace="scratch",workload_kind="Deployment",workload="late",namespace_owner=""} 1',
+      'backlot_orphaned_workload{namespace="scratch",workload_kind="CronJob",workload="cleanup",namespace_owner=""} 1',
+      'backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-payments"} 1',
+    ]);
+    expect(new Set(reads.mock.calls.map(([index, value]) => `${index}=${value}`))).toEqual(new Set(['namespace=scratch']));
+  });
+
+  it("follow an entity's status, and a Namespace's owner", async () => {
+    const w = world();
+    const state = createStateMetrics({ world: w, excludedNamespaces: new Set(['kube-system']) });
+    expect(await state.text()).toBe(EXPECTED);
+    const systems = w.caches.entities.System as unknown as Store<KubeObject>;
+    const webshop = systems.get('shop/webshop')!;
+    systems.upsert({ ...webshop, metadata: { ...webshop.metadata, resourceVersion: '2' }, status: { conditions: [readyCondition('True')] } });
+    const namespaces = w.caches.namespaces as unknown as Store<KubeObject>;
+    namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', resourceVersion: '2', labels: { 'backlot.dev/owner': 'team-shop' } } });
+    const text = await state.text();
+    expect(family(text, 'backlot_entity_ready')).toContain('backlot_entity_ready{kind="System",namespace="shop",name="webshop",owner="team-payments",system=""} 1');
+    expect(family(text, 'backlot_orphaned_workload')).toContain('backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-shop"} 1');
+    expect(text.replace('name="webshop",owner="team-payments",system=""} 1', 'name="webshop",owner="team-payments",system=""} 0').replace(/team-shop/g, 'team-payments')).toBe(EXPECTED);
+  });
+
+  it('drop an orphan once a controller adopts it', async () => {
+    const w = world();
+    const state = createStateMetrics({ world: w, excludedNamespaces: new Set() });
+    expect(await state.text()).toContain('workload="legacy"');
+    const deployments = w.caches.workloads.Deployment as unknown as Store<KubeObject>;
+    const legacy = deployments.get('shop/legacy')!;
+    deployments.upsert({ ...legacy, metadata: { ...legacy.metadata, resourceVersion: '2', ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'p', controller: true }] } });
+    expect(await state.text()).not.toContain('workload="legacy"');
+  });
+
+  it('escape label values as the text format asks', async () => {
+    const w = worldOf({ entities: [entity('Component', 'shop', 'odd', { type: 'a "quoted" \\ back\nslash' })] });
+    const text = await createStateMetrics({ world: w, excludedNamespaces: new Set() }).text();
+    expect(text).toContain('type="a \\"quoted\\" \\\\ back\\nslash"');
   });
 });

@@ -18,6 +18,9 @@ describe('Store', () => {
     expect(store.byIndex('team', 'payments').map((o) => o.metadata?.name).sort()).toEqual(['x', 'z']);
     expect(store.byIndex('team', 'nobody')).toEqual([]);
     expect(() => store.byIndex('nope', 'x')).toThrow('unknown index "nope" (known: namespace, team)');
+    expect(store.indexValues(NAMESPACE_INDEX).sort()).toEqual(['', 'a', 'b']);
+    expect(store.indexValues('team').sort()).toEqual(['payments', 'search']);
+    expect(() => store.indexValues('nope')).toThrow('unknown index "nope"');
   });
 
   it('moves an object between index values when it changes, and forgets it on delete', () => {
@@ -28,6 +31,8 @@ describe('Store', () => {
     expect(store.byIndex('team', 'search')).toHaveLength(1);
     expect(store.delete('a/x')?.metadata?.resourceVersion).toBe('2');
     expect(store.byIndex('team', 'search')).toEqual([]);
+    expect(store.indexValues('team')).toEqual([]);
+    expect(store.indexValues(NAMESPACE_INDEX)).toEqual([]);
     expect(store.size).toBe(0);
     expect(store.delete('a/x')).toBeUndefined();
   });
@@ -72,7 +77,7 @@ describe('Store', () => {
     expect(store.version).not.toBe(v2);
   });
 
-  it('moves its metadata version on adds, deletes and changes of generation, labels or annotations, not on status alone', () => {
+  it('moves its metadata version on adds, deletes and changes of generation, labels, annotations or owners, not on status alone', () => {
     const store = new Store<KubeObject & { status?: unknown }>();
     const at = (rv: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}, status?: unknown) => ({ metadata: { name: 'a', namespace: 'x', resourceVersion: rv, generation: 1, labels: { app: 'a' }, ...meta }, status });
     const look = () => ({ all: store.metadataVersion, x: store.namespaceMetadataVersion('x'), y: store.namespaceMetadataVersion('y'), changes: store.namespaceVersion('x') });
@@ -93,11 +98,22 @@ describe('Store', () => {
     expect(look().x).toBe(added.x);
 
     let last = look().x;
-    for (const meta of [{ generation: 2 }, { generation: 2, labels: { app: 'b' } }, { generation: 2, labels: { app: 'b' }, annotations: { note: 'n' } }]) {
+    const adopted = { generation: 2, labels: { app: 'b' }, annotations: { note: 'n' }, ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'p', uid: 'p1', controller: true }] };
+    for (const meta of [
+      { generation: 2 },
+      { generation: 2, labels: { app: 'b' } },
+      { generation: 2, labels: { app: 'b' }, annotations: { note: 'n' } },
+      adopted,
+      { ...adopted, ownerReferences: [{ ...adopted.ownerReferences[0]!, controller: false }] },
+    ]) {
       store.upsert(at(String(Number(store.get('x/a')!.metadata!.resourceVersion) + 1), meta));
       expect(look().x).toBeGreaterThan(last);
       last = look().x;
     }
+
+    // The same owners in a new object: the same.
+    store.upsert(at('20', { ...adopted, ownerReferences: [{ ...adopted.ownerReferences[0]!, controller: false }] }));
+    expect(look().x).toBe(last);
 
     // Another namespace's object moves the overall version and its own namespace's only.
     store.upsert({ metadata: { name: 'b', namespace: 'y', resourceVersion: '9' } });

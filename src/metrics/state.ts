@@ -77,15 +77,13 @@ function escapeLabelValue(value: string): string {
   return escapeHelp(value).replace(/"/g, '\\"');
 }
 
-/** One series line: `name{label="value",...} value`. Labels in the order given. */
+/**
+ * One series line: `name{label="value",...} value`, labels in the order given. Joined rather
+ * than concatenated: a kept line is then one flat string, not a chain of its pieces.
+ */
 function series(family: Family, labels: Record<string, string>, value: number): string {
-  let out = `${family.name}{`;
-  let first = true;
-  for (const [name, v] of Object.entries(labels)) {
-    out += `${first ? '' : ','}${name}="${escapeLabelValue(v)}"`;
-    first = false;
-  }
-  return `${out}} ${value}`;
+  const parts = Object.entries(labels).map(([name, v]) => `${name}="${escapeLabelValue(v)}"`);
+  return [family.name, '{', parts.join(','), '} ', String(value)].join('');
 }
 
 /** The exposition text of the families, each given the lines of its series. */

@@ -144,7 +144,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const events = new EventRecorder({ client, clock, logger, instance: options.instance });
   const entities = new EntityReconciler({ world, client, clock, events, logger });
   const ownership = new OwnershipReconciler({ world, client, events, logger });
-  const workers = options.workers ?? 32;
+  const workers = options.workers ?? 16;
 
   const controller = (name: string, side: Side, reconciler: { reconcile(key: string, signal?: AbortSignal): Promise<void> }) =>
     new Controller({

@@ -16,7 +16,7 @@ describe('loadRunConfig', () => {
       metricsBindAddress: { host: undefined, port: 8080 },
       healthProbeBindAddress: { host: undefined, port: 8081 },
       logLevel: 'info',
-      workers: 32,
+      workers: 16,
       shutdownTimeoutMs: 30_000,
     });
     expect(config.leaderElection.identity).toMatch(/^host-1_[0-9a-f-]{36}$/);

@@ -74,7 +74,7 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
   'metrics-bind-address': { value: 'ADDR', help: 'where /metrics is served, host:port or :port; 0 disables (default :8080)' },
   'health-probe-bind-address': { value: 'ADDR', help: 'where /healthz and /readyz are served; 0 disables (default :8081)' },
   'log-level': { value: 'LEVEL', help: 'trace, debug, info, warn, error, fatal or silent (default info)' },
-  workers: { value: 'N', help: 'concurrent reconciles per controller (default 16); derived entity work holds at most a quarter of them while direct work runs' },
+  workers: { value: 'N', help: 'concurrent reconciles of the ownership controller (default 32); the entity controller runs half as many, and its derived work holds at most a quarter of those while direct work runs' },
   'serve-catalog-info': { boolean: true, value: '[=true|false]', help: 'serve the catalog as Backstage YAML at /catalog-info.yaml on the metrics port (default true)' },
   'catalog-info-default-namespace': { value: 'NS', help: "the namespace written as Backstage's default namespace in /catalog-info.yaml (default default)" },
 });
@@ -287,12 +287,9 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
     metricsBindAddress: flags['metrics-bind-address'] === undefined ? { host: undefined, port: 8080 } : (flags['metrics-bind-address'] ?? undefined),
     healthProbeBindAddress: flags['health-probe-bind-address'] === undefined ? { host: undefined, port: 8081 } : (flags['health-probe-bind-address'] ?? undefined),
     logLevel: flags['log-level'] ?? 'info',
-    // Reconciles mostly wait on the API server, so more workers mean more of Backlot's requests
-    // in flight there, each answered later, and every other client's with them. At 10,000
-    // workloads under 50 workload changes a second, 16 kept up with the churn and had the
-    // API server answer its writes in about half the time 32 did; 64 fell behind
-    // (docs/benchmarks.md).
-    workers: flags.workers ?? 16,
+    // Reconciles mostly wait on the API server. 32 for the ownership controller's bulk of
+    // applies; the entity controller runs half as many (entityWorkers in catalog.ts).
+    workers: flags.workers ?? 32,
     shutdownTimeoutMs: 30_000,
     ownNamespace: env.POD_NAMESPACE || leaseNamespace,
     catalogInfo: { enabled: flags['serve-catalog-info'] ?? true, defaultNamespace: flags['catalog-info-default-namespace'] ?? 'default' },

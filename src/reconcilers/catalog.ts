@@ -137,6 +137,19 @@ export function lowPriorityWorkers(workers: number): number {
   return Math.max(1, Math.floor(workers / 4));
 }
 
+/**
+ * The entity controller runs half as many workers as the ownership controller. Ownership is
+ * bulk work, one apply per workload, most of it in a cold start, where more requests in
+ * flight shorten the pass. Entity work is what a change waits for, and every worker holds a
+ * request in flight at the API server, which answers each later the more it holds (the
+ * churn's own writes and Backlot's statuses alike): at 10,000 workloads under 50 workload
+ * changes a second, 16 entity workers had the API server answer in about half the time 32
+ * did, and kept up; 64 fell behind (docs/benchmarks.md).
+ */
+export function entityWorkers(workers: number): number {
+  return Math.max(1, Math.ceil(workers / 2));
+}
+
 export function createCatalog(options: CatalogOptions): Catalog {
   const { client, logger, clock, metrics } = options;
   const informers = createCatalogInformers(options.makeInformer);
@@ -144,7 +157,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const events = new EventRecorder({ client, clock, logger, instance: options.instance });
   const entities = new EntityReconciler({ world, client, clock, events, logger });
   const ownership = new OwnershipReconciler({ world, client, events, logger });
-  const workers = options.workers ?? 16;
+  const workers = options.workers ?? 32;
 
   const controller = (name: string, side: Side, reconciler: { reconcile(key: string, signal?: AbortSignal): Promise<void> }) =>
     new Controller({
@@ -157,8 +170,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
       logger,
       metrics,
       clock,
-      workers,
-      ...(side === 'entity' ? { lowPriorityWorkers: lowPriorityWorkers(workers) } : {}),
+      ...(side === 'entity' ? { workers: entityWorkers(workers), lowPriorityWorkers: lowPriorityWorkers(entityWorkers(workers)) } : { workers }),
     });
   const controllers = [controller('entity', 'entity', entities), controller('ownership', 'workload', ownership)];
 

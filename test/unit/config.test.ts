@@ -6,7 +6,7 @@ const load = (argv: string[], env: NodeJS.ProcessEnv = { HOME: '/home/op' }, fil
   loadRunConfig({ argv, env, readTextFile: (p) => files[p], hostname: 'host-1' });
 
 describe('loadRunConfig', () => {
-  it('defaults outside a cluster: ~/.kube/config, no leader election, :8080 and :8081, info, 16 workers', () => {
+  it('defaults outside a cluster: ~/.kube/config, no leader election, :8080 and :8081, info, 32 workers', () => {
     const config = load([]);
     expect(config).toMatchObject({
       kubeconfig: { kind: 'file', paths: ['/home/op/.kube/config'] },
@@ -16,7 +16,7 @@ describe('loadRunConfig', () => {
       metricsBindAddress: { host: undefined, port: 8080 },
       healthProbeBindAddress: { host: undefined, port: 8081 },
       logLevel: 'info',
-      workers: 16,
+      workers: 32,
       shutdownTimeoutMs: 30_000,
     });
     expect(config.leaderElection.identity).toMatch(/^host-1_[0-9a-f-]{36}$/);

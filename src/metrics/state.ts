@@ -58,7 +58,7 @@ const ORPHANED_WORKLOAD: Family = {
 const WORKLOAD_CLAIM_CONFLICT: Family = { name: 'backlot_workload_claim_conflict', help: 'A workload that more than one entity claims. Always 1.' };
 
 /** The families in the order they are exposed. */
-export const STATE_FAMILIES: readonly Family[] = [
+const STATE_FAMILIES: readonly Family[] = [
   ENTITY_INFO,
   ENTITY_READY,
   ENTITY_DEPENDENCIES_READY,
@@ -86,9 +86,9 @@ function series(family: Family, labels: Record<string, string>, value: number): 
   return [family.name, '{', parts.join(','), '} ', String(value)].join('');
 }
 
-/** The exposition text of the families, each given the lines of its series. */
-function exposition(families: readonly Family[], lines: ReadonlyMap<Family, readonly string[]>): string {
-  return `${families
+/** The exposition text of the state families, each given the lines of its series. */
+function exposition(lines: ReadonlyMap<Family, readonly string[]>): string {
+  return `${STATE_FAMILIES
     .map((f) => [`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} gauge`, ...(lines.get(f) ?? [])].join('\n'))
     .join('\n\n')}\n`;
 }
@@ -211,7 +211,7 @@ export function createStateMetrics(options: StateMetricsOptions): StateMetrics {
     lines.set(WORKLOAD_OWNER_INFO, owners).set(ORPHANED_WORKLOAD, orphaned).set(WORKLOAD_CLAIM_CONFLICT, conflicts);
   };
 
-  const standby = exposition(STATE_FAMILIES, new Map());
+  const standby = exposition(new Map());
   let kept: { state: string; text: string } | undefined;
   return {
     text() {
@@ -224,7 +224,7 @@ export function createStateMetrics(options: StateMetricsOptions): StateMetrics {
         const lines = new Map<Family, string[]>();
         entityLines(lines);
         workloadLines(lines);
-        kept = { state, text: exposition(STATE_FAMILIES, lines) };
+        kept = { state, text: exposition(lines) };
       }
       return Promise.resolve(kept.text);
     },

@@ -158,6 +158,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const entities = new EntityReconciler({ world, client, clock, events, logger });
   const ownership = new OwnershipReconciler({ world, client, events, logger });
   const workers = options.workers ?? 32;
+  const entityCount = entityWorkers(workers);
 
   const controller = (name: string, side: Side, reconciler: { reconcile(key: string, signal?: AbortSignal): Promise<void> }) =>
     new Controller({
@@ -170,7 +171,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
       logger,
       metrics,
       clock,
-      ...(side === 'entity' ? { workers: entityWorkers(workers), lowPriorityWorkers: lowPriorityWorkers(entityWorkers(workers)) } : { workers }),
+      ...(side === 'entity' ? { workers: entityCount, lowPriorityWorkers: lowPriorityWorkers(entityCount) } : { workers }),
     });
   const controllers = [controller('entity', 'entity', entities), controller('ownership', 'workload', ownership)];
 

@@ -278,18 +278,6 @@ export class World {
     return this.caches.endpointSlices.byIndex(SERVICE_INDEX, `${namespace}/${service}`);
   }
 
-  /**
-   * Moves whenever an entity, a workload or a namespace changes in the cache: what is derived
-   * from those alone (the state metrics) can be kept until it does.
-   */
-  stateVersion(): string {
-    const parts: number[] = [];
-    for (const kind of ENTITY_KINDS) parts.push(this.caches.entities[kind].version);
-    for (const cache of Object.values(this.caches.workloads)) parts.push(cache.version);
-    parts.push(this.caches.namespaces.version);
-    return parts.join('.');
-  }
-
   namespace(name: string): KubeObject | undefined {
     return this.caches.namespaces.get(name);
   }

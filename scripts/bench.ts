@@ -28,7 +28,7 @@ import { Store } from '../src/runtime/store.ts';
 import { keepPaths } from '../src/runtime/transform.ts';
 import { mutatingRequests } from '../test/support/apiserver-writes.ts';
 
-const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --json]
+const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --json]
 
 Starts a local control plane, creates a catalog world with high client concurrency, and
 measures Backlot on it: cold convergence against a direct-write baseline, write
@@ -41,6 +41,9 @@ Defaults: 10000 workloads in 100 namespaces, 2000 Components, 200 Systems, 50 Gr
 Chrome DevTools. --heap-snapshot DIR writes a heap snapshot of the operator at steady state.
 --apiserver-profile DIR writes Go CPU profiles of the API server over the first 12 s of the
 baseline, 24 s of cold convergence and 15 s of the churn (go tool pprof -top FILE).
+The baseline runs on a control plane and world of its own, created like Backlot's;
+--shared-baseline runs it on Backlot's plane first instead (the method until 2026-12-02), where
+Backlot's writes then land on objects the baseline already wrote under another field manager.
 The operator runs from the bundle, dist/backlot.mjs (the script builds it first), as the image does.
 `;
 
@@ -207,10 +210,8 @@ async function expectedStatuses(client: RestClient): Promise<Map<string, Record<
 /**
  * The baseline: the same writes Backlot must make (its ownership on every claimed workload, a
  * status on every entity), issued directly at full speed, in the form Backlot sends them
- * (server-side apply, the same field validation, answered with metadata only). Ownership is written with the very
- * values Backlot will want, so that Backlot's later applies change no value; statuses as
- * expectedStatuses decides them. Then the Deployments' observedGeneration is caught up, as
- * their controller would.
+ * (server-side apply, the same field validation, answered with metadata only). Ownership is
+ * written with the very values Backlot will want; statuses as expectedStatuses decides them.
  */
 async function baseline(client: RestClient, world: World, plane: ControlPlane, profileFile?: string): Promise<{ ms: number; cpu: CpuUse }> {
   const statuses = await expectedStatuses(client);
@@ -242,12 +243,6 @@ async function baseline(client: RestClient, world: World, plane: ControlPlane, p
   const elapsed = Date.now() - t;
   const cpu = cpuSince(cpuBefore, await cpuSnapshot(pids));
   await profiled;
-  // Stand in for the Deployment controller: the baseline's annotations moved the generations.
-  await pool(
-    claimed.filter((w) => w.kind === 'Deployment'),
-    CONCURRENCY,
-    (w) => setReplicasReady(client, 'Deployment', { namespace: w.namespace, name: w.name }),
-  );
   return { ms: elapsed, cpu };
 }
 
@@ -397,6 +392,8 @@ interface OperatorOptions {
   heapSnapshot?: boolean;
   /** Profile the API server over the first seconds of the baseline and of cold convergence, into this directory. */
   apiServerProfileDir?: string;
+  /** Run the baseline on the plane Backlot then runs on (the method before the baseline had a world of its own). */
+  sharedBaseline?: boolean;
 }
 
 /**
@@ -449,24 +446,60 @@ interface RunResult {
   orphanLatencyP99Ms?: number;
 }
 
-async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log: (s: string) => void): Promise<RunResult> {
-  log(`--- ${sizes.workloads} workloads, ${sizes.components} components, ${sizes.systems} systems, ${sizes.groups} groups in ${sizes.namespaces} namespaces`);
+/** A fresh control plane with the CRDs installed and `world` created in it, every workload reported ready. */
+async function preparePlane(world: World, log: (s: string) => void): Promise<{ plane: ControlPlane; client: RestClient }> {
   const plane = await ControlPlane.start({ apiServerFlags: ['--max-requests-inflight=800', '--max-mutating-requests-inflight=400'] });
-  const workDir = await mkdtemp(join(tmpdir(), 'backlot-bench-'));
-  let operator: BacklotProcess | undefined;
   try {
     const kc = new KubeConfig();
     kc.loadFromFile(plane.kubeconfigPath);
     const client = new RestClient(kc);
     await plane.kubectl(['apply', '-f', join(import.meta.dirname, '../crds')]);
     await plane.kubectl(['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
-    const world = generate(sizes);
     await create(client, world, log);
-    const minimumWrites = world.ownership.size + world.entities.length;
+    return { plane, client };
+  } catch (err) {
+    await plane.stop();
+    throw err;
+  }
+}
 
-    const profileDir = launch.apiServerProfileDir;
-    const { ms: baselineMs, cpu: baselineCpu } = await baseline(client, world, plane, profileDir && join(profileDir, `apiserver-baseline-${sizes.workloads}.pprof`));
-    log(`baseline: ${minimumWrites} writes issued directly in ${seconds(baselineMs)} s; CPU: ${cpuText(baselineCpu)}`);
+/** Stands in for the Deployment controller after writes that moved the claimed Deployments' generations. */
+async function catchUpDeployments(client: RestClient, world: World): Promise<void> {
+  await pool(
+    world.workloads.filter((w) => w.kind === 'Deployment' && w.component),
+    CONCURRENCY,
+    (w) => setReplicasReady(client, 'Deployment', { namespace: w.namespace, name: w.name }),
+  );
+}
+
+async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log: (s: string) => void): Promise<RunResult> {
+  log(`--- ${sizes.workloads} workloads, ${sizes.components} components, ${sizes.systems} systems, ${sizes.groups} groups in ${sizes.namespaces} namespaces`);
+  const world = generate(sizes);
+  const minimumWrites = world.ownership.size + world.entities.length;
+  const profileDir = launch.apiServerProfileDir;
+  const baselineProfile = profileDir && join(profileDir, `apiserver-baseline-${sizes.workloads}.pprof`);
+  // By default the baseline has a world of its own, on a plane of its own, so that its writes
+  // and Backlot's land on the same state. With --shared-baseline it runs on Backlot's plane
+  // first: Backlot's writes then land on objects already written under another field manager.
+  let baselineRun: { ms: number; cpu: CpuUse } | undefined;
+  if (!launch.sharedBaseline) {
+    const own = await preparePlane(world, log);
+    try {
+      baselineRun = await baseline(own.client, world, own.plane, baselineProfile);
+    } finally {
+      await own.plane.stop();
+    }
+  }
+  const { plane, client } = await preparePlane(world, log);
+  const workDir = await mkdtemp(join(tmpdir(), 'backlot-bench-'));
+  let operator: BacklotProcess | undefined;
+  try {
+    if (!baselineRun) {
+      baselineRun = await baseline(client, world, plane, baselineProfile);
+      await catchUpDeployments(client, world);
+    }
+    const { ms: baselineMs, cpu: baselineCpu } = baselineRun;
+    log(`baseline: ${minimumWrites} writes issued directly in ${seconds(baselineMs)} s${launch.sharedBaseline ? ' (on the plane Backlot runs on)' : ' (on a world of its own)'}; CPU: ${cpuText(baselineCpu)}`);
 
     const base = await apiWrites(plane);
     const planePids = { apiserver: plane.apiServer.pid, etcd: plane.etcd.pid };
@@ -479,6 +512,8 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
     const convergenceCpu = cpuSince(cpuBefore, await cpuSnapshot({ ...planePids, operator: operator.pid }));
     await profiled;
     log(`cold convergence: ${seconds(convergenceMs)} s, ${converged.writes} writes (minimum ${minimumWrites}), ${converged.keys} keys reconciled; CPU: ${cpuText(convergenceCpu)}`);
+    // Backlot's annotations moved the claimed Deployments' generations; their controller would catch up.
+    if (!launch.sharedBaseline) await catchUpDeployments(client, world);
     const text = await operator.metrics();
     const eventLoopLagP99Ms = (metricValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000;
     const rssAtConvergence = await rssBytes(operator.pid);
@@ -730,6 +765,7 @@ async function main(): Promise<void> {
       'node-options': { type: 'string' },
       'heap-snapshot': { type: 'string' },
       'apiserver-profile': { type: 'string' },
+      'shared-baseline': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -760,6 +796,7 @@ async function main(): Promise<void> {
     .filter(Boolean)
     .join(' ');
   if (values['heap-snapshot']) launch.heapSnapshot = true;
+  if (values['shared-baseline']) launch.sharedBaseline = true;
   if (values['apiserver-profile']) launch.apiServerProfileDir = resolve(values['apiserver-profile']);
   if (nodeOptions) launch.env = { NODE_OPTIONS: nodeOptions };
   const results: RunResult[] = [];

@@ -74,20 +74,39 @@ describe('what a change enqueues', () => {
     expect(keys.get('system:shop/webshop')).toBe(LOW_PRIORITY);
   });
 
-  it('a workload update that leaves its labels and readiness as they were concerns only the workload', () => {
-    const deployment = (annotations: Record<string, string>, readyReplicas: number) =>
+  it('a workload update that leaves its claimants and readiness as they were concerns only the workload', () => {
+    const deployment = (labels: Record<string, string>, annotations: Record<string, string>, readyReplicas: number) =>
       workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }, {
-        metadata: { name: 'checkout', namespace: 'shop', uid: 'uid-checkout', generation: 1, labels: { 'backstage.io/kubernetes-id': 'checkout' }, annotations },
+        metadata: { name: 'checkout', namespace: 'shop', uid: 'uid-checkout', generation: 1, labels: { 'backstage.io/kubernetes-id': 'checkout', ...labels }, annotations },
         spec: { replicas: 2 },
         status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas, availableReplicas: readyReplicas },
       });
     const r = recorder();
-    // Backlot's own ownership write: annotations only.
-    onWorkloadChange(world, r.enqueue, 'Deployment', deployment({}, 2), deployment({ 'backlot.dev/entity': 'component:shop/checkout' }, 2));
+    // Backlot's own ownership write: its owner label and its annotations.
+    const owned = { 'backlot.dev/entity': 'component:shop/checkout', 'backlot.dev/owner': 'group:shop/team-payments' };
+    onWorkloadChange(world, r.enqueue, 'Deployment', deployment({}, {}, 2), deployment({ 'backlot.dev/owner': 'team-payments' }, owned, 2));
+    // A label no selector reads.
+    onWorkloadChange(world, r.enqueue, 'Deployment', deployment({}, {}, 2), deployment({ tier: 'web' }, {}, 2));
     expect([...r.workloads]).toEqual(['Deployment/shop/checkout']);
     expect(r.entities.size).toBe(0);
     // One replica fewer ready: the claimant and its health readers look again.
-    onWorkloadChange(world, r.enqueue, 'Deployment', deployment({}, 2), deployment({}, 1));
+    onWorkloadChange(world, r.enqueue, 'Deployment', deployment({}, {}, 2), deployment({}, {}, 1));
+    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
+  });
+
+  it('a workload update that changes who claims it, or whether it is ignored, concerns the claimants before and after', () => {
+    const deployment = (labels: Record<string, string>, annotations: Record<string, string> = {}) =>
+      workload('Deployment', 'shop', 'checkout', labels, {
+        metadata: { name: 'checkout', namespace: 'shop', uid: 'uid-checkout', generation: 1, labels, annotations },
+        spec: { replicas: 2 },
+        status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
+      });
+    const claimed = { 'backstage.io/kubernetes-id': 'checkout' };
+    let r = recorder();
+    onWorkloadChange(world, r.enqueue, 'Deployment', deployment({ app: 'checkout' }), deployment({ ...claimed, app: 'checkout' }));
+    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
+    r = recorder();
+    onWorkloadChange(world, r.enqueue, 'Deployment', deployment(claimed), deployment(claimed, { 'backlot.dev/ignore': 'true' }));
     expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
   });
 

@@ -2,7 +2,8 @@
  * Events (events.k8s.io/v1) about catalog entities. They are emitted on transitions only, by
  * callers that compare the state before and after a write, so a resync never repeats one.
  * Events are sent in the background; failing to send one never fails a reconcile: it is
- * logged and dropped.
+ * logged and dropped. Events that say the same thing of several objects (claims, on a first
+ * install thousands at once) are combined while they wait: one Event lists them all.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../runtime/clock.ts';
@@ -22,6 +23,26 @@ export interface EventSpec {
   note: string;
   /** A second object involved, e.g. the workload of a claim. */
   related?: KubeObject;
+  /**
+   * Makes the event one of a kind that combines: while it waits to be sent, a later event with
+   * the same regarding object, reason, type and `group` is folded into it instead of queued.
+   * `item` names what this one is about (e.g. "Deployment checkout"); the combined Event's note
+   * is `note(list, count)`, with the items as one phrase ("A, B and 3 more") and how many there
+   * are. A combined Event names no related object.
+   */
+  combine?: { group: string; item: string; note: (list: string, count: number) => string };
+}
+
+/** Items named in a combined note; the rest are counted. */
+export const COMBINED_ITEMS_LISTED = 10;
+
+/** "A", "A and B", "A, B and C", "A, B, … and 3 more": at most COMBINED_ITEMS_LISTED named. */
+export function itemList(items: readonly string[], count: number): string {
+  const named = items.slice(0, COMBINED_ITEMS_LISTED);
+  const more = count - named.length;
+  if (more > 0) return `${named.join(', ')} and ${more} more`;
+  if (named.length === 1) return named[0]!;
+  return `${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}`;
 }
 
 function reference(obj: KubeObject) {
@@ -49,6 +70,20 @@ export interface EventRecorderOptions {
 
 type EventBody = Record<string, unknown> & { metadata: { namespace: string; generateName: string } };
 
+/** An event waiting to be sent, with what was folded into it. */
+interface Waiting {
+  event: EventSpec;
+  at: number;
+  /** Set for events that combine: the key they combine under, the items, how many in all. */
+  combined?: { key: string; items: string[]; count: number };
+}
+
+function combineKey(event: EventSpec): string | undefined {
+  if (!event.combine) return undefined;
+  const r = event.regarding.metadata;
+  return JSON.stringify([r?.uid ?? `${r?.namespace}/${r?.name}`, event.reason, event.type, event.combine.group]);
+}
+
 /**
  * Records Events in the background, as client-go's broadcaster does: `record` returns at once,
  * so a reconcile never waits on an Event (nor holds a worker while one is sent), and a burst
@@ -58,7 +93,9 @@ export class EventRecorder {
   private readonly options: EventRecorderOptions;
   private readonly limit: number;
   private readonly concurrency: number;
-  private readonly queue: EventBody[] = [];
+  private readonly queue: Waiting[] = [];
+  /** The waiting events that combine, by their key. */
+  private readonly combinable = new Map<string, Waiting>();
   private sending = 0;
   private droppedSinceLog = 0;
   private readonly idleWaiters: Array<() => void> = [];
@@ -74,8 +111,18 @@ export class EventRecorder {
     return this.queue.length + this.sending;
   }
 
-  /** Queues the event; its time is now, whenever it is sent. */
+  /**
+   * Queues the event; its time is now, whenever it is sent. An event that combines with one
+   * still waiting is folded into that one (which keeps its place and its time).
+   */
   record(event: EventSpec): void {
+    const key = combineKey(event);
+    const waiting = key !== undefined ? this.combinable.get(key) : undefined;
+    if (waiting?.combined) {
+      if (waiting.combined.items.length < COMBINED_ITEMS_LISTED) waiting.combined.items.push(event.combine!.item);
+      waiting.combined.count++;
+      return;
+    }
     if (this.queue.length >= this.limit) {
       if (this.droppedSinceLog++ === 0) this.options.logger.warn({ queueLimit: this.limit, reason: event.reason }, 'event queue full, dropping events');
       return;
@@ -84,7 +131,9 @@ export class EventRecorder {
       this.options.logger.warn({ dropped: this.droppedSinceLog }, 'event queue has room again');
       this.droppedSinceLog = 0;
     }
-    this.queue.push(this.body(event));
+    const entry: Waiting = { event, at: this.options.clock.now(), ...(key !== undefined ? { combined: { key, items: [event.combine!.item], count: 1 } } : {}) };
+    this.queue.push(entry);
+    if (key !== undefined) this.combinable.set(key, entry);
     this.pump();
   }
 
@@ -96,7 +145,9 @@ export class EventRecorder {
 
   private pump(): void {
     while (this.sending < this.concurrency && this.queue.length > 0) {
-      const body = this.queue.shift()!;
+      const entry = this.queue.shift()!;
+      if (entry.combined) this.combinable.delete(entry.combined.key);
+      const body = this.body(entry);
       this.sending++;
       void this.send(body).finally(() => {
         this.sending--;
@@ -106,22 +157,23 @@ export class EventRecorder {
     }
   }
 
-  private body(event: EventSpec): EventBody {
+  private body({ event, at, combined }: Waiting): EventBody {
     const namespace = event.regarding.metadata?.namespace ?? 'default';
-    const now = new Date(this.options.clock.now());
+    const note = combined && combined.count > 1 ? event.combine!.note(itemList(combined.items, combined.count), combined.count) : event.note;
+    const related = combined && combined.count > 1 ? undefined : event.related;
     return {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { generateName: `${event.regarding.metadata?.name ?? 'backlot'}-`, namespace },
-      eventTime: now.toISOString().replace('Z', '000Z'),
+      eventTime: new Date(at).toISOString().replace('Z', '000Z'),
       reportingController: REPORTING_CONTROLLER,
       reportingInstance: this.options.instance,
       action: event.action,
       reason: event.reason,
       type: event.type,
-      note: event.note.slice(0, 1024),
+      note: note.slice(0, 1024),
       regarding: reference(event.regarding),
-      ...(event.related ? { related: reference(event.related) } : {}),
+      ...(related ? { related: reference(related) } : {}),
     };
   }
 

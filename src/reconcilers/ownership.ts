@@ -106,12 +106,16 @@ export class OwnershipReconciler {
     if (before === after) return;
     const what = `${workload.kind ?? 'workload'} ${workload.metadata?.name ?? ''}`;
     const lost = before ? this.options.world.entity(before) : undefined;
+    // Claims move in bulk (a first install, a relabelled namespace): an entity's claim Events
+    // that wait to be sent together are combined into one that lists the workloads.
     if (lost) {
-      this.options.events.record({ regarding: lost.obj, related: workload, reason: 'ClaimLost', action: 'Unclaim', type: 'Normal', note: after ? `${what} is now claimed by ${after}` : `${what} is no longer claimed` });
+      const note = (list: string, count: number) => (after ? `${list} ${count > 1 ? 'are' : 'is'} now claimed by ${after}` : `${list} ${count > 1 ? 'are' : 'is'} no longer claimed`);
+      this.options.events.record({ regarding: lost.obj, related: workload, reason: 'ClaimLost', action: 'Unclaim', type: 'Normal', note: note(what, 1), combine: { group: after ?? '', item: what, note } });
     }
     const gained = after ? this.options.world.entity(after) : undefined;
     if (gained) {
-      this.options.events.record({ regarding: gained.obj, related: workload, reason: 'ClaimGained', action: 'Claim', type: 'Normal', note: `claimed ${what}` });
+      const note = (list: string) => `claimed ${list}`;
+      this.options.events.record({ regarding: gained.obj, related: workload, reason: 'ClaimGained', action: 'Claim', type: 'Normal', note: note(what), combine: { group: '', item: what, note } });
     }
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import pino from 'pino';
-import { EventRecorder, type EventSpec } from '../../../src/k8s/events.ts';
+import { COMBINED_ITEMS_LISTED, EventRecorder, itemList, type EventSpec } from '../../../src/k8s/events.ts';
 import type { RestClient, RestRequest } from '../../../src/k8s/rest.ts';
 import { FakeClock } from '../runtime/fake-clock.ts';
 
@@ -101,5 +101,67 @@ describe('EventRecorder', () => {
     expect(requests).toHaveLength(2);
     requests[1]!.release();
     await recorder.idle();
+  });
+  it('folds an event that combines into a waiting one of the same object, reason and group, which keeps its place and time', async () => {
+    const { client, requests } = heldClient();
+    const clock = new FakeClock(Date.parse('2026-11-22T10:00:00Z'));
+    const recorder = new EventRecorder({ client, clock, logger: logCollector().logger, instance: 'i', concurrency: 1 });
+    const workload = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'shop', uid: `uid-${name}` } });
+    const claim = (entity: string, name: string, group = ''): EventSpec => ({
+      ...event(entity, 'ClaimGained'),
+      type: 'Normal',
+      related: workload(name),
+      note: `claimed Deployment ${name}`,
+      combine: { group, item: `Deployment ${name}`, note: (list) => `claimed ${list}` },
+    });
+    recorder.record(event('busy'));
+    recorder.record(claim('checkout', 'a'));
+    await clock.advance(5_000);
+    recorder.record(claim('cart', 'c'));
+    recorder.record(claim('checkout', 'b'));
+    recorder.record(claim('checkout', 'x', 'other group'));
+    // busy is being sent; checkout (a, b), cart (c) and checkout's other group wait: three, not four.
+    expect(recorder.pending).toBe(4);
+    for (let i = 0; i < 4; i++) {
+      requests[i]!.release();
+      await flush();
+    }
+    await recorder.idle();
+    const bodies = requests.map((r) => r.req.body as { note: string; eventTime: string; related?: { name: string }; regarding: { name: string } });
+    expect(bodies.map((b) => [b.regarding.name, b.note])).toEqual([
+      ['busy', 'Ready is False: busy'],
+      ['checkout', 'claimed Deployment a and Deployment b'],
+      ['cart', 'claimed Deployment c'],
+      ['checkout', 'claimed Deployment x'],
+    ]);
+    expect(bodies[1]!.eventTime).toBe('2026-11-22T10:00:00.000000Z');
+    expect(bodies[2]!.eventTime).toBe('2026-11-22T10:00:05.000000Z');
+    // A combined Event names no related object; a single one keeps it.
+    expect(bodies[1]!.related).toBeUndefined();
+    expect(bodies[2]!.related).toMatchObject({ name: 'c' });
+  });
+
+  it('sends an event that combines at once when nothing waits, and never folds into one already sent', async () => {
+    const { client, requests } = heldClient();
+    const recorder = new EventRecorder({ client, clock: new FakeClock(), logger: logCollector().logger, instance: 'i', concurrency: 1 });
+    const claim = (name: string): EventSpec => ({ ...event('checkout', 'ClaimGained'), note: `claimed ${name}`, combine: { group: '', item: name, note: (list) => `claimed ${list}` } });
+    recorder.record(claim('a'));
+    recorder.record(claim('b'));
+    requests[0]!.release();
+    await flush();
+    recorder.record(claim('c'));
+    requests[1]!.release();
+    await flush();
+    requests[2]!.release();
+    await recorder.idle();
+    expect(requests.map((r) => (r.req.body as { note: string }).note)).toEqual(['claimed a', 'claimed b', 'claimed c']);
+  });
+
+  it('lists at most COMBINED_ITEMS_LISTED items and counts the rest', () => {
+    expect(itemList(['a'], 1)).toBe('a');
+    expect(itemList(['a', 'b'], 2)).toBe('a and b');
+    expect(itemList(['a', 'b', 'c'], 3)).toBe('a, b and c');
+    const many = Array.from({ length: COMBINED_ITEMS_LISTED }, (_, i) => `w${i}`);
+    expect(itemList(many, COMBINED_ITEMS_LISTED + 5)).toBe(`${many.join(', ')} and 5 more`);
   });
 });

@@ -62,7 +62,11 @@ export interface EventRecorderOptions {
   logger: Logger;
   /** This instance, e.g. the pod name. */
   instance: string;
-  /** Events waiting to be sent; past this many, new ones are dropped (and logged). Default 1000. */
+  /**
+   * Events waiting to be sent; past this many, new ones are dropped (and logged). Default 4096:
+   * room for a combined claim Event for each entity of a first install of a large catalog
+   * (about a kilobyte each while it waits).
+   */
   queueLimit?: number;
   /** Events sent at once. Default 4. */
   concurrency?: number;
@@ -72,10 +76,9 @@ type EventBody = Record<string, unknown> & { metadata: { namespace: string; gene
 
 /** An event waiting to be sent, with what was folded into it. */
 interface Waiting {
-  event: EventSpec;
-  at: number;
+  body: EventBody;
   /** Set for events that combine: the key they combine under, the items, how many in all. */
-  combined?: { key: string; items: string[]; count: number };
+  combined?: { key: string; items: string[]; count: number; note: (list: string, count: number) => string };
 }
 
 function combineKey(event: EventSpec): string | undefined {
@@ -102,7 +105,7 @@ export class EventRecorder {
 
   constructor(options: EventRecorderOptions) {
     this.options = options;
-    this.limit = options.queueLimit ?? 1000;
+    this.limit = options.queueLimit ?? 4096;
     this.concurrency = options.concurrency ?? 4;
   }
 
@@ -131,7 +134,8 @@ export class EventRecorder {
       this.options.logger.warn({ dropped: this.droppedSinceLog }, 'event queue has room again');
       this.droppedSinceLog = 0;
     }
-    const entry: Waiting = { event, at: this.options.clock.now(), ...(key !== undefined ? { combined: { key, items: [event.combine!.item], count: 1 } } : {}) };
+    const combined = key !== undefined ? { key, items: [event.combine!.item], count: 1, note: event.combine!.note } : undefined;
+    const entry: Waiting = { body: this.body(event), ...(combined ? { combined } : {}) };
     this.queue.push(entry);
     if (key !== undefined) this.combinable.set(key, entry);
     this.pump();
@@ -145,9 +149,14 @@ export class EventRecorder {
 
   private pump(): void {
     while (this.sending < this.concurrency && this.queue.length > 0) {
-      const entry = this.queue.shift()!;
-      if (entry.combined) this.combinable.delete(entry.combined.key);
-      const body = this.body(entry);
+      const { body, combined } = this.queue.shift()!;
+      if (combined) {
+        this.combinable.delete(combined.key);
+        if (combined.count > 1) {
+          body.note = combined.note(itemList(combined.items, combined.count), combined.count).slice(0, 1024);
+          delete body.related;
+        }
+      }
       this.sending++;
       void this.send(body).finally(() => {
         this.sending--;
@@ -157,23 +166,22 @@ export class EventRecorder {
     }
   }
 
-  private body({ event, at, combined }: Waiting): EventBody {
+  private body(event: EventSpec): EventBody {
     const namespace = event.regarding.metadata?.namespace ?? 'default';
-    const note = combined && combined.count > 1 ? event.combine!.note(itemList(combined.items, combined.count), combined.count) : event.note;
-    const related = combined && combined.count > 1 ? undefined : event.related;
+    const now = new Date(this.options.clock.now());
     return {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { generateName: `${event.regarding.metadata?.name ?? 'backlot'}-`, namespace },
-      eventTime: new Date(at).toISOString().replace('Z', '000Z'),
+      eventTime: now.toISOString().replace('Z', '000Z'),
       reportingController: REPORTING_CONTROLLER,
       reportingInstance: this.options.instance,
       action: event.action,
       reason: event.reason,
       type: event.type,
-      note: note.slice(0, 1024),
+      note: event.note.slice(0, 1024),
       regarding: reference(event.regarding),
-      ...(related ? { related: reference(related) } : {}),
+      ...(event.related ? { related: reference(event.related) } : {}),
     };
   }
 

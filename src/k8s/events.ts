@@ -6,7 +6,7 @@
  * install thousands at once) are combined while they wait: one Event lists them all.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../runtime/clock.ts';
+import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { narrowError } from './errors.ts';
 import type { KubeObject } from './object.ts';
 import type { RestClient } from './rest.ts';
@@ -32,6 +32,12 @@ export interface EventSpec {
    */
   combine?: { group: string; item: string; note: (list: string, count: number) => string };
 }
+
+/**
+ * How long an event that combines waits before it is sent, for the rest of its kind to join
+ * it (the ownership writes of one entity's workloads follow each other closely).
+ */
+export const COMBINE_WINDOW_MS = 1000;
 
 /** Items named in a combined note; the rest are counted. */
 export const COMBINED_ITEMS_LISTED = 10;
@@ -97,6 +103,9 @@ export class EventRecorder {
   private readonly limit: number;
   private readonly concurrency: number;
   private readonly queue: Waiting[] = [];
+  /** Events that combine, in their window, oldest first; then they join the queue. */
+  private readonly held: { entry: Waiting; due: number }[] = [];
+  private heldTimer: TimerHandle | undefined;
   /** The waiting events that combine, by their key. */
   private readonly combinable = new Map<string, Waiting>();
   private sending = 0;
@@ -111,12 +120,13 @@ export class EventRecorder {
 
   /** Events queued or being sent. */
   get pending(): number {
-    return this.queue.length + this.sending;
+    return this.queue.length + this.held.length + this.sending;
   }
 
   /**
-   * Queues the event; its time is now, whenever it is sent. An event that combines with one
-   * still waiting is folded into that one (which keeps its place and its time).
+   * Queues the event; its time is now, whenever it is sent. An event that combines is held for
+   * COMBINE_WINDOW_MS first; one that combines with an event still waiting is folded into that
+   * one (which keeps its place and its time).
    */
   record(event: EventSpec): void {
     const key = combineKey(event);
@@ -126,7 +136,7 @@ export class EventRecorder {
       waiting.combined.count++;
       return;
     }
-    if (this.queue.length >= this.limit) {
+    if (this.queue.length + this.held.length >= this.limit) {
       if (this.droppedSinceLog++ === 0) this.options.logger.warn({ queueLimit: this.limit, reason: event.reason }, 'event queue full, dropping events');
       return;
     }
@@ -136,8 +146,22 @@ export class EventRecorder {
     }
     const combined = key !== undefined ? { key, items: [event.combine!.item], count: 1, note: event.combine!.note } : undefined;
     const entry: Waiting = { body: this.body(event), ...(combined ? { combined } : {}) };
-    this.queue.push(entry);
-    if (key !== undefined) this.combinable.set(key, entry);
+    if (key === undefined) {
+      this.queue.push(entry);
+      this.pump();
+      return;
+    }
+    this.combinable.set(key, entry);
+    this.held.push({ entry, due: this.options.clock.now() + COMBINE_WINDOW_MS });
+    this.heldTimer ??= this.options.clock.setTimer(COMBINE_WINDOW_MS, () => this.release());
+  }
+
+  /** Moves the held events whose window is over to the queue, and waits for the next. */
+  private release(): void {
+    this.heldTimer = undefined;
+    const now = this.options.clock.now();
+    while (this.held.length > 0 && this.held[0]!.due <= now) this.queue.push(this.held.shift()!.entry);
+    if (this.held.length > 0) this.heldTimer = this.options.clock.setTimer(this.held[0]!.due - now, () => this.release());
     this.pump();
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import pino from 'pino';
-import { COMBINED_ITEMS_LISTED, EventRecorder, itemList, type EventSpec } from '../../../src/k8s/events.ts';
+import { COMBINE_WINDOW_MS, COMBINED_ITEMS_LISTED, EventRecorder, itemList, type EventSpec } from '../../../src/k8s/events.ts';
 import type { RestClient, RestRequest } from '../../../src/k8s/rest.ts';
 import { FakeClock } from '../runtime/fake-clock.ts';
 
@@ -102,10 +102,10 @@ describe('EventRecorder', () => {
     requests[1]!.release();
     await recorder.idle();
   });
-  it('folds an event that combines into a waiting one of the same object, reason and group, which keeps its place and time', async () => {
+  it('holds an event that combines for its window, folding in later ones of the same object, reason and group', async () => {
     const { client, requests } = heldClient();
     const clock = new FakeClock(Date.parse('2026-11-22T10:00:00Z'));
-    const recorder = new EventRecorder({ client, clock, logger: logCollector().logger, instance: 'i', concurrency: 1 });
+    const recorder = new EventRecorder({ client, clock, logger: logCollector().logger, instance: 'i' });
     const workload = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'shop', uid: `uid-${name}` } });
     const claim = (entity: string, name: string, group = ''): EventSpec => ({
       ...event(entity, 'ClaimGained'),
@@ -114,18 +114,22 @@ describe('EventRecorder', () => {
       note: `claimed Deployment ${name}`,
       combine: { group, item: `Deployment ${name}`, note: (list) => `claimed ${list}` },
     });
-    recorder.record(event('busy'));
     recorder.record(claim('checkout', 'a'));
-    await clock.advance(5_000);
+    await clock.advance(400);
     recorder.record(claim('cart', 'c'));
     recorder.record(claim('checkout', 'b'));
     recorder.record(claim('checkout', 'x', 'other group'));
-    // busy is being sent; checkout (a, b), cart (c) and checkout's other group wait: three, not four.
+    // An event that does not combine is sent at once.
+    recorder.record(event('busy'));
+    expect(requests.map((r) => (r.req.body as { regarding: { name: string } }).regarding.name)).toEqual(['busy']);
+    // checkout (a, b), cart (c) and checkout's other group wait: three, not four.
     expect(recorder.pending).toBe(4);
-    for (let i = 0; i < 4; i++) {
-      requests[i]!.release();
-      await flush();
-    }
+    await clock.advance(COMBINE_WINDOW_MS - 400);
+    // checkout's window is over; cart's and the other group's began 400 ms later.
+    expect(requests).toHaveLength(2);
+    await clock.advance(400);
+    expect(requests).toHaveLength(4);
+    for (const r of requests) r.release();
     await recorder.idle();
     const bodies = requests.map((r) => r.req.body as { note: string; eventTime: string; related?: { name: string }; regarding: { name: string } });
     expect(bodies.map((b) => [b.regarding.name, b.note])).toEqual([
@@ -134,25 +138,28 @@ describe('EventRecorder', () => {
       ['cart', 'claimed Deployment c'],
       ['checkout', 'claimed Deployment x'],
     ]);
+    // Each keeps the time it was first recorded.
     expect(bodies[1]!.eventTime).toBe('2026-11-22T10:00:00.000000Z');
-    expect(bodies[2]!.eventTime).toBe('2026-11-22T10:00:05.000000Z');
+    expect(bodies[2]!.eventTime).toBe('2026-11-22T10:00:00.400000Z');
     // A combined Event names no related object; a single one keeps it.
     expect(bodies[1]!.related).toBeUndefined();
     expect(bodies[2]!.related).toMatchObject({ name: 'c' });
   });
 
-  it('sends an event that combines at once when nothing waits, and never folds into one already sent', async () => {
+  it('never folds an event into one already sent, and counts held events against the queue limit', async () => {
     const { client, requests } = heldClient();
-    const recorder = new EventRecorder({ client, clock: new FakeClock(), logger: logCollector().logger, instance: 'i', concurrency: 1 });
-    const claim = (name: string): EventSpec => ({ ...event('checkout', 'ClaimGained'), note: `claimed ${name}`, combine: { group: '', item: name, note: (list) => `claimed ${list}` } });
-    recorder.record(claim('a'));
-    recorder.record(claim('b'));
-    requests[0]!.release();
-    await flush();
-    recorder.record(claim('c'));
-    requests[1]!.release();
-    await flush();
-    requests[2]!.release();
+    const clock = new FakeClock();
+    const { logger, lines } = logCollector();
+    const recorder = new EventRecorder({ client, clock, logger, instance: 'i', queueLimit: 2 });
+    const claim = (entity: string, name: string): EventSpec => ({ ...event(entity, 'ClaimGained'), note: `claimed ${name}`, combine: { group: '', item: name, note: (list) => `claimed ${list}` } });
+    recorder.record(claim('checkout', 'a'));
+    await clock.advance(COMBINE_WINDOW_MS);
+    recorder.record(claim('checkout', 'b'));
+    recorder.record(claim('cart', 'c'));
+    recorder.record(claim('web', 'd'));
+    expect(lines.filter((l) => l.msg === 'event queue full, dropping events')).toHaveLength(1);
+    await clock.advance(COMBINE_WINDOW_MS);
+    for (const r of requests) r.release();
     await recorder.idle();
     expect(requests.map((r) => (r.req.body as { note: string }).note)).toEqual(['claimed a', 'claimed b', 'claimed c']);
   });

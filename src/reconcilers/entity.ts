@@ -26,11 +26,30 @@ export interface EntityReconcilerOptions {
   logger: Logger;
 }
 
-/** JSON with object keys sorted, so that equal values compare equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
+/**
+ * Whether two JSON-like values would serialize to the same JSON whatever their key order: a
+ * property that is undefined counts as absent, as JSON.stringify leaves it out. Compared in
+ * place, without building either text (every reconcile compares a status).
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const key in x) {
+    if (x[key] === undefined) continue;
+    defined++;
+    if (!sameJson(x[key], y[key])) return false;
+  }
+  for (const key in y) if (y[key] !== undefined) defined--;
+  return defined === 0;
 }
 
 /** The events a change of conditions deserves: one per condition whose status or reason moved. */
@@ -87,7 +106,7 @@ export class EntityReconciler {
     const current = this.recent.pending(key, obj) ?? obj.status ?? {};
     const facts = { ...gatherEntityFacts(world, parts.kind, obj), previousConditions: current.conditions as Condition[] | undefined };
     const status = decideStatus(facts, new Date(clock.now()));
-    if (canonicalJson(current) === canonicalJson(status)) return;
+    if (sameJson(current, status)) return;
     await apply(client, {
       resource: entityResource(parts.kind),
       namespace: parts.namespace,

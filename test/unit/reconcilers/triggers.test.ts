@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { canonicalJson, transitionEvents } from '../../../src/reconcilers/entity.ts';
+import { sameJson, transitionEvents } from '../../../src/reconcilers/entity.ts';
 import { onEndpointSliceChange, onEntityChange, onJobChange, onWorkloadChange } from '../../../src/reconcilers/triggers.ts';
 import { LOW_PRIORITY } from '../../../src/runtime/workqueue.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
@@ -212,7 +212,24 @@ describe('transitionEvents', () => {
     expect(transitionEvents(checkout, broken, ready)).toEqual([]);
   });
 
-  it('compares statuses whatever their key order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 2 } })).toBe(canonicalJson({ a: { c: 2, d: [1, { x: 1, y: 2 }] }, b: 1 }));
+  it('compares statuses as their JSON: whatever their key order, an undefined property as absent', () => {
+    expect(sameJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 2 } }, { a: { c: 2, d: [1, { x: 1, y: 2 }] }, b: 1 })).toBe(true);
+    expect(sameJson({ a: 1, gone: undefined }, { a: 1 })).toBe(true);
+    expect(sameJson({ a: 1 }, { a: 1, gone: undefined })).toBe(true);
+    const cases: [unknown, unknown][] = [
+      [{ a: 1 }, { a: 2 }],
+      [{ a: 1 }, { a: 1, b: 2 }],
+      [{ a: 1, b: 2 }, { a: 1 }],
+      [{ a: [1, 2] }, { a: [2, 1] }],
+      [{ a: [1] }, { a: [1, 1] }],
+      [{ a: [] }, { a: {} }],
+      [{ a: null }, { a: {} }],
+      [{ a: '1' }, { a: 1 }],
+      [{ a: false }, {}],
+    ];
+    for (const [x, y] of cases) {
+      expect([x, y, sameJson(x, y)]).toEqual([x, y, JSON.stringify(x) === JSON.stringify(y)]);
+      expect(sameJson(y, x)).toBe(false);
+    }
   });
 });

@@ -247,12 +247,16 @@ async function baseline(client: RestClient, world: World, plane: ControlPlane, p
 }
 
 async function apiWrites(plane: ControlPlane): Promise<number> {
+  return (await apiCounts(plane)).applies;
+}
+
+/** Backlot's applies (to workloads and statuses) and the Events posted, from the API server's counters. */
+async function apiCounts(plane: ControlPlane): Promise<{ applies: number; events: number }> {
   const r = await plane.kubectl(['get', '--raw', '/metrics']);
-  const counts = mutatingRequests(r.stdout);
-  // Backlot's writes: applies to workloads and statuses. The benchmark's own writes are counted apart.
-  return Object.entries(counts.byResource)
-    .filter(([k]) => k.startsWith('APPLY '))
-    .reduce((n, [, v]) => n + v, 0);
+  const counts = Object.entries(mutatingRequests(r.stdout).byResource);
+  // The benchmark's own writes are PATCHes (status) and POSTs (creation): counted apart.
+  const sum = (match: (key: string) => boolean) => counts.filter(([k]) => match(k)).reduce((n, [, v]) => n + v, 0);
+  return { applies: sum((k) => k.startsWith('APPLY ')), events: sum((k) => k === 'POST events') };
 }
 
 /** The value of an unlabelled series in an exposition text. */
@@ -423,6 +427,8 @@ interface RunResult {
   restartSeconds: number;
   listSeconds: number;
   restartRatio: number;
+  /** Events posted by Backlot from its start until the steady-state reading (not counted as writes). */
+  convergenceEvents: number;
   /** At steady state: STEADY_STATE_MS after convergence, with nothing asked of the operator. */
   rssBytes: number;
   /** The moment convergence ends: the peak of the work just done. */
@@ -501,7 +507,7 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
     const { ms: baselineMs, cpu: baselineCpu } = baselineRun;
     log(`baseline: ${minimumWrites} writes issued directly in ${seconds(baselineMs)} s${launch.sharedBaseline ? ' (on the plane Backlot runs on)' : ' (on a world of its own)'}; CPU: ${cpuText(baselineCpu)}`);
 
-    const base = await apiWrites(plane);
+    const { applies: base, events: eventsBefore } = await apiCounts(plane);
     const planePids = { apiserver: plane.apiServer.pid, etcd: plane.etcd.pid };
     const cpuBefore = await cpuSnapshot(planePids);
     const started = Date.now();
@@ -527,6 +533,8 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
       // Writing the snapshot stops the process for a while; let it finish before the next phase.
       await sleep(20_000);
     }
+    const convergenceEvents = (await apiCounts(plane)).events - eventsBefore;
+    log(`Events posted by Backlot from its start to ${STEADY_STATE_MS / 1000} s after convergence: ${convergenceEvents}`);
     log(`memory: ${mib(rssAtConvergence)} resident at convergence; ${mib(rss)} resident, ${mib(heapBytes)} heap used after ${STEADY_STATE_MS / 1000} s idle`);
     const objects = world.entities.length + world.workloads.length * 2 + world.namespaces.length;
 
@@ -581,6 +589,7 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
       restartSeconds: seconds(restartMs),
       listSeconds: seconds(listMs),
       restartRatio: Math.round((restartMs / listMs) * 100) / 100,
+      convergenceEvents,
       rssBytes: rss,
       rssAtConvergenceBytes: rssAtConvergence,
       heapBytes,

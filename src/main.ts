@@ -63,6 +63,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     const extraMetricsText: Array<() => Promise<string>> = [];
     // Filled once the controllers exist; registrations only ask whether it leads later, at scrape time.
     const handle: { manager?: Manager } = {};
+    const firstPassListeners: Array<(running: boolean) => void> = [];
     const context: RuntimeContext = {
       informers,
       client,
@@ -79,6 +80,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       metricsText: extraMetricsText,
       synced: () => informers.unsynced().length === 0,
       isLeader: () => handle.manager?.leading ?? false,
+      onFirstPass: (listener) => firstPassListeners.push(listener),
     };
     const controllers: Controller[] = [];
     for (const register of options.registrations) controllers.push(...(await register(context)));
@@ -98,6 +100,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       metrics,
       clock,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
+      onFirstPass: (running) => firstPassListeners.forEach((listener) => listener(running)),
       ...(leaderElection.enabled
         ? {
             leaderElection: {

@@ -19,6 +19,7 @@ export function catalogRegistration(catalogInfo: RunConfig['catalogInfo']): Cont
       instance: ctx.identity,
       workers: ctx.workers,
       isLeader: ctx.isLeader,
+      onFirstPass: ctx.onFirstPass,
       ...(ctx.ownNamespace ? { ownNamespace: ctx.ownNamespace } : {}),
     });
     ctx.metricsText.push(() => catalog.stateMetrics.text());

@@ -39,6 +39,9 @@ export interface EventSpec {
  */
 export const COMBINE_WINDOW_MS = 1000;
 
+/** The longest hold() keeps events that combine, should the first pass never end. */
+export const HOLD_LIMIT_MS = 120_000;
+
 /** Items named in a combined note; the rest are counted. */
 export const COMBINED_ITEMS_LISTED = 10;
 
@@ -106,6 +109,9 @@ export class EventRecorder {
   /** Events that combine, in their window, oldest first; then they join the queue. */
   private readonly held: { entry: Waiting; due: number }[] = [];
   private heldTimer: TimerHandle | undefined;
+  /** While set, events that combine are held until it is cleared (see hold). */
+  private holding = false;
+  private holdTimer: TimerHandle | undefined;
   /** The waiting events that combine, by their key. */
   private readonly combinable = new Map<string, Waiting>();
   private sending = 0;
@@ -152,8 +158,35 @@ export class EventRecorder {
       return;
     }
     this.combinable.set(key, entry);
+    if (this.holding) {
+      this.held.push({ entry, due: Infinity });
+      return;
+    }
     this.held.push({ entry, due: this.options.clock.now() + COMBINE_WINDOW_MS });
     this.heldTimer ??= this.options.clock.setTimer(COMBINE_WINDOW_MS, () => this.release());
+  }
+
+  /**
+   * Holds every event that combines from now until `hold(false)`, then sends them, oldest
+   * first. Over the operator's first pass (a first install, a restart after changes, a new
+   * leader), an entity's claims then make one Event, whatever order its workloads are
+   * reconciled in, and the Events wait until the state they describe is written: on a first
+   * install they would otherwise take the API server's time from the writes that make it.
+   * A hold ends by itself after HOLD_LIMIT_MS.
+   */
+  hold(on: boolean): void {
+    if (on === this.holding) return;
+    this.holding = on;
+    this.holdTimer?.cancel();
+    this.holdTimer = undefined;
+    if (on) {
+      this.holdTimer = this.options.clock.setTimer(HOLD_LIMIT_MS, () => this.hold(false));
+      return;
+    }
+    this.heldTimer?.cancel();
+    this.heldTimer = undefined;
+    for (const { entry } of this.held.splice(0)) this.queue.push(entry);
+    this.pump();
   }
 
   /** Moves the held events whose window is over to the queue, and waits for the next. */

@@ -36,6 +36,8 @@ export interface CatalogOptions {
   /** Whether this process leads; only the leader exports the state metrics. Default: always. */
   isLeader?: () => boolean;
   workers?: number;
+  /** Subscribes to the first pass of each leader term; claim Events are held over it. */
+  onFirstPass?: (listener: (running: boolean) => void) => void;
 }
 
 export interface Catalog {
@@ -155,6 +157,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const informers = createCatalogInformers(options.makeInformer);
   const world = new World(informers.caches);
   const events = new EventRecorder({ client, clock, logger, instance: options.instance });
+  options.onFirstPass?.((running) => events.hold(running));
   const entities = new EntityReconciler({ world, client, clock, events, logger });
   const ownership = new OwnershipReconciler({ world, client, events, logger });
   const workers = options.workers ?? 32;

@@ -43,6 +43,11 @@ export interface RuntimeContext {
   synced: () => boolean;
   /** Whether this process leads now (always, without leader election). */
   isLeader: () => boolean;
+  /**
+   * Subscribes to each leader term's first pass: told true when the controllers start, false
+   * once every key they replayed is reconciled (the `caught up` line) or the term ends first.
+   */
+  onFirstPass: (listener: (running: boolean) => void) => void;
 }
 
 /**
@@ -62,6 +67,8 @@ export interface ManagerOptions {
   leaderElection?: Partial<LeaseTiming> & { lease: LeaseStore; identity: string };
   /** Budget from the stop signal to the end of run(): drain, release, stop informers. */
   shutdownTimeoutMs: number;
+  /** Told true when a term's controllers start, false when its first pass is over or the term ends. */
+  onFirstPass?: (running: boolean) => void;
 }
 
 /** Time kept back from the drain for releasing the lease and stopping the informers. */
@@ -131,6 +138,7 @@ export class Manager {
     const running = this.options.controllers.map((c) => c.start());
     this.running = running;
     this.log.info({ controllers: this.options.controllers.map((c) => c.name) }, 'controllers started');
+    this.options.onFirstPass?.(true);
     void this.reportCaughtUp(running, startedAt);
   }
 
@@ -147,6 +155,7 @@ export class Manager {
       const { added, idle } = this.activity();
       if (idle) {
         this.log.info({ keys: added, seconds: (this.clock.now() - startedAt) / 1000 }, 'caught up: every object reconciled');
+        this.options.onFirstPass?.(false);
         return;
       }
     }
@@ -154,6 +163,7 @@ export class Manager {
 
   private stopWork(reason: StopReason): Promise<void> {
     this.leadingNow = false;
+    this.options.onFirstPass?.(false);
     if (reason === 'lost') {
       // Whatever is in flight must stop writing now, including a shutdown drain in progress.
       for (const r of this.running) r.abort();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import pino from 'pino';
-import { COMBINE_WINDOW_MS, COMBINED_ITEMS_LISTED, EventRecorder, itemList, type EventSpec } from '../../../src/k8s/events.ts';
+import { COMBINE_WINDOW_MS, COMBINED_ITEMS_LISTED, EventRecorder, HOLD_LIMIT_MS, itemList, type EventSpec } from '../../../src/k8s/events.ts';
 import type { RestClient, RestRequest } from '../../../src/k8s/rest.ts';
 import { FakeClock } from '../runtime/fake-clock.ts';
 
@@ -162,6 +162,39 @@ describe('EventRecorder', () => {
     for (const r of requests) r.release();
     await recorder.idle();
     expect(requests.map((r) => (r.req.body as { note: string }).note)).toEqual(['claimed a', 'claimed b', 'claimed c']);
+  });
+
+  it('holds every event that combines while told to, sends them when released, and ends a hold by itself after HOLD_LIMIT_MS', async () => {
+    const { client, requests } = heldClient();
+    const clock = new FakeClock();
+    const recorder = new EventRecorder({ client, clock, logger: logCollector().logger, instance: 'i' });
+    const claim = (entity: string, name: string): EventSpec => ({ ...event(entity, 'ClaimGained'), note: `claimed ${name}`, combine: { group: '', item: name, note: (list) => `claimed ${list}` } });
+    const notes = () => requests.map((r) => (r.req.body as { note: string }).note);
+    recorder.hold(true);
+    recorder.record(claim('checkout', 'Deployment a'));
+    await clock.advance(10 * COMBINE_WINDOW_MS);
+    recorder.record(claim('checkout', 'Service b'));
+    recorder.record(claim('cart', 'Deployment c'));
+    // Events that do not combine are not held.
+    recorder.record(event('busy'));
+    expect(notes()).toEqual(['Ready is False: busy']);
+    recorder.hold(false);
+    expect(notes()).toEqual(['Ready is False: busy', 'claimed Deployment a and Service b', 'claimed Deployment c']);
+    for (const r of requests) r.release();
+    await recorder.idle();
+
+    recorder.hold(true);
+    recorder.record(claim('web', 'Deployment d'));
+    await clock.advance(HOLD_LIMIT_MS - 1);
+    expect(requests).toHaveLength(3);
+    await clock.advance(1);
+    expect(notes()[3]).toBe('claimed Deployment d');
+    // After the limit the window applies again.
+    recorder.record(claim('web', 'Deployment e'));
+    await clock.advance(COMBINE_WINDOW_MS);
+    expect(notes()[4]).toBe('claimed Deployment e');
+    for (const r of requests) r.release();
+    await recorder.idle();
   });
 
   it('lists at most COMBINED_ITEMS_LISTED items and counts the rest', () => {

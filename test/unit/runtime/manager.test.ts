@@ -38,6 +38,7 @@ function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promi
   const kc = new KubeConfig();
   kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
   const reconciled: string[] = [];
+  const firstPass: boolean[] = [];
   const controller = new Controller({
     name: 'work',
     sources: [fixedKeys(['a', 'b'])],
@@ -58,11 +59,12 @@ function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promi
     clock,
     shutdownTimeoutMs: 30_000,
     leaderElection: { lease: store, identity: 'me' },
+    onFirstPass: (running) => firstPass.push(running),
   });
   const stop = new AbortController();
   const running = manager.run(stop.signal);
   const leaderGauge = async () => (await metrics.leader.get()).values[0]?.value;
-  return { clock, leases, state, lines, reconciled, stop: () => stop.abort(), running, leaderGauge };
+  return { clock, leases, state, lines, reconciled, firstPass, stop: () => stop.abort(), running, leaderGauge };
 }
 
 describe('Manager', () => {
@@ -122,13 +124,14 @@ describe('Manager', () => {
     expect(lines.find((l) => l.msg === 'controllers stopped')).toMatchObject({ reason: 'shutdown', drained: true });
   });
 
-  it('logs once a term when its first pass is over, with the keys it took', async () => {
+  it('logs once a term when its first pass is over, with the keys it took, and tells onFirstPass', async () => {
     let finish!: () => void;
-    const { clock, lines, stop, running } = setup({
+    const { clock, lines, firstPass, stop, running } = setup({
       reconcile: (key) => (key === 'a' ? new Promise<void>((r) => (finish = r)) : Promise.resolve()),
     });
     await clock.advance(1_000); // leading; 'a' still running
     expect(lines.filter((l) => l.msg === 'caught up: every object reconciled')).toEqual([]);
+    expect(firstPass).toEqual([true]);
     await clock.advance(2_500);
     finish();
     await clock.advance(10);
@@ -136,6 +139,7 @@ describe('Manager', () => {
     expect(caughtUp).toHaveLength(1);
     expect(caughtUp[0]).toMatchObject({ keys: 2 });
     expect(caughtUp[0]?.seconds).toBeGreaterThanOrEqual(2.5);
+    expect(firstPass).toEqual([true, false]);
     stop();
     await clock.advance(35_000);
     await running;

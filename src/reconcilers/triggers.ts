@@ -7,6 +7,7 @@ import type { WorkloadKind } from '../api/workloads.ts';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { claims, type Claimant } from '../catalog/claims.ts';
+import { sameRecord } from '../catalog/ownership.ts';
 import { affectedEntities, claimTarget, healthReaders, transitiveDependents, workloadClaimants, workloadReadiness } from './facts.ts';
 import { workloadKey } from './ownership.ts';
 import { LOW_PRIORITY } from '../runtime/workqueue.ts';
@@ -99,15 +100,19 @@ export function onEntityChange(world: World, enqueue: Enqueue, kind: EntityKind,
 
 /**
  * Whether an update of a workload leaves every entity's view of it as it was: the same
- * claimants, winner first (what its labels and ignore mark decide), and the same readiness.
+ * readiness and the same claimants, winner first (what its labels and ignore mark decide).
  * Backlot's own ownership writes are such updates (its owner label is read by no selector),
  * and so is most of a rollout's status traffic between two readiness changes.
  */
-function sameForEntities(world: World, kind: WorkloadKind, oldObj: KubeObject, newObj: KubeObject, before: readonly Claimant[], after: readonly Claimant[]): boolean {
-  if (before.length !== after.length || before.some((c, i) => c.ref !== after[i]!.ref)) return false;
+function sameForEntities(world: World, kind: WorkloadKind, oldObj: KubeObject, newObj: KubeObject): boolean {
   const a = workloadReadiness(world, kind, oldObj);
   const b = workloadReadiness(world, kind, newObj);
-  return a.ready === b.ready && a.detail === b.detail && a.replicas === b.replicas && a.readyReplicas === b.readyReplicas;
+  if (a.ready !== b.ready || a.detail !== b.detail || a.replicas !== b.replicas || a.readyReplicas !== b.readyReplicas) return false;
+  // Unchanged labels and annotations claim alike: the common case, decided without matching.
+  if (sameRecord(oldObj.metadata?.labels ?? {}, newObj.metadata?.labels ?? {}) && sameRecord(oldObj.metadata?.annotations ?? {}, newObj.metadata?.annotations ?? {})) return true;
+  const before = workloadClaimants(world, kind, oldObj);
+  const after = workloadClaimants(world, kind, newObj);
+  return before.length === after.length && before.every((c, i) => c.ref === after[i]!.ref);
 }
 
 /** A workload was added, changed or deleted. */
@@ -115,13 +120,9 @@ export function onWorkloadChange(world: World, enqueue: Enqueue, kind: WorkloadK
   const obj = newObj ?? oldObj;
   if (!obj) return;
   enqueue.workload?.(workloadKey(kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
-  if (!enqueue.entity) return;
-  const before = oldObj ? workloadClaimants(world, kind, oldObj) : [];
-  const after = newObj ? workloadClaimants(world, kind, newObj) : [];
-  if (oldObj && newObj && sameForEntities(world, kind, oldObj, newObj, before, after)) return;
+  if (!enqueue.entity || (oldObj && newObj && sameForEntities(world, kind, oldObj, newObj))) return;
   const refs = new Set<string>();
-  for (const c of before) refs.add(c.ref);
-  for (const c of after) refs.add(c.ref);
+  for (const o of [oldObj, newObj]) if (o) for (const c of workloadClaimants(world, kind, o)) refs.add(c.ref);
   for (const ref of refs) enqueueHealthReaders(world, enqueue, ref);
 }
 

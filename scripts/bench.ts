@@ -176,8 +176,9 @@ async function listAll(client: RestClient, resource: ResourceRef): Promise<KubeO
  * (gatherEntityFacts, decideStatus) over the objects as the API server holds them, with every
  * observedGeneration set to 0. The baseline writes these: statuses of the size and shape
  * Backlot writes, which cost the API server several times what a one-field status does
- * (schema validation, the apply merge, encoding the object back). Backlot still has a change
- * to make to each, as on any spec change: its observedGeneration.
+ * (schema validation, the apply merge, encoding the object back). With --shared-baseline,
+ * where Backlot converges the world these were written on, it still has a change to make to
+ * each, as on any spec change: its observedGeneration.
  */
 async function expectedStatuses(client: RestClient): Promise<Map<string, Record<string, unknown>>> {
   const entities = {} as Record<EntityKind, Store<EntityObject>>;

@@ -50,24 +50,56 @@ export function workloadClaimants(world: World, kind: WorkloadKind, obj: KubeObj
 }
 
 /**
+ * What the statuses of many entities read in common: readiness, claims and dependsOn edges,
+ * kept while the world stays at the version they were derived at (any change of the caches
+ * moves it). A System reads the health of each of its parts, every dependent its
+ * dependencies', an API its providers'; on a restart's first pass, when nothing changes,
+ * each is worked out once instead of once per reader. Shared: never change what it holds.
+ */
+class Derived {
+  readonly ready = new Map<string, boolean>();
+  readonly claims = new Map<string, ClaimFacts>();
+  readonly dependencies = new Map<string, string[]>();
+  readonly version: number;
+
+  constructor(version: number) {
+    this.version = version;
+  }
+}
+
+const derivedByWorld = new WeakMap<World, Derived>();
+
+function derived(world: World): Derived {
+  const version = world.version;
+  let known = derivedByWorld.get(world);
+  if (known?.version !== version) {
+    known = new Derived(version);
+    derivedByWorld.set(world, known);
+  }
+  return known;
+}
+
+/**
  * The own health (the Ready condition's status) of any entity, computed from the world rather
  * than read from the status it was last written with. An entity's status depends on others'
  * health (dependencies, a system's parts, an API's providers); reading it from the world
  * means every entity converges in one write, whatever order the reconciles run in, instead of
- * rippling through stale statuses. Memoized for the life of one reconcile.
+ * rippling through stale statuses. Memoized while the world does not change (see Derived).
  */
 export class ReadinessOracle {
   private readonly world: World;
-  private readonly memo = new Map<string, boolean>();
+  private readonly memo: Map<string, boolean>;
 
   constructor(world: World) {
     this.world = world;
+    this.memo = derived(world).ready;
   }
 
   ready(ref: string): boolean {
     const known = this.memo.get(ref);
     if (known !== undefined) return known;
-    // Provisional answer while computing, so that a reference loop cannot recurse forever.
+    // Provisional answer while computing, so that a reference loop cannot recurse forever
+    // (the kinds' readiness rules form no loop today: a Component's own health reads no other entity's).
     this.memo.set(ref, false);
     const entity = this.world.entity(ref);
     const value = entity ? this.compute(entity.parsed) : false;
@@ -97,7 +129,18 @@ export class ReadinessOracle {
   }
 }
 
+/** The workloads a Component or Resource claims, won and lost (memoized, see Derived). */
 function claimFacts(world: World, entity: ParsedEntity): ClaimFacts {
+  const memo = derived(world).claims;
+  let facts = memo.get(entity.ref);
+  if (!facts) {
+    facts = workOutClaims(world, entity);
+    memo.set(entity.ref, facts);
+  }
+  return facts;
+}
+
+function workOutClaims(world: World, entity: ParsedEntity): ClaimFacts {
   if (!entity.claim) return { won: [], lost: [] };
   if (!entity.claim.ok) return { selectorError: entity.claim.message, won: [], lost: [] };
   const me = entity.claim.claimant;
@@ -129,8 +172,19 @@ function claimFacts(world: World, entity: ParsedEntity): ClaimFacts {
 /**
  * An entity's dependencies: what its dependsOn names, and every entity that names it in
  * dependencyOf (Backstage's two ways of writing the same edge).
+ * Sorted; shared (memoized, see Derived): never change it.
  */
 export function dependencyRefs(world: World, entity: ParsedEntity): string[] {
+  const memo = derived(world).dependencies;
+  let refs = memo.get(entity.ref);
+  if (!refs) {
+    refs = workOutDependencies(world, entity);
+    memo.set(entity.ref, refs);
+  }
+  return refs;
+}
+
+function workOutDependencies(world: World, entity: ParsedEntity): string[] {
   const refs = new Set(entity.refs.filter((r) => r.field === 'dependsOn').map((r) => r.ref));
   for (const kind of ['Component', 'Resource'] as const) {
     for (const other of world.naming(kind, 'dependencyOf', entity.ref)) refs.add(other.parsed.ref);

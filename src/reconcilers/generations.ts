@@ -23,6 +23,17 @@ type WithStatus = KubeObject & { status?: { observedGeneration?: number } };
 
 export class OwnGenerations {
   private readonly bumps = new Map<string, Bump>();
+  private changes = 0;
+
+  /**
+   * Moves whenever a record is made or ended by a write (expect, confirm, forget), so that what
+   * is derived from readiness can be kept until then. The ending of a record inside
+   * effective() does not move it: that happens only once the record no longer changes what
+   * effective() returns.
+   */
+  get version(): number {
+    return this.changes;
+  }
 
   /**
    * Before an apply that changes annotations: the write will move the generation from the
@@ -32,7 +43,10 @@ export class OwnGenerations {
   expect(before: KubeObject): void {
     const uid = before.metadata?.uid;
     const from = before.metadata?.generation;
-    if (uid && from !== undefined) this.bumps.set(uid, { from, to: from + 1 });
+    if (uid && from !== undefined) {
+      this.bumps.set(uid, { from, to: from + 1 });
+      this.changes += 1;
+    }
   }
 
   /** After the apply: keeps the record only if the write did move the generation as expected. */
@@ -43,6 +57,7 @@ export class OwnGenerations {
     if (!uid) return;
     if (from === undefined || to !== from + 1) this.bumps.delete(uid);
     else this.bumps.set(uid, { from, to });
+    this.changes += 1;
   }
 
   /**
@@ -69,7 +84,7 @@ export class OwnGenerations {
   }
 
   forget(obj: KubeObject): void {
-    if (obj.metadata?.uid) this.bumps.delete(obj.metadata.uid);
+    if (obj.metadata?.uid && this.bumps.delete(obj.metadata.uid)) this.changes += 1;
   }
 
   get size(): number {

@@ -262,6 +262,20 @@ export class World {
     return claims;
   }
 
+  /**
+   * Moves on any change of the caches that entity statuses are computed from (entities,
+   * workloads, Jobs, EndpointSlices) and of the generations Backlot moved itself. Each part
+   * only ever grows, so their sum moves whenever one of them does. What is derived from the
+   * whole world can be kept until it moves.
+   */
+  get version(): number {
+    const { entities, workloads, jobs, endpointSlices } = this.caches;
+    let sum = jobs.version + endpointSlices.version + this.ownGenerations.version;
+    for (const kind of ENTITY_KINDS) sum += entities[kind].version;
+    for (const kind of WORKLOAD_KINDS) sum += workloads[kind].version;
+    return sum;
+  }
+
   workloadsIn(kind: WorkloadKind, namespace: string): KubeObject[] {
     return this.caches.workloads[kind].byIndex('namespace', namespace);
   }

@@ -1,0 +1,90 @@
+import { describe, expect, it } from '@jest/globals';
+import type { KubeObject } from '../../../src/k8s/object.ts';
+import type { Store } from '../../../src/runtime/store.ts';
+import { gatherEntityFacts } from '../../../src/reconcilers/facts.ts';
+import type { EntityObject, World } from '../../../src/reconcilers/world.ts';
+import { entity, workload, worldOf } from '../../support/world.ts';
+
+const spec = (more: Record<string, unknown> = {}) => ({ type: 'service', lifecycle: 'production', owner: 'team', system: 'shop', ...more });
+const deployment = (name: string, readyReplicas: number, resourceVersion: string) => {
+  const d = workload('Deployment', 'shop', name, { 'backstage.io/kubernetes-id': name }, {
+    spec: { replicas: 1 },
+    status: { observedGeneration: 1, replicas: 1, readyReplicas, updatedReplicas: 1, availableReplicas: readyReplicas },
+  });
+  return { ...d, metadata: { ...d.metadata, resourceVersion } };
+};
+
+function shop(): World {
+  return worldOf({
+    entities: [
+      entity('Group', 'shop', 'team', { type: 'team' }),
+      entity('System', 'shop', 'shop', { owner: 'team' }),
+      entity('Component', 'shop', 'checkout', spec({ dependsOn: ['component:cart'] })),
+      entity('Component', 'shop', 'cart', spec()),
+    ],
+    workloads: [deployment('checkout', 1, '1'), deployment('cart', 1, '1')],
+  });
+}
+
+const facts = (world: World, kind: 'System' | 'Component', name: string) => gatherEntityFacts(world, kind, world.caches.entities[kind].get(`shop/${name}`)!);
+
+describe('gatherEntityFacts', () => {
+  it('follows a change of a workload read through other entities, after the same facts were gathered before', () => {
+    const world = shop();
+    expect(facts(world, 'System', 'shop').parts?.counts.components).toEqual({ total: 2, ready: 2 });
+    expect(facts(world, 'Component', 'checkout').dependencies?.dependencies).toEqual([{ ref: 'component:shop/cart', found: true, ready: true }]);
+
+    (world.caches.workloads.Deployment as Store<KubeObject>).upsert(deployment('cart', 0, '2'));
+    expect(facts(world, 'System', 'shop').parts).toEqual({ counts: expect.objectContaining({ components: { total: 2, ready: 1 } }), notReady: ['component:shop/cart'] });
+    expect(facts(world, 'Component', 'checkout').dependencies?.dependencies).toEqual([{ ref: 'component:shop/cart', found: true, ready: false }]);
+    expect(facts(world, 'Component', 'cart').claim?.won).toEqual([expect.objectContaining({ name: 'cart', ready: false, readyReplicas: 0 })]);
+  });
+
+  it('follows a change of an entity: a dependency dropped, then deleted; a part added', () => {
+    const world = shop();
+    expect(facts(world, 'Component', 'checkout').dependencies?.dependencies).toHaveLength(1);
+    const components = world.caches.entities.Component as Store<EntityObject>;
+    const checkout = entity('Component', 'shop', 'checkout', spec());
+    components.upsert({ ...checkout, metadata: { ...checkout.metadata, generation: 2, resourceVersion: '2' } });
+    expect(facts(world, 'Component', 'checkout').dependencies?.dependencies).toEqual([]);
+    components.upsert({ ...checkout, metadata: { ...checkout.metadata, generation: 3, resourceVersion: '3' }, spec: spec({ dependsOn: ['component:cart'] }) });
+    components.delete('shop/cart');
+    expect(facts(world, 'Component', 'checkout').dependencies?.dependencies).toEqual([{ ref: 'component:shop/cart', found: false, ready: false }]);
+    (world.caches.workloads.Deployment as Store<KubeObject>).upsert(deployment('search', 0, '3'));
+    expect(facts(world, 'System', 'shop').parts?.counts.components).toEqual({ total: 1, ready: 1 });
+    components.upsert(entity('Component', 'shop', 'search', spec()));
+    expect(facts(world, 'System', 'shop').parts).toEqual({ counts: expect.objectContaining({ components: { total: 2, ready: 1 } }), notReady: ['component:shop/search'] });
+  });
+});
+
+describe('World.version', () => {
+  it('moves on a change of every cache a status is computed from, and of the generations Backlot moved', () => {
+    const world = shop();
+    let last = world.version;
+    const moved = () => {
+      const now = world.version;
+      const did = now !== last;
+      last = now;
+      return did;
+    };
+    (world.caches.entities.Group as Store<EntityObject>).upsert(entity('Group', 'shop', 'ops', { type: 'team' }));
+    expect(moved()).toBe(true);
+    (world.caches.workloads.Service as Store<KubeObject>).upsert(workload('Service', 'shop', 'cart', {}));
+    expect(moved()).toBe(true);
+    (world.caches.endpointSlices as Store<KubeObject>).upsert({ metadata: { name: 's', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'cart' } } });
+    expect(moved()).toBe(true);
+    (world.caches.jobs as Store<KubeObject>).upsert({ metadata: { name: 'j', namespace: 'shop' } });
+    expect(moved()).toBe(true);
+    const before = deployment('cart', 1, '1');
+    world.ownGenerations.expect(before);
+    expect(moved()).toBe(true);
+    world.ownGenerations.confirm(before, { ...before, metadata: { ...before.metadata, generation: 2 } });
+    expect(moved()).toBe(true);
+    world.ownGenerations.forget(before);
+    expect(moved()).toBe(true);
+    // Nothing changed: reading again does not move it.
+    expect(moved()).toBe(false);
+    world.ownGenerations.forget(before);
+    expect(moved()).toBe(false);
+  });
+});

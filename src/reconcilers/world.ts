@@ -73,7 +73,24 @@ export function canonicalRef(kind: EntityKind, namespace: string, name: string):
   return `${refKindOf(kind)}:${namespace}/${name}`.toLowerCase();
 }
 
-/** Parses an entity object. Pure; the World memoizes it per object. */
+/**
+ * Parses of cached entity objects. Cached objects are never changed (a change arrives as a new
+ * object), so a parse holds for the object's life; the two index functions and every reader
+ * share it instead of each parsing the spec again.
+ */
+const parsedByObject = new WeakMap<EntityObject, ParsedEntity>();
+
+/** An entity object's parse, worked out once per object (see parsedByObject). */
+export function parsedEntity(kind: EntityKind, obj: EntityObject): ParsedEntity {
+  let p = parsedByObject.get(obj);
+  if (p?.kind !== kind) {
+    p = parseEntity(kind, obj);
+    parsedByObject.set(obj, p);
+  }
+  return p;
+}
+
+/** Parses an entity object. Pure. */
 export function parseEntity(kind: EntityKind, obj: EntityObject): ParsedEntity {
   const namespace = obj.metadata?.namespace ?? 'default';
   const name = obj.metadata?.name ?? '';
@@ -101,12 +118,12 @@ export function parseEntity(kind: EntityKind, obj: EntityObject): ParsedEntity {
 
 /** `field=ref` for every reference: "which entities name X in field F". */
 export function refsIndex(kind: EntityKind): IndexFunc<EntityObject> {
-  return (obj) => parseEntity(kind, obj).refs.map((r) => `${r.field}=${r.ref}`);
+  return (obj) => parsedEntity(kind, obj).refs.map((r) => `${r.field}=${r.ref}`);
 }
 
 /** Every entity referenced, whatever the field: "who must hear when X changes". */
 export function referencedIndex(kind: EntityKind): IndexFunc<EntityObject> {
-  return (obj) => [...new Set(parseEntity(kind, obj).refs.map((r) => r.ref))];
+  return (obj) => [...new Set(parsedEntity(kind, obj).refs.map((r) => r.ref))];
 }
 
 /** The uid of an object's controller (ownerReferences with controller: true). */
@@ -157,7 +174,6 @@ export class World {
   readonly caches: WorldCaches;
   /** Generations Backlot's own writes moved; readiness reads workloads through it. */
   readonly ownGenerations: OwnGenerations;
-  private readonly parsedCache = new WeakMap<EntityObject, ParsedEntity>();
   /** Claimants per namespace, for the Component and Resource caches at claimantsMemoVersion. */
   private readonly claimantsMemo = new Map<string, readonly Claimant[]>();
   private claimantsMemoVersion = '';
@@ -170,12 +186,7 @@ export class World {
   }
 
   parsed(kind: EntityKind, obj: EntityObject): ParsedEntity {
-    let p = this.parsedCache.get(obj);
-    if (!p) {
-      p = parseEntity(kind, obj);
-      this.parsedCache.set(obj, p);
-    }
-    return p;
+    return parsedEntity(kind, obj);
   }
 
   /** The entity a canonical reference names, if it exists. */

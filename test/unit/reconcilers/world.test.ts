@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
 import type { Store } from '../../../src/runtime/store.ts';
-import type { EntityObject } from '../../../src/reconcilers/world.ts';
+import { parsedEntity, type EntityObject } from '../../../src/reconcilers/world.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
 
 const component = (name: string, annotations?: Record<string, string>) =>
@@ -78,5 +78,20 @@ describe('World.claimsIn', () => {
     // A change of the claimant's spec (its generation moves) is looked at again.
     components.upsert({ ...older, metadata: { ...older.metadata, resourceVersion: '100', generation: 2 }, spec: { ...older.spec, workloads: { selector: { matchLabels: { app: 'none' } } } } });
     expect(world.claimsIn('shop').byWorkload.size).toBe(0);
+  });
+});
+
+describe('parsedEntity', () => {
+  it('parses an object once for the index functions and every reader, and a new version of it anew', () => {
+    const obj = component('checkout');
+    const world = worldOf({ entities: [obj] });
+    const first = parsedEntity('Component', obj);
+    expect(world.parsed('Component', obj)).toBe(first);
+    expect(world.entity('component:shop/checkout')?.parsed).toBe(first);
+    const renamed = component('checkout', { 'backstage.io/kubernetes-label-selector': 'app=checkout' });
+    expect(parsedEntity('Component', renamed)).not.toBe(first);
+    expect(parsedEntity('Component', renamed).claim).toEqual(expect.objectContaining({ ok: true }));
+    // Asked as another kind, the same object is parsed as that kind.
+    expect(parsedEntity('Resource', obj).ref).toBe('resource:shop/checkout');
   });
 });

@@ -79,6 +79,15 @@ function derived(world: World): Derived {
   return known;
 }
 
+function remembered<V>(memo: Map<string, V>, key: string, workOut: () => V): V {
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = workOut();
+    memo.set(key, value);
+  }
+  return value;
+}
+
 /**
  * The own health (the Ready condition's status) of any entity, computed from the world rather
  * than read from the status it was last written with. An entity's status depends on others'
@@ -131,13 +140,7 @@ export class ReadinessOracle {
 
 /** The workloads a Component or Resource claims, won and lost (memoized, see Derived). */
 function claimFacts(world: World, entity: ParsedEntity): ClaimFacts {
-  const memo = derived(world).claims;
-  let facts = memo.get(entity.ref);
-  if (!facts) {
-    facts = workOutClaims(world, entity);
-    memo.set(entity.ref, facts);
-  }
-  return facts;
+  return remembered(derived(world).claims, entity.ref, () => workOutClaims(world, entity));
 }
 
 function workOutClaims(world: World, entity: ParsedEntity): ClaimFacts {
@@ -175,13 +178,7 @@ function workOutClaims(world: World, entity: ParsedEntity): ClaimFacts {
  * Sorted; shared (memoized, see Derived): never change it.
  */
 export function dependencyRefs(world: World, entity: ParsedEntity): string[] {
-  const memo = derived(world).dependencies;
-  let refs = memo.get(entity.ref);
-  if (!refs) {
-    refs = workOutDependencies(world, entity);
-    memo.set(entity.ref, refs);
-  }
-  return refs;
+  return remembered(derived(world).dependencies, entity.ref, () => workOutDependencies(world, entity));
 }
 
 function workOutDependencies(world: World, entity: ParsedEntity): string[] {

@@ -110,8 +110,15 @@ export class ReadinessOracle {
     // Provisional answer while computing, so that a reference loop cannot recurse forever
     // (the kinds' readiness rules form no loop today: a Component's own health reads no other entity's).
     this.memo.set(ref, false);
-    const entity = this.world.entity(ref);
-    const value = entity ? this.compute(entity.parsed) : false;
+    let value: boolean;
+    try {
+      const entity = this.world.entity(ref);
+      value = entity ? this.compute(entity.parsed) : false;
+    } catch (err) {
+      // The memo outlives this reconcile: a provisional answer must not stay in it.
+      this.memo.delete(ref);
+      throw err;
+    }
     this.memo.set(ref, value);
     return value;
   }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
-import type { Store } from '../../../src/runtime/store.ts';
-import { gatherEntityFacts } from '../../../src/reconcilers/facts.ts';
-import type { EntityObject, World } from '../../../src/reconcilers/world.ts';
+import { gatherEntityFacts, ReadinessOracle } from '../../../src/reconcilers/facts.ts';
+import { entityIndexers } from '../../../src/reconcilers/informers.ts';
+import { World, type EntityObject } from '../../../src/reconcilers/world.ts';
+import { Store } from '../../../src/runtime/store.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
 
 const spec = (more: Record<string, unknown> = {}) => ({ type: 'service', lifecycle: 'production', owner: 'team', system: 'shop', ...more });
@@ -54,6 +55,20 @@ describe('gatherEntityFacts', () => {
     expect(facts(world, 'System', 'shop').parts?.counts.components).toEqual({ total: 1, ready: 1 });
     components.upsert(entity('Component', 'shop', 'search', spec()));
     expect(facts(world, 'System', 'shop').parts).toEqual({ counts: expect.objectContaining({ components: { total: 2, ready: 1 } }), notReady: ['component:shop/search'] });
+  });
+});
+
+describe('ReadinessOracle', () => {
+  it('keeps no provisional answer when working one out fails', () => {
+    const full = shop();
+    // A Component cache without its refs index: a System's readiness cannot be worked out.
+    const components = new Store<EntityObject>();
+    for (const c of full.caches.entities.Component.list()) components.upsert(c);
+    const world = new World({ ...full.caches, entities: { ...full.caches.entities, Component: components } });
+    expect(() => new ReadinessOracle(world).ready('system:shop/shop')).toThrow(/index/);
+    components.addIndexer('refs', entityIndexers('Component').refs!);
+    // Adding an index moves no version: the memo is the same one, and must not answer false.
+    expect(new ReadinessOracle(world).ready('system:shop/shop')).toBe(true);
   });
 });
 

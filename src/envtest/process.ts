@@ -13,7 +13,9 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const WRAPPER = `
-parent=$1; pidfile=$2; cleanup=$3; shift 3
+pidfile=$1; cleanup=$2; shift 2
+orphaned="$pidfile.orphaned"
+rm -f "$orphaned"
 exec 3<&0 </dev/null
 # Close every other inherited descriptor: a stray copy of a pipe's write end (ours or a
 # sibling's) would keep the watchdog below from ever seeing end-of-file.
@@ -24,14 +26,17 @@ done
 "$@" 3<&- &
 child=$!
 echo "$child" > "$pidfile"
-( while read -r _ <&3; do :; done; kill -KILL "$child" 2>/dev/null ) &
+# The pipe ends only when our parent has gone (an orderly stop closes it after we exit). With
+# a directory to remove, the watchdog marks that before it kills, so the mark is there once the
+# binary's exit wakes us. (Asking whether we were re-parented instead races with the parent's
+# exit: its descriptors close before its children are handed on.) Without one it writes
+# nothing: a file made in the directory while another wrapper removes it would keep it.
+( while read -r _ <&3; do :; done; [ -z "$cleanup" ] || : > "$orphaned"; kill -KILL "$child" 2>/dev/null ) &
 watchdog=$!
 exec 3<&-
 wait "$child"; status=$?
 kill "$watchdog" 2>/dev/null
-# Re-parented means our parent died (a dead parent may linger as a zombie, so kill -0 cannot tell).
-read -r -a stat < /proc/$$/stat
-if [ -n "$cleanup" ] && [ "\${stat[3]}" != "$parent" ]; then rm -rf "$cleanup"; fi
+if [ -e "$orphaned" ] && [ -n "$cleanup" ]; then rm -rf "$cleanup"; else rm -f "$orphaned"; fi
 exit "$status"
 `;
 
@@ -78,7 +83,7 @@ export class ManagedProcess {
     try {
       this.exitCode = undefined;
       this.binaryPid = undefined;
-      const wrapperArgs = [String(process.pid), this.options.pidPath, this.options.cleanupDir ?? '', this.options.binary, ...this.options.args];
+      const wrapperArgs = [this.options.pidPath, this.options.cleanupDir ?? '', this.options.binary, ...this.options.args];
       const child = spawn('/bin/bash', ['-c', WRAPPER, 'backlot-envtest', ...wrapperArgs], {
         detached: true,
         stdio: ['pipe', log.fd, log.fd],

@@ -15,7 +15,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const WRAPPER = `
 pidfile=$1; cleanup=$2; shift 2
 orphaned="$pidfile.orphaned"
-rm -f "$orphaned"
 exec 3<&0 </dev/null
 # Close every other inherited descriptor: a stray copy of a pipe's write end (ours or a
 # sibling's) would keep the watchdog below from ever seeing end-of-file.
@@ -36,7 +35,7 @@ watchdog=$!
 exec 3<&-
 wait "$child"; status=$?
 kill "$watchdog" 2>/dev/null
-if [ -e "$orphaned" ] && [ -n "$cleanup" ]; then rm -rf "$cleanup"; else rm -f "$orphaned"; fi
+if [ -n "$cleanup" ] && [ -e "$orphaned" ]; then rm -rf "$cleanup"; fi
 exit "$status"
 `;
 

@@ -5,8 +5,14 @@
  * The runtime owns its list and watch requests instead of using the generated clients'
  * watch helpers: it needs the paging fields, an exact deadline on every request, a stream
  * of events it can abort, and the server's Status on every error.
+ *
+ * Every request is a few hundred microseconds of this process's CPU, and at scale thousands
+ * are in flight (a first install writes once per workload), so the path is kept short: the
+ * kubeconfig's credentials are applied once a while, not once a request; the request goes
+ * by host and path, not through a URL object; its deadline is one timer, not an AbortSignal
+ * joined to the caller's.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError, type Status } from './errors.ts';
@@ -46,18 +52,31 @@ export interface WatchRequest<T extends KubeObject> {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * How long the kubeconfig's credentials and TLS material are reused before they are applied
+ * again. Applying them reads the certificate files and makes an agent each time; token files
+ * are re-read at most once a minute by the kubeconfig's own authenticator all the same. A 401
+ * applies them again at once, so a rotated credential is picked up by the next request.
+ */
+const CREDENTIALS_TTL_MS = 10_000;
 const WATCH_EVENT_TYPES = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR']);
 
 export class RestClient {
   private readonly kubeConfig: KubeConfig;
   private readonly server: URL;
   private agent: { tls: Record<string, unknown>; agent: HttpsAgent } | undefined;
+  private credentials: { at: number; options: Promise<HttpsRequestOptions> } | undefined;
+  private readonly basePath: string;
+  private readonly hostname: string;
 
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster: set current-context to a context that names a cluster');
     this.kubeConfig = kubeConfig;
     this.server = new URL(cluster.server);
+    this.basePath = this.server.pathname.replace(/\/$/, '');
+    // URL keeps an IPv6 address in brackets; a request's host is the bare address.
+    this.hostname = this.server.hostname.replace(/^\[(.*)\]$/, '$1');
   }
 
   /** The server URL requests go to. */
@@ -68,18 +87,22 @@ export class RestClient {
   /** Sends one request; resolves with the parsed JSON body, rejects with KubeApiError on >= 400. */
   async request<T>(req: RestRequest): Promise<T> {
     const method = req.method ?? 'GET';
-    const signal = withTimeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, req.signal);
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     const headers: Record<string, string> = { Accept: req.accept ?? 'application/json' };
     if (payload) {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    const res = await this.send({ method, path: req.path, query: req.query, headers, payload, signal });
-    const text = await readBody(res);
-    const status = res.statusCode ?? 0;
-    if (status >= 400) throw errorFromResponse(status, text, method, req.path);
-    return (text ? JSON.parse(text) : undefined) as T;
+    const deadline = new Deadline(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, req.signal);
+    try {
+      const res = await this.send({ method, path: req.path, query: req.query, headers, payload, deadline });
+      const text = await readBody(res);
+      const status = res.statusCode ?? 0;
+      if (status >= 400) throw errorFromResponse(status, text, method, req.path);
+      return (text ? JSON.parse(text) : undefined) as T;
+    } finally {
+      deadline.disarm();
+    }
   }
 
   /**
@@ -89,16 +112,16 @@ export class RestClient {
    * An ERROR event is delivered like any other: the caller decides what it means.
    */
   async watch<T extends KubeObject>(req: WatchRequest<T>): Promise<void> {
-    const controller = new AbortController();
-    const signal = AbortSignal.any([controller.signal, withTimeout(req.timeoutMs, req.signal)]);
+    const deadline = new Deadline(req.timeoutMs, req.signal);
     const query = { ...req.query, watch: 'true' };
-    const res = await this.send({ method: 'GET', path: req.path, query, headers: { Accept: 'application/json' }, signal });
-    const status = res.statusCode ?? 0;
-    if (status !== 200) throw errorFromResponse(status, await readBody(res), 'GET', req.path);
-    req.onOpen?.();
-    res.setEncoding('utf8');
-    let buffered = '';
+    let res: IncomingMessage | undefined;
     try {
+      res = await this.send({ method: 'GET', path: req.path, query, headers: { Accept: 'application/json' }, deadline });
+      const status = res.statusCode ?? 0;
+      if (status !== 200) throw errorFromResponse(status, await readBody(res), 'GET', req.path);
+      req.onOpen?.();
+      res.setEncoding('utf8');
+      let buffered = '';
       for await (const chunk of res as AsyncIterable<string>) {
         buffered += chunk;
         let newline = buffered.indexOf('\n');
@@ -112,9 +135,34 @@ export class RestClient {
       const rest = buffered.trim();
       if (rest) req.onEvent(parseEvent<T>(rest));
     } finally {
-      controller.abort();
-      res.destroy();
+      deadline.disarm();
+      res?.destroy();
     }
+  }
+
+  /**
+   * The kubeconfig's credentials, TLS material and agent, applied at most once per
+   * CREDENTIALS_TTL_MS (see there); requests in flight meanwhile share one application.
+   */
+  private connectionOptions(): Promise<HttpsRequestOptions> {
+    const now = performance.now();
+    if (this.credentials && now - this.credentials.at < CREDENTIALS_TTL_MS) return this.credentials.options;
+    const options = this.applyCredentials();
+    const credentials = { at: now, options };
+    this.credentials = credentials;
+    // A failed application is not kept: the next request tries again.
+    options.catch(() => {
+      if (this.credentials === credentials) this.credentials = undefined;
+    });
+    return options;
+  }
+
+  private async applyCredentials(): Promise<HttpsRequestOptions> {
+    const options: HttpsRequestOptions = { headers: {} };
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    const agent = this.keepAliveAgent(options);
+    if (agent) options.agent = agent;
+    return options;
   }
 
   /**
@@ -134,7 +182,6 @@ export class RestClient {
       servername: options.servername,
       ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
     };
-    // Compared field by field (buffers byte for byte): cheaper than hashing them on every request.
     if (!this.agent || !sameMaterial(this.agent.tls, tls)) this.agent = { tls, agent: new HttpsAgent({ ...tls, keepAlive: true }) };
     return this.agent.agent;
   }
@@ -145,22 +192,40 @@ export class RestClient {
     query: Record<string, QueryValue> | undefined;
     headers: Record<string, string>;
     payload?: Buffer;
-    signal: AbortSignal;
+    deadline: Deadline;
   }): Promise<IncomingMessage> {
-    const url = new URL(this.server.toString());
-    url.pathname = `${url.pathname.replace(/\/$/, '')}${init.path}`;
-    for (const [name, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const options: HttpsRequestOptions = { method: init.method, headers: { ...init.headers }, signal: init.signal };
-    await this.kubeConfig.applyToHTTPSOptions(options);
-    const agent = this.keepAliveAgent(options);
-    if (agent) options.agent = agent;
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(url, options, resolve);
+    init.deadline.check();
+    const base = await this.connectionOptions();
+    init.deadline.check();
+    const options: HttpsRequestOptions = {
+      ...base,
+      method: init.method,
+      hostname: this.hostname,
+      ...(this.server.port ? { port: Number(this.server.port) } : {}),
+      path: `${this.basePath}${init.path}${queryString(init.query)}`,
+      headers: { ...base.headers, ...init.headers },
+    };
+    const send = this.server.protocol === 'https:' ? httpsRequest : httpRequest;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = send(options, resolve);
       req.on('error', reject);
+      init.deadline.arm(req);
       req.end(init.payload);
     });
+    // Credentials the server refused may have been rotated since they were applied.
+    if (res.statusCode === 401) this.credentials = undefined;
+    return res;
   }
+}
+
+function queryString(query: Record<string, QueryValue> | undefined): string {
+  let out = '';
+  for (const name in query) {
+    const value = query[name];
+    if (value === undefined) continue;
+    out += `${out ? '&' : '?'}${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`;
+  }
+  return out;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -177,9 +242,57 @@ function sameMaterial(a: Record<string, unknown>, b: Record<string, unknown>): b
   return true;
 }
 
-function withTimeout(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return signal ? AbortSignal.any([timeout, signal]) : timeout;
+/**
+ * One request's whole deadline and its caller's signal. When either fires, the request and
+ * its response are destroyed with an AbortError whose cause is the reason: a TimeoutError
+ * for the deadline (retryable, see narrowError), the caller's reason otherwise, as Node.js
+ * does for a signal given to http.request. One timer and one listener, removed by disarm().
+ */
+class Deadline {
+  private readonly timer: NodeJS.Timeout;
+  private readonly signal: AbortSignal | undefined;
+  private reason: unknown;
+  private req: ClientRequest | undefined;
+  private res: IncomingMessage | undefined;
+  private readonly onAbort = () => this.fire(this.signal!.reason);
+
+  constructor(timeoutMs: number, signal: AbortSignal | undefined) {
+    this.signal = signal;
+    this.timer = setTimeout(() => this.fire(new DOMException(`the request did not finish within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    // Like AbortSignal.timeout, the deadline alone keeps no process alive.
+    this.timer.unref();
+    if (signal?.aborted) this.reason = signal.reason;
+    else signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Throws if the deadline has passed or the caller has aborted. */
+  check(): void {
+    if (this.reason !== undefined) throw abortError(this.reason);
+  }
+
+  arm(req: ClientRequest): void {
+    this.req = req;
+    req.once('response', (res: IncomingMessage) => (this.res = res));
+    if (this.reason !== undefined) req.destroy(abortError(this.reason));
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  private fire(reason: unknown): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
+    this.disarm();
+    const err = abortError(this.reason);
+    this.req?.destroy(err);
+    this.res?.destroy(err);
+  }
+}
+
+function abortError(cause: unknown): Error {
+  return Object.assign(new Error('The operation was aborted', { cause }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 async function readBody(res: IncomingMessage): Promise<string> {

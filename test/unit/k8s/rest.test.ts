@@ -1,0 +1,172 @@
+/**
+ * The REST client's transport behaviour against a bare local HTTP server: where requests go,
+ * their deadlines and aborts (which no real API server can be made to stall for on cue), and
+ * how often the kubeconfig's credentials are applied. Its API behaviour is covered against the
+ * real control plane by the integration tests.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { narrowError } from '../../../src/k8s/errors.ts';
+import { RestClient } from '../../../src/k8s/rest.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+let server: Server;
+let port: number;
+let handler: Handler;
+/** Every request the server received: method, raw path, Authorization header; and the closed connections. */
+const seen: { method: string; url: string; authorization: string | undefined }[] = [];
+let closed = 0;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
+    req.on('close', () => closed++);
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+afterEach(() => {
+  seen.length = 0;
+  closed = 0;
+  server.closeAllConnections();
+});
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+/** A kubeconfig for the local server under `prefix`, counting how often its credentials are applied. */
+function client(prefix = ''): { rest: RestClient; applied: () => number } {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'local', server: `http://127.0.0.1:${port}${prefix}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 'secret-token' }],
+    contexts: [{ name: 'local', cluster: 'local', user: 'u' }],
+    currentContext: 'local',
+  });
+  let applied = 0;
+  const apply = kc.applyToHTTPSOptions.bind(kc);
+  kc.applyToHTTPSOptions = async (opts) => {
+    applied++;
+    return apply(opts);
+  };
+  return { rest: new RestClient(kc), applied: () => applied };
+}
+
+const waitUntil = async (what: () => boolean) => {
+  for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(what()).toBe(true);
+};
+
+describe('RestClient', () => {
+  it('sends the path under the server URL, with the query encoded and the credentials attached', async () => {
+    handler = (req, res) => json(res, 200, { path: req.url });
+    const { rest } = client('/clusters/c-1/');
+    const out = await rest.request<{ path: string }>({
+      path: '/api/v1/namespaces/shop/services',
+      query: { labelSelector: 'app in (a,b),tier!=db', limit: 500, continue: undefined, allowWatchBookmarks: true },
+    });
+    const url = new URL(out.path, 'http://x');
+    expect(url.pathname).toBe('/clusters/c-1/api/v1/namespaces/shop/services');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ labelSelector: 'app in (a,b),tier!=db', limit: '500', allowWatchBookmarks: 'true' });
+    expect(seen[0]).toMatchObject({ method: 'GET', authorization: 'Bearer secret-token' });
+  });
+
+  it('sends a body as JSON with its content type and length, and turns an error answer into the server Status', async () => {
+    handler = (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () =>
+        json(res, 409, { kind: 'Status', status: 'Failure', code: 409, reason: 'Conflict', message: `got ${req.headers['content-type']} ${req.headers['content-length']} ${body}` }),
+      );
+    };
+    const { rest } = client();
+    const err = await rest.request({ method: 'PATCH', path: '/apis/x', body: { a: 1 }, contentType: 'application/apply-patch+yaml' }).catch((e: unknown) => e);
+    expect(narrowError(err)).toMatchObject({ status: 409, reason: 'Conflict', message: 'got application/apply-patch+yaml 7 {"a":1}', retryable: true });
+  });
+
+  it('ends a request the server never answers at its deadline, as a retryable timeout, and closes the connection', async () => {
+    handler = () => undefined;
+    const { rest } = client();
+    const started = performance.now();
+    const err = await rest.request({ path: '/stalls', timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(narrowError(err)).toMatchObject({ reason: 'TimeoutError', retryable: true });
+    await waitUntil(() => closed === 1);
+  });
+
+  it('ends a request whose body stops half way at its deadline', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"items": [');
+    };
+    const { rest } = client();
+    const err = await rest.request({ path: '/half', timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(narrowError(err)).toMatchObject({ reason: 'TimeoutError', retryable: true });
+  });
+
+  it("ends a request when its caller aborts, as not worth retrying, and sends nothing once the caller's signal is aborted", async () => {
+    handler = () => undefined;
+    const { rest } = client();
+    const controller = new AbortController();
+    const pending = rest.request({ path: '/stalls', signal: controller.signal }).catch((e: unknown) => e);
+    await waitUntil(() => seen.length === 1);
+    controller.abort();
+    const err = await pending;
+    expect(narrowError(err)).toMatchObject({ retryable: false });
+    expect(narrowError(err).reason).not.toBe('TimeoutError');
+    await waitUntil(() => closed === 1);
+
+    const again = await rest.request({ path: '/never', signal: controller.signal }).catch((e: unknown) => e);
+    expect(narrowError(again)).toMatchObject({ retryable: false });
+    expect(seen).toHaveLength(1);
+  });
+
+  it("delivers a watch's events until the caller aborts it", async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n{"type":"MODIFIED",`);
+      res.write(`"object":{"metadata":{"name":"a","resourceVersion":"2"}}}\n`);
+    };
+    const { rest } = client();
+    const controller = new AbortController();
+    const events: string[] = [];
+    let opened = false;
+    const watch = rest
+      .watch({ path: '/w', timeoutMs: 60_000, signal: controller.signal, onOpen: () => (opened = true), onEvent: (e) => events.push(`${e.type} ${e.object.metadata?.name}`) })
+      .catch((e: unknown) => e);
+    await waitUntil(() => events.length === 2);
+    expect(opened).toBe(true);
+    expect(events).toEqual(['ADDED a', 'MODIFIED a']);
+    expect(seen[0]!.url).toBe('/w?watch=true');
+    controller.abort();
+    expect(narrowError(await watch)).toMatchObject({ retryable: false });
+  });
+
+  it('applies the kubeconfig credentials once for many requests, and again after the server refuses them', async () => {
+    let refuse = false;
+    handler = (_req, res) => (refuse ? json(res, 401, { kind: 'Status', code: 401, reason: 'Unauthorized', message: 'Unauthorized' }) : json(res, 200, {}));
+    const { rest, applied } = client();
+    await Promise.all(Array.from({ length: 50 }, () => rest.request({ path: '/ok' })));
+    await rest.request({ path: '/ok' });
+    expect(applied()).toBe(1);
+
+    refuse = true;
+    expect(narrowError(await rest.request({ path: '/ok' }).catch((e: unknown) => e))).toMatchObject({ status: 401 });
+    refuse = false;
+    await rest.request({ path: '/ok' });
+    expect(applied()).toBe(2);
+    expect(seen.every((s) => s.authorization === 'Bearer secret-token')).toBe(true);
+  });
+});

@@ -46,6 +46,7 @@ export class RuntimeMetrics {
   readonly reconcileErrorsTotal: Counter<'controller'>;
   readonly reconcileDurationSeconds: Histogram<'controller'>;
   readonly workqueueDepth: Gauge<'name'>;
+  private readonly depths = new Map<string, { value: number; set(value: number): void }>();
   readonly workqueueAddsTotal: Counter<'name'>;
   readonly workqueueRetriesTotal: Counter<'name'>;
   readonly workqueueQueueDurationSeconds: Histogram<'name'>;
@@ -75,7 +76,18 @@ export class RuntimeMetrics {
       buckets: RECONCILE_BUCKETS,
       registers,
     });
-    this.workqueueDepth = new Gauge({ name: 'backlot_workqueue_depth', help: 'Keys waiting in the workqueue.', labelNames: ['name'], registers });
+    const depths = this.depths;
+    this.workqueueDepth = new Gauge({
+      name: 'backlot_workqueue_depth',
+      help: 'Keys waiting in the workqueue.',
+      labelNames: ['name'],
+      registers,
+      // Read at scrape time: a queue changes its depth on every add and take, thousands of
+      // times a second in a large start-up, and a labelled set() costs a label check and hash.
+      collect() {
+        for (const [name, depth] of depths) this.set({ name }, depth.value);
+      },
+    });
     this.workqueueAddsTotal = new Counter({
       name: 'backlot_workqueue_adds_total',
       help: 'Keys added to the workqueue (a key already waiting is not counted again).',
@@ -116,9 +128,19 @@ export class RuntimeMetrics {
     this.leader = new Gauge({ name: 'backlot_leader', help: '1 while this process holds the leader lease.', registers });
   }
 
+  /** The depth a queue last reported, exported at the next scrape (see workqueueDepth). */
+  private depthOf(name: string): { set(value: number): void } {
+    let depth = this.depths.get(name);
+    if (!depth) {
+      const created = { value: 0, set: (value: number) => (created.value = value) };
+      this.depths.set(name, (depth = created));
+    }
+    return depth;
+  }
+
   workqueue(name: string): WorkqueueMetrics {
     return {
-      depth: this.workqueueDepth.labels({ name }),
+      depth: this.depthOf(name),
       adds: this.workqueueAddsTotal.labels({ name }),
       retries: this.workqueueRetriesTotal.labels({ name }),
       queueDuration: this.workqueueQueueDurationSeconds.labels({ name }),
@@ -128,10 +150,15 @@ export class RuntimeMetrics {
   reconcile(controller: string): ReconcileMetrics {
     const errors = this.reconcileErrorsTotal.labels({ controller });
     const duration = this.reconcileDurationSeconds.labels({ controller });
+    const results = new Map<ReconcileResultLabel, { inc(): void }>();
     // Zero-valued series from the start, so rate() and alerts see the controller before its first error.
     errors.inc(0);
     return {
-      result: (result) => this.reconcileTotal.labels({ controller, result }).inc(),
+      result: (result) => {
+        let counter = results.get(result);
+        if (!counter) results.set(result, (counter = this.reconcileTotal.labels({ controller, result })));
+        counter.inc();
+      },
       error: () => errors.inc(),
       duration: (seconds) => duration.observe(seconds),
     };

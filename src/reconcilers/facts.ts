@@ -7,7 +7,7 @@ import type { Condition } from '../api/status.ts';
 import type { WorkloadKind } from '../api/workloads.ts';
 import { claimantsOf, isIgnored, type Claimant, type ClaimTarget } from '../catalog/claims.ts';
 import type { ClaimedWorkload, ClaimFacts, DependencyFacts, EntityFacts, LostWorkload, PartFacts } from '../catalog/entity-status.ts';
-import { findCycle } from '../catalog/graph.ts';
+import { findCycle, onCycle } from '../catalog/graph.ts';
 import { cronJobReadiness, daemonSetReadiness, deploymentReadiness, serviceReadiness, statefulSetReadiness, type Readiness } from '../catalog/readiness.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { ENTITY_KINDS, type EntityKind, type EntityObject, type ParsedEntity, type World } from './world.ts';
@@ -60,6 +60,8 @@ class Derived {
   readonly ready = new Map<string, boolean>();
   readonly claims = new Map<string, ClaimFacts>();
   readonly dependencies = new Map<string, string[]>();
+  /** Whether an entity lies on a dependsOn cycle (see onCycle). */
+  readonly onCycle = new Map<string, boolean>();
   readonly version: number;
 
   constructor(version: number) {
@@ -97,11 +99,13 @@ function remembered<V>(memo: Map<string, V>, key: string, workOut: () => V): V {
  */
 export class ReadinessOracle {
   private readonly world: World;
+  private readonly derived: Derived;
   private readonly memo: Map<string, boolean>;
 
-  constructor(world: World) {
+  constructor(world: World, known: Derived = derived(world)) {
     this.world = world;
-    this.memo = derived(world).ready;
+    this.derived = known;
+    this.memo = known.ready;
   }
 
   ready(ref: string): boolean {
@@ -128,7 +132,7 @@ export class ReadinessOracle {
     switch (entity.kind) {
       case 'Component':
       case 'Resource': {
-        const claim = claimFacts(world, entity);
+        const claim = claimFacts(world, entity, this.derived);
         return !claim.selectorError && claim.won.every((w) => w.ready) && !(claim.won.length === 0 && claim.lost.length > 0);
       }
       case 'API': {
@@ -146,9 +150,12 @@ export class ReadinessOracle {
 }
 
 /** The workloads a Component or Resource claims, won and lost (memoized, see Derived). */
-function claimFacts(world: World, entity: ParsedEntity): ClaimFacts {
-  return remembered(derived(world).claims, entity.ref, () => workOutClaims(world, entity));
+function claimFacts(world: World, entity: ParsedEntity, known: Derived = derived(world)): ClaimFacts {
+  return remembered(known.claims, entity.ref, () => workOutClaims(world, entity));
 }
+
+/** Status lists are sorted as people read them; one collator, not one per comparison (localeCompare). */
+const collator = new Intl.Collator();
 
 function workOutClaims(world: World, entity: ParsedEntity): ClaimFacts {
   if (!entity.claim) return { won: [], lost: [] };
@@ -175,7 +182,7 @@ function workOutClaims(world: World, entity: ParsedEntity): ClaimFacts {
       ...(r.readyReplicas !== undefined ? { readyReplicas: r.readyReplicas } : {}),
     });
   }
-  const order = (a: { kind: string; name: string }, b: { kind: string; name: string }) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name);
+  const order = (a: { kind: string; name: string }, b: { kind: string; name: string }) => collator.compare(a.kind, b.kind) || collator.compare(a.name, b.name);
   return { won: won.sort(order), lost: lost.sort(order) };
 }
 
@@ -184,8 +191,8 @@ function workOutClaims(world: World, entity: ParsedEntity): ClaimFacts {
  * dependencyOf (Backstage's two ways of writing the same edge).
  * Sorted; shared (memoized, see Derived): never change it.
  */
-export function dependencyRefs(world: World, entity: ParsedEntity): string[] {
-  return remembered(derived(world).dependencies, entity.ref, () => workOutDependencies(world, entity));
+export function dependencyRefs(world: World, entity: ParsedEntity, known: Derived = derived(world)): string[] {
+  return remembered(known.dependencies, entity.ref, () => workOutDependencies(world, entity));
 }
 
 function workOutDependencies(world: World, entity: ParsedEntity): string[] {
@@ -196,15 +203,17 @@ function workOutDependencies(world: World, entity: ParsedEntity): string[] {
   return [...refs].sort();
 }
 
-function dependencyFacts(world: World, oracle: ReadinessOracle, entity: ParsedEntity): DependencyFacts {
-  const dependencies = dependencyRefs(world, entity).map((ref) => {
+function dependencyFacts(world: World, oracle: ReadinessOracle, entity: ParsedEntity, known: Derived): DependencyFacts {
+  const dependencies = dependencyRefs(world, entity, known).map((ref) => {
     const found = world.exists(ref);
     return { ref, found, ready: found && oracle.ready(ref) };
   });
-  const cycle = findCycle(entity.ref, (ref) => {
+  const edges = (ref: string) => {
     const e = world.entity(ref);
-    return e ? dependencyRefs(world, e.parsed) : [];
-  });
+    return e ? dependencyRefs(world, e.parsed, known) : [];
+  };
+  // The walk that finds the cycle's path runs only for an entity known to lie on one.
+  const cycle = onCycle(entity.ref, edges, known.onCycle) ? findCycle(entity.ref, edges) : undefined;
   return cycle ? { dependencies, cycle } : { dependencies };
 }
 
@@ -226,7 +235,8 @@ function partFacts(world: World, oracle: ReadinessOracle, entity: ParsedEntity, 
 /** Everything the status of one entity is decided from. */
 export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObject): EntityFacts {
   const entity = world.parsed(kind, obj);
-  const oracle = new ReadinessOracle(world);
+  const known = derived(world);
+  const oracle = new ReadinessOracle(world, known);
   const facts: EntityFacts = {
     kind,
     generation: obj.metadata?.generation ?? 0,
@@ -236,8 +246,8 @@ export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObj
   switch (kind) {
     case 'Component':
     case 'Resource':
-      facts.claim = claimFacts(world, entity);
-      facts.dependencies = dependencyFacts(world, oracle, entity);
+      facts.claim = claimFacts(world, entity, known);
+      facts.dependencies = dependencyFacts(world, oracle, entity, known);
       break;
     case 'System':
       facts.parts = partFacts(world, oracle, entity, [
@@ -254,7 +264,7 @@ export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObj
         providers: world
           .naming('Component', 'providesApis', entity.ref)
           .map(({ parsed }) => ({ ref: parsed.ref, ready: oracle.ready(parsed.ref) }))
-          .sort((a, b) => a.ref.localeCompare(b.ref)),
+          .sort((a, b) => collator.compare(a.ref, b.ref)),
       };
       break;
     case 'Group':

@@ -164,10 +164,27 @@ export interface NamespaceClaims {
 
 const REF_KIND_TO_KIND = new Map(KINDS.map((k) => [k.refKind as string, k.kind]));
 
-export function splitRef(ref: string): { kind: EntityKind; namespace: string; name: string } | undefined {
-  const m = /^([a-z]+):([^/]+)\/(.+)$/.exec(ref);
-  const kind = m ? REF_KIND_TO_KIND.get(m[1]!) : undefined;
-  return m && kind ? { kind, namespace: m[2]!, name: m[3]! } : undefined;
+export type RefParts = { readonly kind: EntityKind; readonly namespace: string; readonly name: string };
+
+/**
+ * Every lookup of an entity by reference splits the reference; a status reads dozens of them
+ * (dependencies, parts, providers, each step of the cycle check). The splits are kept, up to
+ * a bound past which they are dropped and made again: references are entities' names, so the
+ * bound is only reached by a catalog that large or by names that came and went.
+ */
+const splitRefs = new Map<string, RefParts | null>();
+const SPLIT_REFS_KEPT = 100_000;
+
+export function splitRef(ref: string): RefParts | undefined {
+  let parts = splitRefs.get(ref);
+  if (parts === undefined) {
+    const m = /^([a-z]+):([^/]+)\/(.+)$/.exec(ref);
+    const kind = m ? REF_KIND_TO_KIND.get(m[1]!) : undefined;
+    parts = m && kind ? { kind, namespace: m[2]!, name: m[3]! } : null;
+    if (splitRefs.size >= SPLIT_REFS_KEPT) splitRefs.clear();
+    splitRefs.set(ref, parts);
+  }
+  return parts ?? undefined;
 }
 
 export class World {

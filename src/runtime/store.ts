@@ -28,8 +28,6 @@ export interface CacheReader<T extends KubeObject> {
   readonly size: number;
   /** Moves on every change of the cache: a reader can keep what it derived from it until then. */
   readonly version: number;
-  /** Moves on every change of the cache's objects in `namespace` (cluster-scoped objects: ''). */
-  namespaceVersion(namespace: string): number;
   /**
    * Moves when an object is added or deleted, or its generation, labels, annotations or owners change:
    * not on an update of its status alone. What is derived from names, specs and metadata
@@ -56,8 +54,6 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private changes = 0;
-  /** Per namespace, the value of `changes` when an object of it last changed. */
-  private readonly namespaceChanges = new Map<string, number>();
   private metadataChanges = 0;
   /** Per namespace, the value of `metadataChanges` when an object of it last changed other than in status. */
   private readonly namespaceMetadataChanges = new Map<string, number>();
@@ -88,10 +84,6 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
 
   get version(): number {
     return this.changes;
-  }
-
-  namespaceVersion(namespace: string): number {
-    return this.namespaceChanges.get(namespace) ?? 0;
   }
 
   get metadataVersion(): number {
@@ -185,12 +177,10 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   }
 
   private changed(obj: T, metadata: boolean): void {
-    const namespace = obj.metadata?.namespace ?? '';
     this.changes++;
-    this.namespaceChanges.set(namespace, this.changes);
     if (!metadata) return;
     this.metadataChanges++;
-    this.namespaceMetadataChanges.set(namespace, this.metadataChanges);
+    this.namespaceMetadataChanges.set(obj.metadata?.namespace ?? '', this.metadataChanges);
   }
 
   private index(key: string, obj: T): void {

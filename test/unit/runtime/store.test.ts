@@ -80,7 +80,7 @@ describe('Store', () => {
   it('moves its metadata version on adds, deletes and changes of generation, labels, annotations or owners, not on status alone', () => {
     const store = new Store<KubeObject & { status?: unknown }>();
     const at = (rv: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}, status?: unknown) => ({ metadata: { name: 'a', namespace: 'x', resourceVersion: rv, generation: 1, labels: { app: 'a' }, ...meta }, status });
-    const look = () => ({ all: store.metadataVersion, x: store.namespaceMetadataVersion('x'), y: store.namespaceMetadataVersion('y'), changes: store.namespaceVersion('x') });
+    const look = () => ({ all: store.metadataVersion, x: store.namespaceMetadataVersion('x'), y: store.namespaceMetadataVersion('y'), changes: store.version });
 
     store.upsert(at('1'));
     const added = look();

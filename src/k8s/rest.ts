@@ -66,17 +66,21 @@ export class RestClient {
   private readonly server: URL;
   private agent: { tls: Record<string, unknown>; agent: HttpsAgent } | undefined;
   private credentials: { at: number; options: Promise<HttpsRequestOptions> } | undefined;
-  private readonly basePath: string;
-  private readonly hostname: string;
+  /** Where every request goes, taken from the server URL once. */
+  private readonly target: { send: typeof httpsRequest; hostname: string; port?: number; basePath: string };
 
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster: set current-context to a context that names a cluster');
     this.kubeConfig = kubeConfig;
     this.server = new URL(cluster.server);
-    this.basePath = this.server.pathname.replace(/\/$/, '');
-    // URL keeps an IPv6 address in brackets; a request's host is the bare address.
-    this.hostname = this.server.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.target = {
+      send: this.server.protocol === 'https:' ? httpsRequest : httpRequest,
+      // URL keeps an IPv6 address in brackets; a request's host is the bare address.
+      hostname: this.server.hostname.replace(/^\[(.*)\]$/, '$1'),
+      ...(this.server.port ? { port: Number(this.server.port) } : {}),
+      basePath: this.server.pathname.replace(/\/$/, ''),
+    };
   }
 
   /** The server URL requests go to. */
@@ -197,15 +201,15 @@ export class RestClient {
     init.deadline.check();
     const base = await this.connectionOptions();
     init.deadline.check();
+    const { send, hostname, port, basePath } = this.target;
     const options: HttpsRequestOptions = {
       ...base,
       method: init.method,
-      hostname: this.hostname,
-      ...(this.server.port ? { port: Number(this.server.port) } : {}),
-      path: `${this.basePath}${init.path}${queryString(init.query)}`,
+      hostname,
+      ...(port !== undefined ? { port } : {}),
+      path: `${basePath}${init.path}${queryString(init.query)}`,
       headers: { ...base.headers, ...init.headers },
     };
-    const send = this.server.protocol === 'https:' ? httpsRequest : httpRequest;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(options, resolve);
       req.on('error', reject);

@@ -4,6 +4,7 @@
  * Nothing is written for an unclaimed workload; an apply without these fields removes the ones
  * Backlot wrote before, and never touches anyone else's.
  */
+import { sameStrings } from '../k8s/object.ts';
 
 export const ENTITY_ANNOTATION = 'backlot.dev/entity';
 export const OWNER_ANNOTATION = 'backlot.dev/owner';
@@ -59,13 +60,8 @@ export function currentOwnership(metadata: { labels?: Record<string, string>; an
   return { labels: pick(metadata?.labels, OWNERSHIP_LABELS), annotations: pick(metadata?.annotations, OWNERSHIP_ANNOTATIONS) };
 }
 
-export function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
-  const ak = Object.keys(a);
-  return ak.length === Object.keys(b).length && ak.every((k) => a[k] === b[k]);
-}
-
 export function sameOwnership(a: Ownership, b: Ownership): boolean {
-  return sameRecord(a.labels, b.labels) && sameRecord(a.annotations, b.annotations);
+  return sameStrings(a.labels, b.labels) && sameStrings(a.annotations, b.annotations);
 }
 
 /**

@@ -33,6 +33,14 @@ export function objectKey(obj: KubeObject): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
+/** Whether two string maps (labels, annotations) hold the same entries; absent is empty. */
+export function sameStrings(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  if (a === b) return true;
+  const aKeys = Object.keys(a ?? {});
+  if (aKeys.length !== Object.keys(b ?? {}).length) return false;
+  return aKeys.every((k) => a![k] === b?.[k]);
+}
+
 /** Splits a key made by objectKey. */
 export function splitKey(key: string): { namespace: string | undefined; name: string } {
   const slash = key.indexOf('/');

@@ -8,10 +8,10 @@
  */
 import type { Logger } from 'pino';
 import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
-import { currentOwnership, desiredOwnership, ENTITY_ANNOTATION, needsApply, sameOwnership, sameRecord, type OwnerFacts, type Ownership } from '../catalog/ownership.ts';
+import { currentOwnership, desiredOwnership, ENTITY_ANNOTATION, needsApply, sameOwnership, type OwnerFacts, type Ownership } from '../catalog/ownership.ts';
 import { apply, ownManagedFields } from '../k8s/apply.ts';
 import type { EventRecorder } from '../k8s/events.ts';
-import type { KubeObject } from '../k8s/object.ts';
+import { sameStrings, type KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import { RecentWrites } from './recent-writes.ts';
 import { WORKLOAD_RESOURCES, type World } from './world.ts';
@@ -77,7 +77,7 @@ export class OwnershipReconciler {
     const justWritten = this.recent.pending(key, obj);
     if (justWritten && sameOwnership(justWritten, desired)) return;
     const resource = WORKLOAD_RESOURCES[parts.kind];
-    const annotationsChange = !sameRecord(desired.annotations, current.annotations);
+    const annotationsChange = !sameStrings(desired.annotations, current.annotations);
     if (annotationsChange) world.ownGenerations.expect(obj);
     let applied: KubeObject;
     try {

@@ -5,9 +5,8 @@
  */
 import type { WorkloadKind } from '../api/workloads.ts';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
-import type { KubeObject } from '../k8s/object.ts';
+import { sameStrings, type KubeObject } from '../k8s/object.ts';
 import { claims, type Claimant } from '../catalog/claims.ts';
-import { sameRecord } from '../catalog/ownership.ts';
 import { affectedEntities, claimTarget, healthReaders, transitiveDependents, workloadClaimants, workloadReadiness } from './facts.ts';
 import { workloadKey } from './ownership.ts';
 import { LOW_PRIORITY } from '../runtime/workqueue.ts';
@@ -109,7 +108,7 @@ function sameForEntities(world: World, kind: WorkloadKind, oldObj: KubeObject, n
   const b = workloadReadiness(world, kind, newObj);
   if (a.ready !== b.ready || a.detail !== b.detail || a.replicas !== b.replicas || a.readyReplicas !== b.readyReplicas) return false;
   // Unchanged labels and annotations claim alike: the common case, decided without matching.
-  if (sameRecord(oldObj.metadata?.labels ?? {}, newObj.metadata?.labels ?? {}) && sameRecord(oldObj.metadata?.annotations ?? {}, newObj.metadata?.annotations ?? {})) return true;
+  if (sameStrings(oldObj.metadata?.labels, newObj.metadata?.labels) && sameStrings(oldObj.metadata?.annotations, newObj.metadata?.annotations)) return true;
   const before = workloadClaimants(world, kind, oldObj);
   const after = workloadClaimants(world, kind, newObj);
   return before.length === after.length && before.every((c, i) => c.ref === after[i]!.ref);

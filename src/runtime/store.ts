@@ -3,7 +3,7 @@
  * a label value) to the keys of the objects that have it. Objects in the cache are shared
  * with every reader and must not be mutated; copy before changing one.
  */
-import { objectKey, type KubeObject } from '../k8s/object.ts';
+import { objectKey, sameStrings, type KubeObject } from '../k8s/object.ts';
 
 /** The values an object is filed under in one index; [] leaves it out. */
 export type IndexFunc<T extends KubeObject> = (obj: T) => readonly string[];
@@ -197,13 +197,6 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
       }
     }
   }
-}
-
-function sameStrings(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  if (a === b) return true;
-  const aKeys = Object.keys(a ?? {});
-  if (aKeys.length !== Object.keys(b ?? {}).length) return false;
-  return aKeys.every((k) => a![k] === b?.[k]);
 }
 
 type OwnerReference = { uid?: string; controller?: boolean };

@@ -449,6 +449,11 @@ interface RunResult {
   /** Event latency counted from the change's delivery by a watch. */
   eventLatencyAfterDeliveryP50Ms?: number;
   eventLatencyAfterDeliveryP99Ms?: number;
+  /** Change → the dependent Component's status.dependencies showing it (derived, low-priority work). */
+  dependentLatencyP50Ms?: number;
+  dependentLatencyP99Ms?: number;
+  /** Dependents whose status had not shown the change 2 s after the churn ended. */
+  dependentUnobserved?: number;
   orphanLatencyP50Ms?: number;
   orphanLatencyP99Ms?: number;
 }
@@ -612,14 +617,19 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
  */
 async function measureLatencies(client: RestClient, operator: BacklotProcess, world: World, workDir: string, log: (s: string) => void): Promise<Partial<RunResult>> {
   const logger = pino({ level: 'silent' });
-  const components = new Informer<KubeObject & { status?: { readyWorkloads?: number } }>({
+  const components = new Informer<KubeObject & { status?: { readyWorkloads?: number; dependencies?: { ref?: string; ready?: boolean }[] } }>({
     client,
     logger,
     resource: catalogResource('components'),
-    transform: keepPaths(['status.readyWorkloads']),
+    transform: keepPaths(['status.readyWorkloads', 'status.dependencies']),
   });
   const pending = new Map<string, { readyWorkloads: number; at: number }>();
   const latencies: number[] = [];
+  // Derived work: the Component that depends on the changed one (svc-c+namespaces dependsOn
+  // svc-c) shows the change in status.dependencies, from a reconcile that Backlot queues at
+  // low priority behind direct changes.
+  const dependentPending = new Map<string, { ref: string; ready: boolean; at: number }>();
+  const dependentLatencies: number[] = [];
   // Each change: when it was written, how long the write took, when a watch on Deployments
   // delivered it (the API server's own part, which Backlot's informer waits for too), and how
   // long until Backlot showed it.
@@ -659,6 +669,11 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
         changes.get(`${key}@${p.at}`)!.latencyMs = Date.now() - p.at;
         pending.delete(key);
       }
+      const d = dependentPending.get(key);
+      if (d && obj.status?.dependencies?.some((dep) => dep.ref === d.ref && dep.ready === d.ready)) {
+        dependentLatencies.push(Date.now() - d.at);
+        dependentPending.delete(key);
+      }
     },
   });
   components.start();
@@ -668,6 +683,11 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   const byComponent = new Map<string, (typeof deployments)[number]>();
   for (const d of deployments) if (!byComponent.has(d.component!)) byComponent.set(d.component!, d);
   const targets = [...byComponent.values()];
+  const dependentOf = new Map<string, string>();
+  for (const e of world.entities) {
+    const ref = (e.spec as { dependsOn?: string[] } | undefined)?.dependsOn?.[0];
+    if (e.kind === 'Component' && ref) dependentOf.set(ref, `component:${e.metadata!.namespace}/${e.metadata!.name}`);
+  }
   const durationMs = 20_000;
   const rate = 50;
   const end = Date.now() + durationMs;
@@ -683,6 +703,9 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
       const expected = goingDown ? ready - 1 : ready + 1;
       const at = Date.now();
       pending.set(target.component!, { readyWorkloads: expected, at });
+      // One workload of 1/2 ready turns the Component's Ready False; 2/2 turns it back.
+      const dependent = dependentOf.get(target.component!);
+      if (dependent && !dependentPending.has(dependent)) dependentPending.set(dependent, { ref: target.component!, ready: !goingDown, at });
       const change: Change = { at };
       changes.set(`${target.component!}@${at}`, change);
       undelivered.set(`${target.namespace}/${target.name}`, { readyReplicas: goingDown ? 1 : 2, change });
@@ -713,6 +736,7 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   // queue, its reconcile, its status write, and that write's own way back through a watch.
   const afterDelivery = [...changes.values()].flatMap((c) => (c.latencyMs !== undefined && c.deliveredMs !== undefined ? [c.latencyMs - c.deliveredMs] : []));
   log(`event latency from the change's delivery: p50 ${percentile(afterDelivery, 50)} ms, p99 ${percentile(afterDelivery, 99)} ms`);
+  log(`dependent latency: ${dependentLatencies.length} dependents observed, ${dependentPending.size} unobserved; p50 ${percentile(dependentLatencies, 50)} ms, p99 ${percentile(dependentLatencies, 99)} ms`);
 
   const orphanLatencies: number[] = [];
   for (let n = 0; n < 30; n++) {
@@ -736,6 +760,9 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
     churnDeliveryP99Ms: percentile(deliveries, 99),
     eventLatencyAfterDeliveryP50Ms: percentile(afterDelivery, 50),
     eventLatencyAfterDeliveryP99Ms: percentile(afterDelivery, 99),
+    dependentLatencyP50Ms: percentile(dependentLatencies, 50),
+    dependentLatencyP99Ms: percentile(dependentLatencies, 99),
+    dependentUnobserved: dependentPending.size,
     orphanLatencyP50Ms: percentile(orphanLatencies, 50),
     orphanLatencyP99Ms: percentile(orphanLatencies, 99),
   };
@@ -748,6 +775,7 @@ function table(results: RunResult[]): string {
     ['writes at convergence', `${main.writes} (minimum ${main.minimumWrites})`, 'equal'],
     ['restart on a converged world', `${main.restartSeconds} s, ${main.restartWrites} writes (raw LIST ${main.listSeconds} s, ratio ${main.restartRatio})`, '0 writes, ratio ≤ 1.5'],
     ['event latency p50 / p99', `${main.eventLatencyP50Ms ?? '-'} / ${main.eventLatencyP99Ms ?? '-'} ms`, 'p99 ≤ 500 ms'],
+    ['dependent latency p50 / p99', `${main.dependentLatencyP50Ms ?? '-'} / ${main.dependentLatencyP99Ms ?? '-'} ms (${main.dependentUnobserved ?? '-'} unobserved)`, ''],
     ['orphan latency p50 / p99', `${main.orphanLatencyP50Ms ?? '-'} / ${main.orphanLatencyP99Ms ?? '-'} ms`, 'p99 ≤ 1000 ms'],
     ['memory, steady state', `${mib(main.rssBytes)} resident (${mib(main.rssAtConvergenceBytes)} at convergence), ${mib(main.heapBytes)} heap, ${main.bytesPerObject} B/object`, '≤ 200 MiB resident'],
     ['event-loop lag p99 (cold)', `${main.eventLoopLagP99Ms} ms`, ''],

@@ -42,6 +42,9 @@ export const COMBINE_WINDOW_MS = 1000;
 /** The longest hold() keeps events that combine, should the first pass never end. */
 export const HOLD_LIMIT_MS = 120_000;
 
+/** Events waiting, at most, unless told otherwise (about a kilobyte each while they wait). */
+export const DEFAULT_EVENT_QUEUE_LIMIT = 4096;
+
 /** Items named in a combined note; the rest are counted. */
 export const COMBINED_ITEMS_LISTED = 10;
 
@@ -72,11 +75,11 @@ export interface EventRecorderOptions {
   /** This instance, e.g. the pod name. */
   instance: string;
   /**
-   * Events waiting to be sent; past this many, new ones are dropped (and logged). Default 4096:
-   * room for a combined claim Event for each entity of a first install of a large catalog
-   * (about a kilobyte each while it waits).
+   * Events waiting to be sent; past this many, new ones are dropped (and logged). Default
+   * DEFAULT_EVENT_QUEUE_LIMIT. A function is asked again at each event, so the limit can grow
+   * with what the events are about (see eventQueueLimit in reconcilers/catalog.ts).
    */
-  queueLimit?: number;
+  queueLimit?: number | (() => number);
   /** Events sent at once. Default 4. */
   concurrency?: number;
 }
@@ -103,7 +106,7 @@ function combineKey(event: EventSpec): string | undefined {
  */
 export class EventRecorder {
   private readonly options: EventRecorderOptions;
-  private readonly limit: number;
+  private readonly limit: () => number;
   private readonly concurrency: number;
   private readonly queue: Waiting[] = [];
   /** Events that combine, in their window, oldest first; then they join the queue. */
@@ -120,7 +123,8 @@ export class EventRecorder {
 
   constructor(options: EventRecorderOptions) {
     this.options = options;
-    this.limit = options.queueLimit ?? 4096;
+    const limit = options.queueLimit ?? DEFAULT_EVENT_QUEUE_LIMIT;
+    this.limit = typeof limit === 'number' ? () => limit : limit;
     this.concurrency = options.concurrency ?? 4;
   }
 
@@ -142,8 +146,9 @@ export class EventRecorder {
       waiting.combined.count++;
       return;
     }
-    if (this.queue.length + this.held.length >= this.limit) {
-      if (this.droppedSinceLog++ === 0) this.options.logger.warn({ queueLimit: this.limit, reason: event.reason }, 'event queue full, dropping events');
+    const limit = this.limit();
+    if (this.queue.length + this.held.length >= limit) {
+      if (this.droppedSinceLog++ === 0) this.options.logger.warn({ queueLimit: limit, reason: event.reason }, 'event queue full, dropping events');
       return;
     }
     if (this.droppedSinceLog > 0) {

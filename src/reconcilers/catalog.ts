@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
-import { EventRecorder } from '../k8s/events.ts';
+import { DEFAULT_EVENT_QUEUE_LIMIT, EventRecorder } from '../k8s/events.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import { createStateMetrics, type StateMetrics } from '../metrics/state.ts';
@@ -152,11 +152,23 @@ export function entityWorkers(workers: number): number {
   return Math.max(1, Math.ceil(workers / 2));
 }
 
+/**
+ * How many Events may wait to be sent: twice the entities cached, and at least the
+ * recorder's default. A first install posts one combined claim Event per entity that claims
+ * anything, held until the first pass has written the state they describe, so a fixed limit
+ * would drop the claims of every entity past it in a large catalog; one or two Events per
+ * entity stay within a kilobyte or two each, beside the entity's own cached object.
+ */
+export function eventQueueLimit(entities: number): number {
+  return Math.max(DEFAULT_EVENT_QUEUE_LIMIT, 2 * entities);
+}
+
 export function createCatalog(options: CatalogOptions): Catalog {
   const { client, logger, clock, metrics } = options;
   const informers = createCatalogInformers(options.makeInformer);
   const world = new World(informers.caches);
-  const events = new EventRecorder({ client, clock, logger, instance: options.instance });
+  const cachedEntities = () => ENTITY_KINDS.reduce((n, kind) => n + informers.caches.entities[kind].size, 0);
+  const events = new EventRecorder({ client, clock, logger, instance: options.instance, queueLimit: () => eventQueueLimit(cachedEntities()) });
   options.onFirstPass?.((running) => events.hold(running));
   const entities = new EntityReconciler({ world, client, clock, events, logger });
   const ownership = new OwnershipReconciler({ world, client, events, logger });

@@ -146,6 +146,26 @@ describe('EventRecorder', () => {
     expect(bodies[2]!.related).toMatchObject({ name: 'c' });
   });
 
+  it('asks a limit given as a function again at each event, so the queue can grow with the catalog', async () => {
+    const { client, requests } = heldClient();
+    const { logger, lines } = logCollector();
+    let limit = 1;
+    const recorder = new EventRecorder({ client, clock: new FakeClock(), logger, instance: 'i', concurrency: 1, queueLimit: () => limit });
+    for (const name of ['a', 'b', 'c']) recorder.record(event(name));
+    // a is being sent, b waits; c is past the limit of 1.
+    expect(recorder.pending).toBe(2);
+    expect(lines.find((l) => l.msg === 'event queue full, dropping events')).toMatchObject({ queueLimit: 1 });
+    limit = 3;
+    for (const name of ['d', 'e']) recorder.record(event(name));
+    expect(recorder.pending).toBe(4);
+    for (let i = 0; i < 4; i++) {
+      await flush();
+      requests[i]!.release();
+    }
+    await recorder.idle();
+    expect(requests.map((r) => (r.req.body as { regarding: { name: string } }).regarding.name)).toEqual(['a', 'b', 'd', 'e']);
+  });
+
   it('never folds an event into one already sent, and counts held events against the queue limit', async () => {
     const { client, requests } = heldClient();
     const clock = new FakeClock();

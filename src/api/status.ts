@@ -72,6 +72,15 @@ export type DependencyStatus = z.infer<typeof DependencyStatus>;
 
 const count = (description: string) => z.int().min(0).meta(int32).optional().describe(description);
 
+/**
+ * Whole lists, written by the operator alone: server-side apply then tracks each as one
+ * field instead of every field of every element, which made the managedFields of a Component
+ * with four workloads 1,753 bytes rather than 1,141 and cost the API server about 15% more CPU
+ * a status write (docs/benchmarks.md). Backlot builds them without duplicates, sorted by key.
+ * Conditions stay a map keyed by type, as metav1.Condition lists are.
+ */
+const ATOMIC_LIST = { 'x-kubernetes-list-type': 'atomic' } as const;
+
 /** The status of a kind that claims workloads and has dependencies: Component, Resource. */
 export const WorkloadEntityStatus = z
   .object({
@@ -79,15 +88,15 @@ export const WorkloadEntityStatus = z
     workloads: z
       .array(WorkloadStatus)
       .max(STATUS_LIMITS.workloads)
-      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['kind', 'name'] })
+      .meta(ATOMIC_LIST)
       .optional()
-      .describe('The workloads the entity claims, with their readiness.'),
+      .describe('The workloads the entity claims, with their readiness, one per kind and name.'),
     dependencies: z
       .array(DependencyStatus)
       .max(STATUS_LIMITS.dependencies)
-      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['ref'] })
+      .meta(ATOMIC_LIST)
       .optional()
-      .describe('The entities named in dependsOn, with whether each exists and is Ready.'),
+      .describe('The entities named in dependsOn, with whether each exists and is Ready, one per ref.'),
     readyWorkloads: count('How many claimed workloads are ready.'),
     totalWorkloads: count('How many workloads the entity claims.'),
     workloadSummary: z.string().max(32).optional().describe('readyWorkloads/totalWorkloads, e.g. 2/3, for the Workloads column of kubectl get.'),

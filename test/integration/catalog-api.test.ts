@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { kubectl, testNamespace } from '../support/cluster.ts';
-import { CRD_NAMES, EXAMPLES_DIR, installCrds } from '../support/crds.ts';
+import { CRD_NAMES, CRDS_DIR, EXAMPLES_DIR, installCrds } from '../support/crds.ts';
 
 interface Ref {
   kind: string;
@@ -31,6 +31,12 @@ interface InstalledCrd {
     versions: Array<{ subresources?: unknown }>;
   };
   status: { conditions: Array<{ type: string; status: string }> };
+}
+
+/** The parts of a CRD document the list-type test changes. */
+interface CrdDocument {
+  metadata: { name: string };
+  spec: { group: string; names: Record<string, string>; versions: { schema: { openAPIV3Schema: { properties: { status: { properties: Record<string, Record<string, unknown>> } } } } }[] };
 }
 
 const key = (r: Ref) => `${r.kind}/${r.namespace}/${r.name}`;
@@ -181,6 +187,62 @@ describe('the catalog API', () => {
       const [header, row] = table(got.stdout);
       expect(header).toEqual(['NAME', 'TYPE', 'OWNER', 'SYSTEM', 'LIFECYCLE', 'WORKLOADS', 'READY', 'AGE']);
       expect(row?.slice(0, 7)).toEqual(['checkout', 'service', 'team-payments', 'webshop', 'production', '2/3', 'False']);
+    });
+
+    it('takes status applies across the change of workloads and dependencies from keyed lists to whole ones', async () => {
+      // The shipped Component schema under a group and names of this test's own (no short
+      // names, no categories), so that neither the shared catalog CRDs nor what kubectl
+      // resolves `component` or `catalog` to changes for other tests; first as it was, with
+      // the two lists keyed.
+      const shipped = parse(await readFile(join(CRDS_DIR, 'catalog.backlot.dev_components.yaml'), 'utf8')) as CrdDocument;
+      const group = `${ns.name}.test.backlot.dev`;
+      const crd = (keyed: boolean): CrdDocument => {
+        const doc = structuredClone(shipped);
+        doc.metadata.name = `componentprobes.${group}`;
+        doc.spec.group = group;
+        doc.spec.names = { kind: 'ComponentProbe', listKind: 'ComponentProbeList', plural: 'componentprobes', singular: 'componentprobe' };
+        const lists = doc.spec.versions[0]!.schema.openAPIV3Schema.properties.status.properties;
+        if (keyed) {
+          lists.workloads = { ...lists.workloads, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['kind', 'name'] };
+          lists.dependencies = { ...lists.dependencies, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['ref'] };
+        }
+        return doc;
+      };
+      const applyCrd = async (doc: CrdDocument) => {
+        expect((await kubectl(['apply', '-f', '-'], { input: stringify(doc) })).code).toBe(0);
+        expect((await kubectl(['wait', '--for', 'condition=Established', `crd/${doc.metadata.name}`, '--timeout=30s'])).code).toBe(0);
+      };
+      const workload = (name: string, ready: boolean) => ({ kind: 'Deployment', name, ready, replicas: 2, readyReplicas: ready ? 2 : 1 });
+      const object = (status?: Record<string, unknown>) => ({ apiVersion: `${group}/v1alpha1`, kind: 'ComponentProbe', metadata: { name: 'cart', namespace: ns.name }, ...(status ? { status } : { spec: { type: 'service', lifecycle: 'production', owner: 'team-payments' } }) });
+      const applyStatus = (status: Record<string, unknown>) => kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=backlot', '--subresource=status', '-f', '-'], { input: stringify(object(status)) });
+      const statusFields = async () => {
+        const got = JSON.parse((await kubectl(['get', `componentprobes.${group}`, 'cart', '-n', ns.name, '-o', 'json', '--show-managed-fields'])).stdout) as { status: Record<string, unknown>; metadata: { managedFields: { subresource?: string; fieldsV1: { 'f:status': Record<string, unknown> } }[] } };
+        return { status: got.status, fields: got.metadata.managedFields.find((m) => m.subresource === 'status')!.fieldsV1['f:status'] };
+      };
+      try {
+        await applyCrd(crd(true));
+        expect((await kubectl(['apply', '-f', '-'], { input: stringify(object()) })).code).toBe(0);
+        const before = { workloads: [workload('cart-a', true), workload('cart-b', true)], dependencies: [{ ref: 'component:shop/db', found: true, ready: true }] };
+        expect((await applyStatus(before)).code).toBe(0);
+        expect(Object.keys((await statusFields()).fields['f:workloads'] as object)).toContain('k:{"kind":"Deployment","name":"cart-a"}');
+
+        await applyCrd(crd(false));
+        const after = { workloads: [workload('cart-b', false)], dependencies: [{ ref: 'component:shop/db', found: true, ready: false }] };
+        // The API server takes up a changed schema shortly after the CRD is Established again.
+        let seen = await statusFields();
+        for (let i = 0; i < 50 && Object.keys(seen.fields['f:workloads'] as object).length > 0; i++) {
+          const applied = await applyStatus(after);
+          expect(applied.stderr).toBe('');
+          await new Promise((r) => setTimeout(r, 200));
+          seen = await statusFields();
+        }
+        // The lists are replaced whole, and tracked as one field each.
+        expect(seen.status).toMatchObject(after);
+        expect(seen.fields['f:workloads']).toEqual({});
+        expect(seen.fields['f:dependencies']).toEqual({});
+      } finally {
+        await kubectl(['delete', 'crd', `componentprobes.${group}`, '--ignore-not-found']);
+      }
     });
 
     it('refuses a condition whose reason is not CamelCase', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { kubectl, testNamespace } from '../support/cluster.ts';
 import { CRD_NAMES, CRDS_DIR, EXAMPLES_DIR, installCrds } from '../support/crds.ts';
+import { eventually } from '../support/eventually.ts';
 
 interface Ref {
   kind: string;
@@ -229,13 +230,16 @@ describe('the catalog API', () => {
         await applyCrd(crd(false));
         const after = { workloads: [workload('cart-b', false)], dependencies: [{ ref: 'component:shop/db', found: true, ready: false }] };
         // The API server takes up a changed schema shortly after the CRD is Established again.
-        let seen = await statusFields();
-        for (let i = 0; i < 50 && Object.keys(seen.fields['f:workloads'] as object).length > 0; i++) {
-          const applied = await applyStatus(after);
-          expect(applied.stderr).toBe('');
-          await new Promise((r) => setTimeout(r, 200));
-          seen = await statusFields();
-        }
+        const seen = await eventually(
+          'a status apply tracked under the whole lists',
+          async () => {
+            const applied = await applyStatus(after);
+            if (applied.stderr !== '') throw new Error(applied.stderr);
+            const got = await statusFields();
+            return Object.keys(got.fields['f:workloads'] as object).length === 0 ? got : undefined;
+          },
+          10_000,
+        );
         // The lists are replaced whole, and tracked as one field each.
         expect(seen.status).toMatchObject(after);
         expect(seen.fields['f:workloads']).toEqual({});

@@ -27,12 +27,11 @@ const MAGIC = [0x6b, 0x38, 0x73, 0x00];
  * - `time`: a meta/v1 Time, shown as RFC 3339 at whole seconds as its JSON is; a zero time
  *   is null, as JSON shows it, unless `pointer`.
  * - `map`: map<string, string>, left out when empty.
- * - `json`: a meta/v1 FieldsV1, whose bytes are JSON.
  * - a Schema: a nested message, always shown (Kubernetes encodes nested structs even when
  *   empty, and JSON shows them as `{}`) unless `pointer`.
  * `repeated` fields are lists, left out when empty.
  */
-export type FieldType = 'string' | 'int' | 'bool' | 'time' | 'map' | 'json' | Schema;
+export type FieldType = 'string' | 'int' | 'bool' | 'time' | 'map' | Schema;
 
 export interface Field {
   name: string;
@@ -105,7 +104,19 @@ class Reader {
 }
 
 const utf8 = new TextDecoder();
-const text = (r: Reader, [start, end]: [number, number]) => utf8.decode(r.buf.subarray(start, end));
+
+/** Names, keys and versions are short ASCII: built directly, without a call into the decoder. */
+function text(r: Reader, [start, end]: [number, number]): string {
+  const buf = r.buf;
+  if (end - start > 64) return utf8.decode(buf.subarray(start, end));
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 0x80) return utf8.decode(buf.subarray(start, end));
+    out += String.fromCharCode(b);
+  }
+  return out;
+}
 
 /** Calls `fn` for each field of the message in [start, end). */
 function eachField(r: Reader, fn: (field: number, wireType: number) => void): void {
@@ -133,9 +144,18 @@ function time(r: Reader): string | null {
   eachField(r, (field, wireType) => {
     if (field === 1 && wireType === 0) seconds = r.varint();
   });
-  // JSON carries whole seconds only (meta/v1 Time drops the nanoseconds there too).
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  let formatted = recentTimes.get(seconds);
+  if (formatted === undefined) {
+    // JSON carries whole seconds only (meta/v1 Time drops the nanoseconds there too).
+    formatted = new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    if (recentTimes.size >= 4096) recentTimes.clear();
+    recentTimes.set(seconds, formatted);
+  }
+  return formatted;
 }
+
+/** Objects of one list share their times often (created together, updated together). */
+const recentTimes = new Map<number, string>();
 
 function stringMap(r: Reader, into: Record<string, string>): void {
   let key = '';
@@ -146,14 +166,6 @@ function stringMap(r: Reader, into: Record<string, string>): void {
     else if (field === 2) value = text(r, r.bytes());
   });
   into[key] = value;
-}
-
-function fieldsV1(r: Reader): unknown {
-  let raw: unknown = {};
-  eachField(r, (field, wireType) => {
-    if (field === 1 && wireType === 2) raw = JSON.parse(text(r, r.bytes()));
-  });
-  return raw;
 }
 
 function value(r: Reader, f: Field, wireType: number): unknown {
@@ -168,8 +180,6 @@ function value(r: Reader, f: Field, wireType: number): unknown {
       return r.varint() !== 0;
     case 'time':
       return time(sub(r, wireType));
-    case 'json':
-      return fieldsV1(sub(r, wireType));
     case 'map':
       throw new ProtobufError('a map is read by its message');
   }
@@ -185,16 +195,31 @@ function isEmpty(v: unknown): boolean {
  * even when empty, but another encoder need not.
  */
 function defaults(schema: Schema): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key in schema.fields) {
-    const f = schema.fields[key]!;
-    if (f.pointer || f.repeated) continue;
-    if (typeof f.type === 'object') out[f.name] = defaults(f.type);
-    else if (f.type === 'time') out[f.name] = null;
-    else if (f.always) out[f.name] = f.type === 'string' ? '' : f.type === 'bool' ? false : 0;
+  let make = defaultMakers.get(schema);
+  if (!make) {
+    const parts: [string, () => unknown][] = [];
+    for (const key in schema.fields) {
+      const f = schema.fields[key]!;
+      if (f.pointer || f.repeated) continue;
+      const t = f.type;
+      if (typeof t === 'object') parts.push([f.name, () => defaults(t)]);
+      else if (t === 'time') parts.push([f.name, () => null]);
+      else if (f.always) {
+        const zero = t === 'string' ? '' : t === 'bool' ? false : 0;
+        parts.push([f.name, () => zero]);
+      }
+    }
+    make = () => {
+      const out: Record<string, unknown> = {};
+      for (const [name, value] of parts) out[name] = value();
+      return out;
+    };
+    defaultMakers.set(schema, make);
   }
-  return out;
+  return make();
 }
+
+const defaultMakers = new WeakMap<Schema, () => Record<string, unknown>>();
 
 /** Decodes one message of the given schema. */
 function message(r: Reader, schema: Schema): Record<string, unknown> {
@@ -270,7 +295,7 @@ export const MANAGED_FIELDS_ENTRY: Schema = {
     3: { name: 'apiVersion', type: 'string' },
     4: { name: 'time', type: 'time', pointer: true },
     6: { name: 'fieldsType', type: 'string' },
-    7: { name: 'fieldsV1', type: 'json', pointer: true },
+    // fieldsV1 (7) is stepped over: caches keep which managers wrote an object, not what.
     8: { name: 'subresource', type: 'string' },
   },
 };

@@ -55,7 +55,13 @@ function keepWithOwnManagedFields(paths: readonly string[]): Transform {
   const base = keepPaths(paths);
   return (obj) => {
     const out = base(obj);
-    const own = ((obj.metadata?.managedFields ?? []) as { manager?: string; subresource?: string }[]).filter((e) => e.manager === FIELD_MANAGER && !e.subresource);
+    const own: unknown[] = [];
+    for (const e of (obj.metadata?.managedFields ?? []) as { manager?: string; subresource?: string; fieldsV1?: unknown }[]) {
+      if (e.manager !== FIELD_MANAGER || e.subresource) continue;
+      // Which fields the entry owns is not read: its presence is what counts.
+      const { fieldsV1: _fields, ...entry } = e;
+      own.push(entry);
+    }
     if (own.length > 0 && out.metadata) out.metadata.managedFields = own;
     return out;
   };

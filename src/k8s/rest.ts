@@ -17,7 +17,6 @@ import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as Ht
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError, type Status } from './errors.ts';
 import type { KubeObject } from './object.ts';
-import { decodeObject, PROTOBUF, STATUS, type Schema } from './protobuf.ts';
 
 export type QueryValue = string | number | boolean | undefined;
 
@@ -105,30 +104,6 @@ export class RestClient {
       const status = res.statusCode ?? 0;
       if (status >= 400) throw errorFromResponse(status, text, method, req.path);
       return (text ? JSON.parse(text) : undefined) as T;
-    } finally {
-      deadline.disarm();
-    }
-  }
-
-  /**
-   * A GET answered in Kubernetes protobuf and decoded with `schema`, which reads only the
-   * fields it names (see protobuf.ts). A server that answers JSON instead (a resource with no
-   * protobuf encoding, a proxy) is parsed as JSON, whole. An error answer is decoded from
-   * whichever encoding it comes in.
-   */
-  async requestDecoded<T>(req: Omit<RestRequest, 'method' | 'body' | 'contentType' | 'accept'> & { schema: Schema }): Promise<T> {
-    const headers = { Accept: `${PROTOBUF}, application/json` };
-    const deadline = new Deadline(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, req.signal);
-    try {
-      const res = await this.send({ method: 'GET', path: req.path, query: req.query, headers, deadline });
-      const body = await readBytes(res);
-      const status = res.statusCode ?? 0;
-      const protobuf = res.headers['content-type']?.startsWith(PROTOBUF) ?? false;
-      if (status >= 400) {
-        if (protobuf) throw KubeApiError.fromStatus(decodeObject(body, STATUS), status, { method: 'GET', path: req.path });
-        throw errorFromResponse(status, body.toString('utf8'), 'GET', req.path);
-      }
-      return (protobuf ? decodeObject(body, req.schema) : JSON.parse(body.toString('utf8'))) as T;
     } finally {
       deadline.disarm();
     }
@@ -329,12 +304,6 @@ async function readBody(res: IncomingMessage): Promise<string> {
   let text = '';
   for await (const chunk of res as AsyncIterable<string>) text += chunk;
   return text;
-}
-
-async function readBytes(res: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }
 
 function errorFromResponse(status: number, text: string, method: string, path: string): KubeApiError {

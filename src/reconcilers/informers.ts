@@ -7,7 +7,6 @@ import type { WorkloadKind } from '../api/workloads.ts';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { FIELD_MANAGER } from '../k8s/apply.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { OBJECT_META, type Schema } from '../k8s/protobuf.ts';
 import type { ResourceRef } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import type { InformerMetrics } from '../metrics/runtime.ts';
@@ -55,13 +54,7 @@ function keepWithOwnManagedFields(paths: readonly string[]): Transform {
   const base = keepPaths(paths);
   return (obj) => {
     const out = base(obj);
-    const own: unknown[] = [];
-    for (const e of (obj.metadata?.managedFields ?? []) as { manager?: string; subresource?: string; fieldsV1?: unknown }[]) {
-      if (e.manager !== FIELD_MANAGER || e.subresource) continue;
-      // Which fields the entry owns is not read: its presence is what counts.
-      const { fieldsV1: _fields, ...entry } = e;
-      own.push(entry);
-    }
+    const own = ((obj.metadata?.managedFields ?? []) as { manager?: string; subresource?: string }[]).filter((e) => e.manager === FIELD_MANAGER && !e.subresource);
     if (own.length > 0 && out.metadata) out.metadata.managedFields = own;
     return out;
   };
@@ -78,76 +71,13 @@ export function withTypeMeta<T extends KubeObject>(apiVersion: string, kind: str
   };
 }
 
-/** What each workload cache keeps besides the usual metadata: the fields the readiness rules and claims read. */
-export const WORKLOAD_PATHS: Readonly<Record<WorkloadKind, readonly string[]>> = {
-  Deployment: ['spec.replicas', 'status'],
-  StatefulSet: ['spec.replicas', 'status.observedGeneration', 'status.readyReplicas', 'status.updatedReplicas', 'status.replicas'],
-  DaemonSet: ['status'],
-  CronJob: ['spec.suspend', 'spec.schedule', 'status'],
-  Service: ['spec.type', 'spec.selector', 'spec.externalName'],
-};
-
-export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = Object.fromEntries(
-  WORKLOAD_KINDS.map((kind) => [kind, keepWithOwnManagedFields(WORKLOAD_PATHS[kind])]),
-) as Record<WorkloadKind, Transform>;
-
-/**
- * The workloads whose lists are read in protobuf, with the fields decoded: the metadata a
- * cache keeps, and WORKLOAD_PATHS. These are the largest lists (every claimed workload is a
- * Deployment or a Service, and a Deployment is mostly the pod template Backlot never reads).
- * Field numbers are from k8s.io/api apps/v1 and core/v1 generated.proto.
- */
-export const WORKLOAD_LIST_SCHEMAS: Readonly<Partial<Record<WorkloadKind, Schema>>> = {
-  Deployment: {
-    fields: {
-      1: { name: 'metadata', type: OBJECT_META },
-      2: { name: 'spec', type: { fields: { 1: { name: 'replicas', type: 'int', pointer: true } } } },
-      3: {
-        name: 'status',
-        type: {
-          fields: {
-            1: { name: 'observedGeneration', type: 'int' },
-            2: { name: 'replicas', type: 'int' },
-            3: { name: 'updatedReplicas', type: 'int' },
-            7: { name: 'readyReplicas', type: 'int' },
-            4: { name: 'availableReplicas', type: 'int' },
-            5: { name: 'unavailableReplicas', type: 'int' },
-            9: { name: 'terminatingReplicas', type: 'int', pointer: true },
-            6: {
-              name: 'conditions',
-              repeated: true,
-              type: {
-                fields: {
-                  1: { name: 'type', type: 'string', always: true },
-                  2: { name: 'status', type: 'string', always: true },
-                  6: { name: 'lastUpdateTime', type: 'time' },
-                  7: { name: 'lastTransitionTime', type: 'time' },
-                  4: { name: 'reason', type: 'string' },
-                  5: { name: 'message', type: 'string' },
-                },
-              },
-            },
-            8: { name: 'collisionCount', type: 'int', pointer: true },
-          },
-        },
-      },
-    },
-  },
-  Service: {
-    fields: {
-      1: { name: 'metadata', type: OBJECT_META },
-      2: {
-        name: 'spec',
-        type: {
-          fields: {
-            2: { name: 'selector', type: 'map' },
-            4: { name: 'type', type: 'string' },
-            10: { name: 'externalName', type: 'string' },
-          },
-        },
-      },
-    },
-  },
+/** What each workload cache keeps: the fields the readiness rules and claims read. */
+export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = {
+  Deployment: keepWithOwnManagedFields(['spec.replicas', 'status']),
+  StatefulSet: keepWithOwnManagedFields(['spec.replicas', 'status.observedGeneration', 'status.readyReplicas', 'status.updatedReplicas', 'status.replicas']),
+  DaemonSet: keepWithOwnManagedFields(['status']),
+  CronJob: keepWithOwnManagedFields(['spec.suspend', 'spec.schedule', 'status']),
+  Service: keepWithOwnManagedFields(['spec.type', 'spec.selector', 'spec.externalName']),
 };
 
 const JOB_TRANSFORM = keepPaths(['status.conditions', 'status.completionTime']);
@@ -169,8 +99,6 @@ export interface CatalogInformerRequest<T extends KubeObject> {
   resource: ResourceRef;
   transform?: Transform<T>;
   indexers?: Record<string, IndexFunc<T>>;
-  /** Lists in protobuf with this schema (see the runtime's InformerOptions.listSchema). */
-  listSchema?: Schema;
   /** Overrides the watched namespaces: [] for all (cluster-scoped resources). */
   namespaces?: readonly string[];
 }
@@ -188,7 +116,6 @@ export function directInformers(options: { client: RestClient; logger: Logger; n
       namespaces: request.resource.namespaced ? (request.namespaces ?? options.namespaces) : [],
       ...(request.transform ? { transform: request.transform } : {}),
       ...(request.indexers ? { indexers: request.indexers } : {}),
-      ...(request.listSchema ? { listSchema: request.listSchema } : {}),
       ...(metrics ? { metrics } : {}),
     });
   };
@@ -199,10 +126,7 @@ export function createCatalogInformers(make: MakeInformer): CatalogInformers {
     ENTITY_KINDS.map((kind) => [kind, make<EntityObject>({ resource: entityResource(kind), transform: withTypeMeta(API_VERSION, kind, dropManagedFields as Transform<EntityObject>), indexers: entityIndexers(kind) })]),
   ) as Record<EntityKind, Informer<EntityObject>>;
   const workloads = Object.fromEntries(
-    WORKLOAD_KINDS.map((kind) => {
-      const listSchema = WORKLOAD_LIST_SCHEMAS[kind];
-      return [kind, make({ resource: WORKLOAD_RESOURCES[kind], transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]), ...(listSchema ? { listSchema } : {}) })];
-    }),
+    WORKLOAD_KINDS.map((kind) => [kind, make({ resource: WORKLOAD_RESOURCES[kind], transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) })]),
   ) as Record<WorkloadKind, Informer>;
   const jobs = make({ resource: JOBS, transform: JOB_TRANSFORM, indexers: jobIndexers() });
   const endpointSlices = make({ resource: ENDPOINT_SLICES, transform: SLICE_TRANSFORM, indexers: sliceIndexers() });

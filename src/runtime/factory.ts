@@ -5,7 +5,6 @@
  */
 import type { Logger } from 'pino';
 import type { KubeObject } from '../k8s/object.ts';
-import type { Schema } from '../k8s/protobuf.ts';
 import { resourceName, type ResourceRef } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import type { RuntimeMetrics } from '../metrics/runtime.ts';
@@ -32,8 +31,6 @@ export interface InformerRequest<T extends KubeObject> {
   /** Overrides the factory's namespaces for this informer. */
   namespaces?: readonly string[];
   transform?: Transform<T>;
-  /** Lists in protobuf with this schema (see InformerOptions.listSchema). */
-  listSchema?: Schema;
   indexers?: Record<string, IndexFunc<T>>;
 }
 
@@ -60,9 +57,6 @@ export class InformerFactory {
       if (request.transform && request.transform !== existing.transform) {
         throw new Error(`an informer for ${existing.name} already exists with a different cache transform: informers are shared, so requests for the same resource must pass the same transform function`);
       }
-      if (request.listSchema && request.listSchema !== existing.listSchema) {
-        throw new Error(`an informer for ${existing.name} already exists with a different list schema: informers are shared, so requests for the same resource must pass the same schema`);
-      }
       for (const [name, fn] of Object.entries(request.indexers ?? {})) existing.addIndexer(name, fn);
       return existing;
     }
@@ -76,7 +70,6 @@ export class InformerFactory {
       ...(request.labelSelector !== undefined ? { labelSelector: request.labelSelector } : {}),
       ...(request.fieldSelector !== undefined ? { fieldSelector: request.fieldSelector } : {}),
       ...(request.transform ? { transform: request.transform } : {}),
-      ...(request.listSchema ? { listSchema: request.listSchema } : {}),
       ...(request.indexers ? { indexers: request.indexers } : {}),
       ...(metrics ? { metrics } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),

@@ -11,7 +11,6 @@ import type { Logger } from 'pino';
 import type { InformerMetrics } from '../metrics/runtime.ts';
 import { narrowError } from '../k8s/errors.ts';
 import { objectKey, type KubeObject } from '../k8s/object.ts';
-import type { Schema } from '../k8s/protobuf.ts';
 import { resourceName, type ResourceRef } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import { DEFAULT_RECONNECT_BACKOFF, validateBackoffPolicy, type BackoffPolicy } from './backoff.ts';
@@ -37,12 +36,6 @@ export interface InformerOptions<T extends KubeObject> {
   fieldSelector?: string;
   /** What the cache keeps of each object; by default everything but metadata.managedFields. */
   transform?: Transform<T>;
-  /**
-   * Lists in Kubernetes protobuf, decoding the fields this schema names (at least those the
-   * transform keeps) and stepping over the rest; watches stay JSON. For built-in resources
-   * only: custom resources have no protobuf encoding (their lists then come back as JSON).
-   */
-  listSchema?: Schema;
   /** Extra indexes beside the built-in `namespace` one. */
   indexers?: Record<string, IndexFunc<T>>;
   metrics?: InformerMetrics;
@@ -68,7 +61,6 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** `deployments.apps`: the label of this informer's metrics and logs. */
   readonly name: string;
   readonly transform: Transform<T>;
-  readonly listSchema: Schema | undefined;
   readonly labelSelector: string | undefined;
   readonly fieldSelector: string | undefined;
   readonly namespaces: readonly string[];
@@ -90,7 +82,6 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.resource = resource;
     this.name = resourceName(resource);
     this.transform = options.transform ?? (dropManagedFields as Transform<T>);
-    this.listSchema = options.listSchema;
     this.labelSelector = options.labelSelector;
     this.fieldSelector = options.fieldSelector;
     this.namespaces = resource.namespaced ? [...new Set(options.namespaces ?? [])].sort() : [];
@@ -124,7 +115,6 @@ export class Informer<T extends KubeObject = KubeObject> {
           logger: this.log,
           backoff,
           pageSize: options.pageSize ?? 500,
-          ...(options.listSchema ? { listSchema: options.listSchema } : {}),
           watchTimeoutSeconds,
           listTimeoutMs: options.listTimeoutMs ?? 60_000,
           onWatchRestart: () => this.metrics?.watchRestarts.inc(),

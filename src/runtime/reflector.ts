@@ -18,7 +18,6 @@
 import type { Logger } from 'pino';
 import { KubeApiError, narrowError } from '../k8s/errors.ts';
 import type { KubeObject, ObjectList } from '../k8s/object.ts';
-import { listOf, type Schema } from '../k8s/protobuf.ts';
 import { collectionPath, type ResourceRef } from '../k8s/resource.ts';
 import type { RestClient, WatchEvent } from '../k8s/rest.ts';
 import { Backoff, type BackoffPolicy } from './backoff.ts';
@@ -67,8 +66,6 @@ export interface ReflectorOptions {
   logger: Logger;
   backoff: BackoffPolicy;
   pageSize: number;
-  /** Lists in protobuf, decoded with this schema of one item (see InformerOptions.listSchema). */
-  listSchema?: Schema;
   /** The server-side watch timeout is drawn uniformly from this range, in seconds. */
   watchTimeoutSeconds: { min: number; max: number };
   listTimeoutMs: number;
@@ -85,12 +82,10 @@ export class Reflector {
   private readonly options: ReflectorOptions;
   private readonly backoff: Backoff;
   private readonly log: Logger;
-  private readonly listSchema: Schema | undefined;
   readonly stats: ReflectorStats = { lists: 0, relists: 0, watches: 0, watchRestarts: 0, gone: 0, failures: 0 };
 
   constructor(options: ReflectorOptions) {
     this.options = options;
-    this.listSchema = options.listSchema && listOf(options.listSchema);
     this.backoff = new Backoff({ policy: options.backoff, random: options.random });
     this.log = options.logger.child({ namespace: options.namespace ?? '' });
   }
@@ -129,13 +124,12 @@ export class Reflector {
     let token: string | undefined;
     let resourceVersion: string;
     do {
-      const req = {
+      const page = await client.request<ObjectList>({
         path,
         query: { limit: pageSize, continue: token, labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector },
         timeoutMs: listTimeoutMs,
         signal,
-      };
-      const page = await (this.listSchema ? client.requestDecoded<ObjectList>({ ...req, schema: this.listSchema }) : client.request<ObjectList>(req));
+      });
       for (const item of page.items ?? []) objects.push(this.options.sink.keep(item));
       token = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? '';

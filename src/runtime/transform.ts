@@ -15,7 +15,7 @@ export const dropManagedFields: Transform = (obj) => {
 };
 
 /** Metadata fields every consumer of the cache may rely on. */
-export const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'labels', 'annotations', 'ownerReferences', 'creationTimestamp', 'deletionTimestamp'] as const;
+const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'labels', 'annotations', 'ownerReferences', 'creationTimestamp', 'deletionTimestamp'] as const;
 
 /**
  * A stricter transform: apiVersion, kind, the usual metadata (not managedFields), and only

@@ -77,3 +77,51 @@ export function claimantsOf(target: ClaimTarget, candidates: Iterable<Claimant>)
   for (const c of candidates) if (claims(c, target)) matched.push(c);
   return matched.sort(compareClaimants);
 }
+
+/**
+ * The claimants of one namespace, filed by a label pair each one's selector requires (the
+ * first of `selector.required`), so that a workload is matched only against the claimants its
+ * own labels could satisfy, not against every claimant of the namespace: a namespace with
+ * thousands of Components costs each workload a few look-ups instead of thousands of matches.
+ * A selector that requires no pair (only Exists, NotIn or several In values) is matched
+ * against every workload, as before.
+ */
+export class ClaimantIndex {
+  /** Every claimant, in the order given. */
+  readonly all: readonly Claimant[];
+  /** Label key → label value → the claimants filed under that pair. */
+  private readonly byPair = new Map<string, Map<string, Claimant[]>>();
+  private readonly unfiled: Claimant[] = [];
+
+  constructor(claimants: readonly Claimant[]) {
+    this.all = claimants;
+    for (const c of claimants) {
+      const pair = c.selector.required[0];
+      if (!pair) {
+        this.unfiled.push(c);
+        continue;
+      }
+      const [key, value] = pair;
+      let byValue = this.byPair.get(key);
+      if (!byValue) this.byPair.set(key, (byValue = new Map()));
+      const filed = byValue.get(value);
+      if (filed) filed.push(c);
+      else byValue.set(value, [c]);
+    }
+  }
+
+  /** The same answer as `claimantsOf(target, this.all)`: every claimant of the target, winner first. */
+  claimantsOf(target: ClaimTarget): Claimant[] {
+    const matched: Claimant[] = [];
+    const labels = target.labels;
+    // The workload's own labels bound the look-ups, however many claimants there are.
+    if (labels !== undefined && this.byPair.size > 0) {
+      for (const key in labels) {
+        const filed = this.byPair.get(key)?.get(labels[key]!);
+        if (filed) for (const c of filed) if (claims(c, target)) matched.push(c);
+      }
+    }
+    for (const c of this.unfiled) if (claims(c, target)) matched.push(c);
+    return matched.length > 1 ? matched.sort(compareClaimants) : matched;
+  }
+}

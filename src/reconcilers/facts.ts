@@ -5,7 +5,7 @@
 import type { V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { Condition } from '../api/status.ts';
 import type { WorkloadKind } from '../api/workloads.ts';
-import { claimantsOf, isIgnored, type Claimant, type ClaimTarget } from '../catalog/claims.ts';
+import { isIgnored, type Claimant, type ClaimantIndex, type ClaimTarget } from '../catalog/claims.ts';
 import type { ClaimedWorkload, ClaimFacts, DependencyFacts, EntityFacts, LostWorkload, PartFacts } from '../catalog/entity-status.ts';
 import { findCycle, onCycle } from '../catalog/graph.ts';
 import { cronJobReadiness, daemonSetReadiness, deploymentReadiness, serviceReadiness, statefulSetReadiness, type Readiness } from '../catalog/readiness.ts';
@@ -43,10 +43,10 @@ export function workloadReadiness(world: World, kind: WorkloadKind, cached: Kube
 }
 
 /** A workload's claimants, winner first; [] for a workload Backlot does not consider. */
-export function workloadClaimants(world: World, kind: WorkloadKind, obj: KubeObject, claimants?: readonly Claimant[]): Claimant[] {
+export function workloadClaimants(world: World, kind: WorkloadKind, obj: KubeObject, claimants?: ClaimantIndex): Claimant[] {
   const target = claimTarget(kind, obj);
   if (isIgnored(target)) return [];
-  return claimantsOf(target, claimants ?? world.claimants(target.namespace));
+  return (claimants ?? world.claimants(target.namespace)).claimantsOf(target);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { API_GROUP, API_VERSION_NAME } from '../api/common.ts';
 import { KINDS, type KindInfo } from '../api/kinds.ts';
 import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
-import { claimantsOf, claimSelector, type Claimant } from '../catalog/claims.ts';
+import { ClaimantIndex, claimSelector, type Claimant } from '../catalog/claims.ts';
 import { specRefs } from '../catalog/entity-refs.ts';
 import { stringifyEntityRef } from '../catalog/ref.ts';
 import type { KubeObject } from '../k8s/object.ts';
@@ -192,7 +192,7 @@ export class World {
   /** Generations Backlot's own writes moved; readiness reads workloads through it. */
   readonly ownGenerations: OwnGenerations;
   /** Claimants per namespace, for the Component and Resource caches at claimantsMemoVersion. */
-  private readonly claimantsMemo = new Map<string, readonly Claimant[]>();
+  private readonly claimantsMemo = new Map<string, ClaimantIndex>();
   private claimantsMemoVersion = '';
   /** Claims per namespace, each with the versions it was computed at. */
   private readonly claimsMemo = new Map<string, { version: string; claims: NamespaceClaims }>();
@@ -234,9 +234,9 @@ export class World {
    * The Components and Resources of a namespace that claim workloads, with usable selectors.
    * Kept per namespace until either cache changes other than in status (a claim is made of
    * names, specs and annotations): every workload look-up asks for them, and the echo of each
-   * status write would otherwise throw them away. The array is shared: never change it.
+   * status write would otherwise throw them away. Shared: never change it.
    */
-  claimants(namespace: string): readonly Claimant[] {
+  claimants(namespace: string): ClaimantIndex {
     const version = `${this.caches.entities.Component.metadataVersion}/${this.caches.entities.Resource.metadataVersion}`;
     if (this.claimantsMemoVersion !== version) {
       this.claimantsMemo.clear();
@@ -252,8 +252,9 @@ export class World {
         if (claim?.ok) out.push(claim.claimant);
       }
     }
-    this.claimantsMemo.set(namespace, out);
-    return out;
+    const index = new ClaimantIndex(out);
+    this.claimantsMemo.set(namespace, index);
+    return index;
   }
 
   /**
@@ -270,11 +271,11 @@ export class World {
     const known = this.claimsMemo.get(namespace);
     if (known?.version === version) return known.claims;
     const claims: NamespaceClaims = { byClaimant: new Map(), byWorkload: new Map() };
-    if (claimants.length > 0) {
+    if (claimants.all.length > 0) {
       for (const kind of WORKLOAD_KINDS) {
         for (const obj of this.workloadsIn(kind, namespace)) {
           const name = obj.metadata?.name ?? '';
-          const all = claimantsOf({ kind, namespace, name, labels: obj.metadata?.labels, annotations: obj.metadata?.annotations }, claimants);
+          const all = claimants.claimantsOf({ kind, namespace, name, labels: obj.metadata?.labels, annotations: obj.metadata?.annotations });
           if (all.length === 0) continue;
           const claim: WorkloadClaim = { kind, name, claimants: all };
           claims.byWorkload.set(`${kind}/${name}`, claim);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { claimantsOf, claimSelector, compareClaimants, isIgnored, type Claimant, type ClaimTarget } from '../../../src/catalog/claims.ts';
-import { compileSelector } from '../../../src/catalog/selector.ts';
+import { ClaimantIndex, claimantsOf, claimSelector, compareClaimants, isIgnored, type Claimant, type ClaimTarget } from '../../../src/catalog/claims.ts';
+import { compileSelector, type Selector } from '../../../src/catalog/selector.ts';
+import type { LabelSelector } from '../../../src/api/workloads.ts';
 import { WORKLOAD_KINDS } from '../../../src/api/workloads.ts';
 
 const ALL = new Set(WORKLOAD_KINDS);
@@ -73,5 +74,70 @@ describe('claimantsOf', () => {
     expect(compareClaimants({ createdAt: 1, ref: 'z' }, { createdAt: 2, ref: 'a' })).toBeLessThan(0);
     expect(compareClaimants({ createdAt: 2, ref: 'a' }, { createdAt: 2, ref: 'b' })).toBeLessThan(0);
     expect(compareClaimants({ createdAt: 2, ref: 'a' }, { createdAt: 2, ref: 'a' })).toBe(0);
+  });
+});
+
+describe('ClaimantIndex', () => {
+  /** A small deterministic generator, so that a failure can be replayed. */
+  function random(seed: number): () => number {
+    let x = seed;
+    return () => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return x / 2147483648;
+    };
+  }
+
+  it('answers what claimantsOf answers over every claimant, for selectors of every shape', () => {
+    const next = random(7);
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
+    const apps = ['checkout', 'cart', 'payments', 'search'];
+    const shapes: Array<() => LabelSelector> = [
+      () => ({ matchLabels: { 'backstage.io/kubernetes-id': pick(apps) } }),
+      () => ({ matchLabels: { app: pick(apps), tier: pick(['web', 'api']) } }),
+      () => ({ matchExpressions: [{ key: 'app', operator: 'In', values: [pick(apps)] }] }),
+      () => ({ matchExpressions: [{ key: 'app', operator: 'In', values: [pick(apps), pick(apps)] }] }),
+      () => ({ matchExpressions: [{ key: 'tier', operator: 'Exists' }] }),
+      () => ({ matchExpressions: [{ key: 'app', operator: 'NotIn', values: [pick(apps)] }, { key: 'tier', operator: 'Exists' }] }),
+      () => ({ matchLabels: { app: pick(apps) }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }] }),
+    ];
+    const claimants: Claimant[] = Array.from({ length: 60 }, (_, i) => ({
+      ref: `component:shop/c${i}`,
+      namespace: i % 10 === 0 ? 'ops' : 'shop',
+      createdAt: Math.floor(next() * 5),
+      selector: compileSelector(pick(shapes)()),
+      kinds: i % 3 === 0 ? new Set(['Service'] as const) : ALL,
+    }));
+    const index = new ClaimantIndex(claimants);
+    let claimed = 0;
+    for (let t = 0; t < 400; t++) {
+      const labels: Record<string, string> = {};
+      if (next() < 0.7) labels['backstage.io/kubernetes-id'] = pick(apps);
+      if (next() < 0.7) labels.app = pick(apps);
+      if (next() < 0.5) labels.tier = pick(['web', 'api']);
+      if (next() < 0.05) labels['backlot.dev/ignore'] = 'true';
+      const target = deploy(labels, { kind: pick(['Deployment', 'Service'] as const), namespace: pick(['shop', 'ops']) });
+      const expected = claimantsOf(target, claimants).map((c) => c.ref);
+      expect(index.claimantsOf(target).map((c) => c.ref)).toEqual(expected);
+      if (expected.length > 0) claimed++;
+    }
+    // The comparison covered claimed workloads, not only unclaimed ones.
+    expect(claimed).toBeGreaterThan(100);
+  });
+
+  it('matches a workload only against the claimants its labels could satisfy', () => {
+    let matched = 0;
+    const counting = (selector: Selector): Selector => ({
+      required: selector.required,
+      matches: (labels) => {
+        matched++;
+        return selector.matches(labels);
+      },
+    });
+    const claimants = Array.from({ length: 1000 }, (_, i): Claimant => ({ ...claimant(`component:shop/c${i}`, i, { 'backstage.io/kubernetes-id': `c${i}` }), selector: counting(compileSelector({ matchLabels: { 'backstage.io/kubernetes-id': `c${i}` } })) }));
+    const index = new ClaimantIndex(claimants);
+    expect(index.claimantsOf(deploy({ 'backstage.io/kubernetes-id': 'c500', app: 'x' })).map((c) => c.ref)).toEqual(['component:shop/c500']);
+    expect(index.claimantsOf(deploy({ app: 'x' }))).toEqual([]);
+    expect(matched).toBe(1);
+    expect(index.all).toBe(claimants);
   });
 });

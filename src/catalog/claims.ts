@@ -103,7 +103,7 @@ export class ClaimantIndex {
       }
       const [key, value] = pair;
       let byValue = this.byPair.get(key);
-      if (!byValue) this.byPair.set(key, (byValue = new Map()));
+      if (!byValue) this.byPair.set(key, (byValue = new Map<string, Claimant[]>()));
       const filed = byValue.get(value);
       if (filed) filed.push(c);
       else byValue.set(value, [c]);

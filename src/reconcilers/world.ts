@@ -154,12 +154,37 @@ export interface WorkloadClaim {
   claimants: readonly Claimant[];
 }
 
-/** The claims of one namespace, both ways round. Shared: never change them. */
+/** The claims of one namespace, both ways round. Shared, and kept up to date by the World: never change them. */
 export interface NamespaceClaims {
   /** Every workload a claimant's selector takes, won or not, by the claimant's ref. */
   byClaimant: Map<string, WorkloadClaim[]>;
   /** Claimed workloads by `Kind/name`. */
   byWorkload: Map<string, WorkloadClaim>;
+}
+
+/** A namespace's claims, and what they are up to date with: the claimants' version, and each workload cache's namespaceMetadataVersion in WORKLOAD_KINDS order. */
+interface ClaimsMemo {
+  claimantsVersion: string;
+  versions: number[];
+  claims: NamespaceClaims;
+}
+
+/**
+ * Files one workload's claim, if anyone claims it. With `copy`, the claimants' lists are
+ * replaced rather than grown, so that a list read before the change stays as it was.
+ */
+function fileClaim(claims: NamespaceClaims, claimants: ClaimantIndex, kind: WorkloadKind, namespace: string, obj: KubeObject, copy: boolean): void {
+  const name = obj.metadata?.name ?? '';
+  const all = claimants.claimantsOf({ kind, namespace, name, labels: obj.metadata?.labels, annotations: obj.metadata?.annotations });
+  if (all.length === 0) return;
+  const claim: WorkloadClaim = { kind, name, claimants: all };
+  claims.byWorkload.set(`${kind}/${name}`, claim);
+  for (const c of all) {
+    const mine = claims.byClaimant.get(c.ref);
+    if (!mine) claims.byClaimant.set(c.ref, [claim]);
+    else if (copy) claims.byClaimant.set(c.ref, [...mine, claim]);
+    else mine.push(claim);
+  }
 }
 
 const REF_KIND_TO_KIND = new Map(KINDS.map((k) => [k.refKind as string, k.kind]));
@@ -194,8 +219,8 @@ export class World {
   /** Claimants per namespace, for the Component and Resource caches at claimantsMemoVersion. */
   private readonly claimantsMemo = new Map<string, ClaimantIndex>();
   private claimantsMemoVersion = '';
-  /** Claims per namespace, each with the versions it was computed at. */
-  private readonly claimsMemo = new Map<string, { version: string; claims: NamespaceClaims }>();
+  /** Claims per namespace, each with the versions it is up to date with. */
+  private readonly claimsMemo = new Map<string, ClaimsMemo>();
 
   constructor(caches: WorldCaches, ownGenerations: OwnGenerations = new OwnGenerations()) {
     this.caches = caches;
@@ -258,37 +283,68 @@ export class World {
   }
 
   /**
-   * Who claims what in a namespace, worked out once for all its workloads and kept until a
-   * claimant changes or a workload of the namespace is added, deleted or relabelled (a change
-   * of its status, the bulk of the traffic, claims nothing anew): a System's status reads the
-   * claims of each of its parts, every dependent reads its dependencies', and each would
-   * otherwise match every selector against every workload of the namespace again.
+   * Who claims what in a namespace, worked out once for all its workloads and then kept up to
+   * date: a System's status reads the claims of each of its parts, every dependent reads its
+   * dependencies', and each would otherwise match every workload of the namespace again. A
+   * change of a workload's status, the bulk of the traffic, claims nothing anew and changes
+   * nothing here. A workload added, deleted or relabelled is folded in alone (the caches
+   * remember which changed, see metadataChangesSince), so that a namespace of thousands of
+   * workloads, each relabelled once by Backlot's own ownership write, is not worked out again
+   * for each. A change of a claimant, or more workload changes than the caches remember, work
+   * the namespace out again. Kept up to date in place: read it within one synchronous step,
+   * never keep it.
    */
   claimsIn(namespace: string): NamespaceClaims {
     const claimants = this.claimants(namespace);
-    let version = this.claimantsMemoVersion;
-    for (const kind of WORKLOAD_KINDS) version += `/${this.caches.workloads[kind].namespaceMetadataVersion(namespace)}`;
     const known = this.claimsMemo.get(namespace);
-    if (known?.version === version) return known.claims;
+    if (known?.claimantsVersion === this.claimantsMemoVersion && this.foldChanges(namespace, known, claimants)) return known.claims;
+    const versions = WORKLOAD_KINDS.map((kind) => this.caches.workloads[kind].namespaceMetadataVersion(namespace));
     const claims: NamespaceClaims = { byClaimant: new Map(), byWorkload: new Map() };
     if (claimants.all.length > 0) {
       for (const kind of WORKLOAD_KINDS) {
-        for (const obj of this.workloadsIn(kind, namespace)) {
-          const name = obj.metadata?.name ?? '';
-          const all = claimants.claimantsOf({ kind, namespace, name, labels: obj.metadata?.labels, annotations: obj.metadata?.annotations });
-          if (all.length === 0) continue;
-          const claim: WorkloadClaim = { kind, name, claimants: all };
-          claims.byWorkload.set(`${kind}/${name}`, claim);
-          for (const c of all) {
-            const mine = claims.byClaimant.get(c.ref);
-            if (mine) mine.push(claim);
-            else claims.byClaimant.set(c.ref, [claim]);
-          }
-        }
+        for (const obj of this.workloadsIn(kind, namespace)) fileClaim(claims, claimants, kind, namespace, obj, false);
       }
     }
-    this.claimsMemo.set(namespace, { version, claims });
+    this.claimsMemo.set(namespace, { claimantsVersion: this.claimantsMemoVersion, versions, claims });
     return claims;
+  }
+
+  /**
+   * Brings `known` up to date with the workloads of its namespace changed since it was, in
+   * place. False when it cannot: a cache no longer remembers that far back.
+   */
+  private foldChanges(namespace: string, known: ClaimsMemo, claimants: ClaimantIndex): boolean {
+    let changed: Array<{ at: number; version: number; keys: readonly string[] }> | undefined;
+    for (let at = 0; at < WORKLOAD_KINDS.length; at++) {
+      const cache = this.caches.workloads[WORKLOAD_KINDS[at]!];
+      const version = cache.namespaceMetadataVersion(namespace);
+      if (version === known.versions[at]) continue;
+      const keys = cache.metadataChangesSince(namespace, known.versions[at]!);
+      if (keys === undefined) return false;
+      (changed ??= []).push({ at, version, keys });
+    }
+    if (!changed) return true;
+    const { claims } = known;
+    for (const { at, version, keys } of changed) {
+      const kind = WORKLOAD_KINDS[at]!;
+      for (const key of new Set(keys)) {
+        const name = key.slice(namespace.length + 1);
+        const id = `${kind}/${name}`;
+        const old = claims.byWorkload.get(id);
+        if (old) {
+          claims.byWorkload.delete(id);
+          for (const c of old.claimants) {
+            const kept = (claims.byClaimant.get(c.ref) ?? []).filter((claim) => claim !== old);
+            if (kept.length > 0) claims.byClaimant.set(c.ref, kept);
+            else claims.byClaimant.delete(c.ref);
+          }
+        }
+        const obj = this.workload(kind, namespace, name);
+        if (obj && claimants.all.length > 0) fileClaim(claims, claimants, kind, namespace, obj, true);
+      }
+      known.versions[at] = version;
+    }
+    return true;
   }
 
   /**

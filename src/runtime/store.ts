@@ -36,6 +36,14 @@ export interface CacheReader<T extends KubeObject> {
   readonly metadataVersion: number;
   /** `metadataVersion` for the objects of one namespace. */
   namespaceMetadataVersion(namespace: string): number;
+  /**
+   * The keys of the objects of `namespace` whose metadata version moved after `version` (a
+   * value `namespaceMetadataVersion(namespace)` returned): added, deleted, or changed other
+   * than in status, oldest first, a key once per change. Undefined when the store no longer
+   * remembers that far back (it keeps the last JOURNAL_LIMIT changes of each namespace): the
+   * reader must then look at the whole namespace again.
+   */
+  metadataChangesSince(namespace: string, version: number): readonly string[] | undefined;
   /** Objects filed under `value` in the index `indexName`; throws on an unknown index. */
   byIndex(indexName: string, value: string): T[];
   /** The values the index `indexName` files at least one object under; throws on an unknown index. */
@@ -49,6 +57,17 @@ export interface ReplaceResult<T> {
   deleted: T[];
 }
 
+/** Metadata changes a store remembers for each namespace (see metadataChangesSince). */
+export const JOURNAL_LIMIT = 512;
+
+/** One namespace's recent metadata changes: `versions[i]` is the metadata version `keys[i]`'s change moved to. */
+interface Journal {
+  versions: number[];
+  keys: string[];
+  /** The version of the newest change no longer kept (0 while nothing has been dropped). */
+  forgotten: number;
+}
+
 export class Store<T extends KubeObject> implements CacheReader<T> {
   private readonly items = new Map<string, T>();
   private readonly indexers = new Map<string, IndexFunc<T>>();
@@ -57,6 +76,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   private metadataChanges = 0;
   /** Per namespace, the value of `metadataChanges` when an object of it last changed other than in status. */
   private readonly namespaceMetadataChanges = new Map<string, number>();
+  private readonly journals = new Map<string, Journal>();
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
     this.addIndexer(NAMESPACE_INDEX, byNamespace);
@@ -92,6 +112,15 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
 
   namespaceMetadataVersion(namespace: string): number {
     return this.namespaceMetadataChanges.get(namespace) ?? 0;
+  }
+
+  metadataChangesSince(namespace: string, version: number): readonly string[] | undefined {
+    const journal = this.journals.get(namespace);
+    if (!journal) return [];
+    if (version < journal.forgotten) return undefined;
+    let first = journal.versions.length;
+    while (first > 0 && journal.versions[first - 1]! > version) first--;
+    return journal.keys.slice(first);
   }
 
   get(key: string): T | undefined {
@@ -131,7 +160,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     const key = objectKey(obj);
     const old = this.items.get(key);
     if (old) this.unindex(key, old);
-    this.changed(obj, !old || !sameMetadata(old, obj));
+    this.changed(key, obj, !old || !sameMetadata(old, obj));
     this.items.set(key, obj);
     this.index(key, obj);
     return old;
@@ -142,7 +171,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     const old = this.items.get(key);
     if (!old) return undefined;
     this.unindex(key, old);
-    this.changed(old, true);
+    this.changed(key, old, true);
     this.items.delete(key);
     return old;
   }
@@ -176,11 +205,24 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     return result;
   }
 
-  private changed(obj: T, metadata: boolean): void {
+  private changed(key: string, obj: T, metadata: boolean): void {
     this.changes++;
     if (!metadata) return;
     this.metadataChanges++;
-    this.namespaceMetadataChanges.set(obj.metadata?.namespace ?? '', this.metadataChanges);
+    const namespace = obj.metadata?.namespace ?? '';
+    this.namespaceMetadataChanges.set(namespace, this.metadataChanges);
+    let journal = this.journals.get(namespace);
+    if (!journal) this.journals.set(namespace, (journal = { versions: [], keys: [], forgotten: 0 }));
+    journal.versions.push(this.metadataChanges);
+    journal.keys.push(key);
+    if (journal.keys.length > JOURNAL_LIMIT) {
+      // Forget the older half at once: the kept half moves down once every JOURNAL_LIMIT / 2
+      // changes, so a change costs the same on average however long the store runs.
+      const drop = journal.keys.length - JOURNAL_LIMIT / 2;
+      journal.forgotten = journal.versions[drop - 1]!;
+      journal.versions.splice(0, drop);
+      journal.keys.splice(0, drop);
+    }
   }
 
   private index(key: string, obj: T): void {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
 import type { Store } from '../../../src/runtime/store.ts';
-import { parsedEntity, type EntityObject } from '../../../src/reconcilers/world.ts';
+import { JOURNAL_LIMIT } from '../../../src/runtime/store.ts';
+import { parsedEntity, World, type EntityObject, type NamespaceClaims } from '../../../src/reconcilers/world.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
 
 const component = (name: string, annotations?: Record<string, string>) =>
@@ -78,6 +79,76 @@ describe('World.claimsIn', () => {
     // A change of the claimant's spec (its generation moves) is looked at again.
     components.upsert({ ...older, metadata: { ...older.metadata, resourceVersion: '100', generation: 2 }, spec: { ...older.spec, workloads: { selector: { matchLabels: { app: 'none' } } } } });
     expect(world.claimsIn('shop').byWorkload.size).toBe(0);
+  });
+});
+
+describe('World.claimsIn, kept up to date', () => {
+  /** Claims as plain, ordered data: who claims each workload, and each claimant's workloads. */
+  const plain = (claims: NamespaceClaims) => ({
+    byWorkload: [...claims.byWorkload].map(([id, c]) => [id, c.kind, c.name, c.claimants.map((x) => x.ref)] as const).sort((a, b) => a[0].localeCompare(b[0])),
+    byClaimant: [...claims.byClaimant].map(([ref, list]) => [ref, list.map((c) => `${c.kind}/${c.name}`).sort()] as const).sort((a, b) => a[0].localeCompare(b[0])),
+  });
+
+  it('folds in added, relabelled and deleted workloads as a fresh pass over the same caches would find them', () => {
+    let x = 11;
+    const next = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
+    const ids = ['checkout', 'cart', 'search', 'nobody'];
+    const entities = [
+      ...['checkout', 'cart', 'search'].map((name, i) => entity('Component', 'shop', name, { type: 'service', lifecycle: 'production', owner: 'team' }, { created: `2026-01-0${i + 1}T00:00:00Z` })),
+      // A second claimant of cart's workloads, and one whose selector files under no single pair.
+      entity('Resource', 'shop', 'cart-db', { type: 'database', owner: 'team' }, { annotations: { 'backstage.io/kubernetes-label-selector': 'backstage.io/kubernetes-id=cart' } }),
+      entity('Component', 'shop', 'tiers', { type: 'service', lifecycle: 'production', owner: 'team' }, { annotations: { 'backstage.io/kubernetes-label-selector': 'tier in (web,api)' } }),
+    ];
+    const world = worldOf({ entities });
+    const caches = world.caches.workloads;
+    let rv = 1;
+    let folded = 0;
+    let last: NamespaceClaims | undefined;
+    for (let step = 0; step < 600; step++) {
+      const kind = pick(['Deployment', 'Service', 'StatefulSet'] as const);
+      const name = `w${Math.floor(next() * 30)}`;
+      const store = caches[kind] as Store<KubeObject>;
+      if (next() < 0.2) store.delete(`shop/${name}`);
+      else {
+        const labels: Record<string, string> = { 'backstage.io/kubernetes-id': pick(ids) };
+        if (next() < 0.4) labels.tier = pick(['web', 'api', 'batch']);
+        if (next() < 0.1) labels['backlot.dev/ignore'] = 'true';
+        store.upsert(workload(kind, 'shop', name, labels, { metadata: { name, namespace: 'shop', resourceVersion: String(++rv), labels } }));
+      }
+      // Read now and then, so that between two reads one change or several are folded in.
+      if (next() < 0.5) {
+        const now = world.claimsIn('shop');
+        // The same object as at the last read: the changes since were folded into it.
+        if (now === last) folded++;
+        last = now;
+        expect(plain(now)).toEqual(plain(new World(world.caches).claimsIn('shop')));
+      }
+    }
+    expect(folded).toBeGreaterThan(200);
+    expect(world.claimsIn('shop').byWorkload.size).toBeGreaterThan(5);
+  });
+
+  it('is one object, updated in place, whose lists read before a change stay as they were', () => {
+    const world = worldOf({ entities: [component('checkout')], workloads: [workload('Deployment', 'shop', 'a', { 'backstage.io/kubernetes-id': 'checkout' })] });
+    const claims = world.claimsIn('shop');
+    const list = claims.byClaimant.get('component:shop/checkout')!;
+    expect(list.map((c) => c.name)).toEqual(['a']);
+    (world.caches.workloads.Deployment as Store<KubeObject>).upsert(workload('Deployment', 'shop', 'b', { 'backstage.io/kubernetes-id': 'checkout' }));
+    expect(world.claimsIn('shop')).toBe(claims);
+    expect(claims.byClaimant.get('component:shop/checkout')!.map((c) => c.name).sort()).toEqual(['a', 'b']);
+    expect(list.map((c) => c.name)).toEqual(['a']);
+  });
+
+  it('works the namespace out again once more workloads changed than the caches remember', () => {
+    const world = worldOf({ entities: [component('checkout')] });
+    const first = world.claimsIn('shop');
+    const deployments = world.caches.workloads.Deployment as Store<KubeObject>;
+    for (let i = 0; i <= JOURNAL_LIMIT; i++) deployments.upsert(workload('Deployment', 'shop', `w${i}`, { 'backstage.io/kubernetes-id': 'checkout' }));
+    const again = world.claimsIn('shop');
+    expect(again).not.toBe(first);
+    expect(again.byWorkload.size).toBe(JOURNAL_LIMIT + 1);
+    expect(plain(again)).toEqual(plain(new World(world.caches).claimsIn('shop')));
   });
 });
 

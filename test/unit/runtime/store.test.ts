@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
-import { byLabel, NAMESPACE_INDEX, Store } from '../../../src/runtime/store.ts';
+import { byLabel, JOURNAL_LIMIT, NAMESPACE_INDEX, Store } from '../../../src/runtime/store.ts';
 
 const obj = (namespace: string | undefined, name: string, rv: string, labels?: Record<string, string>): KubeObject => ({
   metadata: { name, namespace, resourceVersion: rv, labels },
@@ -122,5 +122,35 @@ describe('Store', () => {
 
     store.delete('x/a');
     expect(look().x).toBeGreaterThan(last);
+  });
+
+  it('tells which objects of a namespace changed in metadata since a version, until it no longer remembers', () => {
+    const store = new Store<KubeObject & { status?: unknown }>();
+    store.upsert(obj('x', 'a', '1', { app: 'a' }));
+    store.upsert(obj('y', 'other', '1'));
+    const since = store.namespaceMetadataVersion('x');
+    expect(store.metadataChangesSince('x', since)).toEqual([]);
+    expect(store.metadataChangesSince('never', 0)).toEqual([]);
+
+    store.upsert({ ...obj('x', 'a', '2', { app: 'a' }), status: { readyReplicas: 1 } }); // status only
+    store.upsert(obj('x', 'b', '1'));
+    store.upsert(obj('x', 'a', '3', { app: 'renamed' }));
+    store.upsert(obj('y', 'other', '2', { app: 'y' }));
+    store.delete('x/b');
+    expect(store.metadataChangesSince('x', since)).toEqual(['x/b', 'x/a', 'x/b']);
+    expect(store.metadataChangesSince('x', 0)).toEqual(['x/a', 'x/b', 'x/a', 'x/b']);
+    expect(store.metadataChangesSince('x', store.namespaceMetadataVersion('x'))).toEqual([]);
+
+    // Past JOURNAL_LIMIT changes the oldest are forgotten: asking from before them gets undefined.
+    const recent: string[] = [];
+    for (let i = 0; i < JOURNAL_LIMIT; i++) {
+      const before = store.namespaceMetadataVersion('x');
+      store.upsert(obj('x', 'a', String(10 + i), { app: `a${i}` }));
+      if (i === JOURNAL_LIMIT - 10) recent.push(String(before));
+    }
+    expect(store.metadataChangesSince('x', since)).toBeUndefined();
+    expect(store.metadataChangesSince('x', Number(recent[0]))).toEqual(Array.from({ length: 10 }, () => 'x/a'));
+    // The other namespace's memory is its own.
+    expect(store.metadataChangesSince('y', 0)).toEqual(['y/other', 'y/other']);
   });
 });

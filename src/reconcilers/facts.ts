@@ -50,15 +50,34 @@ export function workloadClaimants(world: World, kind: WorkloadKind, obj: KubeObj
 }
 
 /**
- * What the statuses of many entities read in common: readiness, claims and dependsOn edges,
- * kept while the world stays at the version they were derived at (any change of the caches
- * moves it). A System reads the health of each of its parts, every dependent its
- * dependencies', an API its providers'; on a restart's first pass, when nothing changes,
- * each is worked out once instead of once per reader. Shared: never change what it holds.
+ * What the statuses of many entities read in common: readiness and claims, kept while the
+ * world stays at the version they were derived at (any change of the caches moves it). A
+ * System reads the health of each of its parts, every dependent its dependencies', an API its
+ * providers'; on a restart's first pass, when nothing changes, each is worked out once
+ * instead of once per reader. Shared: never change what it holds.
  */
 class Derived {
   readonly ready = new Map<string, boolean>();
   readonly claims = new Map<string, ClaimFacts>();
+  /** The dependsOn graph's facts, which outlive this (see Graph). */
+  readonly graph: Graph;
+  readonly version: number;
+
+  constructor(version: number, graph: Graph) {
+    this.version = version;
+    this.graph = graph;
+  }
+}
+
+/**
+ * The dependsOn graph's facts: each entity's dependencies and whether it lies on a cycle.
+ * They are made of the entities' specs alone, so they are kept until an entity is added,
+ * deleted or changes other than in status (World.entitySpecVersion), through the status
+ * writes and workload changes that move the world's version on nearly every reconcile: a
+ * dependsOn chain of thousands would otherwise be walked again by each of its members.
+ * Shared: never change what it holds.
+ */
+class Graph {
   readonly dependencies = new Map<string, string[]>();
   /** Whether an entity lies on a dependsOn cycle (see onCycle). */
   readonly onCycle = new Map<string, boolean>();
@@ -75,7 +94,8 @@ function derived(world: World): Derived {
   const version = world.version;
   let known = derivedByWorld.get(world);
   if (known?.version !== version) {
-    known = new Derived(version);
+    const specVersion = world.entitySpecVersion;
+    known = new Derived(version, known?.graph.version === specVersion ? known.graph : new Graph(specVersion));
     derivedByWorld.set(world, known);
   }
   return known;
@@ -192,7 +212,7 @@ function workOutClaims(world: World, entity: ParsedEntity): ClaimFacts {
  * Sorted; shared (memoized, see Derived): never change it.
  */
 export function dependencyRefs(world: World, entity: ParsedEntity, known: Derived = derived(world)): string[] {
-  return remembered(known.dependencies, entity.ref, () => workOutDependencies(world, entity));
+  return remembered(known.graph.dependencies, entity.ref, () => workOutDependencies(world, entity));
 }
 
 function workOutDependencies(world: World, entity: ParsedEntity): string[] {
@@ -213,7 +233,7 @@ function dependencyFacts(world: World, oracle: ReadinessOracle, entity: ParsedEn
     return e ? dependencyRefs(world, e.parsed, known) : [];
   };
   // The walk that finds the cycle's path runs only for an entity known to lie on one.
-  const cycle = onCycle(entity.ref, edges, known.onCycle) ? findCycle(entity.ref, edges) : undefined;
+  const cycle = onCycle(entity.ref, edges, known.graph.onCycle) ? findCycle(entity.ref, edges) : undefined;
   return cycle ? { dependencies, cycle } : { dependencies };
 }
 

@@ -361,6 +361,17 @@ export class World {
     return sum;
   }
 
+  /**
+   * Moves when an entity is added or deleted, or changes other than in status (its spec, labels
+   * or annotations): what is derived from the entities' specs alone, such as the dependsOn
+   * graph, can be kept until it moves, through every status write and workload change.
+   */
+  get entitySpecVersion(): number {
+    let sum = 0;
+    for (const kind of ENTITY_KINDS) sum += this.caches.entities[kind].metadataVersion;
+    return sum;
+  }
+
   workloadsIn(kind: WorkloadKind, namespace: string): KubeObject[] {
     return this.caches.workloads[kind].byIndex('namespace', namespace);
   }

@@ -58,6 +58,40 @@ describe('gatherEntityFacts', () => {
   });
 });
 
+describe('gatherEntityFacts, the dependsOn graph', () => {
+  const component = (name: string, dependsOn: string[], generation = 1, status?: Record<string, unknown>) => {
+    const e = entity('Component', 'shop', name, spec({ dependsOn }), status ? { status } : {});
+    return { ...e, metadata: { ...e.metadata, generation, resourceVersion: String(generation * 100 + (status ? 1 : 0)) } };
+  };
+  const cycleOf = (world: World, name: string) => facts(world, 'Component', name).dependencies?.cycle;
+
+  it('is kept through status changes and follows every change of a spec, an addition and a deletion', () => {
+    const world = worldOf({ entities: [entity('Group', 'shop', 'team', { type: 'team' }), component('a', ['component:b']), component('b', ['component:a']), component('c', ['component:a'])] });
+    expect(cycleOf(world, 'a')).toEqual(['component:shop/a', 'component:shop/b', 'component:shop/a']);
+    expect(cycleOf(world, 'c')).toBeUndefined();
+
+    // Status writes and workload changes leave the graph as it was.
+    const components = world.caches.entities.Component as Store<EntityObject>;
+    components.upsert(component('b', ['component:a'], 1, { readyWorkloads: 0 }));
+    (world.caches.workloads.Deployment as Store<KubeObject>).upsert(deployment('a', 0, '9'));
+    expect(cycleOf(world, 'b')).toEqual(['component:shop/b', 'component:shop/a', 'component:shop/b']);
+
+    // b's spec no longer depends on a: the cycle is gone.
+    components.upsert(component('b', [], 2));
+    expect(cycleOf(world, 'a')).toBeUndefined();
+    expect(cycleOf(world, 'b')).toBeUndefined();
+
+    // c closes a new one through a, and b's deletion ends it again.
+    components.upsert(component('b', ['component:c'], 3));
+    expect(cycleOf(world, 'a')).toEqual(['component:shop/a', 'component:shop/b', 'component:shop/c', 'component:shop/a']);
+    components.delete('shop/b');
+    expect(cycleOf(world, 'a')).toBeUndefined();
+    expect(facts(world, 'Component', 'a').dependencies?.dependencies).toEqual([{ ref: 'component:shop/b', found: false, ready: false }]);
+    components.upsert(component('b', ['component:c'], 1));
+    expect(cycleOf(world, 'c')).toEqual(['component:shop/c', 'component:shop/a', 'component:shop/b', 'component:shop/c']);
+  });
+});
+
 describe('ReadinessOracle', () => {
   it('keeps no provisional answer when working one out fails', () => {
     const full = shop();

@@ -74,8 +74,10 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private changes = 0;
   private metadataChanges = 0;
-  /** Per namespace, the value of `metadataChanges` when an object of it last changed other than in status. */
-  private readonly namespaceMetadataChanges = new Map<string, number>();
+  /**
+   * Per namespace, its recent metadata changes; the last one's version is the namespace's
+   * metadata version (a journal never forgets its newest half).
+   */
   private readonly journals = new Map<string, Journal>();
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
@@ -111,7 +113,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   }
 
   namespaceMetadataVersion(namespace: string): number {
-    return this.namespaceMetadataChanges.get(namespace) ?? 0;
+    return this.journals.get(namespace)?.versions.at(-1) ?? 0;
   }
 
   metadataChangesSince(namespace: string, version: number): readonly string[] | undefined {
@@ -210,7 +212,6 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     if (!metadata) return;
     this.metadataChanges++;
     const namespace = obj.metadata?.namespace ?? '';
-    this.namespaceMetadataChanges.set(namespace, this.metadataChanges);
     let journal = this.journals.get(namespace);
     if (!journal) this.journals.set(namespace, (journal = { versions: [], keys: [], forgotten: 0 }));
     journal.versions.push(this.metadataChanges);

@@ -299,11 +299,22 @@ function abortError(cause: unknown): Error {
   return Object.assign(new Error('The operation was aborted', { cause }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
-async function readBody(res: IncomingMessage): Promise<string> {
-  res.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of res as AsyncIterable<string>) text += chunk;
-  return text;
+/**
+ * The whole body as text. Chunks are kept as they come and decoded once at the end, rather
+ * than decoded, joined and handed over through an async iterator one by one: a list page
+ * arrives in hundreds of chunks. Rejects when the response errs (a deadline, an abort) or
+ * closes before its end.
+ */
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    res.once('error', reject);
+    res.once('close', () => {
+      if (!res.complete) reject(Object.assign(new Error('the response closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    });
+  });
 }
 
 function errorFromResponse(status: number, text: string, method: string, path: string): KubeApiError {

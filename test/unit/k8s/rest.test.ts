@@ -116,6 +116,34 @@ describe('RestClient', () => {
     expect(narrowError(err)).toMatchObject({ reason: 'TimeoutError', retryable: true });
   });
 
+  it('reads a body sent in many chunks, with characters split between them', async () => {
+    const sent = { items: Array.from({ length: 200 }, (_, i) => ({ name: `é-${i}`, note: 'ünïcødé ✓ 日本' })) };
+    const body = Buffer.from(JSON.stringify(sent));
+    handler = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      // 7-byte pieces split most multi-byte characters across two chunks.
+      const send = (at: number) => {
+        if (at >= body.length) return res.end();
+        res.write(body.subarray(at, at + 7), () => send(at + 7));
+      };
+      send(0);
+    };
+    const { rest } = client();
+    expect(await rest.request({ path: '/chunks' })).toEqual(sent);
+  });
+
+  it('fails a request whose connection drops half way through the body, as retryable', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
+      res.write('{"items": [', () => res.socket?.destroy());
+    };
+    const { rest } = client();
+    const err = await rest.request({ path: '/dropped', timeoutMs: 5_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ message: 'aborted', code: 'ECONNRESET' });
+    expect(narrowError(err)).toMatchObject({ retryable: true });
+    expect(narrowError(err).reason).not.toBe('TimeoutError');
+  });
+
   it("ends a request when its caller aborts, as not worth retrying, and sends nothing once the caller's signal is aborted", async () => {
     handler = () => undefined;
     const { rest } = client();

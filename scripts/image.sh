@@ -4,8 +4,9 @@
 #
 #   image.sh deps         every dependency, at the versions package-lock.json pins
 #   image.sh build DEST   bundle, then assemble in DEST what the image runs: the bundle
-#                         (dist/backlot.mjs, every run-time dependency inside) and
-#                         bin/backlot; no node_modules
+#                         (dist/backlot-bundle.mjs, every run-time dependency inside), the
+#                         executable that loads it (dist/backlot.mjs) and bin/backlot;
+#                         no node_modules
 #
 # npm install rather than npm ci: package-lock.json lacks the other platforms' optional
 # packages of @swc/core and @unrs/resolver (npm/cli#4828), which npm ci refuses. Both
@@ -23,7 +24,8 @@ case "${1:-}" in
     dest=${2:?usage: image.sh build DEST}
     npm run build
     mkdir -p "$dest/bin" "$dest/dist"
-    cp dist/backlot.mjs "$dest/dist/"
+    cp dist/backlot.mjs dist/backlot-bundle.mjs "$dest/dist/"
+    chmod 0644 "$dest/dist/backlot-bundle.mjs"
     chmod 0755 "$dest/dist/backlot.mjs"
     ln -sf ../dist/backlot.mjs "$dest/bin/backlot"
     ;;

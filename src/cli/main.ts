@@ -57,8 +57,12 @@ export async function main(argv: string[], io: CommandIo, program = 'backlot'): 
   }
 }
 
-const isEntryPoint = process.argv[1] !== undefined && import.meta.filename === (await import('node:fs')).realpathSync(process.argv[1]);
-if (isEntryPoint) {
+/**
+ * Runs the process as the `backlot` program: its arguments, standard streams and signals.
+ * dist/backlot.mjs (the executable the build writes beside the bundle) calls this; so does
+ * this module when it is itself the program (`node src/cli/main.ts`).
+ */
+export async function runAsProgram(): Promise<void> {
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort(new Error(sig)));
   // A reader that goes away (`backlot export | head`) ends the output, not the process with a trace.
@@ -75,3 +79,6 @@ if (isEntryPoint) {
   );
   process.exitCode = code;
 }
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.filename === (await import('node:fs')).realpathSync(process.argv[1]);
+if (isEntryPoint) await runAsProgram();

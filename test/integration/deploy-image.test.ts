@@ -126,17 +126,22 @@ describe('the container image, built and run as the Dockerfile says', () => {
     for (const outside of ['node_modules', 'dist', 'test', 'examples', '.git', '.tmp']) expect([outside, inContext(dockerignore, outside)]).toEqual([outside, false]);
   });
 
-  it('ships the bundle alone: no node_modules, no sources, and the licence notices of what it bundles', async () => {
+  it('ships the bundle and its executable alone: no node_modules, no sources, and the licence notices of what it bundles', async () => {
     const files = (await readdir(dest, { recursive: true })).sort();
-    expect(files).toEqual(['bin', 'bin/backlot', 'dist', 'dist/backlot.mjs']);
-    const bundle = await readFile(join(dest, 'dist/backlot.mjs'), 'utf8');
-    expect(bundle.startsWith('#!/usr/bin/env')).toBe(true);
-    // Every run-time dependency is inside: the bundle imports and requires Node.js built-ins
-    // only, so it runs with no node_modules beside it.
+    expect(files).toEqual(['bin', 'bin/backlot', 'dist', 'dist/backlot-bundle.mjs', 'dist/backlot.mjs']);
+    const bundle = await readFile(join(dest, 'dist/backlot-bundle.mjs'), 'utf8');
+    const executable = await readFile(join(dest, 'dist/backlot.mjs'), 'utf8');
+    // The executable carries the entry point's V8 settings, and loads the bundle beside it.
+    expect(executable.split('\n', 1)[0]).toBe((await readFile(join(REPO_ROOT, 'src/cli/main.ts'), 'utf8')).split('\n', 1)[0]);
+    expect(executable).toContain("import('./backlot-bundle.mjs')");
+    // Every run-time dependency is inside: the two files import and require Node.js built-ins
+    // only (and the executable, the bundle), so they run with no node_modules beside them.
     const name = String.raw`["']([\w@./:-]+)["']`;
-    const specifiers = [...bundle.matchAll(new RegExp(String.raw`\bfrom\s*${name}|\bimport\s*\(\s*${name}\s*\)|\brequire\(\s*${name}\s*\)`, 'g'))].map((m) => m[1] ?? m[2] ?? m[3]!);
-    expect(specifiers.length).toBeGreaterThan(0);
-    expect(specifiers.filter((s) => !builtinModules.includes(s.replace(/^node:/, '')))).toEqual([]);
+    const imports = (source: string) => [...source.matchAll(new RegExp(String.raw`\bfrom\s*${name}|\bimport\s*\(\s*${name}\s*\)|\brequire\(\s*${name}\s*\)`, 'g'))].map((m) => m[1] ?? m[2] ?? m[3]!);
+    const notBuiltin = (s: string) => !builtinModules.includes(s.replace(/^node:/, ''));
+    expect(imports(bundle).length).toBeGreaterThan(0);
+    expect(imports(bundle).filter(notBuiltin)).toEqual([]);
+    expect(imports(executable).filter(notBuiltin)).toEqual(['./backlot-bundle.mjs']);
     // The licence notices of what is bundled are kept, at the end.
     expect(bundle.slice(bundle.lastIndexOf('Bundled license information:'))).toMatch(/js-yaml .*@license MIT/);
     // Kept as a one-byte string by V8: no character outside Latin-1 (comments are gone).
@@ -152,8 +157,28 @@ describe('the container image, built and run as the Dockerfile says', () => {
     const help = await run(entry, ['--help'], { env });
     expect(help.stdout).toMatch(/^Usage: backlot <command>/);
     expect(help.stdout).toMatch(/^\s+run\s/m);
+    expect(help.stderr).toBe('');
     const runHelp = await run(entry, ['run', '--help'], { env });
     for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--metrics-bind-address', '--health-probe-bind-address', '--log-level']) expect(runHelp.stdout).toContain(flag);
+  });
+
+  it("keeps Node.js's compile cache of the bundle in the user's cache directory, and runs without one where none can be made", async () => {
+    const entry = join(dest, 'bin/backlot');
+    const cacheHome = join(work, 'cache-home');
+    const env = { PATH: sandboxPath(), NODE_ENV: 'production', XDG_CACHE_HOME: cacheHome };
+    expect((await run(entry, ['--help'], { env })).stdout).toMatch(/^Usage: backlot <command>/);
+    const cache = join(cacheHome, 'backlot/node-compile-cache');
+    expect((await stat(cache)).mode & 0o777).toBe(0o700);
+    const entries = await readdir(cache, { recursive: true, withFileTypes: true });
+    expect(entries.filter((e) => e.isFile()).length).toBeGreaterThan(0);
+    // NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for any Node.js program.
+    const disabledHome = join(work, 'cache-disabled');
+    await run(entry, ['--help'], { env: { ...env, XDG_CACHE_HOME: disabledHome, NODE_DISABLE_COMPILE_CACHE: '1' } });
+    await expect(stat(disabledHome)).rejects.toThrow(/ENOENT/);
+    // A home directory where mkdir answers ENOENT under a parent that exists: no cache, no
+    // error, no endless retry.
+    const proc = await run(entry, ['--help'], { env: { PATH: sandboxPath(), HOME: '/proc' }, timeout: 20_000 });
+    expect([proc.stdout.split('\n', 1)[0], proc.stderr]).toEqual(['Usage: backlot <command> [flags]', '']);
   });
 
   it('runs it in what a restricted pod gets: its UID, a read-only root, no capabilities', async () => {

@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # Backlot's container image:  docker build -t backlot:0.1.0 .
-# The final stage holds one bundled file and Node.js. Both stages' RUN steps are scripts/image.sh, which test/integration/deploy-image.test.ts
-# also runs (build, production install, `backlot --help`, and `backlot run` as UID 65532 on
-# a read-only root filesystem against a real API server).
+# The final stage holds Node.js, the bundle and the executable that runs it. Both stages'
+# RUN steps are scripts/image.sh, which test/integration/deploy-image.test.ts also runs
+# (build, production install, `backlot --help`, and `backlot run` as UID 65532 on a
+# read-only root filesystem against a real API server).
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

@@ -16,8 +16,9 @@ export interface BacklotProcessOptions {
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
   /**
-   * Run the bundle (dist/backlot.mjs, from `npm run build`) instead of the TypeScript sources:
-   * what the image runs, without the start-up cost of stripping types.
+   * Run the build (dist/backlot.mjs, the executable `npm run build` writes beside the bundle)
+   * instead of the TypeScript sources: what the image runs, without the start-up cost of
+   * stripping types.
    */
   built?: boolean;
 }

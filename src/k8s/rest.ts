@@ -33,6 +33,8 @@ export interface RestRequest {
   /** Whole-request deadline; 30 s by default. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Applied to a successful answer's text before it is parsed (e.g. managedFieldsCut). */
+  beforeParse?: (text: string) => string;
 }
 
 export interface WatchEvent<T extends KubeObject = KubeObject> {
@@ -48,6 +50,8 @@ export interface WatchRequest<T extends KubeObject> {
   signal?: AbortSignal;
   /** Called once the server has answered 200 and the stream is open. */
   onOpen?: () => void;
+  /** Applied to each event's line before it is parsed. */
+  beforeParse?: (text: string) => string;
   onEvent: (event: WatchEvent<T>) => void;
 }
 
@@ -103,7 +107,8 @@ export class RestClient {
       const text = await readBody(res);
       const status = res.statusCode ?? 0;
       if (status >= 400) throw errorFromResponse(status, text, method, req.path);
-      return (text ? JSON.parse(text) : undefined) as T;
+      if (!text) return undefined as T;
+      return JSON.parse(req.beforeParse ? req.beforeParse(text) : text) as T;
     } finally {
       deadline.disarm();
     }
@@ -132,12 +137,12 @@ export class RestClient {
         while (newline >= 0) {
           const line = buffered.slice(0, newline).trim();
           buffered = buffered.slice(newline + 1);
-          if (line) req.onEvent(parseEvent<T>(line));
+          if (line) req.onEvent(parseEvent<T>(line, req.beforeParse));
           newline = buffered.indexOf('\n');
         }
       }
       const rest = buffered.trim();
-      if (rest) req.onEvent(parseEvent<T>(rest));
+      if (rest) req.onEvent(parseEvent<T>(rest, req.beforeParse));
     } finally {
       deadline.disarm();
       res?.destroy();
@@ -329,8 +334,8 @@ function errorFromResponse(status: number, text: string, method: string, path: s
   return new KubeApiError({ status, message: text.slice(0, 500) || `HTTP ${status}`, method, path });
 }
 
-function parseEvent<T extends KubeObject>(line: string): WatchEvent<T> {
-  const event = JSON.parse(line) as { type?: unknown; object?: unknown };
+function parseEvent<T extends KubeObject>(line: string, beforeParse: ((text: string) => string) | undefined): WatchEvent<T> {
+  const event = JSON.parse(beforeParse ? beforeParse(line) : line) as { type?: unknown; object?: unknown };
   if (typeof event.type !== 'string' || !WATCH_EVENT_TYPES.has(event.type) || !event.object || typeof event.object !== 'object') {
     throw new Error(`malformed watch event: ${line.slice(0, 200)}`);
   }

@@ -12,7 +12,8 @@ import type { RestClient } from '../k8s/rest.ts';
 import type { InformerMetrics } from '../metrics/runtime.ts';
 import { Informer } from '../runtime/informer.ts';
 import type { IndexFunc } from '../runtime/store.ts';
-import { dropManagedFields, keepPaths, type Transform } from '../runtime/transform.ts';
+import { managedFieldsCut } from '../k8s/managed-fields-text.ts';
+import { dropManagedFields, keepPaths, parsedWithout, type Transform } from '../runtime/transform.ts';
 import { API_VERSION } from '../api/common.ts';
 import {
   byControllerUid,
@@ -80,9 +81,18 @@ export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = {
   Service: keepWithOwnManagedFields(['spec.type', 'spec.selector', 'spec.externalName']),
 };
 
-const JOB_TRANSFORM = keepPaths(['status.conditions', 'status.completionTime']);
-const SLICE_TRANSFORM = keepPaths(['endpoints']);
-const NAMESPACE_TRANSFORM = keepPaths([]);
+/*
+ * The built-in resources' managedFields is cut out of the text before it is parsed (Backlot's
+ * own entries kept for the workloads): half the bytes of a list of them. Their schemas have
+ * no other field of that name. The catalog's entities are parsed whole: their schemas keep
+ * fields they do not know, and a field of that name there would be cut too.
+ */
+const CUT_ALL_MANAGED_FIELDS = managedFieldsCut();
+const CUT_OTHERS_MANAGED_FIELDS = managedFieldsCut(FIELD_MANAGER);
+
+const JOB_TRANSFORM = parsedWithout(keepPaths(['status.conditions', 'status.completionTime']), CUT_ALL_MANAGED_FIELDS);
+const SLICE_TRANSFORM = parsedWithout(keepPaths(['endpoints']), CUT_ALL_MANAGED_FIELDS);
+const NAMESPACE_TRANSFORM = parsedWithout(keepPaths([]), CUT_ALL_MANAGED_FIELDS);
 
 export interface CatalogInformers {
   all: Informer[];
@@ -126,7 +136,10 @@ export function createCatalogInformers(make: MakeInformer): CatalogInformers {
     ENTITY_KINDS.map((kind) => [kind, make<EntityObject>({ resource: entityResource(kind), transform: withTypeMeta(API_VERSION, kind, dropManagedFields as Transform<EntityObject>), indexers: entityIndexers(kind) })]),
   ) as Record<EntityKind, Informer<EntityObject>>;
   const workloads = Object.fromEntries(
-    WORKLOAD_KINDS.map((kind) => [kind, make({ resource: WORKLOAD_RESOURCES[kind], transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) })]),
+    WORKLOAD_KINDS.map((kind) => [
+      kind,
+      make({ resource: WORKLOAD_RESOURCES[kind], transform: parsedWithout(withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]), CUT_OTHERS_MANAGED_FIELDS) }),
+    ]),
   ) as Record<WorkloadKind, Informer>;
   const jobs = make({ resource: JOBS, transform: JOB_TRANSFORM, indexers: jobIndexers() });
   const endpointSlices = make({ resource: ENDPOINT_SLICES, transform: SLICE_TRANSFORM, indexers: sliceIndexers() });

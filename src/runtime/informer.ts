@@ -118,6 +118,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           watchTimeoutSeconds,
           listTimeoutMs: options.listTimeoutMs ?? 60_000,
           onWatchRestart: () => this.metrics?.watchRestarts.inc(),
+          ...(options.transform?.beforeParse ? { beforeParse: options.transform.beforeParse } : {}),
           sink: {
             keep: (obj) => this.transformed(obj),
             replace: (objects, ns) => this.replace(objects as T[], ns),

@@ -71,6 +71,8 @@ export interface ReflectorOptions {
   listTimeoutMs: number;
   /** Called once a watch is about to be started again (the restart counter). */
   onWatchRestart: () => void;
+  /** Applied to every list page's and watch event's text before it is parsed. */
+  beforeParse?: (text: string) => string;
 }
 
 /** A watch that ended cleanly faster than this without an event counts as a failure. */
@@ -129,6 +131,7 @@ export class Reflector {
         query: { limit: pageSize, continue: token, labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector },
         timeoutMs: listTimeoutMs,
         signal,
+        ...(this.options.beforeParse ? { beforeParse: this.options.beforeParse } : {}),
       });
       for (const item of page.items ?? []) objects.push(this.options.sink.keep(item));
       token = page.metadata?.continue || undefined;
@@ -162,6 +165,7 @@ export class Reflector {
         },
         timeoutMs: timeoutSeconds * 1000 + WATCH_CLIENT_MARGIN_MS,
         signal,
+        ...(this.options.beforeParse ? { beforeParse: this.options.beforeParse } : {}),
         onEvent: (event: WatchEvent) => {
           events += 1;
           lastVersion = this.apply(event) ?? lastVersion;

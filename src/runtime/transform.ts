@@ -5,7 +5,20 @@
  */
 import type { KubeObject } from '../k8s/object.ts';
 
-export type Transform<T extends KubeObject = KubeObject> = (obj: KubeObject) => T;
+export type Transform<T extends KubeObject = KubeObject> = ((obj: KubeObject) => T) & {
+  /**
+   * What the transform would drop, cut out of the response text before it is parsed (so that
+   * it is never parsed); the transform still runs on what is left.
+   */
+  readonly beforeParse?: (text: string) => string;
+};
+
+/** The transform, told to cut out of the text before parsing what it would drop anyway. */
+export function parsedWithout<T extends KubeObject>(transform: Transform<T>, beforeParse: (text: string) => string): Transform<T> {
+  const wrapped = ((obj: KubeObject) => transform(obj)) as Transform<T> & { beforeParse: (text: string) => string };
+  wrapped.beforeParse = beforeParse;
+  return wrapped;
+}
 
 /** The default: the object without metadata.managedFields. */
 export const dropManagedFields: Transform = (obj) => {

@@ -47,18 +47,27 @@ export function sliceIndexers(): Record<string, IndexFunc<KubeObject>> {
   return { [SERVICE_INDEX]: byServiceName };
 }
 
+/*
+ * The built-in resources' managedFields is cut out of the text before it is parsed (Backlot's
+ * own entries kept for the workloads): half the bytes of a list of them. Their schemas have
+ * no other field of that name. The catalog's entities are parsed whole: their schemas keep
+ * fields they do not know, and a field of that name there would be cut too.
+ */
+const CUT_ALL_MANAGED_FIELDS = managedFieldsCut();
+const CUT_OTHERS_MANAGED_FIELDS = managedFieldsCut(FIELD_MANAGER);
+
 /**
  * Keeps the given paths plus Backlot's own managedFields entry (the only one it reads: it
  * tells whether the ownership annotations on a workload are Backlot's to remove).
  */
 function keepWithOwnManagedFields(paths: readonly string[]): Transform {
   const base = keepPaths(paths);
-  return (obj) => {
+  return parsedWithout((obj) => {
     const out = base(obj);
     const own = ((obj.metadata?.managedFields ?? []) as { manager?: string; subresource?: string }[]).filter((e) => e.manager === FIELD_MANAGER && !e.subresource);
     if (own.length > 0 && out.metadata) out.metadata.managedFields = own;
     return out;
-  };
+  }, CUT_OTHERS_MANAGED_FIELDS);
 }
 
 /**
@@ -66,10 +75,11 @@ function keepWithOwnManagedFields(paths: readonly string[]): Transform {
  * back, so that whatever refers to it (an Event, an apply) can name its type.
  */
 export function withTypeMeta<T extends KubeObject>(apiVersion: string, kind: string, transform: Transform<T>): Transform<T> {
-  return (obj) => {
+  const typed: Transform<T> = (obj) => {
     const out = transform(obj);
     return out.apiVersion === apiVersion && out.kind === kind ? out : { ...out, apiVersion, kind };
   };
+  return transform.beforeParse ? parsedWithout(typed, transform.beforeParse) : typed;
 }
 
 /** What each workload cache keeps: the fields the readiness rules and claims read. */
@@ -80,15 +90,6 @@ export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = {
   CronJob: keepWithOwnManagedFields(['spec.suspend', 'spec.schedule', 'status']),
   Service: keepWithOwnManagedFields(['spec.type', 'spec.selector', 'spec.externalName']),
 };
-
-/*
- * The built-in resources' managedFields is cut out of the text before it is parsed (Backlot's
- * own entries kept for the workloads): half the bytes of a list of them. Their schemas have
- * no other field of that name. The catalog's entities are parsed whole: their schemas keep
- * fields they do not know, and a field of that name there would be cut too.
- */
-const CUT_ALL_MANAGED_FIELDS = managedFieldsCut();
-const CUT_OTHERS_MANAGED_FIELDS = managedFieldsCut(FIELD_MANAGER);
 
 const JOB_TRANSFORM = parsedWithout(keepPaths(['status.conditions', 'status.completionTime']), CUT_ALL_MANAGED_FIELDS);
 const SLICE_TRANSFORM = parsedWithout(keepPaths(['endpoints']), CUT_ALL_MANAGED_FIELDS);
@@ -136,10 +137,7 @@ export function createCatalogInformers(make: MakeInformer): CatalogInformers {
     ENTITY_KINDS.map((kind) => [kind, make<EntityObject>({ resource: entityResource(kind), transform: withTypeMeta(API_VERSION, kind, dropManagedFields as Transform<EntityObject>), indexers: entityIndexers(kind) })]),
   ) as Record<EntityKind, Informer<EntityObject>>;
   const workloads = Object.fromEntries(
-    WORKLOAD_KINDS.map((kind) => [
-      kind,
-      make({ resource: WORKLOAD_RESOURCES[kind], transform: parsedWithout(withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]), CUT_OTHERS_MANAGED_FIELDS) }),
-    ]),
+    WORKLOAD_KINDS.map((kind) => [kind, make({ resource: WORKLOAD_RESOURCES[kind], transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) })]),
   ) as Record<WorkloadKind, Informer>;
   const jobs = make({ resource: JOBS, transform: JOB_TRANSFORM, indexers: jobIndexers() });
   const endpointSlices = make({ resource: ENDPOINT_SLICES, transform: SLICE_TRANSFORM, indexers: sliceIndexers() });

@@ -15,9 +15,7 @@ export type Transform<T extends KubeObject = KubeObject> = ((obj: KubeObject) =>
 
 /** The transform, told to cut out of the text before parsing what it would drop anyway. */
 export function parsedWithout<T extends KubeObject>(transform: Transform<T>, beforeParse: (text: string) => string): Transform<T> {
-  const wrapped = ((obj: KubeObject) => transform(obj)) as Transform<T> & { beforeParse: (text: string) => string };
-  wrapped.beforeParse = beforeParse;
-  return wrapped;
+  return Object.assign((obj: KubeObject) => transform(obj), { beforeParse });
 }
 
 /** The default: the object without metadata.managedFields. */

@@ -28,7 +28,7 @@ import { Store } from '../src/runtime/store.ts';
 import { keepPaths } from '../src/runtime/transform.ts';
 import { mutatingRequests } from '../test/support/apiserver-writes.ts';
 
-const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --json]
+const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --repeat N --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --json]
 
 Starts a local control plane, creates a catalog world with high client concurrency, and
 measures Backlot on it: cold convergence against a direct-write baseline, write
@@ -36,7 +36,11 @@ amplification, restart cost, event and orphan latency under churn, and memory. T
 scaling curve (convergence, restart, memory) at the smaller --sizes.
 
 Defaults: 10000 workloads in 100 namespaces, 2000 Components, 200 Systems, 50 Groups;
---sizes 1000,5000 (add 20000 for the long curve). --workers is passed to backlot run. --node-options adds Node.js options to the operator's (NODE_OPTIONS), to try V8 settings;
+--sizes 1000,5000 (add 20000 for the long curve). --repeat N runs the default-size measurement
+N times, each on a control plane and world of its own, and reports each figure as the median
+of the N runs (ratios are taken per run, then their median), with every run's figures beside
+it in the JSON (runs); the machine's variance from one run to the next is larger than most
+changes worth measuring, so compare medians of 3 or more. --workers is passed to backlot run. --node-options adds Node.js options to the operator's (NODE_OPTIONS), to try V8 settings;
 --profile DIR writes a V8 CPU profile of each operator process into DIR (--cpu-prof), to open in
 Chrome DevTools. --heap-snapshot DIR writes a heap snapshot of the operator at steady state.
 --apiserver-profile DIR writes Go CPU profiles of the API server over the first 12 s of the
@@ -72,6 +76,8 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => Math.round(ms) / 1000;
+/** The middle value (of an even count, the upper of the two middle ones). */
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -583,7 +589,6 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
       restartRuns.push({ ms: restarted.at - restartStarted, listMs, cpu, writes, keys: restarted.keys });
       log(`restart ${r + 1}: synced and idle in ${seconds(restarted.at - restartStarted)} s (${restarted.keys} keys reconciled, operator CPU ${cpu} s) with ${writes} writes; one raw paged LIST of the same objects: ${seconds(listMs)} s`);
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const restartMs = median(restartRuns.map((r) => r.ms));
     const listMs = median(restartRuns.map((r) => r.listMs));
     const restartWrites = restartRuns.reduce((n, r) => n + r.writes, 0);
@@ -773,7 +778,24 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   };
 }
 
-function table(results: RunResult[]): string {
+/**
+ * Each figure of the runs as the median over them: numbers key by key, nested objects (the
+ * CPU figures) likewise; a figure missing from a run is left out of its median.
+ */
+function medianOf(runs: RunResult[]): RunResult {
+  const combine = (objects: Record<string, unknown>[]): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const key of new Set(objects.flatMap((o) => Object.keys(o)))) {
+      const values = objects.map((o) => o[key]).filter((v) => v !== undefined);
+      if (values.every((v) => typeof v === 'number')) out[key] = median(values);
+      else if (values.every((v) => typeof v === 'object' && v !== null)) out[key] = combine(values as Record<string, unknown>[]);
+    }
+    return out;
+  };
+  return combine(runs as unknown as Record<string, unknown>[]) as unknown as RunResult;
+}
+
+function table(results: RunResult[], runs?: RunResult[]): string {
   const main = results[results.length - 1]!;
   const rows: [string, string, string][] = [
     ['cold convergence', `${main.convergenceSeconds} s (baseline ${main.baselineSeconds} s, ratio ${main.convergenceRatio})`, 'ratio ≤ 1.3'],
@@ -785,7 +807,11 @@ function table(results: RunResult[]): string {
     ['memory, steady state', `${mib(main.rssBytes)} resident (${mib(main.rssAtConvergenceBytes)} at convergence), ${mib(main.heapBytes)} heap, ${main.bytesPerObject} B/object`, '≤ 200 MiB resident'],
     ['event-loop lag p99 (cold)', `${main.eventLoopLagP99Ms} ms`, ''],
   ];
-  const out = [`Backlot benchmark, ${main.workloads} workloads`, '', ...rows.map(([a, b, c]) => `${a.padEnd(30)} ${b.padEnd(70)} ${c}`), '', 'scaling curve:', 'workloads  convergence  baseline  ratio  restart  list    writes/min        rss'];
+  if (runs) {
+    rows.push(['cold ratio of each run', runs.map((r) => r.convergenceRatio).join(', '), ''], ['restart ratio of each run', runs.map((r) => r.restartRatio).join(', '), '']);
+  }
+  const heading = `Backlot benchmark, ${main.workloads} workloads${runs ? `, median of ${runs.length} runs` : ''}`;
+  const out = [heading, '', ...rows.map(([a, b, c]) => `${a.padEnd(30)} ${b.padEnd(70)} ${c}`), '', 'scaling curve:', 'workloads  convergence  baseline  ratio  restart  list    writes/min        rss'];
   for (const r of results) {
     out.push(
       `${String(r.workloads).padEnd(10)} ${`${r.convergenceSeconds} s`.padEnd(12)} ${`${r.baselineSeconds} s`.padEnd(9)} ${String(r.convergenceRatio).padEnd(6)} ${`${r.restartSeconds} s`.padEnd(8)} ${`${r.listSeconds} s`.padEnd(7)} ${`${r.writes}/${r.minimumWrites}`.padEnd(17)} ${mib(r.rssBytes)}`,
@@ -803,6 +829,7 @@ async function main(): Promise<void> {
       groups: { type: 'string' },
       namespaces: { type: 'string', default: '100' },
       sizes: { type: 'string', default: '1000,5000' },
+      repeat: { type: 'string', default: '1' },
       workers: { type: 'string' },
       profile: { type: 'string' },
       'node-options': { type: 'string' },
@@ -842,11 +869,19 @@ async function main(): Promise<void> {
   if (values['shared-baseline']) launch.sharedBaseline = true;
   if (values['apiserver-profile']) launch.apiServerProfileDir = resolve(values['apiserver-profile']);
   if (nodeOptions) launch.env = { NODE_OPTIONS: nodeOptions };
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number of 1 or more, not ${values.repeat}`);
   const results: RunResult[] = [];
   for (const size of curve) results.push(await runSize(scale(size), false, launch, log));
-  results.push(await runSize(scale(Number(values.workloads)), true, launch, log));
-  if (values.json) process.stdout.write(`${JSON.stringify({ ...results[results.length - 1], curve: results }, null, 2)}\n`);
-  else process.stdout.write(`${table(results)}\n`);
+  const runs: RunResult[] = [];
+  for (let r = 0; r < repeat; r++) {
+    if (repeat > 1) log(`=== run ${r + 1} of ${repeat}`);
+    runs.push(await runSize(scale(Number(values.workloads)), true, launch, log));
+  }
+  results.push(repeat === 1 ? runs[0]! : medianOf(runs));
+  const main = results[results.length - 1]!;
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...main, curve: results, ...(repeat > 1 ? { runs } : {}) }, null, 2)}\n`);
+  else process.stdout.write(`${table(results, repeat > 1 ? runs : undefined)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -59,6 +59,14 @@ export const ConditionReason = {
   OwnerNotFound: 'OwnerNotFound',
   /** Some reference other than the owner names an entity that does not exist; the message lists them. */
   RefsNotFound: 'RefsNotFound',
+  /**
+   * A reference into another namespace that needs its consent (owner, system, domain,
+   * subcomponentOf, subdomainOf, dependencyOf, providesApis, parent, children) names a namespace
+   * that does not accept relations from this one (its Namespace's annotation
+   * backlot.dev/accept-relations-from). The reference has no effect there; the message names
+   * each such reference by namespace.
+   */
+  RelationNotAccepted: 'RelationNotAccepted',
 
   // Ready for a System (its components, resources and APIs) and a Domain (its systems).
   /** Every part is Ready. */

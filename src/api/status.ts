@@ -90,15 +90,16 @@ export const WorkloadEntityStatus = z
       .max(STATUS_LIMITS.workloads)
       .meta(ATOMIC_LIST)
       .optional()
-      .describe('The workloads the entity claims, with their readiness, one per kind and name.'),
+      .describe('The workloads the entity claims, with their readiness, one per kind and name, ordered by kind and name; at most 256 (totalWorkloads counts them all).'),
     dependencies: z
       .array(DependencyStatus)
       .max(STATUS_LIMITS.dependencies)
       .meta(ATOMIC_LIST)
       .optional()
-      .describe('The entities named in dependsOn, with whether each exists and is Ready, one per ref.'),
-    readyWorkloads: count('How many claimed workloads are ready.'),
-    totalWorkloads: count('How many workloads the entity claims.'),
+      .describe('The entity\'s dependencies (named in its dependsOn, or naming it in their dependencyOf), with whether each exists and is Ready, one per ref, ordered by ref; at most 128 (totalDependencies counts them all).'),
+    readyWorkloads: count('How many claimed workloads are ready, whether listed in workloads or not.'),
+    totalWorkloads: count('How many workloads the entity claims: the whole count, when workloads lists only the first 256.'),
+    totalDependencies: count('How many dependencies the entity has: the whole count, when dependencies lists only the first 128.'),
     workloadSummary: z.string().max(32).optional().describe('readyWorkloads/totalWorkloads, e.g. 2/3, for the Workloads column of kubectl get.'),
   })
   .describe('The state Backlot observed for the entity and the workloads it claims. Written by the operator.');

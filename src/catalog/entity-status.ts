@@ -3,16 +3,22 @@
  * condition, so each rule has a table test and the reconciler only gathers and writes.
  */
 import { ConditionReason, ConditionType } from '../api/conditions.ts';
-import type { Condition, DependencyStatus, PartCount, WorkloadStatus } from '../api/status.ts';
+import { STATUS_LIMITS, type Condition, type DependencyStatus, type PartCount, type WorkloadStatus } from '../api/status.ts';
 import type { WorkloadKind } from '../api/workloads.ts';
 import { buildConditions, type DesiredCondition } from './condition-set.ts';
 import { formatCycle } from './graph.ts';
+import { refNamespace } from './ownership.ts';
 
-/** One reference of the spec and whether it names an existing entity. */
+/** One reference of the spec, whether it names an existing entity, and whether it takes effect there. */
 export interface RefFact {
   field: string;
   ref: string;
   found: boolean;
+  /**
+   * False when the reference needs the consent of the referenced entity's namespace and that
+   * namespace does not accept relations from this one (API.md, "Tenancy"). Default true.
+   */
+  accepted?: boolean;
 }
 
 export interface ClaimedWorkload {
@@ -60,23 +66,64 @@ export interface ProviderFacts {
 
 const MAX_LISTED = 10;
 
-/** "a, b, c and 4 more" */
+/** The longest condition message Backlot writes (metav1.Condition allows 32,768). */
+export const MESSAGE_MAX_LENGTH = 4096;
+
+/** "a, b, c" or, past `max` items, "a, b, c, ... and 4 more". */
 export function listOf(items: readonly string[], max = MAX_LISTED): string {
   if (items.length <= max) return items.join(', ');
-  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+  return `${items.slice(0, max).join(', ')}, ... and ${items.length - max} more`;
+}
+
+/**
+ * A message cut to `max` characters, ending "... and N more characters" when cut: every part
+ * of a message is bounded, but a message assembled of many of them is bounded once more here.
+ */
+export function boundedMessage(message: string, max = MESSAGE_MAX_LENGTH): string {
+  if (message.length <= max) return message;
+  // The suffix's own length depends on N; leave room for the longest it can be.
+  const room = max - ' ... and  more characters'.length - String(message.length).length;
+  return `${message.slice(0, room)} ... and ${message.length - room} more characters`;
 }
 
 function condition(type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string, generation: number): DesiredCondition {
-  return { type, status, reason, message, observedGeneration: generation };
+  return { type, status, reason, message: boundedMessage(message), observedGeneration: generation };
 }
 
-/** RefsResolved. References to users are not checked: Backlot does not model users. */
+/**
+ * "not accepted by namespace b: system system:b/s, owner group:b/t; not accepted by namespace
+ * c: ...", namespaces in order, at most MAX_LISTED of them.
+ */
+function notAcceptedMessage(refs: readonly RefFact[]): string {
+  const byNamespace = new Map<string, string[]>();
+  for (const r of refs) {
+    const namespace = refNamespace(r.ref);
+    const list = byNamespace.get(namespace);
+    if (list) list.push(`${r.field} ${r.ref}`);
+    else byNamespace.set(namespace, [`${r.field} ${r.ref}`]);
+  }
+  const parts = [...byNamespace.keys()].sort().map((namespace) => `not accepted by namespace ${namespace}: ${listOf(byNamespace.get(namespace)!)}`);
+  return listOf(parts).replaceAll(', not accepted', '; not accepted');
+}
+
+/**
+ * RefsResolved. References to users are not checked: Backlot does not model users. A
+ * reference that is not found outranks one that is not accepted (the owner first, as alerts
+ * route to it); the message names both kinds.
+ */
 export function refsResolvedCondition(refs: readonly RefFact[], generation: number): DesiredCondition {
   const missing = refs.filter((r) => !r.found && !r.ref.startsWith('user:'));
-  if (missing.length === 0) return condition(ConditionType.RefsResolved, 'True', ConditionReason.AllRefsResolved, 'every reference names an existing entity', generation);
-  const owner = missing.find((r) => r.field === 'owner');
-  const message = `not found: ${listOf(missing.map((r) => `${r.field} ${r.ref}`))}`;
-  return condition(ConditionType.RefsResolved, 'False', owner ? ConditionReason.OwnerNotFound : ConditionReason.RefsNotFound, message, generation);
+  const refused = refs.filter((r) => r.found && r.accepted === false);
+  if (missing.length === 0 && refused.length === 0) return condition(ConditionType.RefsResolved, 'True', ConditionReason.AllRefsResolved, 'every reference names an existing entity', generation);
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`not found: ${listOf(missing.map((r) => `${r.field} ${r.ref}`))}`);
+  if (refused.length > 0) parts.push(notAcceptedMessage(refused));
+  const reason = missing.some((r) => r.field === 'owner')
+    ? ConditionReason.OwnerNotFound
+    : missing.length > 0
+      ? ConditionReason.RefsNotFound
+      : ConditionReason.RelationNotAccepted;
+  return condition(ConditionType.RefsResolved, 'False', reason, parts.join('; '), generation);
 }
 
 function describeWorkload(w: { kind: string; name: string }): string {
@@ -89,7 +136,7 @@ export function workloadsReadyCondition(claim: ClaimFacts, generation: number): 
   if (claim.selectorError) return condition(type, 'False', ConditionReason.InvalidSelector, claim.selectorError, generation);
   const notReady = claim.won.filter((w) => !w.ready);
   const conflicts = [
-    ...claim.won.filter((w) => w.alsoClaimedBy.length > 0).map((w) => `${describeWorkload(w)} is also claimed by ${w.alsoClaimedBy.join(', ')}`),
+    ...claim.won.filter((w) => w.alsoClaimedBy.length > 0).map((w) => `${describeWorkload(w)} is also claimed by ${listOf(w.alsoClaimedBy, 3)}`),
     ...claim.lost.map((w) => `${describeWorkload(w)} is held by ${w.heldBy}`),
   ];
   const conflictNote = conflicts.length > 0 ? `; claim conflicts: ${listOf(conflicts)}` : '';
@@ -181,10 +228,14 @@ export function decideStatus(facts: EntityFacts, now: Date): Record<string, unkn
       const readyCount = claim.won.filter((w) => w.ready).length;
       // Empty lists are left out rather than written as []: the API server may drop an empty
       // list, and a status that never compares equal to its stored form would be rewritten forever.
-      if (workloads.length > 0) extra.workloads = workloads;
-      if ((facts.dependencies?.dependencies.length ?? 0) > 0) extra.dependencies = [...facts.dependencies!.dependencies];
+      // Lists are cut to the CRD's limits in their order (kind and name; ref), never refused
+      // by the API server: the counts beside them stay whole.
+      const dependencies = facts.dependencies?.dependencies ?? [];
+      if (workloads.length > 0) extra.workloads = workloads.slice(0, STATUS_LIMITS.workloads);
+      if (dependencies.length > 0) extra.dependencies = dependencies.slice(0, STATUS_LIMITS.dependencies);
       extra.readyWorkloads = readyCount;
       extra.totalWorkloads = claim.won.length;
+      extra.totalDependencies = dependencies.length;
       extra.workloadSummary = `${readyCount}/${claim.won.length}`;
       break;
     }

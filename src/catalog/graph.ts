@@ -34,9 +34,14 @@ export function findCycle(start: string, edges: Edges, limit = 10_000): string[]
   return undefined;
 }
 
-/** "a → b → a" */
+/** The most entities formatCycle names; a longer cycle's middle is counted. */
+const CYCLE_NAMED = 12;
+
+/** "a → b → a"; a long cycle "a → b → ... and N more → a", so a status message stays bounded. */
 export function formatCycle(cycle: readonly string[]): string {
-  return cycle.join(' → ');
+  if (cycle.length <= CYCLE_NAMED) return cycle.join(' → ');
+  const head = cycle.slice(0, CYCLE_NAMED - 1);
+  return `${head.join(' → ')} → ... and ${cycle.length - CYCLE_NAMED} more → ${cycle.at(-1)!}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * What Backlot writes onto a claimed workload: canonical references in annotations, and the
- * owner's name in a label so that `kubectl get deploy -l backlot.dev/owner=team-payments` works.
+ * owner's name and namespace in labels so that `kubectl get deploy -l backlot.dev/owner=team-payments`
+ * works, and tells apart two Groups of one name in different namespaces.
  * Nothing is written for an unclaimed workload; an apply without these fields removes the ones
  * Backlot wrote before, and never touches anyone else's.
  */
@@ -11,9 +12,10 @@ export const OWNER_ANNOTATION = 'backlot.dev/owner';
 export const SYSTEM_ANNOTATION = 'backlot.dev/system';
 export const LIFECYCLE_ANNOTATION = 'backlot.dev/lifecycle';
 export const OWNER_LABEL = 'backlot.dev/owner';
+export const OWNER_NAMESPACE_LABEL = 'backlot.dev/owner-namespace';
 
 export const OWNERSHIP_ANNOTATIONS = [ENTITY_ANNOTATION, OWNER_ANNOTATION, SYSTEM_ANNOTATION, LIFECYCLE_ANNOTATION] as const;
-export const OWNERSHIP_LABELS = [OWNER_LABEL] as const;
+export const OWNERSHIP_LABELS = [OWNER_LABEL, OWNER_NAMESPACE_LABEL] as const;
 
 export interface Ownership {
   labels: Record<string, string>;
@@ -23,7 +25,7 @@ export interface Ownership {
 export interface OwnerFacts {
   /** Canonical reference of the claiming entity. */
   entity: string;
-  /** Canonical reference of its owner, if it has one. */
+  /** Canonical reference of its owner, if it has one that takes effect (see API.md, "Tenancy"). */
   owner?: string;
   system?: string;
   lifecycle?: string;
@@ -36,6 +38,15 @@ export function refName(ref: string): string {
   return ref.slice(ref.lastIndexOf('/') + 1);
 }
 
+/** The namespace part of a canonical reference: group:shop/team-payments → shop. */
+export function refNamespace(ref: string): string {
+  return ref.slice(ref.indexOf(':') + 1, ref.lastIndexOf('/'));
+}
+
+function isLabelValue(value: string): boolean {
+  return value.length <= 63 && LABEL_VALUE.test(value);
+}
+
 export function desiredOwnership(facts: OwnerFacts | undefined): Ownership {
   if (!facts) return { labels: {}, annotations: {} };
   const annotations: Record<string, string> = { [ENTITY_ANNOTATION]: facts.entity };
@@ -43,7 +54,9 @@ export function desiredOwnership(facts: OwnerFacts | undefined): Ownership {
   if (facts.owner) {
     annotations[OWNER_ANNOTATION] = facts.owner;
     const name = refName(facts.owner);
-    if (name.length <= 63 && LABEL_VALUE.test(name)) labels[OWNER_LABEL] = name;
+    const namespace = refNamespace(facts.owner);
+    if (isLabelValue(name)) labels[OWNER_LABEL] = name;
+    if (isLabelValue(namespace)) labels[OWNER_NAMESPACE_LABEL] = namespace;
   }
   if (facts.system) annotations[SYSTEM_ANNOTATION] = facts.system;
   if (facts.lifecycle) annotations[LIFECYCLE_ANNOTATION] = facts.lifecycle;

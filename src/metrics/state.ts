@@ -7,13 +7,16 @@
  * scrape far more often than the catalog changes.
  *
  * Label conventions: `owner` and `system` carry the referenced entity's name (the same value
- * as the `backlot.dev/owner` label on workloads, which is what Alertmanager routes on);
+ * as the `backlot.dev/owner` label on workloads), `owner_namespace` the owner Group's namespace
+ * (Alertmanager routes on the two together, so Groups of one name in two namespaces stay
+ * apart); an owner or system in a namespace that does not accept the entity's relations is
+ * left out (empty), so that no entity can route its alerts to another tenant's team.
  * `entity` and `dependency` carry canonical references, kind:namespace/name.
  */
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { ConditionType } from '../api/conditions.ts';
 import { isTrue } from '../catalog/condition-set.ts';
-import { refName } from '../catalog/ownership.ts';
+import { refName, refNamespace } from '../catalog/ownership.ts';
 import { conditionsOf } from '../reconcilers/facts.ts';
 import { orphans, surveyNamespace, workloadNamespaces } from '../reconcilers/survey.ts';
 import { ENTITY_KINDS, type EntityObject, type ParsedEntity, type World } from '../reconcilers/world.ts';
@@ -53,7 +56,7 @@ const WORKLOAD_OWNER_INFO: Family = {
 };
 const ORPHANED_WORKLOAD: Family = {
   name: 'backlot_orphaned_workload',
-  help: 'A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.',
+  help: 'A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names and the namespace of that owner. Always 1.',
 };
 const WORKLOAD_CLAIM_CONFLICT: Family = { name: 'backlot_workload_claim_conflict', help: 'A workload that more than one entity claims. Always 1.' };
 
@@ -93,9 +96,17 @@ function exposition(lines: ReadonlyMap<Family, readonly string[]>): string {
     .join('\n\n')}\n`;
 }
 
-function firstRefName(entity: ParsedEntity, field: string): string {
-  const ref = entity.refs.find((r) => r.field === field)?.ref;
-  return ref ? refName(ref) : '';
+/** The entity's reference in `field`, if it has one that takes effect where it points. */
+function acceptedRef(world: World, entity: ParsedEntity, field: string): string | undefined {
+  const r = entity.refs.find((x) => x.field === field);
+  return r && world.relationAccepted(entity, r) ? r.ref : undefined;
+}
+
+/** The `owner`, `owner_namespace` and `system` labels of an entity's series. */
+function ownerLabels(world: World, entity: ParsedEntity): { owner: string; owner_namespace: string; system: string } {
+  const owner = acceptedRef(world, entity, 'owner');
+  const system = acceptedRef(world, entity, 'system');
+  return { owner: owner ? refName(owner) : '', owner_namespace: owner ? refNamespace(owner) : '', system: system ? refName(system) : '' };
 }
 
 function str(value: unknown): string {
@@ -110,19 +121,18 @@ interface EntitySeries {
   dependencies: readonly string[];
 }
 
-function entitySeries(obj: EntityObject, e: ParsedEntity): EntitySeries {
-  const owner = firstRefName(e, 'owner');
-  const system = firstRefName(e, 'system');
+function entitySeries(world: World, obj: EntityObject, e: ParsedEntity): EntitySeries {
+  const { owner, owner_namespace, system } = ownerLabels(world, e);
   const own = { kind: e.kind, namespace: e.namespace, name: e.name };
   const out: EntitySeries = {
-    info: series(ENTITY_INFO, { ...own, owner, system, lifecycle: str(obj.spec?.lifecycle), type: str(obj.spec?.type) }, 1),
-    ready: series(ENTITY_READY, { ...own, owner, system }, isTrue(conditionsOf(obj), ConditionType.Ready) ? 1 : 0),
+    info: series(ENTITY_INFO, { ...own, owner, owner_namespace, system, lifecycle: str(obj.spec?.lifecycle), type: str(obj.spec?.type) }, 1),
+    ready: series(ENTITY_READY, { ...own, owner, owner_namespace, system }, isTrue(conditionsOf(obj), ConditionType.Ready) ? 1 : 0),
     dependencies: [],
   };
   if (e.kind !== 'Component' && e.kind !== 'Resource') return out;
-  out.dependenciesReady = series(ENTITY_DEPENDENCIES_READY, { ...own, owner }, isTrue(conditionsOf(obj), ConditionType.DependenciesReady) ? 1 : 0);
+  out.dependenciesReady = series(ENTITY_DEPENDENCIES_READY, { ...own, owner, owner_namespace }, isTrue(conditionsOf(obj), ConditionType.DependenciesReady) ? 1 : 0);
   const deps = (obj.status?.dependencies ?? []) as { ref?: string; ready?: boolean }[];
-  out.dependencies = deps.flatMap((d) => (d.ref ? [series(DEPENDENCY_READY, { ...own, owner, dependency: d.ref }, d.ready ? 1 : 0)] : []));
+  out.dependencies = deps.flatMap((d) => (d.ref ? [series(DEPENDENCY_READY, { ...own, owner, owner_namespace, dependency: d.ref }, d.ready ? 1 : 0)] : []));
   return out;
 }
 
@@ -148,7 +158,8 @@ export function createStateMetrics(options: StateMetricsOptions): StateMetrics {
   const { world, excludedNamespaces } = options;
   const exporting = options.exporting ?? (() => true);
   const { entities, workloads } = world.caches;
-  const perEntity = new WeakMap<EntityObject, EntitySeries>();
+  /** An entity's series, and the Namespaces' version they were made at (which relations are accepted). */
+  const perEntity = new WeakMap<EntityObject, { namespaces: number; series: EntitySeries }>();
   const perNamespace = new Map<string, NamespaceSeries>();
 
   const entityLines = (lines: Map<Family, string[]>) => {
@@ -156,10 +167,12 @@ export function createStateMetrics(options: StateMetricsOptions): StateMetrics {
     const ready: string[] = [];
     const dependenciesReady: string[] = [];
     const dependencies: string[] = [];
+    const namespaces = world.caches.namespaces.version;
     for (const kind of ENTITY_KINDS) {
       for (const obj of entities[kind].list()) {
-        let s = perEntity.get(obj);
-        if (!s) perEntity.set(obj, (s = entitySeries(obj, world.parsed(kind, obj))));
+        let known = perEntity.get(obj);
+        if (known?.namespaces !== namespaces) perEntity.set(obj, (known = { namespaces, series: entitySeries(world, obj, world.parsed(kind, obj)) }));
+        const s = known.series;
         info.push(s.info);
         ready.push(s.ready);
         if (s.dependenciesReady) dependenciesReady.push(s.dependenciesReady);
@@ -170,7 +183,8 @@ export function createStateMetrics(options: StateMetricsOptions): StateMetrics {
   };
 
   const namespaceSeries = (namespace: string): NamespaceSeries => {
-    let version = `${entities.Component.namespaceMetadataVersion(namespace)}/${entities.Resource.namespaceMetadataVersion(namespace)}/${world.namespace(namespace)?.metadata?.resourceVersion ?? ''}`;
+    // Namespaces as a whole: an owner's namespace may stop accepting this one's relations.
+    let version = `${entities.Component.namespaceMetadataVersion(namespace)}/${entities.Resource.namespaceMetadataVersion(namespace)}/${world.caches.namespaces.version}`;
     for (const kind of WORKLOAD_KINDS) version += `/${workloads[kind].namespaceMetadataVersion(namespace)}`;
     const known = perNamespace.get(namespace);
     if (known?.version === version) return known;
@@ -180,13 +194,14 @@ export function createStateMetrics(options: StateMetricsOptions): StateMetrics {
       const winner = c.claimants[0];
       if (!winner) continue;
       const entity = world.entity(winner)?.parsed;
-      out.owners.push(
-        series(WORKLOAD_OWNER_INFO, { namespace, workload_kind: c.kind, workload: c.name, entity: winner, owner: entity ? firstRefName(entity, 'owner') : '', system: entity ? firstRefName(entity, 'system') : '' }, 1),
-      );
+      const labels = entity ? ownerLabels(world, entity) : { owner: '', owner_namespace: '', system: '' };
+      out.owners.push(series(WORKLOAD_OWNER_INFO, { namespace, workload_kind: c.kind, workload: c.name, entity: winner, ...labels }, 1));
       if (c.claimants.length > 1) out.conflicts.push(series(WORKLOAD_CLAIM_CONFLICT, { namespace, workload_kind: c.kind, workload: c.name }, 1));
     }
     for (const o of orphans(world, claims, excludedNamespaces)) {
-      out.orphans.push(series(ORPHANED_WORKLOAD, { namespace, workload_kind: o.kind, workload: o.name, namespace_owner: o.namespaceOwner }, 1));
+      out.orphans.push(
+        series(ORPHANED_WORKLOAD, { namespace, workload_kind: o.kind, workload: o.name, namespace_owner: o.namespaceOwner, namespace_owner_namespace: o.namespaceOwnerNamespace }, 1),
+      );
     }
     perNamespace.set(namespace, out);
     return out;

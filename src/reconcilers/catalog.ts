@@ -19,7 +19,7 @@ import { EntityReconciler } from './entity.ts';
 import { createCatalogInformers, type CatalogInformers, type MakeInformer } from './informers.ts';
 import { OwnershipReconciler, workloadKey } from './ownership.ts';
 import { DEFAULT_EXCLUDED_NAMESPACES } from './survey.ts';
-import { onEndpointSliceChange, onEntityChange, onJobChange, onWorkloadChange, type Enqueue } from './triggers.ts';
+import { onEndpointSliceChange, onEntityChange, onJobChange, onNamespaceChange, onWorkloadChange, type Enqueue } from './triggers.ts';
 import { ENTITY_KINDS, World, type EntityObject } from './world.ts';
 
 export interface CatalogOptions {
@@ -119,6 +119,15 @@ export function catalogSource(informers: CatalogInformers, world: World, side: S
         offs.push(informers.jobs.addEventHandler({ onAdd: jobs, onUpdate: (_o, n) => jobs(n), onDelete: jobs }, { replay: true }));
         offs.push(informers.endpointSlices.addEventHandler({ onAdd: slices, onUpdate: (_o, n) => slices(n), onDelete: slices }, { replay: true }));
       }
+      const namespaces = (oldObj: KubeObject | undefined, newObj: KubeObject | undefined) => {
+        if (!firstPass()) onNamespaceChange(world, q, oldObj, newObj);
+      };
+      offs.push(
+        informers.namespaces.addEventHandler(
+          { onAdd: (obj) => namespaces(undefined, obj), onUpdate: (o, n) => namespaces(o, n), onDelete: (obj) => namespaces(obj, undefined) },
+          { replay: true },
+        ),
+      );
       replaying = false;
       return () => offs.forEach((off) => off());
     },

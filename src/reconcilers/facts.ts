@@ -156,15 +156,15 @@ export class ReadinessOracle {
         return !claim.selectorError && claim.won.every((w) => w.ready) && !(claim.won.length === 0 && claim.lost.length > 0);
       }
       case 'API': {
-        const providers = world.naming('Component', 'providesApis', entity.ref);
+        const providers = world.acceptedNaming('Component', 'providesApis', entity.ref);
         return providers.some((p) => this.ready(p.parsed.ref));
       }
       case 'System':
-        return (['Component', 'Resource', 'API'] as const).every((kind) => world.naming(kind, 'system', entity.ref).every((p) => this.ready(p.parsed.ref)));
+        return (['Component', 'Resource', 'API'] as const).every((kind) => world.acceptedNaming(kind, 'system', entity.ref).every((p) => this.ready(p.parsed.ref)));
       case 'Domain':
-        return world.naming('System', 'domain', entity.ref).every((p) => this.ready(p.parsed.ref));
+        return world.acceptedNaming('System', 'domain', entity.ref).every((p) => this.ready(p.parsed.ref));
       case 'Group':
-        return entity.refs.every((r) => r.ref.startsWith('user:') || world.exists(r.ref));
+        return entity.refs.every((r) => r.ref.startsWith('user:') || (world.exists(r.ref) && world.relationAccepted(entity, r)));
     }
   }
 }
@@ -208,7 +208,8 @@ function workOutClaims(world: World, entity: ParsedEntity): ClaimFacts {
 
 /**
  * An entity's dependencies: what its dependsOn names, and every entity that names it in
- * dependencyOf (Backstage's two ways of writing the same edge).
+ * dependencyOf (Backstage's two ways of writing the same edge) from a namespace that its own
+ * accepts relations from.
  * Sorted; shared (memoized, see Derived): never change it.
  */
 export function dependencyRefs(world: World, entity: ParsedEntity, known: Derived = derived(world)): string[] {
@@ -218,7 +219,7 @@ export function dependencyRefs(world: World, entity: ParsedEntity, known: Derive
 function workOutDependencies(world: World, entity: ParsedEntity): string[] {
   const refs = new Set(entity.refs.filter((r) => r.field === 'dependsOn').map((r) => r.ref));
   for (const kind of ['Component', 'Resource'] as const) {
-    for (const other of world.naming(kind, 'dependencyOf', entity.ref)) refs.add(other.parsed.ref);
+    for (const other of world.acceptedNaming(kind, 'dependencyOf', entity.ref)) refs.add(other.parsed.ref);
   }
   return [...refs].sort();
 }
@@ -241,7 +242,7 @@ function partFacts(world: World, oracle: ReadinessOracle, entity: ParsedEntity, 
   const counts: Record<string, { total: number; ready: number }> = {};
   const notReady: string[] = [];
   for (const { kind, field, key } of parts) {
-    const named = world.naming(kind, field, entity.ref);
+    const named = world.acceptedNaming(kind, field, entity.ref);
     let ready = 0;
     for (const { parsed } of named) {
       if (oracle.ready(parsed.ref)) ready++;
@@ -261,7 +262,7 @@ export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObj
     kind,
     generation: obj.metadata?.generation ?? 0,
     previousConditions: conditionsOf(obj),
-    refs: entity.refs.map((r) => ({ ...r, found: world.exists(r.ref) })),
+    refs: entity.refs.map((r) => ({ ...r, found: world.exists(r.ref), accepted: world.relationAccepted(entity, r) })),
   };
   switch (kind) {
     case 'Component':
@@ -282,7 +283,7 @@ export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObj
     case 'API':
       facts.providers = {
         providers: world
-          .naming('Component', 'providesApis', entity.ref)
+          .acceptedNaming('Component', 'providesApis', entity.ref)
           .map(({ parsed }) => ({ ref: parsed.ref, ready: oracle.ready(parsed.ref) }))
           .sort((a, b) => collator.compare(a.ref, b.ref)),
       };

@@ -49,7 +49,12 @@ export class OwnershipReconciler {
     if (!winner) return undefined;
     const entity = world.entity(winner.ref);
     if (!entity) return undefined;
-    const ref = (field: string) => entity.parsed.refs.find((r) => r.field === field)?.ref;
+    // An owner or system in a namespace that does not accept this one's relations is no owner
+    // or system of these workloads: it must not route anything to that namespace's teams.
+    const ref = (field: string) => {
+      const r = entity.parsed.refs.find((x) => x.field === field);
+      return r && world.relationAccepted(entity.parsed, r) ? r.ref : undefined;
+    };
     const lifecycle = entity.obj.spec?.lifecycle;
     const owner = ref('owner');
     const system = ref('system');

@@ -4,7 +4,7 @@
  */
 import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
 import { isIgnored } from '../catalog/claims.ts';
-import { OWNER_LABEL } from '../catalog/ownership.ts';
+import { OWNER_LABEL, OWNER_NAMESPACE_LABEL } from '../catalog/ownership.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { NAMESPACE_INDEX } from '../runtime/store.ts';
 import { claimTarget, workloadClaimants } from './facts.ts';
@@ -29,6 +29,11 @@ export interface Orphan {
   name: string;
   /** The backlot.dev/owner label of its Namespace, '' when there is none. */
   namespaceOwner: string;
+  /**
+   * The namespace of that owner Group: its Namespace's backlot.dev/owner-namespace label, else
+   * the namespace itself; '' when there is no owner.
+   */
+  namespaceOwnerNamespace: string;
 }
 
 /** The API server's own Service, default/kubernetes: part of the cluster, owned by nobody's team. */
@@ -71,5 +76,12 @@ export function surveyClaims(world: World): WorkloadClaim[] {
 export function orphans(world: World, claims: readonly WorkloadClaim[], excludedNamespaces: ReadonlySet<string>): Orphan[] {
   return claims
     .filter((c) => c.claimants.length === 0 && !c.controlled && !excludedNamespaces.has(c.namespace))
-    .map((c) => ({ namespace: c.namespace, kind: c.kind, name: c.name, namespaceOwner: world.namespace(c.namespace)?.metadata?.labels?.[OWNER_LABEL] ?? '' }));
+    .map((c) => ({ namespace: c.namespace, kind: c.kind, name: c.name, ...namespaceOwner(world, c.namespace) }));
+}
+
+/** The owner a Namespace names for its orphans (labels set by whoever administers the Namespace). */
+function namespaceOwner(world: World, namespace: string): { namespaceOwner: string; namespaceOwnerNamespace: string } {
+  const labels = world.namespace(namespace)?.metadata?.labels;
+  const owner = labels?.[OWNER_LABEL] ?? '';
+  return { namespaceOwner: owner, namespaceOwnerNamespace: owner === '' ? '' : (labels?.[OWNER_NAMESPACE_LABEL] ?? namespace) };
 }

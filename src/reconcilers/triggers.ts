@@ -7,10 +7,11 @@ import type { WorkloadKind } from '../api/workloads.ts';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { sameStrings, type KubeObject } from '../k8s/object.ts';
 import { claims, type Claimant } from '../catalog/claims.ts';
+import { ACCEPT_RELATIONS_ANNOTATION } from '../catalog/tenancy.ts';
 import { affectedEntities, claimTarget, healthReaders, transitiveDependents, workloadClaimants, workloadReadiness } from './facts.ts';
 import { workloadKey } from './ownership.ts';
 import { LOW_PRIORITY } from '../runtime/workqueue.ts';
-import { SERVICE_NAME_LABEL, type EntityKind, type EntityObject, type World } from './world.ts';
+import { ENTITY_KINDS, SERVICE_NAME_LABEL, type EntityKind, type EntityObject, type World } from './world.ts';
 
 /**
  * Where keys go. Each controller's source feeds one queue; the side it leaves out is not
@@ -145,4 +146,29 @@ export function onEndpointSliceChange(world: World, enqueue: Enqueue, slice: Kub
   if (!service) return;
   const svc = world.workload('Service', slice.metadata?.namespace ?? '', service);
   if (svc) for (const c of workloadClaimants(world, 'Service', svc)) enqueueHealthReaders(world, enqueue, c.ref);
+}
+
+/**
+ * A Namespace was added, changed or deleted. When the relations it accepts change, the
+ * references into it from other namespaces start or stop taking effect: its entities that
+ * are referenced from elsewhere look again (and whoever reads their health), so do the
+ * referrers (their RefsResolved), and the referrers' workloads (the owner and system written
+ * onto them).
+ */
+export function onNamespaceChange(world: World, enqueue: Enqueue, oldObj: KubeObject | undefined, newObj: KubeObject | undefined): void {
+  if (oldObj?.metadata?.annotations?.[ACCEPT_RELATIONS_ANNOTATION] === newObj?.metadata?.annotations?.[ACCEPT_RELATIONS_ANNOTATION]) return;
+  const namespace = (newObj ?? oldObj)?.metadata?.name ?? '';
+  for (const kind of ENTITY_KINDS) {
+    for (const obj of world.caches.entities[kind].byIndex('namespace', namespace)) {
+      const target = world.parsed(kind, obj);
+      const referrers = world.referrers(target.ref).filter((r) => r.namespace !== namespace);
+      if (referrers.length === 0) continue;
+      if (enqueue.entity) for (const reader of healthReaders(world, target.ref)) enqueue.entity(reader, LOW_PRIORITY);
+      for (const referrer of referrers) {
+        enqueue.entity?.(referrer.ref, LOW_PRIORITY);
+        if (!enqueue.workload) continue;
+        for (const claim of world.claimsIn(referrer.namespace).byClaimant.get(referrer.ref) ?? []) enqueue.workload(workloadKey(claim.kind, referrer.namespace, claim.name), LOW_PRIORITY);
+      }
+    }
+  }
 }

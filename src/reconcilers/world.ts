@@ -10,6 +10,7 @@ import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
 import { ClaimantIndex, claimSelector, type Claimant } from '../catalog/claims.ts';
 import { specRefs } from '../catalog/entity-refs.ts';
 import { stringifyEntityRef } from '../catalog/ref.ts';
+import { ACCEPT_RELATIONS_ANNOTATION, ACCEPTS_NONE, acceptsFrom, needsConsent, parseRelationPolicy, type RelationPolicy } from '../catalog/tenancy.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { ResourceRef } from '../k8s/resource.ts';
 import type { CacheReader, IndexFunc } from '../runtime/store.ts';
@@ -221,6 +222,8 @@ export class World {
   private claimantsMemoVersion = '';
   /** Claims per namespace, each with the versions it is up to date with. */
   private readonly claimsMemo = new Map<string, ClaimsMemo>();
+  /** Each cached Namespace object's relation policy (cached objects are never changed). */
+  private readonly policies = new WeakMap<KubeObject, RelationPolicy>();
 
   constructor(caches: WorldCaches, ownGenerations: OwnGenerations = new OwnGenerations()) {
     this.caches = caches;
@@ -246,6 +249,41 @@ export class World {
   /** Entities of `kind` that name `ref` in `field`. */
   naming(kind: EntityKind, field: string, ref: string): { obj: EntityObject; parsed: ParsedEntity }[] {
     return this.caches.entities[kind].byIndex(REFS_INDEX, `${field}=${ref}`).map((obj) => ({ obj, parsed: this.parsed(kind, obj) }));
+  }
+
+  /**
+   * Whether namespace `to` accepts relations from namespace `from` (API.md, "Tenancy"): its
+   * own always, others when its Namespace's backlot.dev/accept-relations-from names them.
+   */
+  accepts(from: string, to: string): boolean {
+    if (from === to) return true;
+    const ns = this.caches.namespaces.get(to);
+    if (!ns) return false;
+    let policy = this.policies.get(ns);
+    if (!policy) {
+      const annotation = ns.metadata?.annotations?.[ACCEPT_RELATIONS_ANNOTATION];
+      policy = annotation === undefined ? ACCEPTS_NONE : parseRelationPolicy(annotation);
+      this.policies.set(ns, policy);
+    }
+    return acceptsFrom(policy, from, to);
+  }
+
+  /** Whether a reference of `referrer` takes effect where it points: it needs no consent, or has it. */
+  relationAccepted(referrer: { namespace: string }, r: { field: string; ref: string }): boolean {
+    if (!needsConsent(r.field)) return true;
+    const target = splitRef(r.ref);
+    return target === undefined || this.accepts(referrer.namespace, target.namespace);
+  }
+
+  /**
+   * Entities of `kind` that name `ref` in `field` and whose namespace `ref`'s namespace
+   * accepts: the parts, dependents and providers that count where `ref` lives.
+   */
+  acceptedNaming(kind: EntityKind, field: string, ref: string): { obj: EntityObject; parsed: ParsedEntity }[] {
+    const named = this.naming(kind, field, ref);
+    const target = splitRef(ref);
+    if (!target) return named;
+    return named.filter((n) => this.accepts(n.parsed.namespace, target.namespace));
   }
 
   /** Every entity, of any kind, that references `ref`. */
@@ -349,13 +387,13 @@ export class World {
 
   /**
    * Moves on any change of the caches that entity statuses are computed from (entities,
-   * workloads, Jobs, EndpointSlices) and of the generations Backlot moved itself. Each part
+   * workloads, Jobs, EndpointSlices, Namespaces) and of the generations Backlot moved itself. Each part
    * only ever grows, so their sum moves whenever one of them does. What is derived from the
    * whole world can be kept until it moves.
    */
   get version(): number {
-    const { entities, workloads, jobs, endpointSlices } = this.caches;
-    let sum = jobs.version + endpointSlices.version + this.ownGenerations.version;
+    const { entities, workloads, jobs, endpointSlices, namespaces } = this.caches;
+    let sum = jobs.version + endpointSlices.version + namespaces.version + this.ownGenerations.version;
     for (const kind of ENTITY_KINDS) sum += entities[kind].version;
     for (const kind of WORKLOAD_KINDS) sum += workloads[kind].version;
     return sum;
@@ -363,11 +401,12 @@ export class World {
 
   /**
    * Moves when an entity is added or deleted, or changes other than in status (its spec, labels
-   * or annotations): what is derived from the entities' specs alone, such as the dependsOn
-   * graph, can be kept until it moves, through every status write and workload change.
+   * or annotations), and when a Namespace changes (which relations it accepts): what is derived
+   * from the entities' specs alone, such as the dependsOn graph, can be kept until it moves,
+   * through every status write and workload change.
    */
   get entitySpecVersion(): number {
-    let sum = 0;
+    let sum = this.caches.namespaces.version;
     for (const kind of ENTITY_KINDS) sum += this.caches.entities[kind].metadataVersion;
     return sum;
   }

@@ -111,7 +111,7 @@ describe('aggregates', () => {
   });
 
   it('lists at most ten names', () => {
-    expect(listOf(Array.from({ length: 12 }, (_, i) => `n${i}`))).toBe('n0, n1, n2, n3, n4, n5, n6, n7, n8, n9 and 2 more');
+    expect(listOf(Array.from({ length: 12 }, (_, i) => `n${i}`))).toBe('n0, n1, n2, n3, n4, n5, n6, n7, n8, n9, ... and 2 more');
   });
 });
 
@@ -143,6 +143,7 @@ describe('decideStatus', () => {
       dependencies: [{ ref: 'resource:shop/db', found: true, ready: true }],
       readyWorkloads: 1,
       totalWorkloads: 2,
+      totalDependencies: 1,
       workloadSummary: '1/2',
     });
   });

@@ -4,7 +4,7 @@ import { currentOwnership, desiredOwnership, needsApply, refName } from '../../.
 describe('desiredOwnership', () => {
   it('writes canonical references and the owner name as a label', () => {
     expect(desiredOwnership({ entity: 'component:shop/checkout', owner: 'group:shop/team-payments', system: 'system:shop/webshop', lifecycle: 'production' })).toEqual({
-      labels: { 'backlot.dev/owner': 'team-payments' },
+      labels: { 'backlot.dev/owner': 'team-payments', 'backlot.dev/owner-namespace': 'shop' },
       annotations: {
         'backlot.dev/entity': 'component:shop/checkout',
         'backlot.dev/owner': 'group:shop/team-payments',
@@ -16,7 +16,7 @@ describe('desiredOwnership', () => {
 
   it('leaves out what the entity does not have', () => {
     expect(desiredOwnership({ entity: 'resource:shop/db', owner: 'group:shop/team-data' })).toEqual({
-      labels: { 'backlot.dev/owner': 'team-data' },
+      labels: { 'backlot.dev/owner': 'team-data', 'backlot.dev/owner-namespace': 'shop' },
       annotations: { 'backlot.dev/entity': 'resource:shop/db', 'backlot.dev/owner': 'group:shop/team-data' },
     });
     expect(desiredOwnership(undefined)).toEqual({ labels: {}, annotations: {} });
@@ -29,7 +29,7 @@ describe('desiredOwnership', () => {
 
 describe('needsApply', () => {
   const desired = desiredOwnership({ entity: 'component:shop/a', owner: 'group:shop/t' });
-  const current = currentOwnership({ labels: { 'backlot.dev/owner': 't', app: 'a' }, annotations: { 'backlot.dev/entity': 'component:shop/a', 'backlot.dev/owner': 'group:shop/t', other: 'x' } });
+  const current = currentOwnership({ labels: { 'backlot.dev/owner': 't', 'backlot.dev/owner-namespace': 'shop', app: 'a' }, annotations: { 'backlot.dev/entity': 'component:shop/a', 'backlot.dev/owner': 'group:shop/t', other: 'x' } });
 
   it.each([
     ['in place and held: nothing to do', desired, current, true, false],
@@ -43,7 +43,7 @@ describe('needsApply', () => {
   });
 
   it('reads only Backlot keys from an object', () => {
-    expect(current.labels).toEqual({ 'backlot.dev/owner': 't' });
+    expect(current.labels).toEqual({ 'backlot.dev/owner': 't', 'backlot.dev/owner-namespace': 'shop' });
     expect(Object.keys(current.annotations).sort()).toEqual(['backlot.dev/entity', 'backlot.dev/owner']);
   });
 });

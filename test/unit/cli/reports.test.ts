@@ -8,7 +8,7 @@ const EXCLUDED = new Set<string>(DEFAULT_EXCLUDED_NAMESPACES);
 
 describe('orphanReport', () => {
   it('finds exactly the examples\' unclaimed workload, routed to the namespace owner', () => {
-    expect(orphanReport(examplesWorld(), EXCLUDED)).toEqual([{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront' }]);
+    expect(orphanReport(examplesWorld(), EXCLUDED)).toEqual([{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront', namespaceOwnerNamespace: 'shop' }]);
   });
 
   it('sorts by namespace, kind in API.md\'s order, then name; and leaves out excluded namespaces, ignored and controlled workloads', () => {

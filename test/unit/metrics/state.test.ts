@@ -48,38 +48,38 @@ function world() {
 
 const EXPECTED = `# HELP backlot_entity_info Every catalog entity, with its owner, system, lifecycle and type. Always 1.
 # TYPE backlot_entity_info gauge
-backlot_entity_info{kind="Component",namespace="shop",name="checkout",owner="team-payments",system="webshop",lifecycle="production",type="service"} 1
-backlot_entity_info{kind="System",namespace="shop",name="webshop",owner="team-payments",system="",lifecycle="",type=""} 1
-backlot_entity_info{kind="Resource",namespace="shop",name="orders-db",owner="team-data",system="webshop",lifecycle="",type="database"} 1
-backlot_entity_info{kind="Group",namespace="shop",name="team-payments",owner="",system="",lifecycle="",type="team"} 1
+backlot_entity_info{kind="Component",namespace="shop",name="checkout",owner="team-payments",owner_namespace="shop",system="webshop",lifecycle="production",type="service"} 1
+backlot_entity_info{kind="System",namespace="shop",name="webshop",owner="team-payments",owner_namespace="shop",system="",lifecycle="",type=""} 1
+backlot_entity_info{kind="Resource",namespace="shop",name="orders-db",owner="team-data",owner_namespace="shop",system="webshop",lifecycle="",type="database"} 1
+backlot_entity_info{kind="Group",namespace="shop",name="team-payments",owner="",owner_namespace="",system="",lifecycle="",type="team"} 1
 
 # HELP backlot_entity_ready Whether the entity's own Ready condition is True (1) or not (0).
 # TYPE backlot_entity_ready gauge
-backlot_entity_ready{kind="Component",namespace="shop",name="checkout",owner="team-payments",system="webshop"} 1
-backlot_entity_ready{kind="System",namespace="shop",name="webshop",owner="team-payments",system=""} 0
-backlot_entity_ready{kind="Resource",namespace="shop",name="orders-db",owner="team-data",system="webshop"} 0
-backlot_entity_ready{kind="Group",namespace="shop",name="team-payments",owner="",system=""} 1
+backlot_entity_ready{kind="Component",namespace="shop",name="checkout",owner="team-payments",owner_namespace="shop",system="webshop"} 1
+backlot_entity_ready{kind="System",namespace="shop",name="webshop",owner="team-payments",owner_namespace="shop",system=""} 0
+backlot_entity_ready{kind="Resource",namespace="shop",name="orders-db",owner="team-data",owner_namespace="shop",system="webshop"} 0
+backlot_entity_ready{kind="Group",namespace="shop",name="team-payments",owner="",owner_namespace="",system=""} 1
 
 # HELP backlot_entity_dependencies_ready Whether every dependency of a Component or Resource exists and is Ready (1) or not (0).
 # TYPE backlot_entity_dependencies_ready gauge
-backlot_entity_dependencies_ready{kind="Component",namespace="shop",name="checkout",owner="team-payments"} 0
-backlot_entity_dependencies_ready{kind="Resource",namespace="shop",name="orders-db",owner="team-data"} 0
+backlot_entity_dependencies_ready{kind="Component",namespace="shop",name="checkout",owner="team-payments",owner_namespace="shop"} 0
+backlot_entity_dependencies_ready{kind="Resource",namespace="shop",name="orders-db",owner="team-data",owner_namespace="shop"} 0
 
 # HELP backlot_dependency_ready One dependency of a Component or Resource: 1 when it exists and is Ready, else 0.
 # TYPE backlot_dependency_ready gauge
-backlot_dependency_ready{kind="Component",namespace="shop",name="checkout",owner="team-payments",dependency="resource:shop/orders-db"} 0
+backlot_dependency_ready{kind="Component",namespace="shop",name="checkout",owner="team-payments",owner_namespace="shop",dependency="resource:shop/orders-db"} 0
 
 # HELP backlot_workload_owner_info A claimed workload and the entity, owner and system it belongs to. Always 1; a join target for any workload metric.
 # TYPE backlot_workload_owner_info gauge
-backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="checkout",entity="component:shop/checkout",owner="team-payments",system="webshop"} 1
-backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="shared",entity="component:shop/checkout",owner="team-payments",system="webshop"} 1
-backlot_workload_owner_info{namespace="shop",workload_kind="StatefulSet",workload="orders-db",entity="resource:shop/orders-db",owner="team-data",system="webshop"} 1
-backlot_workload_owner_info{namespace="shop",workload_kind="Service",workload="checkout",entity="component:shop/checkout",owner="team-payments",system="webshop"} 1
+backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="checkout",entity="component:shop/checkout",owner="team-payments",owner_namespace="shop",system="webshop"} 1
+backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="shared",entity="component:shop/checkout",owner="team-payments",owner_namespace="shop",system="webshop"} 1
+backlot_workload_owner_info{namespace="shop",workload_kind="StatefulSet",workload="orders-db",entity="resource:shop/orders-db",owner="team-data",owner_namespace="shop",system="webshop"} 1
+backlot_workload_owner_info{namespace="shop",workload_kind="Service",workload="checkout",entity="component:shop/checkout",owner="team-payments",owner_namespace="shop",system="webshop"} 1
 
-# HELP backlot_orphaned_workload A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.
+# HELP backlot_orphaned_workload A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names and the namespace of that owner. Always 1.
 # TYPE backlot_orphaned_workload gauge
-backlot_orphaned_workload{namespace="scratch",workload_kind="CronJob",workload="cleanup",namespace_owner=""} 1
-backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-payments"} 1
+backlot_orphaned_workload{namespace="scratch",workload_kind="CronJob",workload="cleanup",namespace_owner="",namespace_owner_namespace=""} 1
+backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-payments",namespace_owner_namespace="shop"} 1
 
 # HELP backlot_workload_claim_conflict A workload that more than one entity claims. Always 1.
 # TYPE backlot_workload_claim_conflict gauge
@@ -152,12 +152,12 @@ describe('state metrics', () => {
     deployments.upsert(workload('Deployment', 'scratch', 'late', {}));
     const text = await state.text();
     expect(family(text, 'backlot_orphaned_workload')).toEqual([
-      '# HELP backlot_orphaned_workload A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names. Always 1.',
+      '# HELP backlot_orphaned_workload A Deployment, StatefulSet, DaemonSet, CronJob or Service that no entity claims, with the owner its Namespace names and the namespace of that owner. Always 1.',
       '# TYPE backlot_orphaned_workload gauge',
-      'backlot_orphaned_workload{namespace="kube-system",workload_kind="Deployment",workload="coredns",namespace_owner=""} 1',
-      'backlot_orphaned_workload{namespace="scratch",workload_kind="Deployment",workload="late",namespace_owner=""} 1',
-      'backlot_orphaned_workload{namespace="scratch",workload_kind="CronJob",workload="cleanup",namespace_owner=""} 1',
-      'backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-payments"} 1',
+      'backlot_orphaned_workload{namespace="kube-system",workload_kind="Deployment",workload="coredns",namespace_owner="",namespace_owner_namespace=""} 1',
+      'backlot_orphaned_workload{namespace="scratch",workload_kind="Deployment",workload="late",namespace_owner="",namespace_owner_namespace=""} 1',
+      'backlot_orphaned_workload{namespace="scratch",workload_kind="CronJob",workload="cleanup",namespace_owner="",namespace_owner_namespace=""} 1',
+      'backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-payments",namespace_owner_namespace="shop"} 1',
     ]);
     expect(new Set(reads.mock.calls.map(([index, value]) => `${index}=${value}`))).toEqual(new Set(['namespace=scratch']));
   });
@@ -172,9 +172,9 @@ describe('state metrics', () => {
     const namespaces = w.caches.namespaces as unknown as Store<KubeObject>;
     namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', resourceVersion: '2', labels: { 'backlot.dev/owner': 'team-shop' } } });
     const text = await state.text();
-    expect(family(text, 'backlot_entity_ready')).toContain('backlot_entity_ready{kind="System",namespace="shop",name="webshop",owner="team-payments",system=""} 1');
-    expect(family(text, 'backlot_orphaned_workload')).toContain('backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-shop"} 1');
-    expect(text.replace('name="webshop",owner="team-payments",system=""} 1', 'name="webshop",owner="team-payments",system=""} 0').replace(/team-shop/g, 'team-payments')).toBe(EXPECTED);
+    expect(family(text, 'backlot_entity_ready')).toContain('backlot_entity_ready{kind="System",namespace="shop",name="webshop",owner="team-payments",owner_namespace="shop",system=""} 1');
+    expect(family(text, 'backlot_orphaned_workload')).toContain('backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-shop",namespace_owner_namespace="shop"} 1');
+    expect(text.replace('name="webshop",owner="team-payments",owner_namespace="shop",system=""} 1', 'name="webshop",owner="team-payments",owner_namespace="shop",system=""} 0').replace(/team-shop/g, 'team-payments')).toBe(EXPECTED);
   });
 
   it('drop an orphan once a controller adopts it', async () => {

@@ -54,8 +54,9 @@ function setup(synced: boolean) {
   const workloads = Object.fromEntries(WORKLOAD_KINDS.map((k) => [k, stub(k === 'Deployment' ? [deployment(2), stray] : [])]));
   const jobs = stub([]);
   const endpointSlices = stub([]);
-  const all = [...Object.values(entities), ...Object.values(workloads), jobs, endpointSlices];
-  const informers = { all, entities, workloads, jobs, endpointSlices } as unknown as CatalogInformers;
+  const namespaces = stub([]);
+  const all = [...Object.values(entities), ...Object.values(workloads), jobs, endpointSlices, namespaces];
+  const informers = { all, entities, workloads, jobs, endpointSlices, namespaces } as unknown as CatalogInformers;
   const keys = { entity: [] as string[], workload: [] as string[] };
   const priorities: number[] = [];
   const recorder = (side: 'entity' | 'workload') => (key: string, priority = 0) => {

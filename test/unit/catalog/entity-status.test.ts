@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   apiReadyCondition,
+  boundedMessage,
   decideStatus,
   dependenciesReadyCondition,
   listOf,
@@ -10,6 +11,8 @@ import {
   workloadsReadyCondition,
   type ClaimedWorkload,
 } from '../../../src/catalog/entity-status.ts';
+import { formatCycle } from '../../../src/catalog/graph.ts';
+import { STATUS_LIMITS, WorkloadEntityStatus } from '../../../src/api/status.ts';
 
 const now = new Date('2026-11-21T12:00:00Z');
 const w = (name: string, ready: boolean, more: Partial<ClaimedWorkload> = {}): ClaimedWorkload => ({
@@ -154,5 +157,43 @@ describe('decideStatus', () => {
     const second = decideStatus({ ...facts, previousConditions: first.conditions as never }, new Date('2026-11-22T00:00:00Z'));
     expect(second).toEqual(first);
     expect(first).toMatchObject({ components: { total: 1, ready: 1 } });
+  });
+});
+
+describe('bounds', () => {
+  const refs = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
+
+  it('cut the lists to the CRD\'s limits in their order and keep whole counts: a status the API server accepts', () => {
+    const won = refs(1000, 'svc-').map((name, i) => w(name, i % 2 === 0, { alsoClaimedBy: refs(1000, 'component:shop/rival-') }));
+    const dependencies = refs(300, 'component:shop/dep-').map((ref) => ({ ref, found: true, ready: false }));
+    const cycle = [...refs(2000, 'component:shop/loop-'), 'component:shop/loop-0000'];
+    for (const facts of [{ dependencies }, { dependencies, cycle }]) {
+      const status = decideStatus({ kind: 'Component', generation: 1, previousConditions: undefined, refs: [], claim: { won, lost: [] }, dependencies: facts }, now);
+      expect(WorkloadEntityStatus.safeParse(status).success).toBe(true);
+      expect(status).toMatchObject({ totalWorkloads: 1000, readyWorkloads: 500, totalDependencies: 300, workloadSummary: '500/1000' });
+      expect((status.workloads as unknown[]).length).toBe(STATUS_LIMITS.workloads);
+      expect((status.workloads as { name: string }[]).at(-1)!.name).toBe('svc-0255');
+      expect((status.dependencies as { ref: string }[]).map((d) => d.ref)).toEqual(dependencies.slice(0, STATUS_LIMITS.dependencies).map((d) => d.ref));
+      for (const c of status.conditions as { message: string }[]) expect(c.message.length).toBeLessThanOrEqual(4096);
+    }
+  });
+
+  it('name at most three other claimants of a workload', () => {
+    const condition = workloadsReadyCondition({ won: [w('a', true, { alsoClaimedBy: ['c:1', 'c:2', 'c:3', 'c:4', 'c:5'] })], lost: [] }, 1);
+    expect(condition.message).toBe('all 1 claimed workloads are ready; claim conflicts: Deployment a is also claimed by c:1, c:2, c:3, ... and 2 more');
+  });
+
+  it('cut a long cycle in its middle', () => {
+    expect(formatCycle(['a', 'b', 'a'])).toBe('a → b → a');
+    const long = [...refs(20, 'n'), 'n0000'];
+    expect(formatCycle(long)).toBe(`${long.slice(0, 11).join(' → ')} → ... and 9 more → n0000`);
+  });
+
+  it('cut a message to its limit, saying how much was left out', () => {
+    expect(boundedMessage('short', 100)).toBe('short');
+    const cut = boundedMessage('x'.repeat(10_000), 100);
+    expect(cut.length).toBeLessThanOrEqual(100);
+    expect(cut).toMatch(/^x+ \.\.\. and \d+ more characters$/);
+    expect(Number(/and (\d+) more/.exec(cut)![1]) + cut.indexOf(' ')).toBe(10_000);
   });
 });

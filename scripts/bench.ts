@@ -139,7 +139,7 @@ function generate(sizes: Sizes): World {
       workloads.push({ kind, namespace, name: wname, component: `component:${namespace}/${name}`, body });
       const owner = groupRef(c);
       ownership.set(`${kind}/${namespace}/${wname}`, {
-        labels: { 'backlot.dev/owner': owner.slice(owner.lastIndexOf('/') + 1) },
+        labels: { 'backlot.dev/owner': owner.slice(owner.lastIndexOf('/') + 1), 'backlot.dev/owner-namespace': owner.slice(owner.indexOf(':') + 1, owner.lastIndexOf('/')) },
         annotations: { 'backlot.dev/entity': `component:${namespace}/${name}`, 'backlot.dev/owner': owner, ...(systemRef ? { 'backlot.dev/system': systemRef } : {}), 'backlot.dev/lifecycle': 'production' },
       });
     }
@@ -153,7 +153,9 @@ function generate(sizes: Sizes): World {
 }
 
 async function create(client: RestClient, world: World, log: (s: string) => void): Promise<void> {
-  await pool(world.namespaces, CONCURRENCY, (name) => client.request({ method: 'POST', path: collectionPath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }));
+  // Owners live in other namespaces than most of what they own: every namespace accepts the others' relations.
+  const metadata = (name: string) => ({ name, annotations: { 'backlot.dev/accept-relations-from': '*' } });
+  await pool(world.namespaces, CONCURRENCY, (name) => client.request({ method: 'POST', path: collectionPath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(name) } }));
   const t = Date.now();
   await pool(world.entities, CONCURRENCY, (e) => client.request({ method: 'POST', path: collectionPath(catalogResource(PLURAL[e.kind!]!), e.metadata!.namespace), body: e }));
   await pool(world.workloads, CONCURRENCY, (w) => client.request({ method: 'POST', path: collectionPath(w.kind === 'Deployment' ? DEPLOYMENTS : SERVICES, w.namespace), body: w.body }));

@@ -98,6 +98,7 @@ describe('backlot run, end to end', () => {
       'backlot.dev/lifecycle': 'production',
     });
     expect(meta.labels?.['backlot.dev/owner']).toBe('team-payments');
+    expect(meta.labels?.['backlot.dev/owner-namespace']).toBe('shop');
     const catalogInfo = await fetch(operator.metricsUrl.replace(/\/metrics$/, '/catalog-info.yaml'));
     expect(catalogInfo.status).toBe(200);
     const yaml = await catalogInfo.text();

@@ -184,7 +184,7 @@ describe('backlot run, end to end', () => {
 
   it('an orphan appears, is reported, and leaves the orphan set when claimed', async () => {
     await kubectl('create', 'deployment', '-n', 'shop', 'newcomer', '--image=registry.example/newcomer:1');
-    const series = 'backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="newcomer",namespace_owner="team-storefront"} 1';
+    const series = 'backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="newcomer",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1';
     await eventually('newcomer to be reported as an orphan', async () => ((await operator.metrics()).includes(series) ? true : undefined));
     const orphans = (await operator.metrics()).split('\n').filter((l) => l.startsWith('backlot_orphaned_workload{'));
     expect(orphans).toContain(series);
@@ -196,7 +196,7 @@ describe('backlot run, end to end', () => {
       return m.annotations?.['backlot.dev/entity'] === 'component:shop/cart' ? m : undefined;
     });
     expect(meta.labels?.['backlot.dev/owner']).toBe('team-storefront');
-    expect(await operator.metrics()).toContain('backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="newcomer",entity="component:shop/cart",owner="team-storefront",system="webshop"} 1');
+    expect(await operator.metrics()).toContain('backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="newcomer",entity="component:shop/cart",owner="team-storefront",owner_namespace="shop",system="webshop"} 1');
   });
 
   it('an entity deleted: its workloads lose Backlot\'s fields and nothing else, and become orphans', async () => {
@@ -210,7 +210,7 @@ describe('backlot run, end to end', () => {
     expect(meta.labels?.['backlot.dev/owner']).toBeUndefined();
     expect(meta.annotations?.['team.example/pager']).toBe('cart-oncall');
     expect(meta.labels?.['backstage.io/kubernetes-id']).toBe('cart');
-    await eventually('cart to be an orphan', async () => ((await operator.metrics()).includes('workload_kind="Deployment",workload="cart",namespace_owner="team-storefront"} 1') ? true : undefined));
+    await eventually('cart to be an orphan', async () => ((await operator.metrics()).includes('workload_kind="Deployment",workload="cart",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1') ? true : undefined));
   });
 
   it('a real Prometheus scrapes it: the orphan series, and the alert rule pending on it', async () => {

@@ -283,7 +283,7 @@ describe('the Grafana dashboard', () => {
   it('shows what the issue asks: readiness by owner, orphans by namespace and namespace owner, failing dependencies, claim conflicts, reconcile latency, queue depth, leader', () => {
     const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
     const some = (pattern: RegExp) => expect([pattern.source, exprs.some((e) => pattern.test(e))]).toEqual([pattern.source, true]);
-    some(/by \(owner\) \(backlot_entity_ready/);
+    some(/by \(owner_namespace, owner\) \(backlot_entity_ready/);
     some(/by \(kind\) \(backlot_entity_ready/);
     some(/by \(namespace\) \(backlot_orphaned_workload/);
     some(/by \(namespace_owner\) \(backlot_orphaned_workload/);

@@ -50,8 +50,9 @@ export const LabelSelectorRequirement = z
  * made only of NotIn and DoesNotExist matches every object that lacks some label, which in
  * practice is every workload of the namespace, other teams' included.
  */
-export const POSITIVE_REQUIREMENT_MESSAGE =
-  'spec.workloads.selector must have a positive requirement (a matchLabels entry, or an In or Exists expression): one made only of NotIn or DoesNotExist would claim every workload of the namespace';
+export const POSITIVE_REQUIREMENT =
+  'must have a positive requirement (a matchLabels entry, or an In or Exists expression): one made only of NotIn or DoesNotExist would claim every workload of the namespace';
+const POSITIVE_REQUIREMENT_MESSAGE = `spec.workloads.selector ${POSITIVE_REQUIREMENT}`;
 
 /** The TypeScript twin of the CEL rule below: a matchLabels entry, or an In or Exists expression. */
 export function hasPositiveRequirement(selector: { matchLabels?: Readonly<Record<string, string>>; matchExpressions?: readonly { operator: string }[] }): boolean {

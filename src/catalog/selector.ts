@@ -6,7 +6,7 @@
  * labels are read as own properties only (a selector on `constructor` must not find
  * Object.prototype's), and a selector without a positive requirement matches nothing.
  */
-import { hasPositiveRequirement, LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, SELECTOR_LIMITS, type LabelSelector } from '../api/workloads.ts';
+import { hasPositiveRequirement, LABEL_KEY_PATTERN, POSITIVE_REQUIREMENT, LABEL_VALUE_PATTERN, SELECTOR_LIMITS, type LabelSelector } from '../api/workloads.ts';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -116,7 +116,7 @@ const TOO_MANY = {
 } as const;
 
 const NO_POSITIVE_REQUIREMENT = {
-  field: 'must have a positive requirement (a matchLabels entry, or an In or Exists expression): one made only of NotIn or DoesNotExist would claim every workload of the namespace',
+  field: POSITIVE_REQUIREMENT,
   annotation: 'must have a positive requirement (key=value, key in (...) or key): one made only of key!=value, key notin (...) or !key would claim every workload of the namespace',
 } as const;
 

@@ -64,6 +64,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     // Filled once the controllers exist; registrations only ask whether it leads later, at scrape time.
     const handle: { manager?: Manager } = {};
     const firstPassListeners: Array<(running: boolean) => void> = [];
+    const leadershipListeners: Array<(leading: boolean) => void> = [];
     const context: RuntimeContext = {
       informers,
       client,
@@ -81,6 +82,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       synced: () => informers.unsynced().length === 0,
       isLeader: () => handle.manager?.leading ?? false,
       onFirstPass: (listener) => firstPassListeners.push(listener),
+      onLeadership: (listener) => leadershipListeners.push(listener),
     };
     const controllers: Controller[] = [];
     for (const register of options.registrations) controllers.push(...(await register(context)));
@@ -101,6 +103,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       clock,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       onFirstPass: (running) => firstPassListeners.forEach((listener) => listener(running)),
+      onLeadership: (leading) => leadershipListeners.forEach((listener) => listener(leading)),
       ...(leaderElection.enabled
         ? {
             leaderElection: {

@@ -20,6 +20,7 @@ export function catalogRegistration(catalogInfo: RunConfig['catalogInfo']): Cont
       workers: ctx.workers,
       isLeader: ctx.isLeader,
       onFirstPass: ctx.onFirstPass,
+      onLeadership: ctx.onLeadership,
       ...(ctx.ownNamespace ? { ownNamespace: ctx.ownNamespace } : {}),
     });
     ctx.metricsText.push(() => catalog.stateMetrics.text());

@@ -37,7 +37,12 @@ export const ConditionReason = {
    * names the workloads and the other claimants.
    */
   ClaimConflict: 'ClaimConflict',
-  /** The backstage.io/kubernetes-label-selector annotation is not a valid label selector. */
+  /**
+   * The entity claims nothing because its selector breaks the rules of spec.workloads.selector
+   * (label keys and values, list limits, a positive requirement): the
+   * backstage.io/kubernetes-label-selector annotation, which admission never checks, or a spec
+   * selector stored before a rule existed. The message names which, and the rule.
+   */
   InvalidSelector: 'InvalidSelector',
 
   // DependenciesReady.

@@ -1,7 +1,9 @@
 /**
  * `spec.workloads`: which cluster objects a Component or Resource claims. The selector is a
  * metav1.LabelSelector, validated at admission the way the API server validates a
- * Deployment's: well-formed keys and values, `values` only where the operator takes them.
+ * Deployment's: well-formed keys and values, `values` only where the operator takes them;
+ * and, unlike a Deployment's, it must name something the claimed objects carry (a positive
+ * requirement), because an entity's selector reaches every workload of its namespace.
  */
 import { z } from 'zod';
 import { celRules, SET_LIST } from './common.ts';
@@ -12,10 +14,14 @@ export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 export const SELECTOR_LIMITS = { labelKey: 317, labelValue: 63, matchLabels: 32, matchExpressions: 16, values: 64 } as const;
 
-/** A qualified label key: an optional DNS-subdomain prefix and `/`, then a name of letters, digits, `-_.`. */
-const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+/**
+ * A qualified label key: an optional DNS-subdomain prefix and `/`, then a name of letters,
+ * digits, `-_.`. Shared with the parser of the backstage.io/kubernetes-label-selector
+ * annotation (catalog/selector.ts), so the annotation is held to what admission holds the field to.
+ */
+export const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
 /** A label value: empty, or letters and digits with `-_.` inside. */
-const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$';
+export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$';
 
 const labelKey = (description: string) =>
   z.string().min(1).max(SELECTOR_LIMITS.labelKey).regex(new RegExp(LABEL_KEY_PATTERN)).describe(description);
@@ -39,6 +45,20 @@ export const LabelSelectorRequirement = z
   )
   .describe('A label selector requirement: a key, an operator and, for In and NotIn, values.');
 
+/**
+ * Why a selector needs a positive requirement, in the words of the CRD's rule: a selector
+ * made only of NotIn and DoesNotExist matches every object that lacks some label, which in
+ * practice is every workload of the namespace, other teams' included.
+ */
+export const POSITIVE_REQUIREMENT =
+  'must have a positive requirement (a matchLabels entry, or an In or Exists expression): one made only of NotIn or DoesNotExist would claim every workload of the namespace';
+const POSITIVE_REQUIREMENT_MESSAGE = `spec.workloads.selector ${POSITIVE_REQUIREMENT}`;
+
+/** The TypeScript twin of the CEL rule below: a matchLabels entry, or an In or Exists expression. */
+export function hasPositiveRequirement(selector: { matchLabels?: Readonly<Record<string, string>>; matchExpressions?: readonly { operator: string }[] }): boolean {
+  return Object.keys(selector.matchLabels ?? {}).length > 0 || (selector.matchExpressions ?? []).some((e) => e.operator === 'In' || e.operator === 'Exists');
+}
+
 export const LabelSelector = z
   .object({
     matchLabels: z
@@ -60,13 +80,16 @@ export const LabelSelector = z
       .describe('Labels an object must carry, each key with exactly this value, e.g. {app.kubernetes.io/name: checkout}.'),
     matchExpressions: z.array(LabelSelectorRequirement).max(SELECTOR_LIMITS.matchExpressions).optional().describe('Requirements an object must meet, all of them.'),
   })
+  .refine((selector) => hasPositiveRequirement(selector), { message: POSITIVE_REQUIREMENT_MESSAGE })
   .meta(
     celRules({
-      rule: '(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)',
-      message: 'selector must have matchLabels or matchExpressions: an empty selector would claim every workload in the namespace',
+      rule: "(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && self.matchExpressions.exists(e, e.operator == 'In' || e.operator == 'Exists'))",
+      message: POSITIVE_REQUIREMENT_MESSAGE,
     }),
   )
-  .describe('A Kubernetes label selector (matchLabels and matchExpressions, all of which must hold). It may not be empty.');
+  .describe(
+    'A Kubernetes label selector (matchLabels and matchExpressions, all of which must hold). It must have a positive requirement: a matchLabels entry, or an In or Exists expression; NotIn and DoesNotExist only narrow it.',
+  );
 export type LabelSelector = z.infer<typeof LabelSelector>;
 
 export const Workloads = z

@@ -5,8 +5,8 @@
  * operator, and every pass, picks the same winner. Every claimant of a contested workload is
  * told of the conflict; only the winner's ownership is written onto it.
  */
-import type { WorkloadKind } from '../api/workloads.ts';
-import { compileSelector, equalitySelector, parseSelectorString, SelectorError, type Labels, type Selector } from './selector.ts';
+import type { LabelSelector, WorkloadKind } from '../api/workloads.ts';
+import { checkSelector, compileSelector, equalitySelector, labelValue, parseSelectorString, SelectorError, type Labels, type Selector } from './selector.ts';
 
 export const KUBERNETES_ID_LABEL = 'backstage.io/kubernetes-id';
 export const LABEL_SELECTOR_ANNOTATION = 'backstage.io/kubernetes-label-selector';
@@ -34,7 +34,7 @@ export interface ClaimTarget {
 export interface ClaimSource {
   name: string;
   annotations?: Labels;
-  workloads?: { selector?: Parameters<typeof compileSelector>[0]; kinds?: readonly WorkloadKind[] } | undefined;
+  workloads?: { selector?: LabelSelector; kinds?: readonly WorkloadKind[] } | undefined;
 }
 
 export type SelectorResult = { ok: true; selector: Selector } | { ok: false; message: string };
@@ -42,24 +42,37 @@ export type SelectorResult = { ok: true; selector: Selector } | { ok: false; mes
 /**
  * The selector an entity claims with: spec.workloads.selector, else the
  * backstage.io/kubernetes-label-selector annotation, else backstage.io/kubernetes-id=<name>.
+ * Either of the first two is held to the rules admission holds the field to (checkSelector):
+ * a bad one, or one without a positive requirement, claims nothing and is reported, with a
+ * message naming where it came from, rather than claiming the whole namespace.
  */
 export function claimSelector(source: ClaimSource): SelectorResult {
-  if (source.workloads?.selector) return { ok: true, selector: compileSelector(source.workloads.selector) };
-  const annotation = source.annotations?.[LABEL_SELECTOR_ANNOTATION];
-  if (annotation !== undefined) {
-    try {
-      return { ok: true, selector: compileSelector(parseSelectorString(annotation)) };
-    } catch (err) {
-      if (err instanceof SelectorError) return { ok: false, message: `annotation ${LABEL_SELECTOR_ANNOTATION}: ${err.message}` };
-      throw err;
-    }
+  const selector = source.workloads?.selector;
+  if (selector) {
+    return compiled(SPEC_SELECTOR_FIELD, () => {
+      checkSelector(selector, 'field');
+      return selector;
+    });
   }
+  const annotation = labelValue(source.annotations, LABEL_SELECTOR_ANNOTATION);
+  if (annotation !== undefined) return compiled(`annotation ${LABEL_SELECTOR_ANNOTATION}`, () => parseSelectorString(annotation));
   return { ok: true, selector: equalitySelector(KUBERNETES_ID_LABEL, source.name) };
+}
+
+const SPEC_SELECTOR_FIELD = 'spec.workloads.selector';
+
+function compiled(where: string, read: () => LabelSelector): SelectorResult {
+  try {
+    return { ok: true, selector: compileSelector(read()) };
+  } catch (err) {
+    if (err instanceof SelectorError) return { ok: false, message: `${where}: ${err.message}` };
+    throw err;
+  }
 }
 
 /** `backlot.dev/ignore: "true"` as a label or an annotation takes an object out of Backlot's view. */
 export function isIgnored(target: { labels?: Labels; annotations?: Labels }): boolean {
-  return target.labels?.[IGNORE_KEY] === 'true' || target.annotations?.[IGNORE_KEY] === 'true';
+  return labelValue(target.labels, IGNORE_KEY) === 'true' || labelValue(target.annotations, IGNORE_KEY) === 'true';
 }
 
 /** Claim precedence: older first, then the lower reference. */
@@ -83,8 +96,8 @@ export function claimantsOf(target: ClaimTarget, candidates: Iterable<Claimant>)
  * first of `selector.required`), so that a workload is matched only against the claimants its
  * own labels could satisfy, not against every claimant of the namespace: a namespace with
  * thousands of Components costs each workload a few look-ups instead of thousands of matches.
- * A selector that requires no pair (only Exists, NotIn or several In values) is matched
- * against every workload, as before.
+ * A selector that requires no pair (Exists, or In with several values, as its positive
+ * requirement) is matched against every workload, as before.
  */
 export class ClaimantIndex {
   /** Every claimant, in the order given. */
@@ -116,8 +129,8 @@ export class ClaimantIndex {
     const labels = target.labels;
     // The workload's own labels bound the look-ups, however many claimants there are.
     if (labels !== undefined && this.byPair.size > 0) {
-      for (const key in labels) {
-        const filed = this.byPair.get(key)?.get(labels[key]!);
+      for (const [key, value] of Object.entries(labels)) {
+        const filed = this.byPair.get(key)?.get(value);
         if (filed) for (const c of filed) if (claims(c, target)) matched.push(c);
       }
     }

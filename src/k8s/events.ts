@@ -120,6 +120,10 @@ export class EventRecorder {
   private sending = 0;
   private droppedSinceLog = 0;
   private readonly idleWaiters: Array<() => void> = [];
+  /** Off: record() takes nothing (see disable). */
+  private on = true;
+  /** Events refused since the recorder was turned off. */
+  private refused = 0;
 
   constructor(options: EventRecorderOptions) {
     this.options = options;
@@ -139,6 +143,10 @@ export class EventRecorder {
    * one (which keeps its place and its time).
    */
   record(event: EventSpec): void {
+    if (!this.on) {
+      this.refused++;
+      return;
+    }
     const key = combineKey(event);
     const waiting = key !== undefined ? this.combinable.get(key) : undefined;
     if (waiting?.combined) {
@@ -192,6 +200,44 @@ export class EventRecorder {
     this.heldTimer = undefined;
     for (const { entry } of this.held.splice(0)) this.queue.push(entry);
     this.pump();
+  }
+
+  /** Whether record() takes events: true unless disable() was called last. */
+  get enabled(): boolean {
+    return this.on;
+  }
+
+  /**
+   * Turns the recorder off, for a replica that no longer leads: the events waiting (queued
+   * or held) are dropped, with one log line that counts them, the timers are cancelled, a
+   * hold ends, and record() takes nothing until enable(). What they describe is the new
+   * leader's to report: this replica's view may be stale, and its writes were stopped. Events
+   * already being sent finish.
+   */
+  disable(): void {
+    if (!this.on) return;
+    this.on = false;
+    const dropped = this.queue.length + this.held.length;
+    this.queue.length = 0;
+    this.held.length = 0;
+    this.combinable.clear();
+    this.heldTimer?.cancel();
+    this.heldTimer = undefined;
+    this.holdTimer?.cancel();
+    this.holdTimer = undefined;
+    this.holding = false;
+    this.droppedSinceLog = 0;
+    this.refused = 0;
+    this.options.logger.info({ dropped }, 'event recording off: waiting events dropped');
+    if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Turns the recorder on again (a replica that leads again); it starts on. */
+  enable(): void {
+    if (this.on) return;
+    this.on = true;
+    if (this.refused > 0) this.options.logger.info({ refused: this.refused }, 'event recording on: events refused while it was off');
+    this.refused = 0;
   }
 
   /** Moves the held events whose window is over to the queue, and waits for the next. */

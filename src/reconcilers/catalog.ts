@@ -38,6 +38,11 @@ export interface CatalogOptions {
   workers?: number;
   /** Subscribes to the first pass of each leader term; claim Events are held over it. */
   onFirstPass?: (listener: (running: boolean) => void) => void;
+  /**
+   * Subscribes to leadership; Events are recorded only while this process leads, and those
+   * still waiting when a term ends are dropped. Without it, Events are always recorded.
+   */
+  onLeadership?: (listener: (leading: boolean) => void) => void;
 }
 
 export interface Catalog {
@@ -46,6 +51,8 @@ export interface Catalog {
   controllers: Controller[];
   /** The state families (backlot_entity_*, backlot_workload_*, ...), for /metrics. */
   stateMetrics: StateMetrics;
+  /** Where the controllers' Events go; on while this process leads. */
+  events: EventRecorder;
 }
 
 type Side = 'entity' | 'workload';
@@ -178,6 +185,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const world = new World(informers.caches);
   const cachedEntities = () => ENTITY_KINDS.reduce((n, kind) => n + informers.caches.entities[kind].size, 0);
   const events = new EventRecorder({ client, clock, logger, instance: options.instance, queueLimit: () => eventQueueLimit(cachedEntities()) });
+  options.onLeadership?.((leading) => (leading ? events.enable() : events.disable()));
   options.onFirstPass?.((running) => events.hold(running));
   const entities = new EntityReconciler({ world, client, clock, events, logger });
   const ownership = new OwnershipReconciler({ world, client, events, logger });
@@ -201,5 +209,5 @@ export function createCatalog(options: CatalogOptions): Catalog {
 
   const excluded = new Set<string>([...DEFAULT_EXCLUDED_NAMESPACES, ...(options.ownNamespace ? [options.ownNamespace] : [])]);
   const stateMetrics = createStateMetrics({ world, excludedNamespaces: excluded, ...(options.isLeader ? { exporting: options.isLeader } : {}) });
-  return { informers, world, controllers, stateMetrics };
+  return { informers, world, controllers, stateMetrics, events };
 }

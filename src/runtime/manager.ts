@@ -48,6 +48,12 @@ export interface RuntimeContext {
    * once every key they replayed is reconciled (the `caught up` line) or the term ends first.
    */
   onFirstPass: (listener: (running: boolean) => void) => void;
+  /**
+   * Subscribes to leadership: told true before a term's controllers start, false when its
+   * writes must end (at once when the lease is lost, after the drain on shutdown). A process
+   * without leader election leads from start to shutdown.
+   */
+  onLeadership: (listener: (leading: boolean) => void) => void;
 }
 
 /**
@@ -69,6 +75,12 @@ export interface ManagerOptions {
   shutdownTimeoutMs: number;
   /** Told true when a term's controllers start, false when its first pass is over or the term ends. */
   onFirstPass?: (running: boolean) => void;
+  /**
+   * Told true before a term's controllers start; false when the term's writes must end: at
+   * once when the lease is lost (before onFirstPass hears false), after the drain on
+   * shutdown. Told only of changes.
+   */
+  onLeadership?: (leading: boolean) => void;
 }
 
 /** Time kept back from the drain for releasing the lease and stopping the informers. */
@@ -80,6 +92,8 @@ export class Manager {
   private readonly log: Logger;
   private running: RunningController[] = [];
   private leadingNow = false;
+  /** What onLeadership was told last. */
+  private toldLeading = false;
   private stopping: Promise<void> | undefined;
   private shutdownDeadline: number | undefined;
 
@@ -134,6 +148,7 @@ export class Manager {
 
   private startWork(): void {
     this.leadingNow = true;
+    this.tellLeadership(true);
     const startedAt = this.clock.now();
     const running = this.options.controllers.map((c) => c.start());
     this.running = running;
@@ -161,8 +176,16 @@ export class Manager {
     }
   }
 
+  private tellLeadership(leading: boolean): void {
+    if (leading === this.toldLeading) return;
+    this.toldLeading = leading;
+    this.options.onLeadership?.(leading);
+  }
+
   private stopWork(reason: StopReason): Promise<void> {
     this.leadingNow = false;
+    // The lease may be someone else's already: nothing this process queued may go out now.
+    if (reason === 'lost') this.tellLeadership(false);
     this.options.onFirstPass?.(false);
     if (reason === 'lost') {
       // Whatever is in flight must stop writing now, including a shutdown drain in progress.
@@ -175,6 +198,8 @@ export class Manager {
       this.running = [];
       this.stopping = undefined;
       this.log.info({ reason, drained: drained.every(Boolean), drainTimeoutMs }, 'controllers stopped');
+      // On shutdown the lease is still held while in-flight work drains; it ends here.
+      this.tellLeadership(false);
     });
     return this.stopping;
   }

@@ -13,7 +13,7 @@ type Spec = Record<string, unknown>;
 const component = (more: Spec = {}): Spec => ({ type: 'service', lifecycle: 'production', owner: 'team-payments', ...more });
 const resource = (more: Spec = {}): Spec => ({ type: 'database', owner: 'team-payments', ...more });
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const many = (n: number, make: (i: number) => string) => Array.from({ length: n }, (_, i) => make(i));
+const many = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
 
 interface Case {
   what: string;
@@ -71,7 +71,21 @@ const INVALID: Case[] = [
   { what: 'a link URL with a space', kind: 'Resource', spec: resource({ links: [{ url: 'https://example.com/a b' }] }), field: 'spec.links[0].url', says: 'is not an absolute URL' },
   { what: 'a link without a URL', kind: 'Group', spec: { type: 'team', links: [{ title: 'Chat' }] }, field: 'spec.links[0].url', says: 'Required value' },
   { what: 'a workload kind Backlot does not claim', kind: 'Component', spec: component({ workloads: { kinds: ['Pod'] } }), field: 'spec.workloads.kinds[0]', says: 'Unsupported value: "Pod"' },
-  { what: 'an empty selector', kind: 'Component', spec: component({ workloads: { selector: {} } }), field: 'spec.workloads.selector', says: 'must have matchLabels or matchExpressions' },
+  { what: 'an empty selector', kind: 'Component', spec: component({ workloads: { selector: {} } }), field: 'spec.workloads.selector', says: 'spec.workloads.selector must have a positive requirement' },
+  {
+    what: 'a selector of DoesNotExist only, which would claim every workload of the namespace',
+    kind: 'Component',
+    spec: component({ workloads: { selector: { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] } } }),
+    field: 'spec.workloads.selector',
+    says: 'spec.workloads.selector must have a positive requirement (a matchLabels entry, or an In or Exists expression): one made only of NotIn or DoesNotExist would claim every workload of the namespace',
+  },
+  {
+    what: 'a selector of NotIn and DoesNotExist only',
+    kind: 'Resource',
+    spec: resource({ workloads: { selector: { matchLabels: {}, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }, { key: 'canary', operator: 'DoesNotExist' }] } } }),
+    field: 'spec.workloads.selector',
+    says: 'must have a positive requirement',
+  },
   {
     what: 'In without values',
     kind: 'Resource',
@@ -92,6 +106,21 @@ const VALID: Array<{ what: string; kind: string; spec: Spec; name?: string }> = 
   { what: 'the longest reference', kind: 'System', spec: { owner: `group:${'n'.repeat(63)}/${'o'.repeat(63)}` } },
   { what: 'a mailto link', kind: 'Group', spec: { type: 'team', links: [{ url: 'mailto:payments@example.com', title: 'Mail' }] } },
   { what: 'a selector with Exists and DoesNotExist', kind: 'Component', spec: component({ workloads: { selector: { matchExpressions: [{ key: 'app', operator: 'Exists' }, { key: 'canary', operator: 'DoesNotExist' }] } } }) },
+  { what: 'a selector with In beside NotIn', kind: 'Resource', spec: resource({ workloads: { selector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }, { key: 'app', operator: 'In', values: ['orders-db'] }] } } }) },
+  { what: 'a selector with matchLabels beside DoesNotExist', kind: 'Component', spec: component({ workloads: { selector: { matchLabels: { app: 'checkout' }, matchExpressions: [{ key: 'canary', operator: 'DoesNotExist' }] } } }) },
+  { what: 'a selector on the label key constructor', kind: 'Component', spec: component({ workloads: { selector: { matchLabels: { constructor: 'x' } } } }) },
+  {
+    what: 'the largest selector: 32 labels, 16 expressions of 64 values',
+    kind: 'Component',
+    spec: component({
+      workloads: {
+        selector: {
+          matchLabels: Object.fromEntries(many(32, (i) => [`example.com/k${i}`, 'v'.repeat(63)])),
+          matchExpressions: many(16, (i) => ({ key: `example.com/e${i}`, operator: i % 2 === 0 ? 'NotIn' : 'In', values: many(64, (j) => `v${j}`) })),
+        },
+      },
+    }),
+  },
   { what: 'a group with a type only', kind: 'Group', spec: { type: 'team' } },
   { what: 'a 200 kB API definition', kind: 'API', spec: { type: 'openapi', lifecycle: 'production', owner: 'team-payments', definition: 'x: y\n'.repeat(40_000) } },
   { what: 'members named without a kind', kind: 'Group', spec: { type: 'team', members: ['jane.doe', 'user:default/sam'] } },

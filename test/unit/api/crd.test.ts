@@ -136,7 +136,9 @@ describe('the generated CRDs', () => {
 
   it('validates link URLs and label selectors with CEL', () => {
     expect(rulesAt('Component', ['spec', 'links', '[]', 'url'])[0]?.rule).toContain('isURL(self)');
-    expect(rulesAt('Resource', ['spec', 'workloads', 'selector'])[0]?.message).toMatch(/^selector must have matchLabels or matchExpressions/);
+    const [selectorRule] = rulesAt('Resource', ['spec', 'workloads', 'selector']);
+    expect(selectorRule?.message).toMatch(/^spec\.workloads\.selector must have a positive requirement/);
+    expect(selectorRule?.rule).toContain("self.matchExpressions.exists(e, e.operator == 'In' || e.operator == 'Exists')");
   });
 
   it('produces six CRDs, one per kind', () => {

@@ -8,7 +8,7 @@ import { DomainSpec } from '../../../src/api/domain.ts';
 import { GroupSpec } from '../../../src/api/group.ts';
 import { ResourceSpec } from '../../../src/api/resource.ts';
 import { SystemSpec, SystemStatus } from '../../../src/api/system.ts';
-import { WORKLOAD_KINDS } from '../../../src/api/workloads.ts';
+import { hasPositiveRequirement, WORKLOAD_KINDS } from '../../../src/api/workloads.ts';
 
 const checkout = {
   type: 'service',
@@ -55,6 +55,8 @@ describe('the spec schemas', () => {
     ['a too long reference', { ...checkout, owner: 'x'.repeat(138) }, 'owner'],
     ['too many dependencies', { ...checkout, dependsOn: Array.from({ length: 65 }, (_, i) => `resource:r${i}`) }, 'dependsOn'],
     ['an empty type', { ...checkout, type: '' }, 'type'],
+    ['an empty selector', { ...checkout, workloads: { selector: {} } }, 'workloads.selector'],
+    ['a selector made only of NotIn and DoesNotExist', { ...checkout, workloads: { selector: { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }, { key: 'y', operator: 'NotIn', values: ['a'] }] } } }, 'workloads.selector'],
   ])('reject %s', (_what, spec, path) => {
     expect(issuePaths(ComponentSpec, spec)).toEqual([path]);
   });
@@ -117,5 +119,18 @@ describe('isAbsoluteUrl', () => {
     ['', false],
   ])('%j → %s', (url, expected) => {
     expect(isAbsoluteUrl(url)).toBe(expected);
+  });
+});
+
+describe('hasPositiveRequirement', () => {
+  it.each([
+    ['a matchLabels entry', { matchLabels: { app: 'x' } }, true],
+    ['an In expression', { matchExpressions: [{ operator: 'In' }] }, true],
+    ['an Exists expression beside a DoesNotExist', { matchExpressions: [{ operator: 'DoesNotExist' }, { operator: 'Exists' }] }, true],
+    ['nothing', {}, false],
+    ['empty matchLabels', { matchLabels: {} }, false],
+    ['only NotIn and DoesNotExist', { matchExpressions: [{ operator: 'NotIn' }, { operator: 'DoesNotExist' }] }, false],
+  ])('%s', (_what, selector, expected) => {
+    expect(hasPositiveRequirement(selector)).toBe(expected);
   });
 });

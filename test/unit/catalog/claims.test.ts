@@ -37,6 +37,50 @@ describe('claimSelector', () => {
     const r = claimSelector({ name: 'checkout', annotations: { 'backstage.io/kubernetes-label-selector': 'app=' + 'a b' } });
     expect(r).toEqual({ ok: false, message: expect.stringContaining('annotation backstage.io/kubernetes-label-selector: cannot parse') });
   });
+
+  const ANNOTATION = 'backstage.io/kubernetes-label-selector';
+  // Every workload a hostile selector could reach: none of them may be claimed.
+  const workloads: Record<string, string>[] = [{}, { app: 'checkout' }, { 'backstage.io/kubernetes-id': 'checkout' }, { x: 'y', tier: 'web' }];
+
+  it.each([
+    ['"!x": matches every workload without x', '!x', 'annotation backstage.io/kubernetes-label-selector: must have a positive requirement (key=value, key in (...) or key)'],
+    ['only key!=value', 'tier!=db', 'annotation backstage.io/kubernetes-label-selector: must have a positive requirement'],
+    ['only notin and !key', 'tier notin (db), !canary', 'would claim every workload of the namespace'],
+    ['an invalid key', 'Team/App=x', 'annotation backstage.io/kubernetes-label-selector: "Team/App" is not a label key'],
+    ['an invalid value', 'app=.x', 'annotation backstage.io/kubernetes-label-selector: ".x" (of key "app") is not a label value'],
+    ['too many terms', Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(','), 'annotation backstage.io/kubernetes-label-selector: 33 key=value terms, at most 32'],
+    ['too long', `app=${'x,'.repeat(3000)}`, 'annotation backstage.io/kubernetes-label-selector: 6004 characters, at most 4096'],
+  ])('refuses an annotation with %s, claiming nothing', (_what, annotation, message) => {
+    const r = claimSelector({ name: 'checkout', annotations: { [ANNOTATION]: annotation } });
+    expect(r).toEqual({ ok: false, message: expect.stringContaining(message) });
+  });
+
+  it.each<[string, LabelSelector, string]>([
+    ['only DoesNotExist', { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, 'spec.workloads.selector: must have a positive requirement (a matchLabels entry, or an In or Exists expression)'],
+    ['only NotIn', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] }, 'would claim every workload of the namespace'],
+    ['nothing', {}, 'spec.workloads.selector: must have a positive requirement'],
+    ['a key admission would refuse', { matchLabels: { 'app name': 'x' } }, 'spec.workloads.selector: "app name" is not a label key'],
+  ])('refuses a stored spec selector with %s, admitted before the rule that refuses it, and never falls back to the annotation', (_what, selector, message) => {
+    const r = claimSelector({ name: 'checkout', annotations: { [ANNOTATION]: 'app=checkout' }, workloads: { selector } });
+    expect(r).toEqual({ ok: false, message: expect.stringContaining(message) });
+  });
+
+  it.each([
+    ['an annotation on constructor', { annotations: { [ANNOTATION]: 'constructor' } }],
+    ['an annotation on toString', { annotations: { [ANNOTATION]: 'toString' } }],
+    ['a spec selector on constructor', { workloads: { selector: { matchExpressions: [{ key: 'constructor', operator: 'Exists' as const }] } } }],
+    ['a spec selector on toString', { workloads: { selector: { matchLabels: { toString: 'x' } } } }],
+  ])('%s claims no workload without that label', (_what, source) => {
+    const r = claimSelector({ name: 'checkout', ...source });
+    expect(r.ok).toBe(true);
+    for (const labels of workloads) expect(r.ok && r.selector.matches(labels)).toBe(false);
+  });
+
+  it('reads the annotation as an own property only', () => {
+    const annotations = Object.create({ [ANNOTATION]: '!x' }) as Record<string, string>;
+    const r = claimSelector({ name: 'checkout', annotations });
+    expect(r.ok && r.selector.matches({ 'backstage.io/kubernetes-id': 'checkout' })).toBe(true);
+  });
 });
 
 describe('claimantsOf', () => {
@@ -122,6 +166,19 @@ describe('ClaimantIndex', () => {
     }
     // The comparison covered claimed workloads, not only unclaimed ones.
     expect(claimed).toBeGreaterThan(100);
+  });
+
+  it('files and finds claimants by own labels only', () => {
+    const onConstructor: Claimant = { ...claimant('component:shop/proto', 1, {}), selector: compileSelector({ matchLabels: { constructor: 'x' } }) };
+    const byId = claimant('component:shop/checkout', 2, { 'backstage.io/kubernetes-id': 'checkout' });
+    const index = new ClaimantIndex([onConstructor, byId]);
+    // Labels that inherit enumerable properties: only the object's own labels count.
+    const inherited = Object.create({ 'backstage.io/kubernetes-id': 'checkout', constructor: 'x' }) as Record<string, string>;
+    inherited.app = 'checkout';
+    expect(index.claimantsOf(deploy(inherited))).toEqual([]);
+    expect(claimantsOf(deploy(inherited), [onConstructor, byId])).toEqual([]);
+    expect(index.claimantsOf(deploy({ constructor: 'x' })).map((c) => c.ref)).toEqual(['component:shop/proto']);
+    expect(isIgnored({ labels: Object.create({ 'backlot.dev/ignore': 'true' }) as Record<string, string> })).toBe(false);
   });
 
   it('matches a workload only against the claimants its labels could satisfy', () => {

@@ -269,6 +269,14 @@ describe('importBackstage on bad input', () => {
     expect(result.warnings.map((w) => w.path)).toEqual(['metadata.annotations["backstage.io/kubernetes-label-selector"]', 'metadata.annotations["backstage.io/kubernetes-namespace"]']);
   });
 
+  it('warns about a label selector that would claim every workload of the namespace', () => {
+    const result = importBackstage(docs(component('a', {}, { annotations: { 'backstage.io/kubernetes-label-selector': '!canary' } })), { defaultNamespace: 'default' });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([
+      expect.objectContaining({ path: 'metadata.annotations["backstage.io/kubernetes-label-selector"]', message: expect.stringContaining('must have a positive requirement') }),
+    ]);
+  });
+
   it('skips a modelled kind under a foreign apiVersion, naming the apiVersion', () => {
     const result = importBackstage(docs({ ...component('a'), apiVersion: 'example.com/v1' }), { defaultNamespace: 'default' });
     expect(result.skipped).toEqual([{ file: 'test.yaml', index: 0, kind: 'Component (example.com/v1)' }]);

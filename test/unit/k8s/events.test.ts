@@ -16,9 +16,9 @@ function heldClient() {
   return { client, requests };
 }
 
-function logCollector() {
+function logCollector(level = 'warn') {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino({ level }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   return { logger, lines };
 }
 
@@ -215,6 +215,80 @@ describe('EventRecorder', () => {
     expect(notes()[4]).toBe('claimed Deployment e');
     for (const r of requests) r.release();
     await recorder.idle();
+  });
+
+  describe('turned off, as a replica that loses the lease', () => {
+    const claim = (entity: string, name: string): EventSpec => ({ ...event(entity, 'ClaimGained'), note: `claimed ${name}`, combine: { group: '', item: name, note: (list) => `claimed ${list}` } });
+    const names = (requests: { req: RestRequest }[]) => requests.map((r) => (r.req.body as { regarding: { name: string } }).regarding.name);
+
+    it('drops what waits, queued and held, cancels its timers, finishes what is being sent, and logs the count once', async () => {
+      const { client, requests } = heldClient();
+      const clock = new FakeClock();
+      const { logger, lines } = logCollector('info');
+      const recorder = new EventRecorder({ client, clock, logger, instance: 'i', concurrency: 1 });
+      recorder.record(event('sending'));
+      recorder.record(event('queued'));
+      recorder.record(claim('checkout', 'Deployment a'));
+      recorder.record(claim('checkout', 'Deployment b')); // folded into the one before
+      recorder.hold(true);
+      recorder.record(claim('cart', 'Deployment c'));
+      expect(recorder.pending).toBe(4);
+      expect(clock.pendingTimers).toBe(2); // the combine window and the hold limit
+
+      recorder.disable();
+      expect(recorder.enabled).toBe(false);
+      expect(clock.pendingTimers).toBe(0);
+      expect(recorder.pending).toBe(1); // only the one in flight
+      expect(lines.filter((l) => l.msg === 'event recording off: waiting events dropped')).toEqual([expect.objectContaining({ dropped: 3 })]);
+      // The end of the first pass, told after the loss, releases nothing.
+      recorder.hold(false);
+      await clock.advance(HOLD_LIMIT_MS);
+      requests[0]!.release();
+      await recorder.idle();
+      expect(names(requests)).toEqual(['sending']);
+      recorder.disable();
+      expect(lines.filter((l) => l.msg === 'event recording off: waiting events dropped')).toHaveLength(1);
+    });
+
+    it('takes nothing while off, and records again once turned on, counting what it refused', async () => {
+      const { client, requests } = heldClient();
+      const clock = new FakeClock();
+      const { logger, lines } = logCollector('info');
+      const recorder = new EventRecorder({ client, clock, logger, instance: 'i' });
+      recorder.disable();
+      recorder.record(event('late'));
+      recorder.record(claim('checkout', 'Deployment a'));
+      await clock.advance(COMBINE_WINDOW_MS);
+      expect(recorder.pending).toBe(0);
+      expect(requests).toEqual([]);
+      await recorder.idle();
+
+      recorder.enable();
+      expect(recorder.enabled).toBe(true);
+      expect(lines.find((l) => l.msg === 'event recording on: events refused while it was off')).toMatchObject({ refused: 2 });
+      // A new term's first pass holds and combines as before.
+      recorder.hold(true);
+      recorder.record(claim('checkout', 'Deployment a'));
+      recorder.record(claim('checkout', 'Deployment b'));
+      recorder.record(event('now'));
+      recorder.hold(false);
+      for (const r of requests) r.release();
+      await recorder.idle();
+      expect(requests.map((r) => (r.req.body as { note: string }).note)).toEqual(['Ready is False: now', 'claimed Deployment a and Deployment b']);
+    });
+
+    it('wakes idle() waiters when nothing is left in flight', async () => {
+      const { client, requests } = heldClient();
+      const recorder = new EventRecorder({ client, clock: new FakeClock(), logger: logCollector().logger, instance: 'i' });
+      recorder.hold(true);
+      recorder.record(claim('checkout', 'Deployment a'));
+      let idle = false;
+      void recorder.idle().then(() => (idle = true));
+      recorder.disable();
+      await flush();
+      expect(idle).toBe(true);
+      expect(requests).toEqual([]);
+    });
   });
 
   it('lists at most COMBINED_ITEMS_LISTED items and counts the rest', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
+import { workloadsReadyCondition } from '../../../src/catalog/entity-status.ts';
 import { gatherEntityFacts, ReadinessOracle } from '../../../src/reconcilers/facts.ts';
 import { entityIndexers } from '../../../src/reconcilers/informers.ts';
 import { World, type EntityObject } from '../../../src/reconcilers/world.ts';
@@ -55,6 +56,31 @@ describe('gatherEntityFacts', () => {
     expect(facts(world, 'System', 'shop').parts?.counts.components).toEqual({ total: 1, ready: 1 });
     components.upsert(entity('Component', 'shop', 'search', spec()));
     expect(facts(world, 'System', 'shop').parts).toEqual({ counts: expect.objectContaining({ components: { total: 2, ready: 1 } }), notReady: ['component:shop/search'] });
+  });
+});
+
+describe('gatherEntityFacts, a selector that would reach the whole namespace', () => {
+  const hostile = (name: string, more: { annotations?: Record<string, string>; selector?: Record<string, unknown> }) =>
+    entity('Component', 'shop', name, spec(more.selector ? { workloads: { selector: more.selector } } : {}), more.annotations ? { annotations: more.annotations } : {});
+
+  it.each([
+    ['the annotation "!x"', hostile('grabber', { annotations: { 'backstage.io/kubernetes-label-selector': '!x' } }), 'annotation backstage.io/kubernetes-label-selector: must have a positive requirement'],
+    ['a stored spec selector of DoesNotExist only', hostile('grabber', { selector: { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] } }), 'spec.workloads.selector: must have a positive requirement'],
+  ])('claims nothing with %s, and says so in WorkloadsReady', (_what, grabber, message) => {
+    const world = worldOf({ entities: [grabber, entity('Component', 'shop', 'checkout', spec())], workloads: [deployment('checkout', 1, '1'), deployment('cart', 1, '1')] });
+    const claim = facts(world, 'Component', 'grabber').claim!;
+    expect(claim).toEqual({ selectorError: expect.stringContaining(message), won: [], lost: [] });
+    expect(workloadsReadyCondition(claim, 1)).toMatchObject({ type: 'WorkloadsReady', status: 'False', reason: 'InvalidSelector', message: expect.stringContaining(message) });
+    // The namespace's other entities keep their workloads, unchallenged.
+    expect(facts(world, 'Component', 'checkout').claim).toMatchObject({ won: [expect.objectContaining({ name: 'checkout' })], lost: [] });
+  });
+
+  it('claims nothing with a selector on constructor or toString, which no workload carries', () => {
+    const world = worldOf({
+      entities: [hostile('proto', { selector: { matchExpressions: [{ key: 'constructor', operator: 'Exists' }] } }), hostile('tostring', { annotations: { 'backstage.io/kubernetes-label-selector': 'toString' } })],
+      workloads: [deployment('checkout', 1, '1')],
+    });
+    for (const name of ['proto', 'tostring']) expect(facts(world, 'Component', name).claim).toMatchObject({ won: [], lost: [] });
   });
 });
 

@@ -27,7 +27,7 @@ function fixedKeys(keys: string[]): Source {
   };
 }
 
-function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promise<void> }) {
+function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promise<void>; leaderElection?: boolean }) {
   const clock = new FakeClock();
   const leases = new MemoryLeaseStore();
   const { store, state } = leases.view('me');
@@ -39,6 +39,8 @@ function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promi
   kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
   const reconciled: string[] = [];
   const firstPass: boolean[] = [];
+  /** What the manager told, in order: `leading` and `first pass`, each true or false. */
+  const told: string[] = [];
   const controller = new Controller({
     name: 'work',
     sources: [fixedKeys(['a', 'b'])],
@@ -58,13 +60,17 @@ function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promi
     metrics,
     clock,
     shutdownTimeoutMs: 30_000,
-    leaderElection: { lease: store, identity: 'me' },
-    onFirstPass: (running) => firstPass.push(running),
+    ...(options.leaderElection === false ? {} : { leaderElection: { lease: store, identity: 'me' } }),
+    onFirstPass: (running) => {
+      firstPass.push(running);
+      told.push(`first pass ${running}`);
+    },
+    onLeadership: (leading) => told.push(`leading ${leading}`),
   });
   const stop = new AbortController();
   const running = manager.run(stop.signal);
   const leaderGauge = async () => (await metrics.leader.get()).values[0]?.value;
-  return { clock, leases, state, lines, reconciled, firstPass, stop: () => stop.abort(), running, leaderGauge };
+  return { clock, leases, state, lines, reconciled, firstPass, told, stop: () => stop.abort(), running, leaderGauge };
 }
 
 describe('Manager', () => {
@@ -144,5 +150,47 @@ describe('Manager', () => {
     await clock.advance(35_000);
     await running;
   });
-});
 
+  it('tells onLeadership before a term starts, at once when the lease is lost, and after the drain on shutdown', async () => {
+    let stuck = true;
+    let finish!: () => void;
+    const { clock, leases, state, told, stop, running } = setup({
+      // 'b' ignores its abort signal the first time; the second time it waits to be finished.
+      reconcile: (key) => (key !== 'b' ? Promise.resolve() : stuck ? new Promise<void>(() => undefined) : new Promise<void>((r) => (finish = r))),
+    });
+    await clock.advance(1_000);
+    expect(told).toEqual(['leading true', 'first pass true']);
+
+    state.down = true; // renewals fail; the reconcile of 'b' does not stop when aborted
+    await clock.advance(10_500);
+    // Told at once, before the first pass ends and before the controllers are stopped.
+    expect(told.slice(2)).toEqual(['leading false', 'first pass false']);
+
+    stuck = false;
+    state.down = false;
+    await clock.advance(5_000); // the abort grace is over; the lease still names this process
+    expect(told.slice(4)).toEqual(['leading true', 'first pass true']);
+
+    stop();
+    await clock.advance(5_000);
+    // Draining 'b' on shutdown: the lease is still held, and it still leads.
+    expect(told.slice(6)).toEqual(['first pass false']);
+    expect(leases.lease?.record.holderIdentity).toBe('me');
+    finish();
+    await clock.advance(100);
+    await running;
+    expect(told.slice(6)).toEqual(['first pass false', 'leading false']);
+    expect(leases.lease?.record.holderIdentity).toBe('');
+  });
+
+  it('without leader election, leads from start to shutdown', async () => {
+    const { clock, told, stop, running } = setup({ reconcile: () => Promise.resolve(), leaderElection: false });
+    await clock.advance(1_000);
+    expect(told).toEqual(['leading true', 'first pass true', 'first pass false']);
+    stop();
+    await clock.advance(100);
+    await running;
+    expect(told.filter((t) => t.startsWith('leading'))).toEqual(['leading true', 'leading false']);
+    expect(told.at(-1)).toBe('leading false');
+  });
+});

@@ -12,7 +12,8 @@ import { orphanReport } from './reports.ts';
 const HELP = `Usage: backlot orphans [flags]
 
 Lists the Deployments, StatefulSets, DaemonSets, CronJobs and Services that no catalog
-entity claims, with the owner their Namespace names (label backlot.dev/owner), the same way
+entity claims, with the owner their Namespace names (labels backlot.dev/owner and
+backlot.dev/owner-namespace; the owner's namespace defaults to the Namespace's), the same way
 the operator's backlot_orphaned_workload metric counts them. Workloads labelled or annotated
 backlot.dev/ignore: "true", and those controlled by another object, are never orphans.
 
@@ -60,7 +61,7 @@ export const orphansCommand: Command = {
     }
     const all = conn.namespace === undefined;
     const headers = [...(all ? ['NAMESPACE'] : []), 'KIND', 'NAME', 'NAMESPACE OWNER'];
-    io.stdout.write(formatTable(headers, rows.map((o) => [...(all ? [o.namespace] : []), o.kind, o.name, o.namespaceOwner])));
+    io.stdout.write(formatTable(headers, rows.map((o) => [...(all ? [o.namespace] : []), o.kind, o.name, o.namespaceOwner === '' ? '' : `${o.namespaceOwnerNamespace}/${o.namespaceOwner}`])));
     return 0;
   },
 };

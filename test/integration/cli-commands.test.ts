@@ -39,15 +39,15 @@ describe('everyday questions on the example catalog', () => {
       expect(got.code).toBe(0);
       const items = (JSON.parse(got.stdout) as { items: OrphanItem[] }).items;
       // promo-banner is claimed by nobody; debug-toolbox is ignored; every other example workload is claimed.
-      expect(items.filter((i) => EXAMPLE_NAMESPACES.has(i.namespace))).toEqual([{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront' }]);
+      expect(items.filter((i) => EXAMPLE_NAMESPACES.has(i.namespace))).toEqual([{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront', namespaceOwnerNamespace: 'shop' }]);
     });
 
     it('prints a kubectl-style table for one namespace, and YAML on request', async () => {
       const table = await backlot(['orphans', '-n', 'shop'], { kubeconfig: kubeconfigPath() });
       expect(table.code).toBe(0);
-      expect(table.stdout).toBe('KIND         NAME           NAMESPACE OWNER\nDeployment   promo-banner   team-storefront\n');
+      expect(table.stdout).toBe('KIND         NAME           NAMESPACE OWNER\nDeployment   promo-banner   shop/team-storefront\n');
       const yaml = await backlot(['orphans', '-n', 'shop', '-o', 'yaml'], { kubeconfig: kubeconfigPath() });
-      expect(parse(yaml.stdout)).toEqual({ items: [{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront' }] });
+      expect(parse(yaml.stdout)).toEqual({ items: [{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront', namespaceOwnerNamespace: 'shop' }] });
     });
 
     it('says so when a namespace has none', async () => {

@@ -308,7 +308,7 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
     return {
       status: c?.status,
       reason: c?.reason,
-      named: candidates.filter((text) => new RegExp(`not accepted by namespace ${escapeRegExp(ns)}: [\\s\\S]*?(^|[\\s,;:])${escapeRegExp(text)}(?![\\w/-])`).test(message)),
+      named: candidates.filter((text) => new RegExp(`not accepted by namespace ${escapeRegExp(ns)}:[\\s\\S]*?[\\s,;]${escapeRegExp(text)}(?![\\w/-])`).test(message)),
     };
   };
 

@@ -15,3 +15,18 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Polls `observe` until `done` holds of what it saw, and returns that; after `timeoutMs`,
+ * returns the last sight instead of throwing, so that the assertion which follows shows what
+ * was wrong.
+ */
+export async function until<T>(observe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await observe();
+  while (!done(value) && Date.now() < deadline) {
+    await sleep(intervalMs);
+    value = await observe();
+  }
+  return value;
+}

@@ -73,7 +73,8 @@ const VALUE = String.raw`[A-Za-z0-9_.-]*`;
  * `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, joined by commas.
  */
 export function parseSelectorString(text: string): LabelSelector {
-  const matchLabels: Record<string, string> = {};
+  // No prototype: the keys are the annotation's text (`constructor=x` is a label key like any other).
+  const matchLabels = Object.create(null) as Record<string, string>;
   const matchExpressions: NonNullable<LabelSelector['matchExpressions']> = [];
   const terms = splitTerms(text);
   if (terms.length === 0) throw new SelectorError('empty selector: expected e.g. "app.kubernetes.io/name=checkout"');

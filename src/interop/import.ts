@@ -41,6 +41,7 @@ import {
 import { defaultNameMapping, importRef, RefRewriteError, renameKey, type NameMapping } from './backstage-refs.ts';
 import { assignNames } from './names.ts';
 import type { DocumentProblem, SourceDocument } from './yaml.ts';
+import { isPrototypeKey, nullPrototypeRecord, PROTOTYPE_KEYS_TEXT } from '../util/object-keys.ts';
 
 /** A Backlot custom resource as import writes it. */
 export interface BacklotEntity {
@@ -224,10 +225,16 @@ function renameTable(candidates: readonly Candidate[]): Map<string, string> {
 
 function convert(c: Candidate, mapping: NameMapping, errs: Problems, warns: Problems): BacklotEntity | undefined {
   const { info, metadata } = c;
-  const unmodelled: Record<string, unknown> = {};
+  const unmodelled = nullPrototypeRecord<unknown>();
+  // The path becomes a key of the annotation that export walks back: a segment that reaches a
+  // prototype is refused here, where the author can still be told.
   const keepUnmodelled = (path: string, value: unknown, what: string) => {
-    unmodelled[path] = value;
-    warns.add(path, `${what}: kept in the annotation ${BACKSTAGE_FIELDS_ANNOTATION} and given back by export`);
+    const key = path.split('.').find(isPrototypeKey);
+    if (key !== undefined) errs.add(path, `"${key}" cannot be a field name: Backlot keeps no field named ${PROTOTYPE_KEYS_TEXT}`);
+    else {
+      unmodelled[path] = value;
+      warns.add(path, `${what}: kept in the annotation ${BACKSTAGE_FIELDS_ANNOTATION} and given back by export`);
+    }
   };
 
   for (const key of Object.keys(c.raw)) if (!KNOWN_TOP_LEVEL.has(key)) keepUnmodelled(key, c.raw[key], 'not part of a Backlot entity');
@@ -313,7 +320,7 @@ function importLabels(raw: unknown, errs: Problems): Record<string, string> {
     errs.add('metadata.labels', 'must be a mapping of label keys to values');
     return {};
   }
-  const out: Record<string, string> = {};
+  const out = nullPrototypeRecord<string>();
   for (const [key, value] of Object.entries(raw)) {
     const path = `metadata.labels[${JSON.stringify(key)}]`;
     if (!QUALIFIED_KEY.test(key)) errs.add(path, 'is not a label key: use [<dns-prefix>/]<name>, e.g. example.com/tier');
@@ -329,7 +336,7 @@ function importAnnotations(raw: unknown, errs: Problems): Record<string, string>
     errs.add('metadata.annotations', 'must be a mapping of annotation keys to strings');
     return {};
   }
-  const out: Record<string, string> = {};
+  const out = nullPrototypeRecord<string>();
   for (const [key, value] of Object.entries(raw)) {
     if (DROPPED_ANNOTATIONS.has(key)) continue;
     const path = `metadata.annotations[${JSON.stringify(key)}]`;

@@ -4,6 +4,7 @@
  * an operator can make (managedFields alone is often half an object).
  */
 import type { KubeObject } from '../k8s/object.ts';
+import { isPrototypeKey } from '../util/object-keys.ts';
 
 export type Transform<T extends KubeObject = KubeObject> = ((obj: KubeObject) => T) & {
   /**
@@ -36,7 +37,7 @@ const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generatio
 export function keepPaths<T extends KubeObject = KubeObject>(paths: readonly string[]): Transform<T> {
   const split = paths.map((p) => {
     const parts = p.split('.');
-    if (parts.some((s) => s === '')) throw new Error(`invalid field path "${p}": expected dot-separated field names like "spec.replicas"`);
+    if (parts.some((s) => s === '' || isPrototypeKey(s))) throw new Error(`invalid field path "${p}": expected dot-separated field names like "spec.replicas"`);
     return parts;
   });
   return (obj) => {
@@ -53,7 +54,7 @@ export function keepPaths<T extends KubeObject = KubeObject>(paths: readonly str
 
 function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, parts: readonly string[]): void {
   const [head, ...rest] = parts;
-  if (head === undefined || !(head in from)) return;
+  if (head === undefined || !Object.hasOwn(from, head)) return;
   const value = from[head];
   if (rest.length === 0 || value === null || typeof value !== 'object' || Array.isArray(value)) {
     to[head] = value;

@@ -27,7 +27,8 @@ export async function startHttpServer(options: { name: string; bind: BindAddress
   const { logger, routes } = options;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const handler = routes[path];
+    // The path is the caller's text: only the routes' own keys, never Object.prototype's (`constructor`).
+    const handler = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (!handler || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(handler ? 405 : 404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(handler ? 'method not allowed\n' : 'not found\n');
       return;

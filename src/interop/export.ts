@@ -39,6 +39,12 @@ export interface ExportableEntity {
 export interface ExportOptions {
   /** The Kubernetes namespace whose entities go to Backstage's `default` namespace. */
   defaultNamespace: string;
+  /**
+   * Where an API's definition is to be read, for a catalog exported from caches that do not
+   * keep definitions: the definition is then written as a Backstage `$text` placeholder for
+   * this URL (relative to the exported file), not inline.
+   */
+  definitionUrl?: (namespace: string, name: string) => string;
   /** Told of each entity exported without some of what it holds, and why; nothing stops the export. */
   onProblem?: (problem: ExportProblem) => void;
 }
@@ -79,7 +85,14 @@ export function exportBackstage(entities: readonly ExportableEntity[], options: 
   const canonical = (ref: EntityRef) => `${ref.kind}:${namespaceOf(ref.namespace)}/${originals.get(`${ref.kind}:${ref.namespace}/${ref.name}`) ?? ref.name}`;
 
   const report = options.onProblem ?? (() => {});
-  return named.map((n) => toBackstage(n, { namespace: namespaceOf(n.namespace), canonical, report: (message) => report({ entity: `${n.info.refKind}:${n.namespace}/${n.name}`, message }) }));
+  return named.map((n) =>
+    toBackstage(n, {
+      namespace: namespaceOf(n.namespace),
+      canonical,
+      report: (message) => report({ entity: `${n.info.refKind}:${n.namespace}/${n.name}`, message }),
+      ...(options.definitionUrl ? { definitionUrl: options.definitionUrl } : {}),
+    }),
+  );
 }
 
 /** The multi-document catalog-info.yaml of the entities. */
@@ -92,7 +105,15 @@ function backstageName(n: Named): string {
   return original !== undefined && BACKSTAGE_NAME.test(original) ? original : n.name;
 }
 
-function toBackstage(n: Named, ctx: { namespace: string; canonical: (ref: EntityRef) => string; report: (message: string) => void }): BackstageEntity {
+interface EntityContext {
+  /** The Backstage namespace. */
+  namespace: string;
+  canonical: (ref: EntityRef) => string;
+  report: (message: string) => void;
+  definitionUrl?: (namespace: string, name: string) => string;
+}
+
+function toBackstage(n: Named, ctx: EntityContext): BackstageEntity {
   const { info, entity } = n;
   const spec = entity.spec ?? {};
   const sourceAnnotations = entity.metadata?.annotations ?? {};
@@ -106,6 +127,7 @@ function toBackstage(n: Named, ctx: { namespace: string; canonical: (ref: Entity
     else if (refField.list && Array.isArray(value)) outSpec[field] = value.map((v: unknown) => exportRef(v, refField, n.namespace, ctx.canonical));
     else outSpec[field] = exportRef(value, refField, n.namespace, ctx.canonical);
   }
+  if (info.kind === 'API' && ctx.definitionUrl && typeof spec.definition === 'string') outSpec.definition = { $text: ctx.definitionUrl(n.namespace, n.name) };
 
   const annotations = nullPrototypeRecord<string>();
   for (const [key, value] of Object.entries(sourceAnnotations)) if (!INTERNAL_ANNOTATION_PREFIXES.some((p) => key.startsWith(p))) annotations[key] = value;

@@ -26,6 +26,15 @@ export const dropManagedFields: Transform = (obj) => {
   return { ...obj, metadata };
 };
 
+/** The object without the given annotations, e.g. kubectl's last-applied-configuration; the input is not touched. */
+export function dropAnnotations<T extends KubeObject>(obj: T, keys: readonly string[]): T {
+  const annotations = obj.metadata?.annotations;
+  if (!annotations || !keys.some((k) => Object.hasOwn(annotations, k))) return obj;
+  const kept = { ...annotations };
+  for (const k of keys) delete kept[k];
+  return { ...obj, metadata: { ...obj.metadata, annotations: kept } };
+}
+
 /** Metadata fields every consumer of the cache may rely on. */
 const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'labels', 'annotations', 'ownerReferences', 'creationTimestamp', 'deletionTimestamp'] as const;
 

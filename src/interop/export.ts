@@ -16,6 +16,7 @@ import {
   BACKSTAGE_API_VERSION,
   BACKSTAGE_DEFAULT_NAMESPACE,
   BACKSTAGE_FIELDS_ANNOTATION,
+  BACKSTAGE_FIELDS_MAX_BYTES,
   BACKSTAGE_NAME,
   BACKSTAGE_NAME_ANNOTATION,
   backstageSpecFields,
@@ -188,10 +189,16 @@ export function selectorString(selector: LabelSelector): string {
  * Puts back the fields import kept aside, never over a field the entity has now. The paths are
  * the tenant's own text: one that goes through `__proto__`, `constructor` or `prototype` would
  * walk off the descriptor onto a prototype the whole process shares, so it is not restored,
- * and reported; the others are.
+ * and reported; the others are. An annotation over BACKSTAGE_FIELDS_MAX_BYTES (which import
+ * never writes) is not read at all, and reported.
  */
 function restoreFields(out: BackstageEntity, annotation: string | undefined, report: (message: string) => void): void {
   if (annotation === undefined) return;
+  const bytes = Buffer.byteLength(annotation);
+  if (bytes > BACKSTAGE_FIELDS_MAX_BYTES) {
+    report(`${BACKSTAGE_FIELDS_ANNOTATION}: not restored: ${bytes.toLocaleString('en')} bytes, more than the ${BACKSTAGE_FIELDS_MAX_BYTES / 1024} KiB export restores`);
+    return;
+  }
   let fields: unknown;
   try {
     fields = JSON.parse(annotation);

@@ -21,6 +21,7 @@ import {
   BACKSTAGE_API_VERSIONS,
   BACKSTAGE_DEFAULT_NAMESPACE,
   BACKSTAGE_FIELDS_ANNOTATION,
+  BACKSTAGE_FIELDS_MAX_BYTES,
   BACKSTAGE_NAME,
   BACKSTAGE_NAME_ANNOTATION,
   BACKSTAGE_NAMESPACE,
@@ -42,6 +43,14 @@ import { defaultNameMapping, importRef, RefRewriteError, renameKey, type NameMap
 import { assignNames } from './names.ts';
 import type { DocumentProblem, SourceDocument } from './yaml.ts';
 import { isPrototypeKey, nullPrototypeRecord, PROTOTYPE_KEYS_TEXT } from '../util/object-keys.ts';
+
+/**
+ * The most `backlot import` reads from one file (or standard input): hundreds of times a
+ * large catalog, and a bound on what a hostile file costs to parse.
+ */
+export const MAX_IMPORT_FILE_BYTES = 8 * 1024 * 1024;
+/** The most documents (not counting empty ones) one `backlot import` reads, over all its files. */
+export const MAX_IMPORT_DOCUMENTS = 10_000;
 
 /** A Backlot custom resource as import writes it. */
 export interface BacklotEntity {
@@ -267,7 +276,12 @@ function convert(c: Candidate, mapping: NameMapping, errs: Problems, warns: Prob
   const annotations = importAnnotations(metadata.annotations, errs);
   const name = mapping.name(info.refKind, c.namespace, c.name);
   if (name !== c.name) annotations[BACKSTAGE_NAME_ANNOTATION] = c.name;
-  if (Object.keys(unmodelled).length > 0) annotations[BACKSTAGE_FIELDS_ANNOTATION] = JSON.stringify(unmodelled);
+  if (Object.keys(unmodelled).length > 0) {
+    const kept = JSON.stringify(unmodelled);
+    const bytes = Buffer.byteLength(kept);
+    if (bytes <= BACKSTAGE_FIELDS_MAX_BYTES) annotations[BACKSTAGE_FIELDS_ANNOTATION] = kept;
+    else errs.add(undefined, `the fields Backlot does not model take ${bytes.toLocaleString('en')} bytes as JSON, more than the ${BACKSTAGE_FIELDS_MAX_BYTES / 1024} KiB the annotation ${BACKSTAGE_FIELDS_ANNOTATION} keeps: shorten or remove them`);
+  }
   if (info.kind === 'Component' || info.kind === 'Resource') claimFromAnnotations({ annotations, name, namespace: c.namespace, spec, errs, warns });
 
   validate(info, c.namespace, spec, errs);

@@ -104,9 +104,10 @@ export function tokenizeFlags(argv: readonly string[], specs: Readonly<Record<st
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}": backlot run takes only flags`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const spec = specs[name];
+    // Own keys only: `--constructor` or `--__proto__` is an unknown flag, not a look-up on a prototype.
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) throw new UsageError(`unknown flag --${name} (known flags: ${Object.keys(specs).map((f) => `--${f}`).join(', ')})`);
-    if (name in values) throw new UsageError(`flag --${name} given more than once`);
+    if (Object.hasOwn(values, name)) throw new UsageError(`flag --${name} given more than once`);
     if (eq >= 0) values[name] = arg.slice(eq + 1);
     else if (spec.boolean) values[name] = 'true';
     else {

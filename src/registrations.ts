@@ -3,11 +3,11 @@
  * informers and controllers). This list is the extension point; add a registration here.
  */
 import type { RunConfig } from './config.ts';
-import { CATALOG_INFO_PATH, catalogInfoHandler } from './interop/catalog-info.ts';
+import { CATALOG_INFO_PATH, catalogInfoHandler, definitionHandler, DEFINITIONS_PREFIX } from './interop/catalog-info.ts';
 import { createCatalog } from './reconcilers/catalog.ts';
 import type { ControllerRegistration } from './runtime/manager.ts';
 
-/** The catalog: entity status, ownership on workloads, the state metrics, and /catalog-info.yaml. */
+/** The catalog: entity status, ownership on workloads, the state metrics, and /catalog-info.yaml with its API definitions. */
 export function catalogRegistration(catalogInfo: RunConfig['catalogInfo']): ControllerRegistration {
   return (ctx) => {
     const catalog = createCatalog({
@@ -25,7 +25,8 @@ export function catalogRegistration(catalogInfo: RunConfig['catalogInfo']): Cont
     });
     ctx.metricsText.push(() => catalog.stateMetrics.text());
     if (catalogInfo.enabled) {
-      ctx.metricsRoutes[CATALOG_INFO_PATH] = catalogInfoHandler(catalog.world, { defaultNamespace: catalogInfo.defaultNamespace, synced: ctx.synced });
+      ctx.metricsRoutes[CATALOG_INFO_PATH] = catalogInfoHandler(catalog.world, { defaultNamespace: catalogInfo.defaultNamespace, synced: ctx.synced, logger: ctx.logger });
+      ctx.metricsRoutes[DEFINITIONS_PREFIX] = definitionHandler(catalog.world, { client: ctx.client, synced: ctx.synced, logger: ctx.logger });
     }
     return catalog.controllers;
   };

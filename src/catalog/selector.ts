@@ -159,7 +159,8 @@ const VALUE = String.raw`[A-Za-z0-9_.-]*`;
  */
 export function parseSelectorString(text: string): LabelSelector {
   if (text.length > SELECTOR_STRING_MAX_LENGTH) throw new SelectorError(`${text.length} characters, at most ${SELECTOR_STRING_MAX_LENGTH}`);
-  const matchLabels: Record<string, string> = Object.create(null) as Record<string, string>;
+  // No prototype: the keys are the annotation's text (`constructor=x` is a label key like any other).
+  const matchLabels = Object.create(null) as Record<string, string>;
   const matchExpressions: NonNullable<LabelSelector['matchExpressions']> = [];
   const terms = splitTerms(text);
   if (terms.length === 0) throw new SelectorError('empty selector: expected e.g. "app.kubernetes.io/name=checkout"');

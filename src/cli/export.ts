@@ -53,7 +53,7 @@ export const exportCommand: Command = {
       io.stderr.write(`No catalog entities found ${scopeText(conn)}.\n`);
       return 0;
     }
-    io.stdout.write(renderCatalogInfo(entities, { defaultNamespace }));
+    io.stdout.write(renderCatalogInfo(entities, { defaultNamespace, onProblem: (p) => io.stderr.write(`warning: ${p.entity}: ${p.message}\n`) }));
     return 0;
   },
 };

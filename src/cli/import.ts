@@ -2,9 +2,10 @@
  * `backlot import FILE... | -`: Backstage catalog descriptors → Backlot custom resources on
  * standard output, a summary on standard error. See docs/backstage.md for the mapping.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { importBackstage, inDocumentOrder, type ImportResult } from '../interop/import.ts';
+import { importBackstage, inDocumentOrder, MAX_IMPORT_DOCUMENTS, MAX_IMPORT_FILE_BYTES, type ImportResult } from '../interop/import.ts';
 import { formatProblem, parseDocuments, stringifyDocuments, type DocumentProblem, type SourceDocument } from '../interop/yaml.ts';
 import { BACKSTAGE_NAMESPACE } from '../interop/backstage.ts';
 import { UsageError, type Command, type CommandIo } from './command.ts';
@@ -49,9 +50,20 @@ function requireStdin(io: CommandIo): NodeJS.ReadableStream {
   return io.stdin;
 }
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+/** A file or standard input larger than MAX_IMPORT_FILE_BYTES. */
+class InputTooLarge extends Error {}
+
+/** The stream's text, read no further than MAX_IMPORT_FILE_BYTES (so /dev/zero or an endless pipe ends too). */
+async function readBounded(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += bytes.length;
+    // Leaving the loop destroys the stream.
+    if (size > MAX_IMPORT_FILE_BYTES) throw new InputTooLarge();
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -67,20 +79,58 @@ async function yamlFilesUnder(dir: string): Promise<string[]> {
 }
 
 interface Sources {
-  files: { file: string; text: string }[];
+  files: number;
+  documents: SourceDocument[];
+  parseProblems: DocumentProblem[];
+  /** Files that could not be read, or input past a limit. */
   problems: string[];
 }
 
+const MiB = 1024 * 1024;
+
+/**
+ * Reads and parses the arguments' files one after the other (each file's text is let go once
+ * parsed), within MAX_IMPORT_FILE_BYTES a file and MAX_IMPORT_DOCUMENTS in all: past the
+ * documents limit nothing more is read.
+ */
 async function readSources(args: readonly string[], io: CommandIo): Promise<Sources> {
-  const out: Sources = { files: [], problems: [] };
+  const out: Sources = { files: 0, documents: [], parseProblems: [], problems: [] };
+  let left = MAX_IMPORT_DOCUMENTS;
+  const parse = (file: string, text: string): boolean => {
+    out.files++;
+    const parsed = parseDocuments(file, text, { maxDocuments: left });
+    out.documents.push(...parsed.documents);
+    out.parseProblems.push(...parsed.problems);
+    left -= parsed.read;
+    if (parsed.truncated) {
+      out.problems.push(`${file}: more than ${MAX_IMPORT_DOCUMENTS.toLocaleString('en')} documents in one import (the most it reads): import the catalog in parts, each with what it refers to`);
+    }
+    return !parsed.truncated;
+  };
+  const tooLarge = (file: string) => `${file}: larger than ${MAX_IMPORT_FILE_BYTES / MiB} MiB, the most import reads from one file: split it into several files`;
   for (const arg of args) {
     if (arg === '-') {
-      out.files.push({ file: '<stdin>', text: await readStream(requireStdin(io)) });
+      try {
+        if (!parse('<stdin>', await readBounded(requireStdin(io)))) return out;
+      } catch (err) {
+        if (!(err instanceof InputTooLarge)) throw err;
+        out.problems.push(tooLarge('<stdin>'));
+      }
       continue;
     }
     try {
       const paths = (await stat(arg)).isDirectory() ? await yamlFilesUnder(arg) : [arg];
-      for (const path of paths) out.files.push({ file: path, text: await readFile(path, 'utf8') });
+      for (const path of paths) {
+        let text: string;
+        try {
+          text = await readBounded(createReadStream(path));
+        } catch (err) {
+          if (!(err instanceof InputTooLarge)) throw err;
+          out.problems.push(tooLarge(path));
+          continue;
+        }
+        if (!parse(path, text)) return out;
+      }
     } catch (err) {
       const code = (err as { code?: string }).code;
       out.problems.push(`${arg}: cannot read it${code === 'ENOENT' ? ': no such file or directory' : `: ${err instanceof Error ? err.message : String(err)}`}`);
@@ -136,17 +186,10 @@ export const importCommand: Command = {
     const defaultNamespace = flags.strings.get('default-namespace') ?? 'default';
     if (!BACKSTAGE_NAMESPACE.test(defaultNamespace)) throw new UsageError(`--default-namespace "${defaultNamespace}" is not a Kubernetes namespace name (a DNS label such as shop)`);
 
-    const sources = await readSources(flags.positionals, io);
-    const documents: SourceDocument[] = [];
-    const parseProblems: DocumentProblem[] = [];
-    for (const { file, text } of sources.files) {
-      const parsed = parseDocuments(file, text);
-      documents.push(...parsed.documents);
-      parseProblems.push(...parsed.problems);
-    }
+    const { files, documents, parseProblems, problems: sourceProblems } = await readSources(flags.positionals, io);
     const result = importBackstage(documents, { defaultNamespace });
-    const problems = [...sources.problems, ...inDocumentOrder([...parseProblems, ...result.errors]).map(formatProblem)];
-    io.stderr.write(summary(result, { files: sources.files.length, documents: documents.length + parseProblems.length }, problems));
+    const problems = [...sourceProblems, ...inDocumentOrder([...parseProblems, ...result.errors]).map(formatProblem)];
+    io.stderr.write(summary(result, { files, documents: documents.length + parseProblems.length }, problems));
     if (problems.length > 0) return 1;
 
     const namespaces = flags.booleans.get('create-namespaces')

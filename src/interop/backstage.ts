@@ -20,6 +20,12 @@ export const BACKSTAGE_NAME_ANNOTATION = 'backlot.dev/backstage-name';
  * so that export gives them back.
  */
 export const BACKSTAGE_FIELDS_ANNOTATION = 'backlot.dev/backstage-fields';
+/**
+ * The largest BACKSTAGE_FIELDS_ANNOTATION import writes and export restores, in bytes of
+ * UTF-8: room for every unmodelled field of a real descriptor, and a bound on what one
+ * tenant's annotation costs each rendering of the served catalog.
+ */
+export const BACKSTAGE_FIELDS_MAX_BYTES = 64 * 1024;
 
 export const KUBERNETES_ID_ANNOTATION = 'backstage.io/kubernetes-id';
 export const KUBERNETES_LABEL_SELECTOR_ANNOTATION = 'backstage.io/kubernetes-label-selector';

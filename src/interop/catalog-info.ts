@@ -1,54 +1,163 @@
 /**
  * `GET /catalog-info.yaml`: the operator's catalog as `backlot export` writes it, built from
- * the informer caches at each request, for a Backstage instance to register as a URL location.
+ * the informer caches, for a Backstage instance to register as a URL location; and
+ * `GET /catalog-info/apis/<namespace>/<name>/definition`, each API's definition.
  *
  * Backstage deletes the entities a location stops listing, so a partial answer would wipe
  * entities from Backstage: until every informer has synced the answer is 503, never a
  * partial catalog. The body carries an ETag; Backstage's URL reader sends it back and gets
- * 304 while nothing changed.
+ * 304 while nothing changed. The body is rendered once per change of the entities other
+ * than in status (the caches' metadata versions), not per request nor per status write: a
+ * 304 renders and hashes nothing.
+ *
+ * The entity caches do not keep API definitions (up to 1 MiB each; see entityTransform), so
+ * the catalog gives each as a Backstage `$text` placeholder relative to the catalog's URL,
+ * which Backstage resolves against the location: the second route, which reads that one API
+ * from the API server. It answers only for APIs the catalog holds, a few at a time.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { World } from '../reconcilers/world.ts';
-import { ENTITY_KINDS } from '../reconcilers/world.ts';
+import type { Logger } from 'pino';
+import { isNotFound, narrowError } from '../k8s/errors.ts';
+import { objectPath } from '../k8s/resource.ts';
+import type { RestClient } from '../k8s/rest.ts';
+import type { EntityObject, World } from '../reconcilers/world.ts';
+import { ENTITY_KINDS, entityResource } from '../reconcilers/world.ts';
+import { BACKSTAGE_NAMESPACE, KUBERNETES_NAME, KUBERNETES_NAME_MAX } from './backstage.ts';
 import { renderCatalogInfo } from './export.ts';
 
 export const CATALOG_INFO_PATH = '/catalog-info.yaml';
+/** Every API definition is served under this prefix, at `<prefix><namespace>/<name>/definition`. */
+export const DEFINITIONS_PREFIX = '/catalog-info/apis/';
 /** RFC 9512's media type for YAML. */
 export const YAML_CONTENT_TYPE = 'application/yaml; charset=utf-8';
+const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+/**
+ * Definitions read from the API server at once, at most (each up to 1 MiB, parsed whole);
+ * past that the answer is 503 with Retry-After, and Backstage reads it on a later pass.
+ */
+export const MAX_DEFINITION_READS = 4;
+const DEFINITION_READ_TIMEOUT_MS = 10_000;
+
+/** Where the definition of the API `namespace/name` is served. */
+export function definitionPath(namespace: string, name: string): string {
+  return `${DEFINITIONS_PREFIX}${namespace}/${name}/definition`;
+}
 
 export interface CatalogInfoOptions {
   /** The Kubernetes namespace written as Backstage's `default` namespace. */
   defaultNamespace: string;
   /** True once every informer has synced; before that the catalog is incomplete. */
   synced: () => boolean;
+  /** Where an entity served without some of its fields is logged, once per rendering. */
+  logger?: Logger;
 }
 
 export interface CatalogInfoResponse {
-  status: 200 | 304 | 503;
+  status: number;
   headers: Record<string, string>;
   body: string;
 }
 
-/** The response to a GET, given the request's If-None-Match header. Pure but for reading the World. */
-export function catalogInfoResponse(world: World, options: CatalogInfoOptions, ifNoneMatch?: string): CatalogInfoResponse {
-  if (!options.synced()) {
-    return { status: 503, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '5' }, body: 'the catalog is not synced yet: try again shortly\n' };
-  }
-  const entities = ENTITY_KINDS.flatMap((kind) => world.caches.entities[kind].list());
-  const body = renderCatalogInfo(entities, { defaultNamespace: options.defaultNamespace });
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-  const headers = { 'Content-Type': YAML_CONTENT_TYPE, ETag: etag, 'Cache-Control': 'no-cache' };
-  const matches = ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*');
-  return matches ? { status: 304, headers, body: '' } : { status: 200, headers, body };
+
+const text = (status: number, body: string, headers: Record<string, string> = {}): CatalogInfoResponse => ({ status, headers: { 'Content-Type': TEXT_CONTENT_TYPE, ...headers }, body });
+const NOT_SYNCED = text(503, 'the catalog is not synced yet: try again shortly\n', { 'Retry-After': '5' });
+
+/**
+ * The responses to GETs of CATALOG_INFO_PATH, given each request's If-None-Match header.
+ * It keeps the last rendering and renders again only when an entity cache's metadata
+ * version has moved.
+ */
+export function catalogInfoResponder(world: World, options: CatalogInfoOptions): (ifNoneMatch?: string) => CatalogInfoResponse {
+  const caches = world.caches.entities;
+  const exportOptions = {
+    defaultNamespace: options.defaultNamespace,
+    // Relative to the catalog's own URL, as Backstage resolves a placeholder: it works behind a proxy's path prefix too.
+    definitionUrl: (namespace: string, name: string) => `.${definitionPath(namespace, name)}`,
+    onProblem: (p: { entity: string; message: string }) => options.logger?.warn({ entity: p.entity, problem: p.message }, 'entity served without some of its fields'),
+  };
+  let kept: { state: string; headers: Record<string, string>; body: string } | undefined;
+  const current = () => {
+    const state = ENTITY_KINDS.map((kind) => caches[kind].metadataVersion).join('.');
+    if (kept?.state !== state) {
+      const body = renderCatalogInfo(
+        ENTITY_KINDS.flatMap((kind) => caches[kind].list()),
+        exportOptions,
+      );
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+      kept = { state, headers: { 'Content-Type': YAML_CONTENT_TYPE, ETag: etag, 'Cache-Control': 'no-cache' }, body };
+    }
+    return kept;
+  };
+  return (ifNoneMatch) => {
+    if (!options.synced()) return NOT_SYNCED;
+    const { headers, body } = current();
+    const matches = ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === headers.ETag || t.trim() === '*');
+    return matches ? { status: 304, headers, body: '' } : { status: 200, headers, body };
+  };
 }
 
 /** An HTTP handler for CATALOG_INFO_PATH, in the (req, res) shape of node:http (GET and HEAD). */
 export function catalogInfoHandler(world: World, options: CatalogInfoOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const respond = catalogInfoResponder(world, options);
   return (req, res) => {
     const ifNoneMatch = req.headers['if-none-match'];
-    const response = catalogInfoResponse(world, options, Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : ifNoneMatch);
-    res.writeHead(response.status, response.headers);
-    res.end(req.method === 'HEAD' ? undefined : response.body);
+    send(req, res, respond(Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : ifNoneMatch));
   };
+}
+
+export interface DefinitionOptions {
+  /** The operator's client: reads one API object. */
+  client: Pick<RestClient, 'request'>;
+  synced: () => boolean;
+  logger: Logger;
+  /** Reads at once, at most; MAX_DEFINITION_READS by default. */
+  maxReads?: number;
+}
+
+const PATH = new RegExp(`^${DEFINITIONS_PREFIX}([^/]*)/([^/]*)/definition$`);
+
+/**
+ * The responses to GETs under DEFINITIONS_PREFIX: the API's `spec.definition` as text, read
+ * from the API server. 404 for an API the catalog does not hold or that has no definition;
+ * 400 for a namespace or name that is not a Kubernetes name (never sent to the API server).
+ */
+export function definitionResponder(world: World, options: DefinitionOptions): (path: string) => Promise<CatalogInfoResponse> {
+  const maxReads = options.maxReads ?? MAX_DEFINITION_READS;
+  let reading = 0;
+  return async (path) => {
+    const match = PATH.exec(path);
+    if (!match) return text(404, `not found: API definitions are at ${definitionPath('<namespace>', '<name>')}\n`);
+    const [, namespace = '', name = ''] = match;
+    if (!BACKSTAGE_NAMESPACE.test(namespace) || !KUBERNETES_NAME.test(name) || name.length > KUBERNETES_NAME_MAX) {
+      return text(400, 'the namespace and name must be Kubernetes names (lower-case letters, digits, "-" and ".")\n');
+    }
+    if (!options.synced()) return NOT_SYNCED;
+    const missing = text(404, `API ${namespace}/${name} has no definition in the catalog\n`);
+    if (typeof world.caches.entities.API.get(`${namespace}/${name}`)?.spec?.definition !== 'string') return missing;
+    if (reading >= maxReads) return text(503, 'too many definitions are being read: try again shortly\n', { 'Retry-After': '1' });
+    reading++;
+    try {
+      const api = await options.client.request<EntityObject>({ path: objectPath(entityResource('API'), name, namespace), timeoutMs: DEFINITION_READ_TIMEOUT_MS });
+      const definition = api.spec?.definition;
+      return typeof definition === 'string' ? { status: 200, headers: { 'Content-Type': TEXT_CONTENT_TYPE, 'Cache-Control': 'no-cache' }, body: definition } : missing;
+    } catch (err) {
+      if (isNotFound(err)) return missing;
+      options.logger.warn({ namespace, name, err: narrowError(err).message }, 'reading an API definition failed');
+      return text(502, 'the API could not be read from the Kubernetes API server\n');
+    } finally {
+      reading--;
+    }
+  };
+}
+
+/** An HTTP handler for every path under DEFINITIONS_PREFIX (GET and HEAD). */
+export function definitionHandler(world: World, options: DefinitionOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const respond = definitionResponder(world, options);
+  return async (req, res) => send(req, res, await respond((req.url ?? '/').split('?')[0]!));
+}
+
+function send(req: IncomingMessage, res: ServerResponse, response: CatalogInfoResponse): void {
+  res.writeHead(response.status, response.headers);
+  res.end(req.method === 'HEAD' ? undefined : response.body);
 }

@@ -16,6 +16,7 @@ import {
   BACKSTAGE_API_VERSION,
   BACKSTAGE_DEFAULT_NAMESPACE,
   BACKSTAGE_FIELDS_ANNOTATION,
+  BACKSTAGE_FIELDS_MAX_BYTES,
   BACKSTAGE_NAME,
   BACKSTAGE_NAME_ANNOTATION,
   backstageSpecFields,
@@ -27,6 +28,7 @@ import {
   type BackstageEntity,
 } from './backstage.ts';
 import { stringifyDocuments } from './yaml.ts';
+import { isPrototypeKey, nullPrototypeRecord, PROTOTYPE_KEYS_TEXT } from '../util/object-keys.ts';
 
 /** The slice of a Backlot entity export reads. */
 export interface ExportableEntity {
@@ -38,6 +40,21 @@ export interface ExportableEntity {
 export interface ExportOptions {
   /** The Kubernetes namespace whose entities go to Backstage's `default` namespace. */
   defaultNamespace: string;
+  /**
+   * Where an API's definition is to be read, for a catalog exported from caches that do not
+   * keep definitions: the definition is then written as a Backstage `$text` placeholder for
+   * this URL (relative to the exported file), not inline.
+   */
+  definitionUrl?: (namespace: string, name: string) => string;
+  /** Told of each entity exported without some of what it holds, and why; nothing stops the export. */
+  onProblem?: (problem: ExportProblem) => void;
+}
+
+/** Something of an entity that export left out. */
+export interface ExportProblem {
+  /** The entity's Kubernetes reference, e.g. `api:shop/orders`. */
+  entity: string;
+  message: string;
 }
 
 /** Annotations that belong to Kubernetes or to Backlot, never to the Backstage entity. */
@@ -68,7 +85,15 @@ export function exportBackstage(entities: readonly ExportableEntity[], options: 
   const namespaceOf = (ns: string) => (ns === options.defaultNamespace ? BACKSTAGE_DEFAULT_NAMESPACE : ns);
   const canonical = (ref: EntityRef) => `${ref.kind}:${namespaceOf(ref.namespace)}/${originals.get(`${ref.kind}:${ref.namespace}/${ref.name}`) ?? ref.name}`;
 
-  return named.map((n) => toBackstage(n, { namespace: namespaceOf(n.namespace), canonical }));
+  const report = options.onProblem ?? (() => {});
+  return named.map((n) =>
+    toBackstage(n, {
+      namespace: namespaceOf(n.namespace),
+      canonical,
+      report: (message) => report({ entity: `${n.info.refKind}:${n.namespace}/${n.name}`, message }),
+      ...(options.definitionUrl ? { definitionUrl: options.definitionUrl } : {}),
+    }),
+  );
 }
 
 /** The multi-document catalog-info.yaml of the entities. */
@@ -81,7 +106,15 @@ function backstageName(n: Named): string {
   return original !== undefined && BACKSTAGE_NAME.test(original) ? original : n.name;
 }
 
-function toBackstage(n: Named, ctx: { namespace: string; canonical: (ref: EntityRef) => string }): BackstageEntity {
+interface EntityContext {
+  /** The Backstage namespace. */
+  namespace: string;
+  canonical: (ref: EntityRef) => string;
+  report: (message: string) => void;
+  definitionUrl?: (namespace: string, name: string) => string;
+}
+
+function toBackstage(n: Named, ctx: EntityContext): BackstageEntity {
   const { info, entity } = n;
   const spec = entity.spec ?? {};
   const sourceAnnotations = entity.metadata?.annotations ?? {};
@@ -95,8 +128,9 @@ function toBackstage(n: Named, ctx: { namespace: string; canonical: (ref: Entity
     else if (refField.list && Array.isArray(value)) outSpec[field] = value.map((v: unknown) => exportRef(v, refField, n.namespace, ctx.canonical));
     else outSpec[field] = exportRef(value, refField, n.namespace, ctx.canonical);
   }
+  if (info.kind === 'API' && ctx.definitionUrl && typeof spec.definition === 'string') outSpec.definition = { $text: ctx.definitionUrl(n.namespace, n.name) };
 
-  const annotations: Record<string, string> = {};
+  const annotations = nullPrototypeRecord<string>();
   for (const [key, value] of Object.entries(sourceAnnotations)) if (!INTERNAL_ANNOTATION_PREFIXES.some((p) => key.startsWith(p))) annotations[key] = value;
   if (info.kind === 'Component' || info.kind === 'Resource') Object.assign(annotations, kubernetesAnnotations(n.name, annotations, spec.workloads));
 
@@ -107,7 +141,7 @@ function toBackstage(n: Named, ctx: { namespace: string; canonical: (ref: Entity
   if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
 
   const out: BackstageEntity = { apiVersion: BACKSTAGE_API_VERSION, kind: info.kind, metadata, spec: outSpec };
-  restoreFields(out, sourceAnnotations[BACKSTAGE_FIELDS_ANNOTATION]);
+  restoreFields(out, sourceAnnotations[BACKSTAGE_FIELDS_ANNOTATION], ctx.report);
   if (info.kind === 'Group' && outSpec.children === undefined) outSpec.children = [];
   if (info.kind === 'API' && outSpec.definition === undefined) outSpec.definition = MISSING_DEFINITION;
   return out;
@@ -151,9 +185,20 @@ export function selectorString(selector: LabelSelector): string {
   return terms.join(',');
 }
 
-/** Puts back the fields import kept aside, never over a field the entity has now. */
-function restoreFields(out: BackstageEntity, annotation: string | undefined): void {
+/**
+ * Puts back the fields import kept aside, never over a field the entity has now. The paths are
+ * the tenant's own text: one that goes through `__proto__`, `constructor` or `prototype` would
+ * walk off the descriptor onto a prototype the whole process shares, so it is not restored,
+ * and reported; the others are. An annotation over BACKSTAGE_FIELDS_MAX_BYTES (which import
+ * never writes) is not read at all, and reported.
+ */
+function restoreFields(out: BackstageEntity, annotation: string | undefined, report: (message: string) => void): void {
   if (annotation === undefined) return;
+  const bytes = Buffer.byteLength(annotation);
+  if (bytes > BACKSTAGE_FIELDS_MAX_BYTES) {
+    report(`${BACKSTAGE_FIELDS_ANNOTATION}: not restored: ${bytes.toLocaleString('en')} bytes, more than the ${BACKSTAGE_FIELDS_MAX_BYTES / 1024} KiB export restores`);
+    return;
+  }
   let fields: unknown;
   try {
     fields = JSON.parse(annotation);
@@ -161,19 +206,30 @@ function restoreFields(out: BackstageEntity, annotation: string | undefined): vo
     return;
   }
   if (!isRecord(fields)) return;
+  const refused: string[] = [];
   for (const [path, value] of Object.entries(fields)) {
     const parts = path.split('.');
-    let target: Record<string, unknown> | undefined = out;
-    for (const part of parts.slice(0, -1)) {
-      const next: unknown = target[part] ?? {};
-      if (!isRecord(next)) {
-        target = undefined;
-        break;
-      }
-      target[part] = next;
-      target = next;
-    }
-    const last = parts.at(-1)!;
-    if (target && target[last] === undefined) target[last] = value;
+    if (parts.some(isPrototypeKey)) refused.push(path);
+    else restoreField(out, parts, value);
   }
+  if (refused.length > 0) {
+    report(`${BACKSTAGE_FIELDS_ANNOTATION}: not restored: ${refused.map((p) => JSON.stringify(p)).join(', ')} (a field path cannot go through ${PROTOTYPE_KEYS_TEXT})`);
+  }
+}
+
+/** Sets the field at `parts` unless it is set, making the objects on the way; nothing when one on the way is not an object. */
+function restoreField(out: Record<string, unknown>, parts: readonly string[], value: unknown): void {
+  let target = out;
+  for (const part of parts.slice(0, -1)) {
+    const next = ownField(target, part) ?? {};
+    if (!isRecord(next)) return;
+    target[part] = next;
+    target = next;
+  }
+  const last = parts.at(-1)!;
+  if (ownField(target, last) === undefined) target[last] = value;
+}
+
+function ownField(record: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }

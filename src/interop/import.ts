@@ -21,6 +21,7 @@ import {
   BACKSTAGE_API_VERSIONS,
   BACKSTAGE_DEFAULT_NAMESPACE,
   BACKSTAGE_FIELDS_ANNOTATION,
+  BACKSTAGE_FIELDS_MAX_BYTES,
   BACKSTAGE_NAME,
   BACKSTAGE_NAME_ANNOTATION,
   BACKSTAGE_NAMESPACE,
@@ -41,6 +42,15 @@ import {
 import { defaultNameMapping, importRef, RefRewriteError, renameKey, type NameMapping } from './backstage-refs.ts';
 import { assignNames } from './names.ts';
 import type { DocumentProblem, SourceDocument } from './yaml.ts';
+import { isPrototypeKey, nullPrototypeRecord, PROTOTYPE_KEYS_TEXT } from '../util/object-keys.ts';
+
+/**
+ * The most `backlot import` reads from one file (or standard input): hundreds of times a
+ * large catalog, and a bound on what a hostile file costs to parse.
+ */
+export const MAX_IMPORT_FILE_BYTES = 8 * 1024 * 1024;
+/** The most documents (not counting empty ones) one `backlot import` reads, over all its files. */
+export const MAX_IMPORT_DOCUMENTS = 10_000;
 
 /** A Backlot custom resource as import writes it. */
 export interface BacklotEntity {
@@ -224,10 +234,16 @@ function renameTable(candidates: readonly Candidate[]): Map<string, string> {
 
 function convert(c: Candidate, mapping: NameMapping, errs: Problems, warns: Problems): BacklotEntity | undefined {
   const { info, metadata } = c;
-  const unmodelled: Record<string, unknown> = {};
+  const unmodelled = nullPrototypeRecord<unknown>();
+  // The path becomes a key of the annotation that export walks back: a segment that reaches a
+  // prototype is refused here, where the author can still be told.
   const keepUnmodelled = (path: string, value: unknown, what: string) => {
-    unmodelled[path] = value;
-    warns.add(path, `${what}: kept in the annotation ${BACKSTAGE_FIELDS_ANNOTATION} and given back by export`);
+    const key = path.split('.').find(isPrototypeKey);
+    if (key !== undefined) errs.add(path, `"${key}" cannot be a field name: Backlot keeps no field named ${PROTOTYPE_KEYS_TEXT}`);
+    else {
+      unmodelled[path] = value;
+      warns.add(path, `${what}: kept in the annotation ${BACKSTAGE_FIELDS_ANNOTATION} and given back by export`);
+    }
   };
 
   for (const key of Object.keys(c.raw)) if (!KNOWN_TOP_LEVEL.has(key)) keepUnmodelled(key, c.raw[key], 'not part of a Backlot entity');
@@ -260,7 +276,12 @@ function convert(c: Candidate, mapping: NameMapping, errs: Problems, warns: Prob
   const annotations = importAnnotations(metadata.annotations, errs);
   const name = mapping.name(info.refKind, c.namespace, c.name);
   if (name !== c.name) annotations[BACKSTAGE_NAME_ANNOTATION] = c.name;
-  if (Object.keys(unmodelled).length > 0) annotations[BACKSTAGE_FIELDS_ANNOTATION] = JSON.stringify(unmodelled);
+  if (Object.keys(unmodelled).length > 0) {
+    const kept = JSON.stringify(unmodelled);
+    const bytes = Buffer.byteLength(kept);
+    if (bytes <= BACKSTAGE_FIELDS_MAX_BYTES) annotations[BACKSTAGE_FIELDS_ANNOTATION] = kept;
+    else errs.add(undefined, `the fields Backlot does not model take ${bytes.toLocaleString('en')} bytes as JSON, more than the ${BACKSTAGE_FIELDS_MAX_BYTES / 1024} KiB the annotation ${BACKSTAGE_FIELDS_ANNOTATION} keeps: shorten or remove them`);
+  }
   if (info.kind === 'Component' || info.kind === 'Resource') claimFromAnnotations({ annotations, name, namespace: c.namespace, spec, errs, warns });
 
   validate(info, c.namespace, spec, errs);
@@ -313,7 +334,7 @@ function importLabels(raw: unknown, errs: Problems): Record<string, string> {
     errs.add('metadata.labels', 'must be a mapping of label keys to values');
     return {};
   }
-  const out: Record<string, string> = {};
+  const out = nullPrototypeRecord<string>();
   for (const [key, value] of Object.entries(raw)) {
     const path = `metadata.labels[${JSON.stringify(key)}]`;
     if (!QUALIFIED_KEY.test(key)) errs.add(path, 'is not a label key: use [<dns-prefix>/]<name>, e.g. example.com/tier');
@@ -329,7 +350,7 @@ function importAnnotations(raw: unknown, errs: Problems): Record<string, string>
     errs.add('metadata.annotations', 'must be a mapping of annotation keys to strings');
     return {};
   }
-  const out: Record<string, string> = {};
+  const out = nullPrototypeRecord<string>();
   for (const [key, value] of Object.entries(raw)) {
     if (DROPPED_ANNOTATIONS.has(key)) continue;
     const path = `metadata.annotations[${JSON.stringify(key)}]`;

@@ -13,7 +13,7 @@ import type { InformerMetrics } from '../metrics/runtime.ts';
 import { Informer } from '../runtime/informer.ts';
 import type { IndexFunc } from '../runtime/store.ts';
 import { managedFieldsCut } from '../k8s/managed-fields-text.ts';
-import { dropManagedFields, keepPaths, parsedWithout, type Transform } from '../runtime/transform.ts';
+import { dropAnnotations, dropManagedFields, keepPaths, parsedWithout, type Transform } from '../runtime/transform.ts';
 import { API_VERSION } from '../api/common.ts';
 import {
   byControllerUid,
@@ -82,6 +82,30 @@ export function withTypeMeta<T extends KubeObject>(apiVersion: string, kind: str
   return transform.beforeParse ? parsedWithout(typed, transform.beforeParse) : typed;
 }
 
+/** kubectl apply's copy of the whole object as last applied: as large as the object, and read by nothing here. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What an API's cache holds in place of a definition it has. Nothing the operator decides
+ * reads a definition, and one may take 1 MiB; the served export links to it instead, and
+ * the link's handler reads it from the API server (interop/catalog-info.ts).
+ */
+export const DEFINITION_LEFT_OUT = 'The definition is not kept in the operator\'s cache.';
+
+/**
+ * What an entity cache keeps: the whole object, as parsed (entity schemas keep fields they do
+ * not know, so no text is cut before parsing), less what no decision reads and can be large:
+ * managedFields, kubectl's last-applied-configuration, and an API's definition.
+ */
+export function entityTransform(kind: EntityKind): Transform<EntityObject> {
+  const lean = (obj: KubeObject): EntityObject => {
+    const out: EntityObject = dropAnnotations(dropManagedFields(obj), [LAST_APPLIED_ANNOTATION]);
+    if (kind !== 'API' || typeof out.spec?.definition !== 'string') return out;
+    return { ...out, spec: { ...out.spec, definition: DEFINITION_LEFT_OUT } };
+  };
+  return withTypeMeta(API_VERSION, kind, lean);
+}
+
 /** What each workload cache keeps: the fields the readiness rules and claims read. */
 export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = {
   Deployment: keepWithOwnManagedFields(['spec.replicas', 'status']),
@@ -134,7 +158,7 @@ export function directInformers(options: { client: RestClient; logger: Logger; n
 
 export function createCatalogInformers(make: MakeInformer): CatalogInformers {
   const entities = Object.fromEntries(
-    ENTITY_KINDS.map((kind) => [kind, make<EntityObject>({ resource: entityResource(kind), transform: withTypeMeta(API_VERSION, kind, dropManagedFields as Transform<EntityObject>), indexers: entityIndexers(kind) })]),
+    ENTITY_KINDS.map((kind) => [kind, make<EntityObject>({ resource: entityResource(kind), transform: entityTransform(kind), indexers: entityIndexers(kind) })]),
   ) as Record<EntityKind, Informer<EntityObject>>;
   const workloads = Object.fromEntries(
     WORKLOAD_KINDS.map((kind) => [kind, make({ resource: WORKLOAD_RESOURCES[kind], transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) })]),

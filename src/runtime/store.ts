@@ -29,7 +29,8 @@ export interface CacheReader<T extends KubeObject> {
   /** Moves on every change of the cache: a reader can keep what it derived from it until then. */
   readonly version: number;
   /**
-   * Moves when an object is added or deleted, or its generation, labels, annotations or owners change:
+   * Moves when an object is added or deleted (or replaced by another of the same name), or its
+   * generation, labels, annotations or owners change:
    * not on an update of its status alone. What is derived from names, specs and metadata
    * (who claims which workload) can be kept until it does.
    */
@@ -251,11 +252,12 @@ function sameOwners(a: readonly OwnerReference[] | undefined, b: readonly OwnerR
   return (a ?? []).every((o, i) => o.uid === b![i]!.uid && o.controller === b![i]!.controller);
 }
 
-/** Whether two versions of an object differ in status (or resourceVersion) alone. */
+/** Whether two versions of an object (the same object: the same uid) differ in status (or resourceVersion) alone. */
 function sameMetadata(a: KubeObject, b: KubeObject): boolean {
   const ma = a.metadata;
   const mb = b.metadata;
   return (
+    ma?.uid === mb?.uid &&
     ma?.generation === mb?.generation &&
     sameStrings(ma?.labels, mb?.labels) &&
     sameStrings(ma?.annotations, mb?.annotations) &&

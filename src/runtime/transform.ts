@@ -4,6 +4,7 @@
  * an operator can make (managedFields alone is often half an object).
  */
 import type { KubeObject } from '../k8s/object.ts';
+import { isPrototypeKey } from '../util/object-keys.ts';
 
 export type Transform<T extends KubeObject = KubeObject> = ((obj: KubeObject) => T) & {
   /**
@@ -25,6 +26,15 @@ export const dropManagedFields: Transform = (obj) => {
   return { ...obj, metadata };
 };
 
+/** The object without the given annotations, e.g. kubectl's last-applied-configuration; the input is not touched. */
+export function dropAnnotations<T extends KubeObject>(obj: T, keys: readonly string[]): T {
+  const annotations = obj.metadata?.annotations;
+  if (!annotations || !keys.some((k) => Object.hasOwn(annotations, k))) return obj;
+  const kept = { ...annotations };
+  for (const k of keys) delete kept[k];
+  return { ...obj, metadata: { ...obj.metadata, annotations: kept } };
+}
+
 /** Metadata fields every consumer of the cache may rely on. */
 const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'labels', 'annotations', 'ownerReferences', 'creationTimestamp', 'deletionTimestamp'] as const;
 
@@ -36,7 +46,7 @@ const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generatio
 export function keepPaths<T extends KubeObject = KubeObject>(paths: readonly string[]): Transform<T> {
   const split = paths.map((p) => {
     const parts = p.split('.');
-    if (parts.some((s) => s === '')) throw new Error(`invalid field path "${p}": expected dot-separated field names like "spec.replicas"`);
+    if (parts.some((s) => s === '' || isPrototypeKey(s))) throw new Error(`invalid field path "${p}": expected dot-separated field names like "spec.replicas"`);
     return parts;
   });
   return (obj) => {
@@ -53,7 +63,7 @@ export function keepPaths<T extends KubeObject = KubeObject>(paths: readonly str
 
 function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, parts: readonly string[]): void {
   const [head, ...rest] = parts;
-  if (head === undefined || !(head in from)) return;
+  if (head === undefined || !Object.hasOwn(from, head)) return;
   const value = from[head];
   if (rest.length === 0 || value === null || typeof value !== 'object' || Array.isArray(value)) {
     to[head] = value;

@@ -23,11 +23,23 @@ function message(err: unknown): string {
   return typeof text === 'string' ? text : String(err);
 }
 
+/**
+ * The handler of a request path: the route of that exact path, else the longest route that
+ * ends in `/` and starts the path (it serves the whole subtree, as in Go's ServeMux). The path
+ * is the caller's text: only the routes' own keys are looked up, never a prototype's.
+ */
+export function findRoute(routes: Readonly<Record<string, Handler>>, path: string): Handler | undefined {
+  if (Object.hasOwn(routes, path)) return routes[path];
+  let best: string | undefined;
+  for (const route of Object.keys(routes)) if (route.endsWith('/') && path.startsWith(route) && route.length > (best?.length ?? 0)) best = route;
+  return best === undefined ? undefined : routes[best];
+}
+
 export async function startHttpServer(options: { name: string; bind: BindAddress; routes: Readonly<Record<string, Handler>>; logger: Logger }): Promise<RunningServer> {
   const { logger, routes } = options;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const handler = routes[path];
+    const handler = findRoute(routes, path);
     if (!handler || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(handler ? 405 : 404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(handler ? 'method not allowed\n' : 'not found\n');
       return;

@@ -68,4 +68,31 @@ describe('backlot import → kubectl apply → backlot export', () => {
     expect(docs).toHaveLength(18);
     expect(new Set(docs.map((d) => d.metadata.namespace))).toEqual(new Set(['default']));
   });
+
+  it('exports an entity whose kept fields go through a prototype key or are too large without them, saying so on standard error', async () => {
+    const api = (name: string, fields: string) =>
+      `apiVersion: catalog.backlot.dev/v1alpha1\nkind: API\nmetadata:\n  name: ${name}\n  namespace: ${ns.name}\n  annotations:\n    backlot.dev/backstage-fields: '${fields}'\nspec: {type: openapi, lifecycle: production, owner: team-a, definition: "openapi: 3.1.0\\n"}\n`;
+    const created = await kubectl(['create', '-f', '-'], {
+      input: [api('hostile', '{"__proto__.workloads": "x", "constructor.prototype.polluted": "y", "spec.kept": 1}'), api('oversized', JSON.stringify({ 'spec.notes': 'x'.repeat(70_000) }))].join('---\n'),
+    });
+    expect(created.stderr).toBe('');
+    try {
+      const exported = await backlot(['export', '-n', ns.name], { kubeconfig: kubeconfigPath() });
+      expect(exported.code).toBe(0);
+      expect(exported.stderr.split('\n').filter(Boolean)).toEqual([
+        `warning: api:${ns.name}/hostile: backlot.dev/backstage-fields: not restored: "__proto__.workloads", "constructor.prototype.polluted" (a field path cannot go through __proto__, constructor or prototype)`,
+        `warning: api:${ns.name}/oversized: backlot.dev/backstage-fields: not restored: 70,017 bytes, more than the 64 KiB export restores`,
+      ]);
+      const apis = parseAllDocuments(exported.stdout)
+        .map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: Record<string, unknown> })
+        .filter((d) => d.kind === 'API' && ['hostile', 'oversized'].includes(d.metadata.name));
+      expect(apis.map((a) => [a.metadata.name, a.spec.definition, a.spec.kept, a.spec.notes, a.spec.workloads])).toEqual([
+        ['hostile', 'openapi: 3.1.0\n', 1, undefined, undefined],
+        ['oversized', 'openapi: 3.1.0\n', undefined, undefined, undefined],
+      ]);
+    } finally {
+      // The envtest plane has no namespace controller: delete them, or every later `export -A` of the run would warn.
+      await kubectl(['delete', 'apis.catalog.backlot.dev', '-n', ns.name, 'hostile', 'oversized']);
+    }
+  });
 });

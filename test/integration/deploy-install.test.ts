@@ -17,7 +17,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane, freePort } from '../../src/envtest/controlplane.ts';
 import { GenerationFollower, makeNamespaceReady } from '../../src/envtest/simulate.ts';
@@ -180,6 +180,16 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     const events = await getJson<{ items: { reportingController: string }[] }>('events.events.k8s.io', '-n', 'shop');
     expect(events.items.some((e) => e.reportingController === 'backlot.dev/operator')).toBe(true);
 
+    // The served Backstage export under the same rules: an API's definition, which the caches
+    // do not keep, read from the API server with the operator's identity where the placeholder points.
+    const catalogUrl = replicas[0]!.metricsUrl.replace(/\/metrics$/, '/catalog-info.yaml');
+    const served = parseAllDocuments(await (await fetch(catalogUrl)).text()).map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: { definition?: { $text?: string } } });
+    const placeholder = served.find((d) => d.kind === 'API' && d.metadata.name === 'orders-api')?.spec.definition?.$text;
+    expect(placeholder).toBe('./catalog-info/apis/shop/orders-api/definition');
+    const definition = await fetch(new URL(placeholder!, catalogUrl));
+    expect(definition.status).toBe(200);
+    expect(await definition.text()).toBe((await getJson<{ spec: { definition: string } }>('apis.catalog.backlot.dev', '-n', 'shop', 'orders-api')).spec.definition);
+
     const leading = await eventually('exactly one replica to lead', async () => ((await leaders()).length === 1 ? leaders() : undefined));
     const lease = await getJson<{ spec: { holderIdentity: string } }>('lease', '-n', NAMESPACE, 'backlot-leader');
     expect(lease.spec.holderIdentity.startsWith(`${leading[0]!.name}_`)).toBe(true);
@@ -223,6 +233,8 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
       [['patch', 'services', '-n', 'platform'], 'yes'],
       [['patch', 'components.catalog.backlot.dev', '--subresource=status', '-n', 'shop'], 'yes'],
       [['watch', 'groups.catalog.backlot.dev', '-A'], 'yes'],
+      [['get', 'apis.catalog.backlot.dev', '-n', 'shop'], 'yes'],
+      [['get', 'components.catalog.backlot.dev', '-n', 'shop'], 'no'],
       [['create', 'events.events.k8s.io', '-n', 'shop'], 'yes'],
       [['create', 'leases.coordination.k8s.io', '-n', NAMESPACE], 'yes'],
       [['update', 'leases.coordination.k8s.io/backlot-leader', '-n', NAMESPACE], 'yes'],

@@ -90,13 +90,15 @@ describe('deploy/ (kubectl kustomize)', () => {
     }
   });
 
-  it('grants the operator exactly what the code uses: list/watch what it watches, patch what it applies to, create Events', () => {
+  it('grants the operator exactly what the code uses: list/watch what it watches, get APIs, patch what it applies to, create Events', () => {
     const role = find<KubeObject & { rules: PolicyRule[] }>(objects, 'ClusterRole', 'backlot-operator');
     const expected = new Set<string>();
     for (const ref of watchedByTheCatalog()) for (const verb of ['list', 'watch']) expected.add(`${key(ref)} ${verb}`);
     // Server-side apply: entity status (EntityReconciler), ownership on workloads (OwnershipReconciler).
     for (const kind of ENTITY_KINDS) expected.add(`${key(entityResource(kind), '/status')} patch`);
     for (const ref of Object.values(WORKLOAD_RESOURCES)) expected.add(`${key(ref)} patch`);
+    // The served export's API definitions (definitionHandler) read one API at a time.
+    expected.add(`${key(entityResource('API'))} get`);
     // EventRecorder posts events.k8s.io/v1 Events.
     expected.add('events.k8s.io/events create');
     expect(grants(role.rules)).toEqual([...expected].sort());

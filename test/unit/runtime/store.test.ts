@@ -77,7 +77,7 @@ describe('Store', () => {
     expect(store.version).not.toBe(v2);
   });
 
-  it('moves its metadata version on adds, deletes and changes of generation, labels, annotations or owners, not on status alone', () => {
+  it('moves its metadata version on adds, deletes and changes of uid, generation, labels, annotations or owners, not on status alone', () => {
     const store = new Store<KubeObject & { status?: unknown }>();
     const at = (rv: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}, status?: unknown) => ({ metadata: { name: 'a', namespace: 'x', resourceVersion: rv, generation: 1, labels: { app: 'a' }, ...meta }, status });
     const look = () => ({ all: store.metadataVersion, x: store.namespaceMetadataVersion('x'), y: store.namespaceMetadataVersion('y'), changes: store.version });
@@ -114,6 +114,11 @@ describe('Store', () => {
     // The same owners in a new object: the same.
     store.upsert(at('20', { ...adopted, ownerReferences: [{ ...adopted.ownerReferences[0]!, controller: false }] }));
     expect(look().x).toBe(last);
+
+    // An object deleted and created again under the same name (a watch gap), alike in all of that: another object.
+    store.upsert(at('21', { ...adopted, uid: 'u2', ownerReferences: [{ ...adopted.ownerReferences[0]!, controller: false }] }));
+    expect(look().x).toBeGreaterThan(last);
+    last = look().x;
 
     // Another namespace's object moves the overall version and its own namespace's only.
     store.upsert({ metadata: { name: 'b', namespace: 'y', resourceVersion: '9' } });

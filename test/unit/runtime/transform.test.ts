@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
-import { dropManagedFields, keepPaths } from '../../../src/runtime/transform.ts';
+import { dropAnnotations, dropManagedFields, keepPaths } from '../../../src/runtime/transform.ts';
 
 const deployment: KubeObject = {
   apiVersion: 'apps/v1',
@@ -29,6 +29,22 @@ describe('dropManagedFields', () => {
   it('returns an object without managedFields as it is', () => {
     const bare: KubeObject = { metadata: { name: 'x' } };
     expect(dropManagedFields(bare)).toBe(bare);
+  });
+});
+
+describe('dropAnnotations', () => {
+  it('drops the named annotations and keeps the rest, without touching the input', () => {
+    const obj: KubeObject = { metadata: { name: 'a', annotations: { big: 'x'.repeat(100), keep: 'k' } }, spec: { a: 1 } };
+    const out = dropAnnotations(obj, ['big', 'absent']);
+    expect(out).toEqual({ metadata: { name: 'a', annotations: { keep: 'k' } }, spec: { a: 1 } });
+    expect(obj.metadata?.annotations).toHaveProperty('big');
+  });
+
+  it('returns an object without them as it is', () => {
+    const obj: KubeObject = { metadata: { name: 'a', annotations: { keep: 'k' } } };
+    expect(dropAnnotations(obj, ['big'])).toBe(obj);
+    const bare: KubeObject = { metadata: { name: 'a' } };
+    expect(dropAnnotations(bare, ['big'])).toBe(bare);
   });
 });
 

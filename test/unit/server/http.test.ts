@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { RuntimeMetrics } from '../../../src/metrics/runtime.ts';
-import { metricsRoutes, probeRoutes, startHttpServer, type RunningServer } from '../../../src/server/http.ts';
+import { findRoute, metricsRoutes, probeRoutes, startHttpServer, type Handler, type RunningServer } from '../../../src/server/http.ts';
 import { recordingLogger } from '../../support/runtime-helpers.ts';
 
 describe('HTTP servers', () => {
@@ -71,5 +71,32 @@ describe('HTTP servers', () => {
     await expect(startHttpServer({ name: 'probes', bind: { host: '127.0.0.1', port }, routes: {}, logger: recordingLogger('silent').logger })).rejects.toThrow(
       `cannot serve probes on 127.0.0.1:${port}: listen EADDRINUSE`,
     );
+  });
+});
+
+describe('findRoute', () => {
+  const names = new Map<Handler | undefined, string>();
+  const named = (name: string): Handler => {
+    const handler: Handler = () => undefined;
+    names.set(handler, name);
+    return handler;
+  };
+  const routes = { '/metrics': named('metrics'), '/a/': named('a'), '/a/b/': named('ab') };
+  const found = (path: string) => names.get(findRoute(routes, path));
+
+  it.each([
+    ['/metrics', 'metrics'],
+    ['/metrics/x', undefined],
+    ['/a/', 'a'],
+    ['/a/x/y', 'a'],
+    ['/a/b/c', 'ab'],
+    ['/a', undefined],
+    ['/b', undefined],
+  ])('finds %s: the exact route, else the longest subtree route', (path, name) => {
+    expect(found(path)).toBe(name);
+  });
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('finds no route named %s on a prototype', (path) => {
+    expect(findRoute(routes, path)).toBeUndefined();
   });
 });

@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import type { KubeObject } from '../../../src/k8s/object.ts';
+import { DEFINITION_LEFT_OUT, entityTransform, LAST_APPLIED_ANNOTATION } from '../../../src/reconcilers/informers.ts';
+import { ENTITY_KINDS } from '../../../src/reconcilers/world.ts';
+
+const object = (kind: string, spec: Record<string, unknown>): KubeObject => ({
+  metadata: {
+    name: 'orders',
+    namespace: 'shop',
+    generation: 3,
+    labels: { tier: 'api' },
+    annotations: { [LAST_APPLIED_ANNOTATION]: JSON.stringify({ kind, spec }), 'backstage.io/techdocs-ref': 'dir:.' },
+    managedFields: [{ manager: 'kubectl', operation: 'Apply' }],
+  },
+  spec,
+  status: { observedGeneration: 3 },
+});
+
+describe('entityTransform', () => {
+  const definition = `openapi: 3.1.0\n${'x'.repeat(1024 * 1024 - 20)}`;
+
+  it.each(ENTITY_KINDS)('keeps a %s whole but for managedFields and kubectl\'s last-applied-configuration', (kind) => {
+    const input = object(kind, { owner: 'team-a', type: 'service' });
+    const out = entityTransform(kind)(input);
+    expect(out).toEqual({
+      apiVersion: 'catalog.backlot.dev/v1alpha1',
+      kind,
+      metadata: { name: 'orders', namespace: 'shop', generation: 3, labels: { tier: 'api' }, annotations: { 'backstage.io/techdocs-ref': 'dir:.' } },
+      spec: { owner: 'team-a', type: 'service' },
+      status: { observedGeneration: 3 },
+    });
+    expect(input.metadata?.annotations).toHaveProperty([LAST_APPLIED_ANNOTATION]);
+    expect(input.metadata?.managedFields).toHaveLength(1);
+  });
+
+  it('keeps of an API\'s definition only that it has one', () => {
+    const input = object('API', { type: 'openapi', definition });
+    const out = entityTransform('API')(input);
+    expect(out.spec).toEqual({ type: 'openapi', definition: DEFINITION_LEFT_OUT });
+    expect(JSON.stringify(out).length).toBeLessThan(1024);
+    expect((input.spec as { definition: string }).definition).toBe(definition);
+  });
+
+  it('leaves an API without a definition as it is, and a field of that name on another kind', () => {
+    expect(entityTransform('API')(object('API', { type: 'grpc' })).spec).toEqual({ type: 'grpc' });
+    expect(entityTransform('Component')(object('Component', { type: 'service', definition: 'kept' })).spec).toEqual({ type: 'service', definition: 'kept' });
+  });
+});

@@ -131,6 +131,7 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     expect(dry.stdout).toContain('clusterrole.rbac.authorization.k8s.io/backlot-operator created (server dry run)');
     expect(dry.stdout).toContain(`validatingadmissionpolicy.admissionregistration.k8s.io/${POLICY} created (server dry run)`);
     expect(dry.stdout).toContain(`validatingadmissionpolicybinding.admissionregistration.k8s.io/${POLICY} created (server dry run)`);
+    expect(dry.stdout).toContain('networkpolicy.networking.k8s.io/backlot created (server dry run)');
   });
 
   it('passes a server-side dry run of deploy/monitoring against stand-ins for the Prometheus Operator CRDs', async () => {
@@ -154,6 +155,16 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=backlot');
     const ns = await getJson<{ metadata: { labels: Record<string, string> } }>('namespace', NAMESPACE);
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('stores the NetworkPolicy as shipped: the metrics and probe ports by name, egress to the API server and DNS only', async () => {
+    const policy = await getJson<{ spec: { policyTypes: string[]; ingress: { from?: unknown[]; ports: { port: string | number; protocol: string }[] }[]; egress: { ports: { port: number; protocol: string }[] }[] } }>('networkpolicy', '-n', NAMESPACE, 'backlot');
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([
+      { from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/metrics-access': 'true' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] },
+      { ports: [{ port: 'probes', protocol: 'TCP' }] },
+    ]);
+    expect(policy.spec.egress.flatMap((e) => e.ports.map((p) => `${p.port}/${p.protocol}`))).toEqual(['443/TCP', '6443/TCP', '53/UDP', '53/TCP']);
   });
 
   it('refuses the ServiceAccount, wherever it is installed, every change to a workload but of backlot.dev/ labels and annotations', async () => {

@@ -50,6 +50,20 @@ interface AdmissionPolicyBinding extends KubeObject {
   spec: { policyName: string; validationActions: string[]; matchResources?: unknown; paramRef?: unknown };
 }
 
+interface NetworkPolicyPort {
+  port: string | number;
+  protocol: string;
+}
+
+interface NetworkPolicyObject extends KubeObject {
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: NetworkPolicyPort[] }[];
+    egress: { to?: unknown[]; ports: NetworkPolicyPort[] }[];
+  };
+}
+
 const key = (ref: ResourceRef, sub = '') => `${ref.group ? `${ref.group}/` : ''}${ref.resource}${sub}`;
 
 /** The resources the catalog's informers watch, as the catalog asks for them. */
@@ -74,7 +88,7 @@ describe('deploy/ (kubectl kustomize)', () => {
     deployment = find<DeploymentObject>(objects, 'Deployment', 'backlot');
   });
 
-  it('builds the namespace, the CRDs, RBAC, the admission policy, the Deployment, its PodDisruptionBudget, and the metrics Service', () => {
+  it('builds the namespace, the CRDs, RBAC, the admission policy, the Deployment, its PodDisruptionBudget, the metrics Service and the NetworkPolicy', () => {
     const names = objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
     expect(names).toEqual(
       [
@@ -92,6 +106,7 @@ describe('deploy/ (kubectl kustomize)', () => {
         'Deployment/backlot',
         'PodDisruptionBudget/backlot',
         'Service/backlot-metrics',
+        'NetworkPolicy/backlot',
       ].sort(),
     );
     // kustomize's schema takes the admission policy kinds for namespaced ones and gives them a
@@ -236,6 +251,22 @@ describe('deploy/ (kubectl kustomize)', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('admits traffic to the metrics port only from labelled namespaces, to the probe port from anywhere, and lets out only API server and DNS traffic', () => {
+    const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'backlot');
+    const container = deployment.spec.template.spec.containers[0]!;
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    // The ports by the container's names for them, so that they follow the Deployment.
+    const named = new Set(container.ports?.map((p) => p.name));
+    const [metrics, probes, ...more] = policy.spec.ingress;
+    expect(more).toEqual([]);
+    expect(metrics).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/metrics-access': 'true' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] });
+    expect(probes).toEqual({ ports: [{ port: 'probes', protocol: 'TCP' }] });
+    for (const rule of policy.spec.ingress) for (const p of rule.ports) expect([p.port, named.has(String(p.port))]).toEqual([p.port, true]);
+    expect(policy.spec.egress.map((e) => e.ports.map((p) => `${p.port}/${p.protocol}`))).toEqual([['443/TCP', '6443/TCP'], ['53/UDP', '53/TCP']]);
   });
 });
 

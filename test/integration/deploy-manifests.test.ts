@@ -268,6 +268,18 @@ describe('deploy/ (kubectl kustomize)', () => {
     for (const rule of policy.spec.ingress) for (const p of rule.ports) expect([p.port, named.has(String(p.port))]).toEqual([p.port, true]);
     expect(policy.spec.egress.map((e) => e.ports.map((p) => `${p.port}/${p.protocol}`))).toEqual([['443/TCP', '6443/TCP'], ['53/UDP', '53/TCP']]);
   });
+
+  it('spreads the two replicas over nodes (hard) and zones (best effort), and leaves the priority class to the overlay', () => {
+    const spec = deployment.spec.template.spec;
+    const pods = deployment.spec.selector.matchLabels;
+    expect(spec.topologySpreadConstraints).toEqual([
+      { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: pods }, matchLabelKeys: ['pod-template-hash'] },
+      { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: pods }, matchLabelKeys: ['pod-template-hash'] },
+    ]);
+    // The spread per node replaces the anti-affinity that said the same thing.
+    expect(spec.affinity).toBeUndefined();
+    expect(spec.priorityClassName).toBeUndefined();
+  });
 });
 
 describe('deploy/monitoring (kubectl kustomize)', () => {

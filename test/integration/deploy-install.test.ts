@@ -167,6 +167,12 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     expect(policy.spec.egress.flatMap((e) => e.ports.map((p) => `${p.port}/${p.protocol}`))).toEqual(['443/TCP', '6443/TCP', '53/UDP', '53/TCP']);
   });
 
+  it('keeps the Deployment\'s topology spread constraints as shipped: the API server drops none of their fields', async () => {
+    const stored = await getJson<DeploymentObject>('deployment', '-n', NAMESPACE, 'backlot');
+    expect(stored.spec.template.spec.topologySpreadConstraints).toEqual(deployment.spec.template.spec.topologySpreadConstraints);
+    expect(stored.spec.template.spec.topologySpreadConstraints?.map((c) => c.topologyKey)).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+  });
+
   it('refuses the ServiceAccount, wherever it is installed, every change to a workload but of backlot.dev/ labels and annotations', async () => {
     // The workloads, one of each kind, written by an administrator.
     const ns = 'least-power';
@@ -242,7 +248,7 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     const evaluations = (await denials()) - denialsBefore;
     expect(refused).toBe(refusalsExpected);
     expect(evaluations).toBeGreaterThanOrEqual(refusalsExpected);
-    process.stderr.write(`[deploy-install] ${POLICY}: ${refused} of ${refusalsExpected} hostile writes refused with 403 (${evaluations} denying evaluations counted), 0 of ${2 * fixtures.length} writes of backlot.dev/ metadata\n`);
+    process.stderr.write(`[deploy-install] ${POLICY}: ${refused} of ${refusalsExpected} hostile writes refused with 403 (${evaluations} denying evaluations counted); all ${2 * fixtures.length} writes of backlot.dev/ metadata admitted\n`);
     await kubectl('delete', ...fixtures.map((f) => `${f.resource.resource}${f.resource.group ? `.${f.resource.group}` : ''}/least-power`), '-n', ns);
     await kubectl('delete', 'clusterrolebinding', 'backlot-operator-elsewhere');
   });

@@ -6,8 +6,11 @@
  * operator authenticates as system:serviceaccount:backlot-system:backlot through its
  * in-cluster configuration. The token is minted with the TokenRequest API.
  *
- * Proven here: the manifests pass a server-side dry run and apply cleanly; under the shipped
- * RBAC the examples converge with not one 403 from the API server (its own request counters);
+ * Proven here: the manifests pass a server-side dry run and apply cleanly; the shipped
+ * ValidatingAdmissionPolicy refuses the identity any write to a workload but of backlot.dev/
+ * labels and annotations, in whatever namespace the ServiceAccount is installed; under the
+ * shipped RBAC and that policy the examples converge with not one 403 from the API server
+ * and not one refusal by the policy (its own counters);
  * `kubectl auth can-i` shows what the identity may and may not do; a tenant who can write in
  * one namespace cannot make Backlot touch another's workloads; and every query of the Grafana
  * dashboard runs on a real Prometheus scraping both replicas.
@@ -22,7 +25,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane, freePort } from '../../src/envtest/controlplane.ts';
 import { GenerationFollower, makeNamespaceReady } from '../../src/envtest/simulate.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
+import { apply } from '../../src/k8s/apply.ts';
+import { narrowError } from '../../src/k8s/errors.ts';
+import type { KubeObject } from '../../src/k8s/object.ts';
+import { collectionPath, objectPath } from '../../src/k8s/resource.ts';
 import { DEPLOY_DIR, find, forbiddenRequests, kustomize, MONITORING_DIR, podProcess, REPO_ROOT, sandboxPath, type DeploymentObject } from '../support/deploy.ts';
+import { policyDenials, workloadApplies, workloadFixtures } from '../support/deploy-least-power.ts';
 import { dashboardPanels, exposedNames, metricNames, readDashboard, variableMetrics, withVariables } from '../support/deploy-dashboard.ts';
 import { MONITORING_STAND_IN_CRDS } from '../support/deploy-monitoring-crds.ts';
 import { SandboxedProcess } from '../support/deploy-sandbox.ts';
@@ -31,6 +39,7 @@ import { Prometheus } from '../support/prometheus.ts';
 
 const SA = 'system:serviceaccount:backlot-system:backlot';
 const NAMESPACE = 'backlot-system';
+const POLICY = 'backlot-operator-least-power';
 
 interface Condition {
   type: string;
@@ -53,6 +62,7 @@ interface Replica {
 describe('Backlot installed from deploy/, running as its ServiceAccount', () => {
   let plane: ControlPlane;
   let admin: RestClient;
+  let adminConfig: KubeConfig;
   let work: string;
   let deployment: DeploymentObject;
   let follower: GenerationFollower | undefined;
@@ -67,10 +77,20 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
   };
   const getJson = async <T>(...args: string[]): Promise<T> => JSON.parse((await kubectl('get', ...args, '-o', 'json')).stdout) as T;
   const forbidden = async () => forbiddenRequests((await kubectl('get', '--raw', '/metrics')).stdout);
+  const apiServerMetrics = async () => (await kubectl('get', '--raw', '/metrics')).stdout;
+  const denials = async () => policyDenials(await apiServerMetrics())[POLICY] ?? 0;
   const metrics = async (replica: Replica) => (await fetch(replica.metricsUrl)).text();
   const leaders = async () => {
     const states = await Promise.all(replicas.map(async (r) => /^backlot_leader 1$/m.test(await metrics(r))));
     return replicas.filter((_, i) => states[i]);
+  };
+
+  /** A client that authenticates with a ServiceAccount's token, as a pod of that account would. */
+  const clientAs = async (namespace: string, name: string): Promise<RestClient> => {
+    const cluster = adminConfig.getCurrentCluster()!;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({ clusters: [cluster], users: [{ name, token: await mintToken(namespace, name) }], contexts: [{ name, cluster: cluster.name, user: name }], currentContext: name });
+    return new RestClient(kc);
   };
 
   /** A token for a ServiceAccount from the TokenRequest API, as the kubelet gets one for a pod. */
@@ -85,9 +105,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
 
   beforeAll(async () => {
     plane = await ControlPlane.start();
-    const kc = new KubeConfig();
-    kc.loadFromFile(plane.kubeconfigPath);
-    admin = new RestClient(kc);
+    adminConfig = new KubeConfig();
+    adminConfig.loadFromFile(plane.kubeconfigPath);
+    admin = new RestClient(adminConfig);
     work = await mkdtemp(join(tmpdir(), 'backlot-install-'));
     await chmod(work, 0o755);
     deployment = find<DeploymentObject>(await kustomize(plane.assets.kubectl, DEPLOY_DIR), 'Deployment', 'backlot');
@@ -109,6 +129,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('deployment.apps/backlot created (server dry run)');
     expect(dry.stdout).toContain('clusterrole.rbac.authorization.k8s.io/backlot-operator created (server dry run)');
+    expect(dry.stdout).toContain(`validatingadmissionpolicy.admissionregistration.k8s.io/${POLICY} created (server dry run)`);
+    expect(dry.stdout).toContain(`validatingadmissionpolicybinding.admissionregistration.k8s.io/${POLICY} created (server dry run)`);
+    expect(dry.stdout).toContain('networkpolicy.networking.k8s.io/backlot created (server dry run)');
   });
 
   it('passes a server-side dry run of deploy/monitoring against stand-ins for the Prometheus Operator CRDs', async () => {
@@ -134,10 +157,108 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
-  it('converges the examples as the ServiceAccount, two replicas with one leader, with zero 403 responses', async () => {
-    // Nothing has been refused so far; from here every request the operator makes is counted.
+  it('stores the NetworkPolicy as shipped: the metrics and probe ports by name, egress to the API server and DNS only', async () => {
+    const policy = await getJson<{ spec: { policyTypes: string[]; ingress: { from?: unknown[]; ports: { port: string | number; protocol: string }[] }[]; egress: { ports: { port: number; protocol: string }[] }[] } }>('networkpolicy', '-n', NAMESPACE, 'backlot');
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([
+      { from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/metrics-access': 'true' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] },
+      { ports: [{ port: 'probes', protocol: 'TCP' }] },
+    ]);
+    expect(policy.spec.egress.flatMap((e) => e.ports.map((p) => `${p.port}/${p.protocol}`))).toEqual(['443/TCP', '6443/TCP', '53/UDP', '53/TCP']);
+  });
+
+  it('keeps the Deployment\'s topology spread constraints as shipped: the API server drops none of their fields', async () => {
+    const stored = await getJson<DeploymentObject>('deployment', '-n', NAMESPACE, 'backlot');
+    expect(stored.spec.template.spec.topologySpreadConstraints).toEqual(deployment.spec.template.spec.topologySpreadConstraints);
+    expect(stored.spec.template.spec.topologySpreadConstraints?.map((c) => c.topologyKey)).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+  });
+
+  it('refuses the ServiceAccount, wherever it is installed, every change to a workload but of backlot.dev/ labels and annotations', async () => {
+    // The workloads, one of each kind, written by an administrator.
+    const ns = 'least-power';
+    await kubectl('create', 'namespace', ns);
+    const fixtures = workloadFixtures(ns);
+    const byKind = (kind: string) => fixtures.find((f) => f.kind === kind)!;
+    await plane.kubectl(['apply', '-f', '-'], { input: fixtures.map((f) => stringify(f.manifest)).join('---\n') });
+    // The identity as deploy/ installs it, and as an overlay with `namespace: backlot-elsewhere`
+    // would: its own ServiceAccount `backlot` bound to the shipped ClusterRole. The policy is
+    // the one deploy/ installed, unchanged.
+    const elsewhere = 'backlot-elsewhere';
+    await kubectl('create', 'namespace', elsewhere);
+    await kubectl('create', 'serviceaccount', 'backlot', '-n', elsewhere);
+    await kubectl('create', 'clusterrolebinding', 'backlot-operator-elsewhere', '--clusterrole=backlot-operator', `--serviceaccount=${elsewhere}:backlot`);
+
+    const [forbiddenBefore, denialsBefore] = [await forbidden(), await denials()];
+    let refusalsExpected = 0;
+    /** The message of a refused apply, or 'applied'. */
+    const attempt = async (write: () => Promise<unknown>) => {
+      try {
+        await write();
+        return 'applied';
+      } catch (err) {
+        const e = narrowError(err);
+        return `${e.status} ${e.message}`;
+      }
+    };
+    const refusal = (what: string) => new RegExp(`^403 .* is forbidden: ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: Backlot's ServiceAccount ${what}$`);
+    const changes = (what: string) => refusal(`may change only backlot\\.dev/ labels and annotations: this request changes ${what}`);
+    const current = async (resource: (typeof fixtures)[number]['resource'], name: string) => admin.request<KubeObject & { spec: unknown }>({ path: objectPath(resource, name, ns) });
+
+    for (const [namespace, client] of [[NAMESPACE, await clientAs(NAMESPACE, 'backlot')], [elsewhere, await clientAs(elsewhere, 'backlot')]] as const) {
+      for (const f of fixtures) {
+        const before = await current(f.resource, 'least-power');
+        const write = (body: Record<string, unknown>, metadata: Record<string, unknown> = {}) =>
+          attempt(() => apply(client, { resource: f.resource, namespace: ns, name: 'least-power', body: { apiVersion: f.resource.apiVersion, kind: f.kind, metadata: { name: 'least-power', namespace: ns, uid: before.metadata?.uid, ...metadata }, ...body } }));
+        // What Backlot writes: admitted, and nothing else moves.
+        const owned = { labels: { 'backlot.dev/owner': 'team' }, annotations: { 'backlot.dev/entity': `component:${ns}/app`, 'backlot.dev/owner': 'group:least-power/team' } };
+        expect([namespace, f.kind, await write({}, owned)]).toEqual([namespace, f.kind, 'applied']);
+        const after = await current(f.resource, 'least-power');
+        expect([f.kind, after.spec, after.metadata?.labels]).toEqual([f.kind, before.spec, { ...before.metadata?.labels, ...owned.labels }]);
+        // A change of image (of the Service's selector): refused.
+        expect([namespace, f.kind, await write({ spec: f.hostileSpec })]).toEqual([namespace, f.kind, expect.stringMatching(changes('the spec or the status'))]);
+        refusalsExpected++;
+      }
+      // The rest of the metadata that is not Backlot's, on one workload.
+      const deployment = byKind('Deployment');
+      const uid = (await current(deployment.resource, 'least-power')).metadata?.uid;
+      const metadataChange = (metadata: Record<string, unknown>) =>
+        attempt(() => apply(client, { resource: deployment.resource, namespace: ns, name: 'least-power', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'least-power', namespace: ns, uid, ...metadata } } }));
+      const other = { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: '0c8b6f8e-0000-4000-8000-000000000001' };
+      expect(await metadataChange({ labels: { app: 'other' } })).toMatch(changes('another label'));
+      expect(await metadataChange({ annotations: { 'example.com/note': 'x' } })).toMatch(changes('another annotation'));
+      expect(await metadataChange({ ownerReferences: [other] })).toMatch(changes('ownerReferences or finalizers'));
+      expect(await metadataChange({ finalizers: ['example.com/keep'] })).toMatch(changes('ownerReferences or finalizers'));
+      refusalsExpected += 4;
+    }
+
+    // Creating and deleting: RBAC grants neither; were a binding to grant them, the policy still refuses.
+    await kubectl('create', 'role', 'too-much', '-n', ns, '--verb=create,delete', '--resource=deployments.apps,services');
+    await kubectl('create', 'rolebinding', 'too-much', '-n', ns, '--role=too-much', `--serviceaccount=${elsewhere}:backlot`);
+    const tooMuch = await clientAs(elsewhere, 'backlot');
+    const created = { ...byKind('Deployment').manifest, metadata: { name: 'created', namespace: ns } };
+    expect(await attempt(() => tooMuch.request({ method: 'POST', path: collectionPath(byKind('Deployment').resource, ns), body: created }))).toMatch(refusal('may not create or delete workloads or Services'));
+    expect(await attempt(() => tooMuch.request({ method: 'DELETE', path: objectPath(byKind('Service').resource, 'least-power', ns) }))).toMatch(refusal('may not create or delete workloads or Services'));
+    refusalsExpected += 2;
+    await kubectl('delete', 'rolebinding,role', 'too-much', '-n', ns);
+
+    // Every refusal is the policy's (RBAC refused nothing), and the API server counted each one.
+    // Its policy counter counts evaluations, not requests: a request whose first try met a stale
+    // cached copy of the object is evaluated again, and counted again.
+    const refused = (await forbidden()).total - forbiddenBefore.total;
+    const evaluations = (await denials()) - denialsBefore;
+    expect(refused).toBe(refusalsExpected);
+    expect(evaluations).toBeGreaterThanOrEqual(refusalsExpected);
+    process.stderr.write(`[deploy-install] ${POLICY}: ${refused} of ${refusalsExpected} hostile writes refused with 403 (${evaluations} denying evaluations counted); all ${2 * fixtures.length} writes of backlot.dev/ metadata admitted\n`);
+    await kubectl('delete', ...fixtures.map((f) => `${f.resource.resource}${f.resource.group ? `.${f.resource.group}` : ''}/least-power`), '-n', ns);
+    await kubectl('delete', 'clusterrolebinding', 'backlot-operator-elsewhere');
+  });
+
+  it('converges the examples as the ServiceAccount, two replicas with one leader, with zero 403 responses and zero refusals by the policy', async () => {
+    // From here every request the operator makes is counted (the test before this one drew
+    // refusals of its own on purpose).
     const before = await forbidden();
-    expect(before.total).toBe(0);
+    const denialsBefore = await denials();
+    const appliesBefore = workloadApplies(await apiServerMetrics());
 
     await kubectl('apply', '-f', join(REPO_ROOT, 'examples/00-namespaces.yaml'));
     await kubectl('apply', '-R', '-f', join(REPO_ROOT, 'examples'));
@@ -195,9 +316,15 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     expect(lease.spec.holderIdentity.startsWith(`${leading[0]!.name}_`)).toBe(true);
 
     const after = await forbidden();
-    expect(after.byRequest).toEqual({});
-    expect(after.total).toBe(0);
-    for (const r of replicas) expect(r.process.logs()).not.toMatch(/forbidden|"status":403/i);
+    expect(after.total - before.total).toBe(0);
+    expect(after.byRequest).toEqual(before.byRequest);
+    const refusedByPolicy = (await denials()) - denialsBefore;
+    expect(refusedByPolicy).toBe(0);
+    // The policy saw the operator's writes: every workload it claimed got its annotations.
+    const applies = workloadApplies(await apiServerMetrics()) - appliesBefore;
+    expect(applies).toBeGreaterThan(20);
+    process.stderr.write(`[deploy-install] convergence as ${SA}: ${applies} server-side applies to workloads, ${after.total - before.total} 403 responses, ${refusedByPolicy} refusals by ${POLICY} (apiserver_validating_admission_policy_check_total{enforcement_action="deny"})\n`);
+    for (const r of replicas) expect(r.process.logs()).not.toMatch(/forbidden|denied|"status":40[13]|"status":422/i);
   });
 
   it('shows with `kubectl auth can-i` that the identity cannot read Secrets or delete workloads, and can do what it needs', async () => {

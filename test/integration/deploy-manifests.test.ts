@@ -5,9 +5,10 @@
  * server, and running under its RBAC, is test/integration/deploy-install.test.ts.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { customResourceDefinitions } from '../../src/api/crd.ts';
 import { RUN_FLAGS } from '../../src/config.ts';
 import { LEASES, type ResourceRef } from '../../src/k8s/resource.ts';
@@ -34,6 +35,35 @@ function grants(rules: readonly PolicyRule[]): string[] {
   return out.sort();
 }
 
+const POLICY_KINDS = ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
+
+interface AdmissionPolicy extends KubeObject {
+  spec: {
+    failurePolicy: string;
+    matchConstraints: { resourceRules: { apiGroups: string[]; apiVersions: string[]; resources: string[]; operations: string[] }[] };
+    matchConditions: { name: string; expression: string }[];
+    validations: { expression: string; reason: string; message: string }[];
+  };
+}
+
+interface AdmissionPolicyBinding extends KubeObject {
+  spec: { policyName: string; validationActions: string[]; matchResources?: unknown; paramRef?: unknown };
+}
+
+interface NetworkPolicyPort {
+  port: string | number;
+  protocol: string;
+}
+
+interface NetworkPolicyObject extends KubeObject {
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: NetworkPolicyPort[] }[];
+    egress: { to?: unknown[]; ports: NetworkPolicyPort[] }[];
+  };
+}
+
 const key = (ref: ResourceRef, sub = '') => `${ref.group ? `${ref.group}/` : ''}${ref.resource}${sub}`;
 
 /** The resources the catalog's informers watch, as the catalog asks for them. */
@@ -58,7 +88,7 @@ describe('deploy/ (kubectl kustomize)', () => {
     deployment = find<DeploymentObject>(objects, 'Deployment', 'backlot');
   });
 
-  it('builds the namespace, the CRDs, RBAC, the Deployment, its PodDisruptionBudget and the metrics Service', () => {
+  it('builds the namespace, the CRDs, RBAC, the admission policy, the Deployment, its PodDisruptionBudget, the metrics Service and the NetworkPolicy', () => {
     const names = objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
     expect(names).toEqual(
       [
@@ -71,12 +101,17 @@ describe('deploy/ (kubectl kustomize)', () => {
         'RoleBinding/backlot-leader-election',
         'ClusterRole/backlot-catalog-editor',
         'ClusterRole/backlot-catalog-viewer',
+        'ValidatingAdmissionPolicy/backlot-operator-least-power',
+        'ValidatingAdmissionPolicyBinding/backlot-operator-least-power',
         'Deployment/backlot',
         'PodDisruptionBudget/backlot',
         'Service/backlot-metrics',
+        'NetworkPolicy/backlot',
       ].sort(),
     );
-    const namespaced = objects.filter((o) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind ?? ''));
+    // kustomize's schema takes the admission policy kinds for namespaced ones and gives them a
+    // namespace, which the API server drops (they are cluster-scoped); deploy-install applies them.
+    const namespaced = objects.filter((o) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', ...POLICY_KINDS].includes(o.kind ?? ''));
     for (const o of namespaced) expect([o.kind, o.metadata?.namespace]).toEqual([o.kind, 'backlot-system']);
   });
 
@@ -180,6 +215,72 @@ describe('deploy/ (kubectl kustomize)', () => {
     const svc = find<KubeObject & { spec: { selector: Record<string, string>; ports: { name: string; targetPort: string }[] } }>(objects, 'Service', 'backlot-metrics');
     expect(labels).toMatchObject(svc.spec.selector);
     expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+  });
+
+  it('holds the operator\'s identity to backlot.dev/ metadata on every kind its role may patch: the admission policy and its binding', () => {
+    const policy = find<AdmissionPolicy>(objects, 'ValidatingAdmissionPolicy', 'backlot-operator-least-power');
+    const binding = find<AdmissionPolicyBinding>(objects, 'ValidatingAdmissionPolicyBinding', 'backlot-operator-least-power');
+    expect(binding.spec).toEqual({ policyName: policy.metadata?.name, validationActions: ['Deny'] });
+    expect(policy.spec.failurePolicy).toBe('Fail');
+    // Exactly the workload resources the ClusterRole grants patch on, with their subresources,
+    // for every change an identity can make to them.
+    const role = find<KubeObject & { rules: PolicyRule[] }>(objects, 'ClusterRole', 'backlot-operator');
+    const patched = grants(role.rules).filter((g) => g.endsWith(' patch') && !g.includes('/status') && !g.startsWith('catalog.backlot.dev/')).map((g) => g.split(' ')[0]!);
+    expect(patched.sort()).toEqual(Object.values(WORKLOAD_RESOURCES).map((r) => key(r)).sort());
+    const matched = policy.spec.matchConstraints.resourceRules.flatMap((r) => {
+      expect([r.apiVersions, r.operations]).toEqual([['*'], ['CREATE', 'UPDATE', 'DELETE']]);
+      return r.apiGroups.flatMap((g) => r.resources.map((res) => `${g ? `${g}/` : ''}${res}`));
+    });
+    expect(matched.sort()).toEqual(patched.flatMap((p) => [p, `${p}/*`]).sort());
+    // The identity: the Deployment's ServiceAccount, in whatever namespace it is installed.
+    const sa = deployment.spec.template.spec.serviceAccountName;
+    expect(policy.spec.matchConditions).toEqual([
+      { name: 'backlot-service-account', expression: `request.userInfo.username.startsWith('system:serviceaccount:') && request.userInfo.username.endsWith(':${sa}')` },
+    ]);
+    for (const v of policy.spec.validations) expect([v.reason, v.message]).toEqual(['Forbidden', expect.stringMatching(/^Backlot's ServiceAccount may /)]);
+  });
+
+  it('keeps the admission policy working in an overlay that installs into another namespace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'backlot-overlay-'));
+    try {
+      await writeFile(join(dir, 'kustomization.yaml'), stringify({ namespace: 'platform-tools', resources: [relative(dir, DEPLOY_DIR)] }));
+      const overlay = await kustomize(kubectl(), dir);
+      const withoutNamespace = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, namespace: undefined } });
+      for (const kind of POLICY_KINDS) expect(withoutNamespace(find(overlay, kind, 'backlot-operator-least-power'))).toEqual(withoutNamespace(find(objects, kind, 'backlot-operator-least-power')));
+      // The ServiceAccount moves (the bindings' subjects do not: README, Troubleshooting); the
+      // expression names no namespace, so it matches the ServiceAccount there as well.
+      expect(find(overlay, 'ServiceAccount', 'backlot').metadata?.namespace).toBe('platform-tools');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('admits traffic to the metrics port only from labelled namespaces, to the probe port from anywhere, and lets out only API server and DNS traffic', () => {
+    const policy = find<NetworkPolicyObject>(objects, 'NetworkPolicy', 'backlot');
+    const container = deployment.spec.template.spec.containers[0]!;
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    // The ports by the container's names for them, so that they follow the Deployment.
+    const named = new Set(container.ports?.map((p) => p.name));
+    const [metrics, probes, ...more] = policy.spec.ingress;
+    expect(more).toEqual([]);
+    expect(metrics).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/metrics-access': 'true' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] });
+    expect(probes).toEqual({ ports: [{ port: 'probes', protocol: 'TCP' }] });
+    for (const rule of policy.spec.ingress) for (const p of rule.ports) expect([p.port, named.has(String(p.port))]).toEqual([p.port, true]);
+    expect(policy.spec.egress.map((e) => e.ports.map((p) => `${p.port}/${p.protocol}`))).toEqual([['443/TCP', '6443/TCP'], ['53/UDP', '53/TCP']]);
+  });
+
+  it('spreads the two replicas over nodes (hard) and zones (best effort), and leaves the priority class to the overlay', () => {
+    const spec = deployment.spec.template.spec;
+    const pods = deployment.spec.selector.matchLabels;
+    expect(spec.topologySpreadConstraints).toEqual([
+      { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: pods }, matchLabelKeys: ['pod-template-hash'] },
+      { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: pods }, matchLabelKeys: ['pod-template-hash'] },
+    ]);
+    // The spread per node replaces the anti-affinity that said the same thing.
+    expect(spec.affinity).toBeUndefined();
+    expect(spec.priorityClassName).toBeUndefined();
   });
 });
 

@@ -55,13 +55,30 @@ export interface SecurityContext {
   seccompProfile?: { type: string };
 }
 
+export interface TopologySpreadConstraint {
+  topologyKey: string;
+  maxSkew: number;
+  whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
+  labelSelector: { matchLabels: Record<string, string> };
+  matchLabelKeys?: string[];
+  nodeTaintsPolicy?: 'Honor' | 'Ignore';
+}
+
 export interface DeploymentObject extends KubeObject {
   spec: {
     replicas: number;
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
-      spec: { serviceAccountName: string; securityContext?: SecurityContext; containers: Container[]; terminationGracePeriodSeconds?: number };
+      spec: {
+        serviceAccountName: string;
+        securityContext?: SecurityContext;
+        containers: Container[];
+        terminationGracePeriodSeconds?: number;
+        affinity?: Record<string, unknown>;
+        topologySpreadConstraints?: TopologySpreadConstraint[];
+        priorityClassName?: string;
+      };
     };
   };
 }

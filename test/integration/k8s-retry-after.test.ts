@@ -13,14 +13,14 @@
  * counts as many 429s as the client retried.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { ControlPlane } from '../../src/envtest/controlplane.ts';
 import { narrowError } from '../../src/k8s/errors.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { CONFIGMAPS, collectionPath, objectPath } from '../../src/k8s/resource.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { systemClock, type Clock } from '../../src/runtime/clock.ts';
-import { planeKubeConfig } from '../support/plane-client.ts';
+import { planeKubeConfig, serviceAccountKubeConfig } from '../support/plane-client.ts';
 
 const WAVE = 30;
 /** Large enough that the server spends a while on each request, so that the requests of a wave overlap. */
@@ -47,20 +47,9 @@ describe('an overloaded API server: 429 with Retry-After', () => {
 
   it('sends each refused request again after Retry-After, and the work completes', async () => {
     const admin = planeKubeConfig(plane);
-    const core = admin.makeApiClient(CoreV1Api);
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     const namespace = 'busy';
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'operator' } } });
-    await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'operator' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'list', 'patch'] }] } });
-    await rbac.createNamespacedRoleBinding({
-      namespace,
-      body: { metadata: { name: 'operator' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'operator' }, subjects: [{ kind: 'ServiceAccount', name: 'operator', namespace }] },
-    });
-    const token = (await core.createNamespacedServiceAccountToken({ name: 'operator', namespace, body: { spec: { expirationSeconds: 3600 } } })).status?.token;
-    const cluster = admin.getCurrentCluster()!;
-    const kc = new KubeConfig();
-    kc.loadFromOptions({ clusters: [cluster], users: [{ name: 'operator', token }], contexts: [{ name: 'operator', cluster: cluster.name, user: 'operator' }], currentContext: 'operator' });
+    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    const kc = await serviceAccountKubeConfig(admin, { namespace, name: 'operator', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'list', 'patch'] }] });
 
     // Every send passes the rate limiter once: counting its calls counts the requests sent.
     // Every wait the client makes goes through its clock: without a rate limit, those are the Retry-After waits.

@@ -13,11 +13,13 @@ import { loadKubeConfig } from './k8s/kubeconfig.ts';
 import { RestLeaseStore } from './k8s/leases.ts';
 import { RestClient } from './k8s/rest.ts';
 import { createRegistry } from './metrics/registry.ts';
+import { restClientMetrics } from './metrics/client.ts';
 import { RuntimeMetrics } from './metrics/runtime.ts';
 import { systemClock, type Clock } from './runtime/clock.ts';
 import type { Controller } from './runtime/controller.ts';
 import { InformerFactory } from './runtime/factory.ts';
 import { Manager, type ControllerRegistration, type RuntimeContext } from './runtime/manager.ts';
+import { BucketRateLimiter } from './runtime/ratelimit.ts';
 import { startIdleCollector } from './runtime/idle-gc.ts';
 import { metricsRoutes, probeRoutes, startHttpServer, type Handler, type RunningServer } from './server/http.ts';
 
@@ -50,13 +52,20 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       namespaces: config.namespaces,
       leaderElection: config.leaderElection.enabled ? `${config.leaderElection.namespace}/${config.leaderElection.leaseName}` : false,
       workers: config.workers,
+      kubeApi: config.kubeApi,
     },
     'operator starting',
   );
   try {
     const kubeConfig = loadKubeConfig(config.kubeconfig);
-    const client = new RestClient(kubeConfig);
     const registry = createRegistry();
+    const clientMetrics = restClientMetrics(registry);
+    const { qps, burst } = config.kubeApi;
+    const client = new RestClient(kubeConfig, {
+      clock,
+      metrics: clientMetrics,
+      ...(qps > 0 ? { rateLimiter: new BucketRateLimiter({ clock, qps, burst }) } : {}),
+    });
     const metrics = new RuntimeMetrics(registry);
     const informers = new InformerFactory({ client, logger, metrics, clock, namespaces: config.namespaces });
     const extraMetricsRoutes: Record<string, Handler> = {};
@@ -108,7 +117,9 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
         ? {
             leaderElection: {
               identity: leaderElection.identity,
-              lease: new RestLeaseStore({ client, namespace: leaderElection.namespace!, name: leaderElection.leaseName }),
+              // A client of its own, outside the rate limit, as controller-runtime's leader
+              // election has: a renewal never queues behind a burst of writes.
+              lease: new RestLeaseStore({ client: new RestClient(kubeConfig, { clock, metrics: clientMetrics }), namespace: leaderElection.namespace!, name: leaderElection.leaseName }),
               leaseDurationMs: leaderElection.leaseDurationMs,
               renewDeadlineMs: leaderElection.renewDeadlineMs,
               retryPeriodMs: leaderElection.retryPeriodMs,

@@ -11,10 +11,17 @@
  * kubeconfig's credentials are applied once a while, not once a request; the request goes
  * by host and path, not through a URL object; its deadline is one timer, not an AbortSignal
  * joined to the caller's.
+ *
+ * Politeness, as client-go's: an optional token bucket shared by every request (a watch
+ * spends one token when it opens, none while it streams; a retry spends another), and an
+ * answer 429 or 503 with `Retry-After` is sent again after that many seconds, at most
+ * MAX_RETRY_AFTER_RETRIES times and MAX_RETRY_AFTER_WAIT_MS in all, within the request's
+ * deadline; past that the answer surfaces as a KubeApiError for the caller's own backoff.
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { systemClock, type Clock } from '../runtime/clock.ts';
 import { KubeApiError, type Status } from './errors.ts';
 import type { KubeObject } from './object.ts';
 
@@ -55,7 +62,43 @@ export interface WatchRequest<T extends KubeObject> {
   onEvent: (event: WatchEvent<T>) => void;
 }
 
+/**
+ * A token bucket shared by every request: `when` reserves the next token and says how long to
+ * wait for it (0: at once), as golang.org/x/time/rate does. runtime's BucketRateLimiter is one.
+ */
+export interface RequestRateLimiter {
+  when(key: string): number;
+}
+
+/** What the client tells its metrics; each is called only when it happens. */
+export interface RestClientMetrics {
+  /** A request waited this long for a token of the client-side rate limit. */
+  rateLimitWait(seconds: number): void;
+  /** A request is sent again after an answer with `status` (429 or 503) and Retry-After. */
+  retryAfter(status: number): void;
+}
+
+export interface RestClientOptions {
+  /** The client-side rate limit; none by default (as a CLI command's one-off requests need none). */
+  rateLimiter?: RequestRateLimiter;
+  /** Timers of the rate limit's and Retry-After's waits; the wall clock by default. */
+  clock?: Clock;
+  metrics?: RestClientMetrics;
+  /** Spreads the Retry-After waits (see RETRY_AFTER_SPREAD); Math.random by default. */
+  random?: () => number;
+}
+
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** client-go's bound on the retries of one request after answers with Retry-After. */
+export const MAX_RETRY_AFTER_RETRIES = 10;
+/** Nor does one request wait for Retry-After longer than this in all. */
+export const MAX_RETRY_AFTER_WAIT_MS = 60_000;
+/**
+ * Each Retry-After wait is drawn from [after, after · (1 + spread)]: never sooner than the
+ * server asked, and the many requests one overload turned away at the same moment (the API
+ * server says 1 s to all of them) do not come back at the same instant and collide again.
+ */
+const RETRY_AFTER_SPREAD = 0.25;
 /**
  * How long the kubeconfig's credentials and TLS material are reused before they are applied
  * again. Applying them reads the certificate files and makes an agent each time; token files
@@ -72,8 +115,12 @@ export class RestClient {
   private credentials: { at: number; options: Promise<HttpsRequestOptions> } | undefined;
   /** Where every request goes, taken from the server URL once. */
   private readonly target: { send: typeof httpsRequest; hostname: string; port?: number; basePath: string };
+  private readonly rateLimiter: RequestRateLimiter | undefined;
+  private readonly clock: Clock;
+  private readonly metrics: RestClientMetrics | undefined;
+  private readonly random: () => number;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, options: RestClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster: set current-context to a context that names a cluster');
     this.kubeConfig = kubeConfig;
@@ -85,6 +132,10 @@ export class RestClient {
       ...(this.server.port ? { port: Number(this.server.port) } : {}),
       basePath: this.server.pathname.replace(/\/$/, ''),
     };
+    this.rateLimiter = options.rateLimiter;
+    this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics;
+    this.random = options.random ?? Math.random;
   }
 
   /** The server URL requests go to. */
@@ -103,7 +154,7 @@ export class RestClient {
     }
     const deadline = new Deadline(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, req.signal);
     try {
-      const res = await this.send({ method, path: req.path, query: req.query, headers, payload, deadline });
+      const res = await this.exchange({ method, path: req.path, query: req.query, headers, payload, deadline });
       const text = await readBody(res);
       const status = res.statusCode ?? 0;
       if (status >= 400) throw errorFromResponse(status, text, method, req.path);
@@ -125,7 +176,7 @@ export class RestClient {
     const query = { ...req.query, watch: 'true' };
     let res: IncomingMessage | undefined;
     try {
-      res = await this.send({ method: 'GET', path: req.path, query, headers: { Accept: 'application/json' }, deadline });
+      res = await this.exchange({ method: 'GET', path: req.path, query, headers: { Accept: 'application/json' }, deadline });
       const status = res.statusCode ?? 0;
       if (status !== 200) throw errorFromResponse(status, await readBody(res), 'GET', req.path);
       req.onOpen?.();
@@ -195,14 +246,33 @@ export class RestClient {
     return this.agent.agent;
   }
 
-  private async send(init: {
-    method: string;
-    path: string;
-    query: Record<string, QueryValue> | undefined;
-    headers: Record<string, string>;
-    payload?: Buffer;
-    deadline: Deadline;
-  }): Promise<IncomingMessage> {
+  /**
+   * Sends a request once it has a token of the rate limit, and again after each answer with
+   * Retry-After that the bounds allow (see the file's comment); resolves with the last answer.
+   */
+  private async exchange(init: Exchange): Promise<IncomingMessage> {
+    let waitedMs = 0;
+    for (let retries = 0; ; retries++) {
+      // No promise to await unless the bucket is empty: this runs for every request.
+      const throttledMs = this.rateLimiter?.when('') ?? 0;
+      if (throttledMs > 0) {
+        this.metrics?.rateLimitWait(throttledMs / 1000);
+        await init.deadline.wait(this.clock, throttledMs);
+      }
+      const res = await this.send(init);
+      const afterMs = retryAfterMs(res);
+      if (afterMs === undefined || retries >= MAX_RETRY_AFTER_RETRIES) return res;
+      const delayMs = afterMs * (1 + RETRY_AFTER_SPREAD * this.random());
+      if (waitedMs + delayMs > MAX_RETRY_AFTER_WAIT_MS || delayMs >= init.deadline.remainingMs()) return res;
+      // The answer is read to its end so that its connection goes back to the pool.
+      await readBody(res);
+      this.metrics?.retryAfter(res.statusCode!);
+      waitedMs += delayMs;
+      await init.deadline.wait(this.clock, delayMs);
+    }
+  }
+
+  private async send(init: Exchange): Promise<IncomingMessage> {
     init.deadline.check();
     const base = await this.connectionOptions();
     init.deadline.check();
@@ -225,6 +295,30 @@ export class RestClient {
     if (res.statusCode === 401) this.credentials = undefined;
     return res;
   }
+}
+
+interface Exchange {
+  method: string;
+  path: string;
+  query: Record<string, QueryValue> | undefined;
+  headers: Record<string, string>;
+  payload?: Buffer;
+  deadline: Deadline;
+}
+
+/**
+ * How long an answer asks to wait before the request is sent again: for 429 (Too Many
+ * Requests: the API server's max-in-flight limit and priority and fairness, which processed
+ * nothing) and 503 (Service Unavailable) with `Retry-After: <seconds>`, the only form the API
+ * server sends; undefined for any other answer, as client-go reads it. Other 5xx answers may
+ * come after the request had its effect, so they are left to the caller.
+ */
+export function retryAfterMs(res: Pick<IncomingMessage, 'statusCode' | 'headers'>): number | undefined {
+  // The status first: Node.js builds `headers` from the raw ones when it is first read.
+  if (res.statusCode !== 429 && res.statusCode !== 503) return undefined;
+  const value = res.headers['retry-after']?.trim();
+  if (!value || !/^\d{1,9}$/.test(value)) return undefined;
+  return Number(value) * 1000;
 }
 
 function queryString(query: Record<string, QueryValue> | undefined): string {
@@ -259,6 +353,9 @@ function sameMaterial(a: Record<string, unknown>, b: Record<string, unknown>): b
  */
 class Deadline {
   private readonly timer: NodeJS.Timeout;
+  private readonly endsAt: number;
+  /** Rejects the wait() in progress, if any. */
+  private interruptWait: ((err: Error) => void) | undefined;
   private readonly signal: AbortSignal | undefined;
   private reason: unknown;
   private req: ClientRequest | undefined;
@@ -267,6 +364,7 @@ class Deadline {
 
   constructor(timeoutMs: number, signal: AbortSignal | undefined) {
     this.signal = signal;
+    this.endsAt = performance.now() + timeoutMs;
     this.timer = setTimeout(() => this.fire(new DOMException(`the request did not finish within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
     // Like AbortSignal.timeout, the deadline alone keeps no process alive.
     this.timer.unref();
@@ -277,6 +375,25 @@ class Deadline {
   /** Throws if the deadline has passed or the caller has aborted. */
   check(): void {
     if (this.reason !== undefined) throw abortError(this.reason);
+  }
+
+  remainingMs(): number {
+    return this.endsAt - performance.now();
+  }
+
+  /** Waits `ms` on `clock`; rejects as check() does if the deadline passes or the caller aborts first. */
+  wait(clock: Clock, ms: number): Promise<void> {
+    this.check();
+    return new Promise((resolve, reject) => {
+      const timer = clock.setTimer(ms, () => {
+        this.interruptWait = undefined;
+        resolve();
+      });
+      this.interruptWait = (err) => {
+        timer.cancel();
+        reject(err);
+      };
+    });
   }
 
   arm(req: ClientRequest): void {
@@ -295,6 +412,8 @@ class Deadline {
     this.reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
     this.disarm();
     const err = abortError(this.reason);
+    this.interruptWait?.(err);
+    this.interruptWait = undefined;
     this.req?.destroy(err);
     this.res?.destroy(err);
   }

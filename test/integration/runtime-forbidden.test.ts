@@ -10,7 +10,7 @@
  * token from the TokenRequest API, limited by a Role: the admin kubeconfig is system:masters.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import { RestClient } from '../../src/k8s/rest.ts';
 import { RuntimeMetrics } from '../../src/metrics/runtime.ts';
 import { Controller, done, informerSource, type RunningController } from '../../src/runtime/controller.ts';
 import { InformerFactory } from '../../src/runtime/factory.ts';
-import { planeKubeConfig } from '../support/plane-client.ts';
+import { planeKubeConfig, serviceAccountKubeConfig } from '../support/plane-client.ts';
 import { recordingLogger, waitFor } from '../support/runtime-helpers.ts';
 
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
@@ -79,17 +79,8 @@ describe('fault: a resource the identity may not list (403)', () => {
     const core = admin.makeApiClient(CoreV1Api);
     const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
-    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'operator' } } });
     const rules = [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'] }];
-    await rbac.createNamespacedRole({ namespace, body: { metadata: { name: 'operator' }, rules } });
-    await rbac.createNamespacedRoleBinding({
-      namespace,
-      body: { metadata: { name: 'operator' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'operator' }, subjects: [{ kind: 'ServiceAccount', name: 'operator', namespace }] },
-    });
-    const token = (await core.createNamespacedServiceAccountToken({ name: 'operator', namespace, body: { spec: { expirationSeconds: 3600 } } })).status?.token;
-    const cluster = admin.getCurrentCluster()!;
-    const limited = new KubeConfig();
-    limited.loadFromOptions({ clusters: [cluster], users: [{ name: 'operator', token }], contexts: [{ name: 'operator', cluster: cluster.name, user: 'operator' }], currentContext: 'operator' });
+    const limited = await serviceAccountKubeConfig(admin, { namespace, name: 'operator', rules });
 
     const client = new RestClient(limited);
     const metrics = new RuntimeMetrics(new Registry());

@@ -17,6 +17,7 @@ describe('loadRunConfig', () => {
       healthProbeBindAddress: { host: undefined, port: 8081 },
       logLevel: 'info',
       workers: 32,
+      kubeApi: { qps: 1000, burst: 2000 },
       shutdownTimeoutMs: 30_000,
     });
     expect(config.leaderElection.identity).toMatch(/^host-1_[0-9a-f-]{36}$/);
@@ -67,12 +68,25 @@ describe('loadRunConfig', () => {
   });
 
   it.each([
+    [['--kube-api-qps=50', '--kube-api-burst=300'], { qps: 50, burst: 300 }],
+    [['--kube-api-qps', '0.5'], { qps: 0.5, burst: 2000 }],
+    [['--kube-api-qps=0'], { qps: 0, burst: 2000 }],
+    [['--kube-api-burst=1'], { qps: 1000, burst: 1 }],
+  ])('client rate limit flags %j', (argv, expected) => {
+    expect(load(argv).kubeApi).toEqual(expected);
+  });
+
+  it.each([
     [['--bogus'], 'unknown flag --bogus (known flags: --kubeconfig,'],
     [['run'], 'unexpected argument "run": backlot run takes only flags'],
     [['--workers'], 'flag --workers needs a value: --workers=N'],
     [['--workers=1', '--workers=2'], 'flag --workers given more than once'],
     [['--workers=0'], '--workers: expected a whole number from 1 to 64'],
     [['--workers=two'], '--workers: expected a whole number from 1 to 64'],
+    [['--kube-api-qps=-1'], '--kube-api-qps: expected requests per second, a number 0 or above (0: no client-side limit), like 1000 or 0.5'],
+    [['--kube-api-qps=fast'], '--kube-api-qps: expected requests per second'],
+    [['--kube-api-burst=0'], '--kube-api-burst: expected a whole number, 1 or above'],
+    [['--kube-api-burst=1.5'], '--kube-api-burst: expected a whole number, 1 or above'],
     [['--lease-duration=15'], '--lease-duration: "15" is not a duration; expected a form like 15s, 1m30s or 500ms'],
     [['--leader-elect=yes'], '--leader-elect: "yes" is not a boolean; expected --leader-elect, --leader-elect=true or --leader-elect=false'],
     [['--metrics-bind-address=8080'], '--metrics-bind-address: "8080" is not an address; expected host:port, :port (all interfaces) or 0 (disabled)'],
@@ -92,7 +106,7 @@ describe('loadRunConfig', () => {
   });
 
   it('lists every flag in the usage text', () => {
-    for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--leader-election-namespace', '--lease-duration', '--renew-deadline', '--retry-period', '--metrics-bind-address', '--health-probe-bind-address', '--log-level', '--workers']) {
+    for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--leader-election-namespace', '--lease-duration', '--renew-deadline', '--retry-period', '--metrics-bind-address', '--health-probe-bind-address', '--log-level', '--workers', '--kube-api-qps', '--kube-api-burst']) {
       expect(runUsage()).toContain(flag);
     }
   });

@@ -9,7 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { narrowError } from '../../../src/k8s/errors.ts';
-import { RestClient } from '../../../src/k8s/rest.ts';
+import { MAX_RETRY_AFTER_RETRIES, RestClient, retryAfterMs, type RestClientOptions } from '../../../src/k8s/rest.ts';
+import { BucketRateLimiter } from '../../../src/runtime/ratelimit.ts';
+import { FakeClock } from '../runtime/fake-clock.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -47,7 +49,7 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 };
 
 /** A kubeconfig for the local server under `prefix`, counting how often its credentials are applied. */
-function client(prefix = ''): { rest: RestClient; applied: () => number } {
+function client(prefix = '', options: RestClientOptions = {}): { rest: RestClient; applied: () => number } {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'local', server: `http://127.0.0.1:${port}${prefix}`, skipTLSVerify: true }],
@@ -61,7 +63,7 @@ function client(prefix = ''): { rest: RestClient; applied: () => number } {
     applied++;
     return apply(opts);
   };
-  return { rest: new RestClient(kc), applied: () => applied };
+  return { rest: new RestClient(kc, options), applied: () => applied };
 }
 
 const waitUntil = async (what: () => boolean) => {
@@ -196,5 +198,181 @@ describe('RestClient', () => {
     await rest.request({ path: '/ok' });
     expect(applied()).toBe(2);
     expect(seen.every((s) => s.authorization === 'Bearer secret-token')).toBe(true);
+  });
+});
+
+/** Long enough for a request that is not waiting on the fake clock to reach the server. */
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+describe('RestClient rate limit', () => {
+  it('sends a burst at once, then one request per 1/qps, every request sharing one bucket', async () => {
+    handler = (_req, res) => json(res, 200, {});
+    const clock = new FakeClock();
+    const waits: number[] = [];
+    const { rest } = client('', { clock, rateLimiter: new BucketRateLimiter({ clock, qps: 10, burst: 2 }), metrics: { rateLimitWait: (s) => waits.push(s), retryAfter: () => undefined } });
+    const all = Promise.all(Array.from({ length: 5 }, (_, i) => rest.request({ path: `/r${i}` })));
+    await waitUntil(() => seen.length === 2);
+    await settle();
+    expect(seen).toHaveLength(2);
+    for (const expected of [3, 4, 5]) {
+      await clock.advance(99);
+      await settle();
+      expect(seen).toHaveLength(expected - 1);
+      await clock.advance(1);
+      await waitUntil(() => seen.length === expected);
+    }
+    await all;
+    expect(waits.map((s) => Math.round(s * 1000))).toEqual([100, 200, 300]);
+  });
+
+  it('takes one token when a watch opens and none while it streams', async () => {
+    handler = (req, res) => {
+      if (!req.url?.includes('watch=true')) return json(res, 200, {});
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n`);
+    };
+    const clock = new FakeClock();
+    const { rest } = client('', { clock, rateLimiter: new BucketRateLimiter({ clock, qps: 10, burst: 1 }) });
+    const controller = new AbortController();
+    let events = 0;
+    const watch = rest.watch({ path: '/w', timeoutMs: 60_000, signal: controller.signal, onEvent: () => events++ }).catch((e: unknown) => e);
+    await waitUntil(() => events === 1);
+    // The watch is still open: after 1/qps the next request has its token all the same.
+    await clock.advance(100);
+    await rest.request({ path: '/after' });
+    expect(seen.map((s) => s.url)).toEqual(['/w?watch=true', '/after']);
+    controller.abort();
+    await watch;
+  });
+
+  it('gives up waiting for a token when the caller aborts', async () => {
+    handler = (_req, res) => json(res, 200, {});
+    const clock = new FakeClock();
+    const { rest } = client('', { clock, rateLimiter: new BucketRateLimiter({ clock, qps: 1, burst: 1 }) });
+    await rest.request({ path: '/first' });
+    const controller = new AbortController();
+    const pending = rest.request({ path: '/second', signal: controller.signal }).catch((e: unknown) => e);
+    await settle();
+    controller.abort();
+    expect(narrowError(await pending)).toMatchObject({ retryable: false });
+    expect(clock.pendingTimers).toBe(0);
+    expect(seen).toHaveLength(1);
+  });
+});
+
+describe('RestClient and Retry-After', () => {
+  /** The API server's max-in-flight answer; `retryAfter` null: without the header. */
+  const tooMany = (res: ServerResponse, status = 429, retryAfter: string | null = '2') => {
+    res.writeHead(status, { 'Content-Type': 'text/plain', ...(retryAfter === null ? {} : { 'Retry-After': retryAfter }) });
+    res.end('Too many requests, please try again later.\n');
+  };
+
+  it.each([
+    [429, '1', 1_000],
+    [429, ' 30 ', 30_000],
+    [429, '0', 0],
+    [503, '5', 5_000],
+    [429, undefined, undefined],
+    [429, '', undefined],
+    [429, '1.5', undefined],
+    [429, '-1', undefined],
+    [429, 'Wed, 21 Oct 2015 07:28:00 GMT', undefined],
+    [500, '1', undefined],
+    [504, '1', undefined],
+    [200, '1', undefined],
+  ])('reads status %d with Retry-After %p as %p ms', (statusCode, header, expected) => {
+    expect(retryAfterMs({ statusCode, headers: header === undefined ? {} : { 'retry-after': header } })).toBe(expected);
+  });
+
+  it('sends a request again after the seconds a 429 names, not sooner, passing the rate limit again', async () => {
+    let answered = 0;
+    handler = (req, res) => (answered++ < 2 ? tooMany(res) : json(res, 201, { got: req.method }));
+    const clock = new FakeClock();
+    const retries: number[] = [];
+    let tokens = 0;
+    const rateLimiter = { when: () => (tokens++, 0) };
+    const { rest } = client('', { clock, random: () => 1, rateLimiter, metrics: { rateLimitWait: () => undefined, retryAfter: (s) => retries.push(s) } });
+    const pending = rest.request({ method: 'POST', path: '/things', body: { a: 1 } });
+    await waitUntil(() => seen.length === 1);
+    // Retry-After: 2 spread by at most a quarter: 2.5 s with random() = 1.
+    await clock.advance(2_499);
+    await settle();
+    expect(seen).toHaveLength(1);
+    await clock.advance(1);
+    await waitUntil(() => seen.length === 2);
+    await clock.advance(2_500);
+    expect(await pending).toEqual({ got: 'POST' });
+    expect(seen.map((s) => s.method)).toEqual(['POST', 'POST', 'POST']);
+    expect(retries).toEqual([429, 429]);
+    expect(tokens).toBe(3);
+  });
+
+  it('retries a 503 with Retry-After, and opens a watch after a 429', async () => {
+    let answered = 0;
+    handler = (req, res) => {
+      if (answered++ === 0) return tooMany(res, req.url?.includes('watch') ? 429 : 503, '1');
+      if (!req.url?.includes('watch=true')) return json(res, 200, { ok: true });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n`);
+    };
+    const clock = new FakeClock();
+    const { rest } = client('', { clock, random: () => 0 });
+    const get = rest.request({ path: '/unavailable' });
+    await waitUntil(() => seen.length === 1);
+    await clock.advance(1_000);
+    expect(await get).toEqual({ ok: true });
+
+    answered = 0;
+    const names: string[] = [];
+    const watch = rest.watch({ path: '/w', timeoutMs: 60_000, onEvent: (e) => names.push(e.object.metadata!.name!) });
+    await waitUntil(() => seen.length === 3);
+    await clock.advance(1_000);
+    await watch;
+    expect(names).toEqual(['a']);
+    expect(seen).toHaveLength(4);
+  });
+
+  it('surfaces at once a 429 without Retry-After, a 500 with one, and a wait past the deadline or 60 s', async () => {
+    const clock = new FakeClock();
+    const { rest } = client('', { clock });
+    for (const [answer, timeoutMs] of [
+      [(res: ServerResponse) => tooMany(res, 429, null), 30_000],
+      [(res: ServerResponse) => tooMany(res, 500, '1'), 30_000],
+      [(res: ServerResponse) => tooMany(res, 429, '30'), 30_000],
+      [(res: ServerResponse) => tooMany(res, 429, '61'), 120_000],
+    ] as const) {
+      seen.length = 0;
+      handler = (_req, res) => answer(res);
+      const err = await rest.request({ path: '/busy', timeoutMs }).catch((e: unknown) => e);
+      expect(narrowError(err)).toMatchObject({ status: expect.any(Number), retryable: true, message: expect.stringContaining('Too many requests') });
+      expect(seen).toHaveLength(1);
+    }
+  });
+
+  it(`gives up after ${MAX_RETRY_AFTER_RETRIES} retries with the last 429, for the caller's backoff`, async () => {
+    handler = (_req, res) => tooMany(res, 429, '1');
+    const clock = new FakeClock();
+    const { rest } = client('', { clock, random: () => 0 });
+    const pending = rest.request({ path: '/always-busy', timeoutMs: 60_000 }).catch((e: unknown) => e);
+    for (let sent = 1; sent <= MAX_RETRY_AFTER_RETRIES; sent++) {
+      await waitUntil(() => seen.length === sent);
+      await clock.advance(1_000);
+    }
+    expect(narrowError(await pending)).toMatchObject({ status: 429, retryable: true });
+    expect(seen).toHaveLength(MAX_RETRY_AFTER_RETRIES + 1);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('stops waiting for a retry when the caller aborts', async () => {
+    handler = (_req, res) => tooMany(res, 429, '5');
+    const clock = new FakeClock();
+    const { rest } = client('', { clock });
+    const controller = new AbortController();
+    const pending = rest.request({ path: '/busy', signal: controller.signal }).catch((e: unknown) => e);
+    await waitUntil(() => clock.pendingTimers === 1);
+    controller.abort();
+    expect(narrowError(await pending)).toMatchObject({ retryable: false });
+    expect(clock.pendingTimers).toBe(0);
+    expect(seen).toHaveLength(1);
   });
 });

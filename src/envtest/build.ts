@@ -260,3 +260,44 @@ export async function buildAssets(options: BuildOptions): Promise<void> {
     await rm(work, { recursive: true, force: true });
   }
 }
+
+/** A Go program built from its module at a pinned version: helm, kwok, kube-state-metrics... */
+export interface GoTool {
+  /** The binary's name in the cache, e.g. helm. */
+  name: string;
+  /** The module that holds it, e.g. helm.sh/helm/v4. */
+  module: string;
+  /** The pinned release, e.g. v4.3.2. */
+  version: string;
+  /** The main package, e.g. helm.sh/helm/v4/cmd/helm. */
+  package: string;
+  /** `-X` assignments the release build makes, e.g. the version a binary reports. */
+  ldflags?: string;
+}
+
+/**
+ * Builds one Go tool into `<dir>/<name>`: a throwaway main module requires the tool's module
+ * at the pinned version (so its own go.mod decides every dependency), then the binary is
+ * renamed into place, so an interrupted or concurrent build never leaves half a binary.
+ */
+export async function buildGoTool(tool: GoTool, options: { dir: string; env?: NodeJS.ProcessEnv; log: BuildLogger }): Promise<string> {
+  const env = goEnv(options.env);
+  const go = await goVersion(env);
+  await mkdir(options.dir, { recursive: true });
+  const work = await mkdtemp(join(options.dir, `.build-${tool.name}-`));
+  try {
+    options.log(`building ${tool.name} ${tool.version} from ${tool.module} with ${go}; this runs once and is cached in ${options.dir}`);
+    await writeFile(join(work, 'go.mod'), `module backlot.dev/envtest/${tool.name}\n\ngo 1.26.0\n\nrequire ${tool.module} ${tool.version}\n`);
+    await writeFile(join(work, 'tools.go'), toolsFile([tool.package]));
+    options.log(`resolving the module graph of ${tool.module} ${tool.version}`);
+    await run('go', ['mod', 'tidy'], { cwd: work, env });
+    const output = join(work, tool.name);
+    await goBuild({ dir: work, packages: [tool.package], output, ldflags: ['-s -w', tool.ldflags ?? ''].join(' ').trim(), env, label: `${tool.name} ${tool.version}`, log: options.log });
+    await chmod(output, 0o755);
+    const target = join(options.dir, tool.name);
+    await rename(output, target);
+    return target;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

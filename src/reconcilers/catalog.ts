@@ -17,10 +17,10 @@ import type { Informer } from '../runtime/informer.ts';
 import { LOW_PRIORITY } from '../runtime/workqueue.ts';
 import { EntityReconciler } from './entity.ts';
 import { createCatalogInformers, type CatalogInformers, type MakeInformer } from './informers.ts';
-import { OwnershipReconciler, workloadKey } from './ownership.ts';
+import { OwnershipReconciler, splitWorkloadKey, workloadKey } from './ownership.ts';
 import { DEFAULT_EXCLUDED_NAMESPACES } from './survey.ts';
 import { onEndpointSliceChange, onEntityChange, onJobChange, onNamespaceChange, onWorkloadChange, type Enqueue } from './triggers.ts';
-import { ENTITY_KINDS, World, type EntityObject } from './world.ts';
+import { ENTITY_KINDS, splitRef, World, type EntityObject } from './world.ts';
 
 export interface CatalogOptions {
   /** How informers are made: the runtime's factory, or directInformers() outside it. */
@@ -203,6 +203,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
       logger,
       metrics,
       clock,
+      keyFields: side === 'entity' ? (key) => ({ ...splitRef(key) }) : (key) => ({ ...splitWorkloadKey(key) }),
       ...(side === 'entity' ? { workers: entityCount, lowPriorityWorkers: lowPriorityWorkers(entityCount) } : { workers }),
     });
   const controllers = [controller('entity', 'entity', entities), controller('ownership', 'workload', ownership)];

@@ -106,6 +106,12 @@ export interface ControllerOptions {
   reconcile: Reconcile;
   sources: readonly Source[];
   logger: Logger;
+  /**
+   * The log fields that name the object of a key, beside the key itself. By default a
+   * `namespace/name` key gives namespace and name; controllers with keys of another form
+   * (a kind first, a reference) say how to read them.
+   */
+  keyFields?: (key: string) => Record<string, string | undefined>;
   /** Concurrent reconciles; one key is never reconciled by two workers at once. Default 1. */
   workers?: number;
   /**
@@ -218,8 +224,7 @@ export class Controller {
     let keyLogger: Logger | undefined;
     const log = () => {
       if (keyLogger) return keyLogger;
-      const { namespace, name } = splitKey(key);
-      return (keyLogger = this.log.child({ key, namespace, name }));
+      return (keyLogger = this.log.child({ key, ...(this.options.keyFields ?? splitKey)(key) }));
     };
     const retries = queue.numRequeues(key);
     const started = this.clock.now();

@@ -20,7 +20,10 @@ function manualSource(options: { synced?: Promise<void> } = {}) {
   return { source, add: (key: string) => push?.(key), registered: () => push !== undefined };
 }
 
-function setup(reconcile: Reconcile, options: { workers?: number; synced?: Promise<void>; onTerminalError?: (key: string, err: Error) => unknown } = {}) {
+function setup(
+  reconcile: Reconcile,
+  options: { workers?: number; synced?: Promise<void>; onTerminalError?: (key: string, err: Error) => unknown; keyFields?: (key: string) => Record<string, string | undefined> } = {},
+) {
   const clock = new FakeClock();
   const registry = new Registry();
   const metrics = new RuntimeMetrics(registry);
@@ -35,6 +38,7 @@ function setup(reconcile: Reconcile, options: { workers?: number; synced?: Promi
     clock,
     workers: options.workers,
     onTerminalError: options.onTerminalError,
+    ...(options.keyFields ? { keyFields: options.keyFields } : {}),
     rateLimiter: () => new ItemExponentialRateLimiter(),
   });
   const counter = async (metric: 'reconcileTotal' | 'reconcileErrorsTotal' | 'workqueueRetriesTotal', labels: Record<string, string> = {}) => {
@@ -85,6 +89,21 @@ describe('Controller', () => {
     expect(failures[4]).toMatchObject({ retries: 5, err: { message: 'boom 4' } });
     // Success forgot the failures: the next failure starts from the base delay again.
     expect(running.queue.numRequeues('ns/flaky')).toBe(0);
+    await running.stop({ drainTimeoutMs: 1_000 });
+  });
+
+  it('names the object of a key of another form by the fields the controller reads from it', async () => {
+    const { clock, keys, controller, lines } = setup(
+      () => {
+        throw new Error('boom');
+      },
+      { keyFields: (key) => ({ kind: key.split('/')[0], namespace: key.split('/')[1], name: key.split('/')[2] }) },
+    );
+    const running = controller.start();
+    await running.started;
+    keys.add('Deployment/shop/storefront');
+    for (let i = 0; i < 20 && !lines.some((l) => l.msg === 'reconcile failed'); i++) await clock.advance(1);
+    expect(lines.find((l) => l.msg === 'reconcile failed')).toMatchObject({ key: 'Deployment/shop/storefront', kind: 'Deployment', namespace: 'shop', name: 'storefront' });
     await running.stop({ drainTimeoutMs: 1_000 });
   });
 

@@ -26,6 +26,20 @@ export function splitWorkloadKey(key: string): { kind: WorkloadKind; namespace: 
   return { kind: kind as WorkloadKind, namespace, name };
 }
 
+/**
+ * The apply that makes Backlot's fields on a workload `desired`. The uid makes it a
+ * precondition on this very object, never a re-created one. An empty map is left out rather
+ * than sent as {}: the API server would keep Backlot's managedFields entry for an empty map,
+ * and a workload whose claim ended would then look held by Backlot to every new process,
+ * which would release it again after each restart. With neither map, the entry goes.
+ */
+export function ownershipApplyBody(target: { kind: WorkloadKind; namespace: string; name: string }, uid: string | undefined, desired: Ownership): KubeObject {
+  const metadata: Record<string, unknown> = { name: target.name, namespace: target.namespace, uid };
+  if (Object.keys(desired.labels).length > 0) metadata.labels = desired.labels;
+  if (Object.keys(desired.annotations).length > 0) metadata.annotations = desired.annotations;
+  return { apiVersion: WORKLOAD_RESOURCES[target.kind].apiVersion, kind: target.kind, metadata };
+}
+
 export interface OwnershipReconcilerOptions {
   world: World;
   client: RestClient;
@@ -90,12 +104,7 @@ export class OwnershipReconciler {
         resource,
         namespace: parts.namespace,
         name: parts.name,
-        body: {
-          apiVersion: resource.apiVersion,
-          kind: parts.kind,
-          // The uid makes the apply a precondition on this very object: never a re-created one.
-          metadata: { name: parts.name, namespace: parts.namespace, uid: obj.metadata?.uid, labels: desired.labels, annotations: desired.annotations },
-        },
+        body: ownershipApplyBody(parts, obj.metadata?.uid, desired),
         ...(signal ? { signal } : {}),
       });
     } catch (err) {

@@ -213,6 +213,17 @@ describe('backlot run, end to end', () => {
     await eventually('cart to be an orphan', async () => ((await operator.metrics()).includes('workload_kind="Deployment",workload="cart",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1') ? true : undefined));
   });
 
+  it('writes nothing after a restart once claims have ended and moved', async () => {
+    await eventually('every entity to converge', converged, 60_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await operator.stop()).toBe(0);
+    const beforeRestart = await writes();
+    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, 'backlot-3.log'), extraArgs: ['--leader-elect=false'] });
+    await operator.waitReady();
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(backlotWrites(beforeRestart, await writes())).toEqual({});
+  });
+
   it('a real Prometheus scrapes it: the orphan series, and the alert rule pending on it', async () => {
     const prometheus = await Prometheus.start({ targets: [new URL(operator.metricsUrl).host], ruleFiles: [join(ROOT, 'deploy/alerts/backlot.rules.yaml')] });
     try {

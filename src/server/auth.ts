@@ -63,8 +63,9 @@ export function guard(handler: Handler, options: GuardOptions): Handler {
     }
     const refused = access.filter((_, i) => !allowed[i]);
     if (refused.length > 0) {
-      logger.debug({ server: options.server, path, user: user.username, refused: refused.map(describeAccess) }, 'request forbidden');
-      deny(res, 403, `Forbidden: User "${user.username}" cannot ${refused.map(describeAccess).join(', nor ')}`);
+      const what = describeAccess(refused);
+      logger.debug({ server: options.server, path, user: user.username, refused: what }, 'request forbidden');
+      deny(res, 403, `Forbidden: User "${user.username}" cannot ${what}`);
       return;
     }
     await handler(req, res);

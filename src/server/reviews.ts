@@ -207,9 +207,24 @@ export class Reviewer {
   }
 }
 
-/** How the API server words a refusal: `get path "/metrics"`, `list resource "components" in API group "catalog.backlot.dev" at the cluster scope`. */
-export function describeAccess(access: Access): string {
-  return access.kind === 'nonResource'
-    ? `${access.verb} path "${access.path}"`
-    : `${access.verb} resource "${access.resource}" in API group "${access.group}" at the cluster scope`;
+/**
+ * How the API server words a refusal: `get path "/metrics"`, `list resource "components" in API
+ * group "catalog.backlot.dev" at the cluster scope`; resources refused with the same verb and
+ * group are named together.
+ */
+export function describeAccess(refused: readonly Access[]): string {
+  const parts: string[] = [];
+  const resources = new Map<string, { verb: string; group: string; names: string[] }>();
+  for (const access of refused) {
+    if (access.kind === 'nonResource') {
+      parts.push(`${access.verb} path "${access.path}"`);
+      continue;
+    }
+    const key = `${access.verb} ${access.group}`;
+    const entry = resources.get(key) ?? { verb: access.verb, group: access.group, names: [] };
+    entry.names.push(`"${access.resource}"`);
+    resources.set(key, entry);
+  }
+  for (const { verb, group, names } of resources.values()) parts.push(`${verb} resource ${names.join(', ')} in API group "${group}" at the cluster scope`);
+  return parts.join(', nor ');
 }

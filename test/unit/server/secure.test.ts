@@ -9,7 +9,7 @@ import { Reviewer } from '../../../src/server/reviews.ts';
 import { METRICS_ACCESS, startSecureServer } from '../../../src/server/secure.ts';
 import { selfSignedServingCertificate } from '../../../src/server/self-signed.ts';
 import { ServingCertificate } from '../../../src/server/serving-cert.ts';
-import { httpsGet } from '../../support/https-get.ts';
+import { httpsGet } from '../../../src/envtest/https-get.ts';
 import { recordingLogger, waitFor } from '../../support/runtime-helpers.ts';
 import { FakeClock } from '../runtime/fake-clock.ts';
 

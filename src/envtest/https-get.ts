@@ -1,9 +1,9 @@
 /**
- * GET over HTTPS the way Prometheus scrapes a secure target: a bearer token, and either the
+ * GET over HTTPS the way Prometheus scrapes a secure metrics target: a bearer token, and either the
  * server's CA or no verification (insecureSkipVerify, for a self-signed certificate). Also
  * tells which certificate the server presented, for tests of rotation.
  */
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 
 export interface HttpsAnswer {
@@ -14,15 +14,22 @@ export interface HttpsAnswer {
   fingerprint256: string;
 }
 
-export function httpsGet(url: string, options: { token?: string; ca?: string; headers?: Record<string, string> } = {}): Promise<HttpsAnswer> {
+export interface HttpsGetOptions {
+  token?: string;
+  ca?: string;
+  headers?: Record<string, string>;
+  /** Keep-alive connections, as Prometheus keeps them; by default a fresh connection each time, so a rotated certificate shows on the next request. */
+  agent?: Agent;
+}
+
+export function httpsGet(url: string, options: HttpsGetOptions = {}): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         method: 'GET',
         headers: { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), ...options.headers },
-        // A fresh connection each time: a rotated certificate shows on the next request.
-        agent: false,
+        agent: options.agent ?? false,
         ...(options.ca ? { ca: options.ca } : { rejectUnauthorized: false }),
         timeout: 30_000,
       },

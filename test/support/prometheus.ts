@@ -21,7 +21,7 @@ export interface PrometheusOptions {
    * ServiceMonitor's bearerTokenFile; the certificate unverified (insecureSkipVerify) unless
    * `ca` is given. Absent: plain HTTP.
    */
-  secure?: { token: string; ca?: string; insecureSkipVerify?: boolean };
+  secure?: { token?: string; ca?: string; insecureSkipVerify?: boolean };
 }
 
 export class Prometheus {
@@ -41,11 +41,11 @@ export class Prometheus {
     const job: Record<string, unknown> = { job_name: 'backlot', static_configs: [{ targets: options.targets }] };
     if (options.secure) {
       const { token, ca, insecureSkipVerify } = options.secure;
-      await writeFile(join(dir, 'token'), token, { mode: 0o600 });
+      if (token !== undefined) await writeFile(join(dir, 'token'), token, { mode: 0o600 });
       if (ca !== undefined) await writeFile(join(dir, 'ca.crt'), ca);
       Object.assign(job, {
         scheme: 'https',
-        authorization: { type: 'Bearer', credentials_file: join(dir, 'token') },
+        ...(token !== undefined ? { authorization: { type: 'Bearer', credentials_file: join(dir, 'token') } } : {}),
         tls_config: ca !== undefined ? { ca_file: join(dir, 'ca.crt') } : { insecure_skip_verify: insecureSkipVerify ?? true },
       });
     }

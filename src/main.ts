@@ -54,7 +54,6 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       namespaces: config.namespaces,
       leaderElection: config.leaderElection.enabled ? `${config.leaderElection.namespace}/${config.leaderElection.leaseName}` : false,
       workers: config.workers,
-      metrics: config.metricsBindAddress ? (config.metricsSecure ? 'https, authenticated' : 'http') : false,
     },
     'operator starting',
   );

@@ -24,5 +24,5 @@ ENV NODE_ENV=production \
 COPY --from=build /opt/backlot /opt/backlot
 # Any non-root UID works; deploy/deployment.yaml runs it as 65532 too.
 USER 65532:65532
-EXPOSE 8080 8081
+EXPOSE 8443 8081
 ENTRYPOINT ["/opt/backlot/bin/backlot", "run"]

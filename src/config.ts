@@ -44,6 +44,18 @@ export interface RunConfig {
   };
   /** undefined: the server is disabled ("0"). */
   metricsBindAddress: BindAddress | undefined;
+  /**
+   * HTTPS, every request authenticated (TokenReview) and authorized (SubjectAccessReview) by
+   * the API server; false: plain HTTP to anyone (development).
+   */
+  metricsSecure: boolean;
+  /**
+   * Where the metrics server's certificate and key are read from (and re-read when they
+   * change); undefined, or files not there: a self-signed certificate made at start.
+   */
+  metricsCert: { dir: string; certFile: string; keyFile: string } | undefined;
+  /** A plain-HTTP listener serving the Backstage export alone, to anyone; undefined: none ("0", the default). */
+  catalogBindAddress: BindAddress | undefined;
   healthProbeBindAddress: BindAddress | undefined;
   logLevel: LogLevel;
   workers: number;
@@ -56,7 +68,10 @@ export interface RunConfig {
   shutdownTimeoutMs: number;
   /** Backlot's own namespace ($POD_NAMESPACE, else the Lease's): never reported for orphans. */
   ownNamespace: string | undefined;
-  /** GET /catalog-info.yaml on the metrics port, for Backstage to register as a URL location. */
+  /**
+   * GET /catalog-info.yaml on the metrics port (with metricsSecure, to callers that may list
+   * the catalog) and on catalogBindAddress, for Backstage to register as a URL location.
+   */
   catalogInfo: { enabled: boolean; defaultNamespace: string };
 }
 
@@ -76,7 +91,11 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
   'lease-duration': { value: 'DURATION', help: 'how long a leader Lease is valid without renewal (default 15s)' },
   'renew-deadline': { value: 'DURATION', help: 'how long the leader keeps trying to renew before it steps down (default 10s)' },
   'retry-period': { value: 'DURATION', help: 'time between acquire and renew attempts (default 2s)' },
-  'metrics-bind-address': { value: 'ADDR', help: 'where /metrics is served, host:port or :port; 0 disables (default :8080)' },
+  'metrics-bind-address': { value: 'ADDR', help: 'where /metrics is served, host:port or :port; 0 disables (default :8443 with --metrics-secure, :8080 without)' },
+  'metrics-secure': { boolean: true, value: '[=true|false]', help: 'serve metrics over HTTPS to callers the API server authenticates and authorizes for get on /metrics (and /catalog-info.yaml to those that may list every catalog kind); default: true in a cluster, false outside' },
+  'metrics-cert-path': { value: 'DIR', help: 'directory holding the metrics server certificate and key, re-read when they change; default: none, a self-signed certificate' },
+  'metrics-cert-name': { value: 'FILE', help: 'the certificate file in --metrics-cert-path (default tls.crt)' },
+  'metrics-cert-key': { value: 'FILE', help: 'the private key file in --metrics-cert-path (default tls.key)' },
   'health-probe-bind-address': { value: 'ADDR', help: 'where /healthz and /readyz are served; 0 disables (default :8081)' },
   'log-level': { value: 'LEVEL', help: 'trace, debug, info, warn, error, fatal or silent (default info)' },
   workers: { value: 'N', help: 'concurrent reconciles of the ownership controller (default 32); the entity controller runs half as many, and its derived work holds at most a quarter of those while direct work runs' },
@@ -84,6 +103,7 @@ export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
   'kube-api-burst': { value: 'N', help: 'requests that may go at once before --kube-api-qps paces the rest (default 2000)' },
   'serve-catalog-info': { boolean: true, value: '[=true|false]', help: 'serve the catalog as Backstage YAML at /catalog-info.yaml on the metrics port (default true)' },
   'catalog-info-default-namespace': { value: 'NS', help: "the namespace written as Backstage's default namespace in /catalog-info.yaml (default default)" },
+  'catalog-bind-address': { value: 'ADDR', help: 'also serve /catalog-info.yaml and its API definitions here, plain HTTP with no authentication, for a Backstage backend; 0 disables (default 0)' },
 });
 
 export function runUsage(program = 'backlot'): string {
@@ -172,6 +192,9 @@ const bindAddress = (flag: string) =>
     return parsed ?? null;
   });
 
+/** A file name inside a directory flag's directory: no path separator, not `.` or `..`. */
+const fileName = (flag: string) => z.string().regex(/^(?!\.\.?$)[^/]+$/, `--${flag}: expected a file name inside --metrics-cert-path, like tls.crt`);
+
 const FlagsSchema = z
   .object({
     kubeconfig: z.string().min(1, '--kubeconfig: expected a file path').optional(),
@@ -197,6 +220,13 @@ const FlagsSchema = z
     'renew-deadline': duration('renew-deadline').optional(),
     'retry-period': duration('retry-period').optional(),
     'metrics-bind-address': bindAddress('metrics-bind-address').optional(),
+    'metrics-secure': z
+      .enum(['true', 'false', '1', '0'], { error: (issue) => `--metrics-secure: "${String(issue.input)}" is not a boolean; expected --metrics-secure=true or --metrics-secure=false` })
+      .transform((v) => v === 'true' || v === '1')
+      .optional(),
+    'metrics-cert-path': z.string().min(1, '--metrics-cert-path: expected a directory').optional(),
+    'metrics-cert-name': fileName('metrics-cert-name').optional(),
+    'metrics-cert-key': fileName('metrics-cert-key').optional(),
     'health-probe-bind-address': bindAddress('health-probe-bind-address').optional(),
     'log-level': z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
@@ -225,6 +255,7 @@ const FlagsSchema = z
       .transform((v) => v === 'true' || v === '1')
       .optional(),
     'catalog-info-default-namespace': z.string().regex(DNS_LABEL, '--catalog-info-default-namespace: expected a namespace name (a lower-case DNS label)').optional(),
+    'catalog-bind-address': bindAddress('catalog-bind-address').optional(),
   })
   .strict();
 
@@ -291,6 +322,14 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
     throw new UsageError(`--lease-duration, --renew-deadline, --retry-period: ${(err as Error).message}`);
   }
   const host = env.POD_NAME || env.HOSTNAME || options.hostname || hostname();
+  // Secure wherever the process runs in a pod, whichever kubeconfig it uses: there other pods
+  // can reach the port. Outside a cluster (development) plain HTTP, as before.
+  const metricsSecure = flags['metrics-secure'] ?? inClusterEnv;
+  const certFlags = (['metrics-cert-name', 'metrics-cert-key'] as const).filter((f) => flags[f] !== undefined);
+  if (!flags['metrics-cert-path'] && certFlags.length > 0) throw new UsageError(`--${certFlags[0]} needs --metrics-cert-path (the directory that holds the file)`);
+  if (flags['metrics-cert-path'] && !metricsSecure) throw new UsageError('--metrics-cert-path needs --metrics-secure=true: plain HTTP uses no certificate');
+  const serveCatalogInfo = flags['serve-catalog-info'] ?? true;
+  if (flags['catalog-bind-address'] && !serveCatalogInfo) throw new UsageError('--catalog-bind-address serves the Backstage export, which --serve-catalog-info=false turns off: drop one of them');
 
   return deepFreeze({
     kubeconfig,
@@ -303,7 +342,12 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
       identity: `${host}_${randomUUID()}`,
       ...timing,
     },
-    metricsBindAddress: flags['metrics-bind-address'] === undefined ? { host: undefined, port: 8080 } : (flags['metrics-bind-address'] ?? undefined),
+    metricsBindAddress: flags['metrics-bind-address'] === undefined ? { host: undefined, port: metricsSecure ? 8443 : 8080 } : (flags['metrics-bind-address'] ?? undefined),
+    metricsSecure,
+    metricsCert: flags['metrics-cert-path']
+      ? { dir: flags['metrics-cert-path'], certFile: flags['metrics-cert-name'] ?? 'tls.crt', keyFile: flags['metrics-cert-key'] ?? 'tls.key' }
+      : undefined,
+    catalogBindAddress: flags['catalog-bind-address'] ?? undefined,
     healthProbeBindAddress: flags['health-probe-bind-address'] === undefined ? { host: undefined, port: 8081 } : (flags['health-probe-bind-address'] ?? undefined),
     logLevel: flags['log-level'] ?? 'info',
     // Reconciles mostly wait on the API server. 32 for the ownership controller's bulk of
@@ -315,6 +359,6 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
     kubeApi: { qps: flags['kube-api-qps'] ?? 1000, burst: flags['kube-api-burst'] ?? 2000 },
     shutdownTimeoutMs: 30_000,
     ownNamespace: env.POD_NAMESPACE || leaseNamespace,
-    catalogInfo: { enabled: flags['serve-catalog-info'] ?? true, defaultNamespace: flags['catalog-info-default-namespace'] ?? 'default' },
+    catalogInfo: { enabled: serveCatalogInfo, defaultNamespace: flags['catalog-info-default-namespace'] ?? 'default' },
   });
 }

@@ -21,7 +21,11 @@ import { InformerFactory } from './runtime/factory.ts';
 import { Manager, type ControllerRegistration, type RuntimeContext } from './runtime/manager.ts';
 import { BucketRateLimiter } from './runtime/ratelimit.ts';
 import { startIdleCollector } from './runtime/idle-gc.ts';
+import { CATALOG_READ_ACCESS } from './interop/catalog-info.ts';
+import { authReviewMetrics } from './metrics/auth.ts';
 import { metricsRoutes, probeRoutes, startHttpServer, type Handler, type RunningServer } from './server/http.ts';
+import { Reviewer } from './server/reviews.ts';
+import { METRICS_ACCESS, startSecureServer, type GuardedRoute } from './server/secure.ts';
 
 export interface OperatorOptions {
   config: RunConfig;
@@ -68,7 +72,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     });
     const metrics = new RuntimeMetrics(registry);
     const informers = new InformerFactory({ client, logger, metrics, clock, namespaces: config.namespaces });
-    const extraMetricsRoutes: Record<string, Handler> = {};
+    const catalogRoutes: Record<string, Handler> = {};
     const extraMetricsText: Array<() => Promise<string>> = [];
     // Filled once the controllers exist; registrations only ask whether it leads later, at scrape time.
     const handle: { manager?: Manager } = {};
@@ -86,7 +90,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       workers: config.workers,
       identity: config.leaderElection.identity,
       ownNamespace: config.ownNamespace,
-      metricsRoutes: extraMetricsRoutes,
+      catalogRoutes,
       metricsText: extraMetricsText,
       synced: () => informers.unsynced().length === 0,
       isLeader: () => handle.manager?.leading ?? false,
@@ -96,8 +100,19 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     const controllers: Controller[] = [];
     for (const register of options.registrations) controllers.push(...(await register(context)));
 
-    if (config.metricsBindAddress) {
-      servers.push(await startHttpServer({ name: 'metrics', bind: config.metricsBindAddress, routes: { ...metricsRoutes(registry, extraMetricsText), ...extraMetricsRoutes }, logger }));
+    const metricsHandler = metricsRoutes(registry, extraMetricsText)['/metrics']!;
+    if (config.metricsBindAddress && config.metricsSecure) {
+      // Reviews go through a client of their own, so that a scrape never waits behind the
+      // controllers' requests.
+      const reviewer = new Reviewer({ client: new RestClient(kubeConfig), clock, metrics: authReviewMetrics(registry) });
+      const routes: Record<string, GuardedRoute> = { '/metrics': { handler: metricsHandler, access: [METRICS_ACCESS] } };
+      for (const [path, handler] of Object.entries(catalogRoutes)) routes[path] = { handler, access: CATALOG_READ_ACCESS };
+      servers.push(await startSecureServer({ name: 'metrics', bind: config.metricsBindAddress, routes, reviewer, certificate: config.metricsCert, clock, logger }));
+    } else if (config.metricsBindAddress) {
+      servers.push(await startHttpServer({ name: 'metrics', bind: config.metricsBindAddress, routes: { '/metrics': metricsHandler, ...catalogRoutes }, logger }));
+    }
+    if (config.catalogBindAddress) {
+      servers.push(await startHttpServer({ name: 'catalog', bind: config.catalogBindAddress, routes: catalogRoutes, logger }));
     }
     if (config.healthProbeBindAddress) {
       servers.push(await startHttpServer({ name: 'probes', bind: config.healthProbeBindAddress, routes: probeRoutes(informers), logger }));

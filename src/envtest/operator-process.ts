@@ -7,6 +7,7 @@ import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './controlplane.ts';
+import { httpsGet } from './https-get.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -15,6 +16,11 @@ export interface BacklotProcessOptions {
   logPath: string;
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * Secure metrics (--metrics-secure=true): metrics() and get() send this bearer token and
+   * skip verifying the self-signed certificate, as a ServiceMonitor with insecureSkipVerify.
+   */
+  metricsToken?: string;
   /**
    * Run the build (dist/backlot.mjs, the executable `npm run build` writes beside the bundle)
    * instead of the TypeScript sources: what the image runs, without the start-up cost of
@@ -38,13 +44,15 @@ export class BacklotProcess {
   readonly metricsUrl: string;
   readonly probeUrl: string;
   readonly logPath: string;
+  private readonly metricsToken: string | undefined;
   private readonly child: ChildProcess;
   private exitCode: number | null | undefined;
   private readonly exited: Promise<number | null>;
 
-  private constructor(child: ChildProcess, ports: { metrics: number; probe: number }, logPath: string) {
+  private constructor(child: ChildProcess, ports: { metrics: number; probe: number }, logPath: string, metricsToken: string | undefined) {
     this.child = child;
-    this.metricsUrl = `http://127.0.0.1:${ports.metrics}/metrics`;
+    this.metricsToken = metricsToken;
+    this.metricsUrl = `${metricsToken === undefined ? 'http' : 'https'}://127.0.0.1:${ports.metrics}/metrics`;
     this.probeUrl = `http://127.0.0.1:${ports.probe}`;
     this.logPath = logPath;
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve((this.exitCode = code ?? (signal ? 128 : null)))));
@@ -63,12 +71,13 @@ export class BacklotProcess {
         `--kubeconfig=${options.kubeconfig}`,
         `--metrics-bind-address=127.0.0.1:${ports.metrics}`,
         `--health-probe-bind-address=127.0.0.1:${ports.probe}`,
+        `--metrics-secure=${options.metricsToken !== undefined}`,
         ...(options.extraArgs ?? []),
       ],
       { stdio: ['ignore', log, log], env: { ...process.env, ...options.env } },
     );
     closeSync(log);
-    return new BacklotProcess(child, ports, options.logPath);
+    return new BacklotProcess(child, ports, options.logPath, options.metricsToken);
   }
 
   get pid(): number | undefined {
@@ -104,8 +113,17 @@ export class BacklotProcess {
   }
 
   async metrics(): Promise<string> {
-    const res = await fetch(this.metricsUrl);
-    return res.text();
+    return (await this.get('/metrics')).body;
+  }
+
+  /** A GET of `path` on the metrics port, with the metrics token when it is secure. */
+  async get(path: string): Promise<{ status: number; body: string }> {
+    const url = new URL(path, this.metricsUrl).toString();
+    if (this.metricsToken === undefined) {
+      const res = await fetch(url);
+      return { status: res.status, body: await res.text() };
+    }
+    return httpsGet(url, { token: this.metricsToken });
   }
 
   /** SIGTERM, then the exit code (SIGKILL after `graceMs`). */

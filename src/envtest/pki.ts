@@ -2,22 +2,11 @@
  * Throwaway certificates for a local control plane: one CA, a serving certificate for the
  * API server (SAN 127.0.0.1, localhost and the in-cluster service names), a client
  * certificate in `system:masters` for the admin kubeconfig, and a service-account signing
- * key so that TokenRequest works. ECDSA P-256 keeps generation to milliseconds.
- *
- * @peculiar/x509 builds the certificates: Node's crypto makes keys but cannot issue X.509;
- * its dependency injection needs the reflect-metadata polyfill loaded first.
+ * key so that TokenRequest works, built as the metrics server builds its own certificate
+ * (src/server/self-signed.ts).
  */
-import 'reflect-metadata';
-import { webcrypto, KeyObject, randomBytes } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { KeyObject } from 'node:crypto';
+import { DAY_MS, ECDSA_P256 as ALG, leafExtensions, newKeyPair as keyPair, privateKeyPem as privatePem, serialNumber as serial, x509, type CryptoKey, type CryptoKeyPair } from '../server/self-signed.ts';
 
 export interface PemPair {
   certPem: string;
@@ -34,23 +23,8 @@ export interface ControlPlanePki {
   serviceAccountPublicKeyPem: string;
 }
 
-async function keyPair(): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
-}
-
-function privatePem(key: CryptoKey): string {
-  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
-}
-
 function publicPem(key: CryptoKey): string {
   return KeyObject.from(key).export({ type: 'spki', format: 'pem' }).toString();
-}
-
-function serial(): string {
-  // A positive 16-byte serial: clear the top bit.
-  const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f;
-  return bytes.toString('hex');
 }
 
 interface LeafOptions {
@@ -64,10 +38,6 @@ interface LeafOptions {
 
 async function leaf(options: LeafOptions): Promise<PemPair> {
   const keys = await keyPair();
-  const san = [
-    ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
-    ...(options.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
-  ];
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: options.subject,
@@ -77,15 +47,7 @@ async function leaf(options: LeafOptions): Promise<PemPair> {
     publicKey: keys.publicKey,
     signingKey: options.issuer.keys.privateKey,
     signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension(
-        [options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
-        false,
-      ),
-      ...(san.length > 0 ? [new x509.SubjectAlternativeNameExtension(san, false)] : []),
-    ],
+    extensions: leafExtensions(options.usage, [...(options.dnsNames ?? []), ...(options.ips ?? [])]),
   });
   return { certPem: cert.toString('pem'), keyPem: privatePem(keys.privateKey) };
 }

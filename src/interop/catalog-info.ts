@@ -39,6 +39,18 @@ const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 export const MAX_DEFINITION_READS = 4;
 const DEFINITION_READ_TIMEOUT_MS = 10_000;
 
+/**
+ * What a caller must be allowed, every one, to be served the export on the secure metrics
+ * server: list each catalog kind cluster-wide, i.e. read the whole catalog through the API
+ * server itself (API.md: never served to a caller who could not list the catalog).
+ */
+export const CATALOG_READ_ACCESS = Object.freeze(
+  ENTITY_KINDS.map((kind) => {
+    const { group, resource } = entityResource(kind);
+    return Object.freeze({ kind: 'resource' as const, group, resource, verb: 'list' });
+  }),
+);
+
 /** Where the definition of the API `namespace/name` is served. */
 export function definitionPath(namespace: string, name: string): string {
   return `${DEFINITIONS_PREFIX}${namespace}/${name}/definition`;

@@ -35,8 +35,12 @@ export interface RuntimeContext {
   identity: string;
   /** Backlot's own namespace, when known. */
   ownNamespace: string | undefined;
-  /** Routes a registration adds to the metrics server, e.g. /catalog-info.yaml. */
-  metricsRoutes: Record<string, Handler>;
+  /**
+   * The Backstage export's routes (/catalog-info.yaml and what it refers to): served on the
+   * metrics server, where a secure one answers only callers that may list every catalog kind,
+   * and alone on --catalog-bind-address.
+   */
+  catalogRoutes: Record<string, Handler>;
   /** Families a registration renders itself (the state metrics), served on /metrics after the registry's. */
   metricsText: Array<() => Promise<string>>;
   /** Whether every informer of the process has synced. */

@@ -1,9 +1,11 @@
 /**
- * The operator's two small HTTP servers: metrics (/metrics) and probes (/healthz, /readyz),
- * on separate addresses as controller-runtime serves them, so the probe port can stay
- * cluster-internal while Prometheus scrapes the other.
+ * The operator's small HTTP servers: metrics (/metrics, over HTTPS when secure) and probes
+ * (/healthz, /readyz), on separate addresses as controller-runtime serves them, so the probe
+ * port can stay plain HTTP for the kubelet while Prometheus scrapes the other; and, when asked
+ * for, the Backstage export's own plain port.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -15,8 +17,22 @@ export interface RunningServer {
   /** `host:port` actually bound (the port is real when 0 was asked for). */
   readonly address: string;
   readonly port: number;
+  /**
+   * HTTPS only: serve new connections with this certificate from now on (open connections
+   * keep theirs). Throws, and keeps the current one, when the pair is not usable.
+   */
+  setCertificate(pair: KeyPair): void;
   close(): Promise<void>;
 }
+
+/** A PEM certificate (chain) and its private key. */
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+/** TLS 1.2 and up, HTTP/1.1 only (no HTTP/2, as controller-runtime's metrics server by default). */
+const TLS_OPTIONS = { minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] } as const;
 
 function message(err: unknown): string {
   const text = (err as { message?: unknown } | undefined)?.message;
@@ -35,9 +51,18 @@ export function findRoute(routes: Readonly<Record<string, Handler>>, path: strin
   return best === undefined ? undefined : routes[best];
 }
 
-export async function startHttpServer(options: { name: string; bind: BindAddress; routes: Readonly<Record<string, Handler>>; logger: Logger }): Promise<RunningServer> {
+export interface HttpServerOptions {
+  name: string;
+  bind: BindAddress;
+  routes: Readonly<Record<string, Handler>>;
+  logger: Logger;
+  /** Serve HTTPS with this certificate; plain HTTP without. */
+  tls?: KeyPair;
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { logger, routes } = options;
-  const server: Server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const handler = findRoute(routes, path);
     if (!handler || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -51,7 +76,8 @@ export async function startHttpServer(options: { name: string; bind: BindAddress
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('internal error\n');
       });
-  });
+  };
+  const server: Server | HttpsServer = options.tls ? createHttpsServer({ ...TLS_OPTIONS, ...options.tls }, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.bind.port, options.bind.host, () => {
@@ -65,10 +91,14 @@ export async function startHttpServer(options: { name: string; bind: BindAddress
   const info = server.address() as AddressInfo;
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   const address = `${host}:${info.port}`;
-  logger.info({ server: options.name, address }, 'http server listening');
+  logger.info({ server: options.name, address, tls: Boolean(options.tls) }, 'http server listening');
   return {
     address,
     port: info.port,
+    setCertificate: (pair) => {
+      if (!('setSecureContext' in server)) throw new Error(`${options.name} serves plain HTTP: it has no certificate to change`);
+      server.setSecureContext({ ...TLS_OPTIONS, ...pair });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,7 +1,9 @@
 /**
  * The product end to end: `backlot run` as a real process against a control plane of its
  * own, driven through the examples/ catalog by realistic stories. Workload readiness is
- * written by the test, standing in for the controllers a test cluster lacks.
+ * written by the test, standing in for the controllers a test cluster lacks. Its metrics are
+ * secure as in a cluster: read over HTTPS with the token of a ServiceAccount bound to
+ * backlot-metrics-reader, the export with one bound to backlot-catalog-viewer.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
@@ -9,10 +11,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane } from '../../src/envtest/controlplane.ts';
 import { changeReadyCount, GenerationFollower, makeNamespaceReady, setReplicasReady } from '../../src/envtest/simulate.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
+import { httpsGet } from '../../src/envtest/https-get.ts';
 import { BacklotProcess } from '../../src/envtest/operator-process.ts';
 import { eventually } from '../support/eventually.ts';
 import { mutatingRequests, writesBetween, type WriteCounts } from '../support/apiserver-writes.ts';
 import { Prometheus } from '../support/prometheus.ts';
+import { boundServiceAccount, METRICS_READER_ROLE, METRICS_READER_ROLE_PATH, USER_ROLES_PATH, VIEWER_ROLE, type BoundServiceAccount } from '../support/tenant.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BACKLOT_WRITES = / (deployments|statefulsets|daemonsets|cronjobs|services|components|systems|resources|apis|groups|domains|events)(\/status)?$/;
@@ -35,6 +39,8 @@ describe('backlot run, end to end', () => {
   let client: RestClient;
   let operator: BacklotProcess;
   let follower: GenerationFollower;
+  let prometheusAccount: BoundServiceAccount;
+  let backstageAccount: BoundServiceAccount;
 
   const kubectl = async (...args: string[]) => {
     const r = await plane.kubectl(args);
@@ -71,7 +77,11 @@ describe('backlot run, end to end', () => {
     // Ownership annotations move a Deployment's generation; a real controller would observe it at once.
     follower = new GenerationFollower(client, ['shop', 'platform']);
     follower.start();
-    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, 'backlot.log'), extraArgs: ['--leader-elect=false'] });
+    await kubectl('apply', '-f', METRICS_READER_ROLE_PATH, '-f', USER_ROLES_PATH);
+    await kubectl('create', 'namespace', 'monitoring');
+    prometheusAccount = await boundServiceAccount(client, { namespace: 'monitoring', name: 'prometheus', clusterRoles: [METRICS_READER_ROLE] });
+    backstageAccount = await boundServiceAccount(client, { namespace: 'monitoring', name: 'backstage', clusterRoles: [VIEWER_ROLE] });
+    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, 'backlot.log'), metricsToken: prometheusAccount.token, extraArgs: ['--leader-elect=false'] });
     await operator.waitReady();
   });
 
@@ -99,9 +109,9 @@ describe('backlot run, end to end', () => {
     });
     expect(meta.labels?.['backlot.dev/owner']).toBe('team-payments');
     expect(meta.labels?.['backlot.dev/owner-namespace']).toBe('shop');
-    const catalogInfo = await fetch(operator.metricsUrl.replace(/\/metrics$/, '/catalog-info.yaml'));
+    const catalogInfo = await httpsGet(operator.metricsUrl.replace(/\/metrics$/, '/catalog-info.yaml'), { token: backstageAccount.token });
     expect(catalogInfo.status).toBe(200);
-    const yaml = await catalogInfo.text();
+    const yaml = catalogInfo.body;
     expect(yaml).toContain('apiVersion: backstage.io/v1alpha1');
     expect(yaml).toMatch(/kind: Component\n(.*\n)*?\s+name: checkout\n/);
     const byOwner = await kubectl('get', 'deploy', '-A', '-l', 'backlot.dev/owner=team-payments', '-o', 'name');
@@ -118,7 +128,7 @@ describe('backlot run, end to end', () => {
 
     expect(await operator.stop()).toBe(0);
     const beforeRestart = await writes();
-    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, 'backlot-2.log'), extraArgs: ['--leader-elect=false'] });
+    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, 'backlot-2.log'), metricsToken: prometheusAccount.token, extraArgs: ['--leader-elect=false'] });
     await operator.waitReady();
     await new Promise((r) => setTimeout(r, 5_000));
     expect(backlotWrites(beforeRestart, await writes())).toEqual({});
@@ -225,7 +235,7 @@ describe('backlot run, end to end', () => {
   });
 
   it('a real Prometheus scrapes it: the orphan series, and the alert rule pending on it', async () => {
-    const prometheus = await Prometheus.start({ targets: [new URL(operator.metricsUrl).host], ruleFiles: [join(ROOT, 'deploy/alerts/backlot.rules.yaml')] });
+    const prometheus = await Prometheus.start({ targets: [new URL(operator.metricsUrl).host], ruleFiles: [join(ROOT, 'deploy/alerts/backlot.rules.yaml')], secure: { token: prometheusAccount.token } });
     try {
       const series = await eventually('Prometheus to have the orphan series', async () => {
         const r = await prometheus.query('backlot_orphaned_workload{workload="promo-banner"}');
@@ -239,5 +249,22 @@ describe('backlot run, end to end', () => {
     } finally {
       await prometheus.stop();
     }
+  });
+
+  it('a Prometheus without a token, or with one not bound to backlot-metrics-reader, sees the target down with 401 or 403', async () => {
+    const target = [new URL(operator.metricsUrl).host];
+    const nobody = await boundServiceAccount(client, { namespace: 'monitoring', name: 'nobody' });
+    const lastErrors: string[] = [];
+    for (const secure of [{}, { token: nobody.token }]) {
+      const prometheus = await Prometheus.start({ targets: target, secure });
+      try {
+        const [t] = await eventually('the target to be scraped', async () => ((await prometheus.targets())[0]?.lastError ? prometheus.targets() : undefined));
+        expect(t!.health).toBe('down');
+        lastErrors.push(t!.lastError);
+      } finally {
+        await prometheus.stop();
+      }
+    }
+    expect(lastErrors).toEqual(['server returned HTTP status 401 Unauthorized', 'server returned HTTP status 403 Forbidden']);
   });
 });

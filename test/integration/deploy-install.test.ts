@@ -13,7 +13,8 @@
  * and not one refusal by the policy (its own counters);
  * `kubectl auth can-i` shows what the identity may and may not do; a tenant who can write in
  * one namespace cannot make Backlot touch another's workloads; and every query of the Grafana
- * dashboard runs on a real Prometheus scraping both replicas.
+ * dashboard runs on a real Prometheus scraping both replicas as the shipped ServiceMonitor
+ * says: over HTTPS, with the token of a ServiceAccount bound to backlot-metrics-reader.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,19 +24,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane, freePort } from '../../src/envtest/controlplane.ts';
+import { httpsGet } from '../../src/envtest/https-get.ts';
 import { GenerationFollower, makeNamespaceReady } from '../../src/envtest/simulate.ts';
+import type { KubeObject } from '../../src/k8s/object.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { apply } from '../../src/k8s/apply.ts';
 import { narrowError } from '../../src/k8s/errors.ts';
-import type { KubeObject } from '../../src/k8s/object.ts';
 import { collectionPath, objectPath } from '../../src/k8s/resource.ts';
-import { DEPLOY_DIR, find, forbiddenRequests, kustomize, MONITORING_DIR, podProcess, REPO_ROOT, sandboxPath, type DeploymentObject } from '../support/deploy.ts';
+import { DEPLOY_DIR, find, forbiddenRequests, kustomize, MONITORING_DIR, podProcess, REPO_ROOT, sandboxPath, type DeploymentObject, type ServiceMonitorEndpoint } from '../support/deploy.ts';
 import { policyDenials, workloadApplies, workloadFixtures } from '../support/deploy-least-power.ts';
 import { dashboardPanels, exposedNames, metricNames, readDashboard, variableMetrics, withVariables } from '../support/deploy-dashboard.ts';
 import { MONITORING_STAND_IN_CRDS } from '../support/deploy-monitoring-crds.ts';
 import { SandboxedProcess } from '../support/deploy-sandbox.ts';
 import { eventually } from '../support/eventually.ts';
 import { Prometheus } from '../support/prometheus.ts';
+import { boundServiceAccount, METRICS_READER_ROLE, VIEWER_ROLE, type BoundServiceAccount } from '../support/tenant.ts';
 
 const SA = 'system:serviceaccount:backlot-system:backlot';
 const NAMESPACE = 'backlot-system';
@@ -69,6 +72,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
   const replicas: Replica[] = [];
   /** Refusals counted up to the end of the tenancy test (the tenant's own attempt). */
   let refusedSoFar = 0;
+  /** Prometheus's ServiceAccount, bound to backlot-metrics-reader; and a Backstage backend's, to backlot-catalog-viewer cluster-wide. */
+  let prometheusAccount: BoundServiceAccount;
+  let backstageAccount: BoundServiceAccount;
 
   const kubectl = async (...args: string[]) => {
     const r = await plane.kubectl(args);
@@ -79,7 +85,11 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
   const forbidden = async () => forbiddenRequests((await kubectl('get', '--raw', '/metrics')).stdout);
   const apiServerMetrics = async () => (await kubectl('get', '--raw', '/metrics')).stdout;
   const denials = async () => policyDenials(await apiServerMetrics())[POLICY] ?? 0;
-  const metrics = async (replica: Replica) => (await fetch(replica.metricsUrl)).text();
+  const metrics = async (replica: Replica) => {
+    const answer = await httpsGet(replica.metricsUrl, { token: prometheusAccount.token });
+    if (answer.status !== 200) throw new Error(`GET ${replica.metricsUrl}: ${answer.status} ${answer.body}`);
+    return answer.body;
+  };
   const leaders = async () => {
     const states = await Promise.all(replicas.map(async (r) => /^backlot_leader 1$/m.test(await metrics(r))));
     return replicas.filter((_, i) => states[i]);
@@ -155,6 +165,10 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=backlot');
     const ns = await getJson<{ metadata: { labels: Record<string, string> } }>('namespace', NAMESPACE);
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    // Those who read the operator's secure port, with the roles deploy/ ships.
+    await kubectl('create', 'namespace', 'monitoring');
+    prometheusAccount = await boundServiceAccount(admin, { namespace: 'monitoring', name: 'prometheus', clusterRoles: [METRICS_READER_ROLE] });
+    backstageAccount = await boundServiceAccount(admin, { namespace: 'monitoring', name: 'backstage', clusterRoles: [VIEWER_ROLE] });
   });
 
   it('stores the NetworkPolicy as shipped: the metrics and probe ports by name, egress to the API server and DNS only', async () => {
@@ -280,7 +294,7 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
         serviceAccount: { token: await mintToken(NAMESPACE, deployment.spec.template.spec.serviceAccountName), caCrt: plane.pki.ca.certPem, namespace: NAMESPACE },
         logPath: join(work, `${name}.log`),
       });
-      replicas.push({ name, process: proc, metricsUrl: `http://127.0.0.1:${ports.metricsPort}/metrics`, probeUrl: `http://127.0.0.1:${ports.probePort}` });
+      replicas.push({ name, process: proc, metricsUrl: `https://127.0.0.1:${ports.metricsPort}/metrics`, probeUrl: `http://127.0.0.1:${ports.probePort}` });
     }
     for (const r of replicas) await r.process.waitFor(`${r.probeUrl}/readyz`);
 
@@ -304,12 +318,14 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     // The served Backstage export under the same rules: an API's definition, which the caches
     // do not keep, read from the API server with the operator's identity where the placeholder points.
     const catalogUrl = replicas[0]!.metricsUrl.replace(/\/metrics$/, '/catalog-info.yaml');
-    const served = parseAllDocuments(await (await fetch(catalogUrl)).text()).map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: { definition?: { $text?: string } } });
+    const catalog = await httpsGet(catalogUrl, { token: backstageAccount.token });
+    expect(catalog.status).toBe(200);
+    const served = parseAllDocuments(catalog.body).map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: { definition?: { $text?: string } } });
     const placeholder = served.find((d) => d.kind === 'API' && d.metadata.name === 'orders-api')?.spec.definition?.$text;
     expect(placeholder).toBe('./catalog-info/apis/shop/orders-api/definition');
-    const definition = await fetch(new URL(placeholder!, catalogUrl));
+    const definition = await httpsGet(new URL(placeholder!, catalogUrl).toString(), { token: backstageAccount.token });
     expect(definition.status).toBe(200);
-    expect(await definition.text()).toBe((await getJson<{ spec: { definition: string } }>('apis.catalog.backlot.dev', '-n', 'shop', 'orders-api')).spec.definition);
+    expect(definition.body).toBe((await getJson<{ spec: { definition: string } }>('apis.catalog.backlot.dev', '-n', 'shop', 'orders-api')).spec.definition);
 
     const leading = await eventually('exactly one replica to lead', async () => ((await leaders()).length === 1 ? leaders() : undefined));
     const lease = await getJson<{ spec: { holderIdentity: string } }>('lease', '-n', NAMESPACE, 'backlot-leader');
@@ -363,6 +379,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
       [['get', 'apis.catalog.backlot.dev', '-n', 'shop'], 'yes'],
       [['get', 'components.catalog.backlot.dev', '-n', 'shop'], 'no'],
       [['create', 'events.events.k8s.io', '-n', 'shop'], 'yes'],
+      [['create', 'tokenreviews.authentication.k8s.io'], 'yes'],
+      [['create', 'subjectaccessreviews.authorization.k8s.io'], 'yes'],
+      [['get', '/metrics'], 'no'],
       [['create', 'leases.coordination.k8s.io', '-n', NAMESPACE], 'yes'],
       [['update', 'leases.coordination.k8s.io/backlot-leader', '-n', NAMESPACE], 'yes'],
     ];
@@ -466,12 +485,22 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
   it('runs every query of the Grafana dashboard on a real Prometheus scraping both replicas: no error, no unknown metric, the leader\'s series only', async () => {
     const dashboard = await readDashboard();
     const rules = await readFile(join(DEPLOY_DIR, 'alerts/backlot.rules.yaml'), 'utf8');
-    const prometheus = await Prometheus.start({ targets: replicas.map((r) => new URL(r.metricsUrl).host), ruleFiles: [join(DEPLOY_DIR, 'alerts/backlot.rules.yaml')] });
+    // Scraped as the shipped ServiceMonitor says: its scheme and TLS settings, and the token
+    // of Prometheus's ServiceAccount (bearerTokenFile) bound to backlot-metrics-reader.
+    const monitor = find<KubeObject & { spec: { endpoints: ServiceMonitorEndpoint[] } }>(await kustomize(plane.assets.kubectl, MONITORING_DIR), 'ServiceMonitor', 'backlot');
+    const endpoint = monitor.spec.endpoints[0]!;
+    expect(endpoint).toMatchObject({ scheme: 'https', path: '/metrics', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
+    const prometheus = await Prometheus.start({
+      targets: replicas.map((r) => new URL(r.metricsUrl).host),
+      ruleFiles: [join(DEPLOY_DIR, 'alerts/backlot.rules.yaml')],
+      secure: { token: prometheusAccount.token, insecureSkipVerify: endpoint.tlsConfig?.insecureSkipVerify === true },
+    });
     try {
       await eventually('both replicas scraped, with samples for rate()', async () => {
         const up = await prometheus.query('count_over_time(up[1m]) >= 3 and up == 1');
         return up.length === replicas.length ? true : undefined;
       });
+      expect((await prometheus.targets()).map((t) => [t.scrapeUrl.replace(/:\d+\//, ':PORT/'), t.health, t.lastError])).toEqual(replicas.map(() => ['https://127.0.0.1:PORT/metrics', 'up', '']));
       const exported = new Set<string>(['up']);
       for (const r of replicas) for (const name of exposedNames(await metrics(r))) exported.add(name);
 

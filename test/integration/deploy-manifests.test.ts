@@ -17,7 +17,7 @@ import { createCatalogInformers, type CatalogInformerRequest, type MakeInformer 
 import { ENTITY_KINDS, entityResource, WORKLOAD_RESOURCES } from '../../src/reconcilers/world.ts';
 import type { Informer } from '../../src/runtime/informer.ts';
 import { dashboardPanels, metricNames, readDashboard, variableMetrics, withVariables, type Dashboard, type DashboardPanel } from '../support/deploy-dashboard.ts';
-import { DEPLOY_DIR, find, kustomize, MONITORING_DIR, REPO_ROOT, type DeploymentObject } from '../support/deploy.ts';
+import { DEPLOY_DIR, find, kustomize, MONITORING_DIR, REPO_ROOT, type DeploymentObject, type ServiceMonitorEndpoint } from '../support/deploy.ts';
 
 interface PolicyRule {
   apiGroups?: string[];
@@ -101,6 +101,7 @@ describe('deploy/ (kubectl kustomize)', () => {
         'RoleBinding/backlot-leader-election',
         'ClusterRole/backlot-catalog-editor',
         'ClusterRole/backlot-catalog-viewer',
+        'ClusterRole/backlot-metrics-reader',
         'ValidatingAdmissionPolicy/backlot-operator-least-power',
         'ValidatingAdmissionPolicyBinding/backlot-operator-least-power',
         'Deployment/backlot',
@@ -125,7 +126,7 @@ describe('deploy/ (kubectl kustomize)', () => {
     }
   });
 
-  it('grants the operator exactly what the code uses: list/watch what it watches, get APIs, patch what it applies to, create Events', () => {
+  it('grants the operator exactly what the code uses: list/watch what it watches, get APIs, patch what it applies to, create Events and reviews', () => {
     const role = find<KubeObject & { rules: PolicyRule[] }>(objects, 'ClusterRole', 'backlot-operator');
     const expected = new Set<string>();
     for (const ref of watchedByTheCatalog()) for (const verb of ['list', 'watch']) expected.add(`${key(ref)} ${verb}`);
@@ -136,6 +137,9 @@ describe('deploy/ (kubectl kustomize)', () => {
     expected.add(`${key(entityResource('API'))} get`);
     // EventRecorder posts events.k8s.io/v1 Events.
     expected.add('events.k8s.io/events create');
+    // The secure metrics server (Reviewer) asks the API server who calls and what they may do.
+    expected.add('authentication.k8s.io/tokenreviews create');
+    expected.add('authorization.k8s.io/subjectaccessreviews create');
     expect(grants(role.rules)).toEqual([...expected].sort());
   });
 
@@ -180,14 +184,16 @@ describe('deploy/ (kubectl kustomize)', () => {
     ]);
   });
 
-  it('probes /healthz and /readyz on the probe port and serves metrics on the metrics port the flags name', () => {
+  it('probes /healthz and /readyz on the probe port and serves secure metrics on the metrics port the flags name', () => {
     const container = deployment.spec.template.spec.containers[0]!;
     const port = (name: string) => container.ports?.find((p) => p.name === name)?.containerPort;
     const flagPort = (flag: string) => Number(container.args?.find((a) => a.startsWith(`${flag}=`))?.split(':').at(-1));
     expect(port('probes')).toBe(8081);
-    expect(port('metrics')).toBe(8080);
+    expect(port('metrics')).toBe(8443);
     expect(flagPort('--health-probe-bind-address')).toBe(8081);
-    expect(flagPort('--metrics-bind-address')).toBe(8080);
+    expect(flagPort('--metrics-bind-address')).toBe(8443);
+    expect(container.args).toContain('--metrics-secure=true');
+    expect(container.args?.some((a) => a.startsWith('--catalog-bind-address'))).toBe(false);
     expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'probes' });
     expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'probes' });
   });
@@ -214,7 +220,20 @@ describe('deploy/ (kubectl kustomize)', () => {
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
     const svc = find<KubeObject & { spec: { selector: Record<string, string>; ports: { name: string; targetPort: string }[] } }>(objects, 'Service', 'backlot-metrics');
     expect(labels).toMatchObject(svc.spec.selector);
-    expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+    expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8443, targetPort: 'metrics', protocol: 'TCP' }]);
+  });
+
+  it('mounts the optional Secret backlot-metrics-cert where --metrics-cert-path reads it', () => {
+    const spec = deployment.spec.template.spec as { volumes?: unknown[]; containers: { args?: string[]; volumeMounts?: unknown[] }[] };
+    const container = spec.containers[0]!;
+    const dir = container.args?.find((a) => a.startsWith('--metrics-cert-path='))?.split('=')[1];
+    expect(container.volumeMounts).toEqual([{ name: 'metrics-cert', mountPath: dir, readOnly: true }]);
+    expect(spec.volumes).toEqual([{ name: 'metrics-cert', secret: { secretName: 'backlot-metrics-cert', optional: true } }]);
+  });
+
+  it('ships backlot-metrics-reader: get on the non-resource URL /metrics, nothing else', () => {
+    const role = find<KubeObject & { rules: unknown[] }>(objects, 'ClusterRole', 'backlot-metrics-reader');
+    expect(role.rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
   });
 
   it('holds the operator\'s identity to backlot.dev/ metadata on every kind its role may patch: the admission policy and its binding', () => {
@@ -284,6 +303,30 @@ describe('deploy/ (kubectl kustomize)', () => {
   });
 });
 
+describe('deploy/backstage (a kustomize component)', () => {
+  it('adds the plain catalog port `catalog` to the Deployment, with the flag that opens it, and the Service backlot-catalog', async () => {
+    const overlay = await mkdtemp(join(tmpdir(), 'backlot-overlay-'));
+    try {
+      // As a user's overlay has it; kustomize takes only relative paths.
+      await writeFile(join(overlay, 'kustomization.yaml'), stringify({ resources: [relative(overlay, DEPLOY_DIR)], components: [relative(overlay, join(DEPLOY_DIR, 'backstage'))] }));
+      const objects = await kustomize(process.env.BACKLOT_TEST_KUBECTL!, overlay);
+      const container = find<DeploymentObject>(objects, 'Deployment', 'backlot').spec.template.spec.containers[0]!;
+      expect(container.args).toContain('--catalog-bind-address=:8082');
+      expect(container.ports?.find((p) => p.name === 'catalog')).toEqual({ name: 'catalog', containerPort: 8082, protocol: 'TCP' });
+      const svc = find<KubeObject & { spec: { selector: Record<string, string>; ports: unknown[] } }>(objects, 'Service', 'backlot-catalog');
+      expect(svc.metadata?.namespace).toBe('backlot-system');
+      expect(svc.spec.ports).toEqual([{ name: 'catalog', port: 8082, targetPort: 'catalog', protocol: 'TCP' }]);
+      expect(find<DeploymentObject>(objects, 'Deployment', 'backlot').spec.template.metadata.labels).toMatchObject(svc.spec.selector);
+      // The NetworkPolicy admits namespaces labelled for it to that port, and nothing new elsewhere.
+      const ingress = find<KubeObject & { spec: { ingress: unknown[] } }>(objects, 'NetworkPolicy', 'backlot').spec.ingress;
+      expect(ingress.at(-1)).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/catalog-access': 'true' } } }], ports: [{ port: 'catalog', protocol: 'TCP' }] });
+      expect(ingress).toHaveLength(3);
+    } finally {
+      await rm(overlay, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('deploy/monitoring (kubectl kustomize)', () => {
   let objects: KubeObject[];
   let base: KubeObject[];
@@ -307,14 +350,15 @@ describe('deploy/monitoring (kubectl kustomize)', () => {
     expect(rule.spec).toEqual(rules);
   });
 
-  it('scrapes the metrics Service\'s port, keeping the metrics\' own namespace label, as job "backlot"', () => {
-    const monitor = find<KubeObject & { spec: { jobLabel: string; selector: { matchLabels: Record<string, string> }; endpoints: { port: string; honorLabels?: boolean }[] } }>(objects, 'ServiceMonitor', 'backlot');
+  it('scrapes the metrics Service\'s port over HTTPS with Prometheus\'s token, keeping the metrics\' own namespace label, as job "backlot"', () => {
+    const monitor = find<KubeObject & { spec: { jobLabel: string; selector: { matchLabels: Record<string, string> }; endpoints: (ServiceMonitorEndpoint & { port: string })[] } }>(objects, 'ServiceMonitor', 'backlot');
     const svc = find<KubeObject & { spec: { ports: { name: string }[] } }>(base, 'Service', 'backlot-metrics');
     expect(svc.metadata?.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(svc.metadata?.labels?.[monitor.spec.jobLabel]).toBe('backlot');
     for (const endpoint of monitor.spec.endpoints) {
       expect(svc.spec.ports.map((p) => p.name)).toContain(endpoint.port);
       expect(endpoint.honorLabels).toBe(true);
+      expect(endpoint).toMatchObject({ scheme: 'https', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token', tlsConfig: { insecureSkipVerify: true } });
     }
   });
 

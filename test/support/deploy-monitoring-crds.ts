@@ -18,6 +18,9 @@ const labelSelector = {
   },
 };
 
+const secretKeySelector = { type: 'object', required: ['key'], properties: { key: str, name: str, optional: { type: 'boolean' } } };
+const configMapOrSecret = { type: 'object', properties: { configMap: secretKeySelector, secret: secretKeySelector } };
+
 function crd(kind: string, plural: string, spec: Record<string, unknown>) {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -53,6 +56,21 @@ export const MONITORING_STAND_IN_CRDS = [
             scrapeTimeout: str,
             honorLabels: { type: 'boolean' },
             honorTimestamps: { type: 'boolean' },
+            bearerTokenFile: str,
+            authorization: { type: 'object', properties: { type: str, credentials: secretKeySelector } },
+            tlsConfig: {
+              type: 'object',
+              properties: {
+                ca: configMapOrSecret,
+                caFile: str,
+                cert: configMapOrSecret,
+                certFile: str,
+                keyFile: str,
+                keySecret: secretKeySelector,
+                insecureSkipVerify: { type: 'boolean' },
+                serverName: str,
+              },
+            },
           },
         },
       },

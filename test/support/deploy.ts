@@ -152,3 +152,12 @@ export function forbiddenRequests(metricsText: string): { total: number; byReque
   }
   return { total, byRequest };
 }
+
+/** The fields of a ServiceMonitor endpoint that say how Prometheus scrapes it. */
+export interface ServiceMonitorEndpoint {
+  path?: string;
+  scheme?: 'http' | 'https';
+  honorLabels?: boolean;
+  bearerTokenFile?: string;
+  tlsConfig?: { insecureSkipVerify?: boolean; serverName?: string };
+}

@@ -1,7 +1,8 @@
 /**
  * A real Prometheus server (Debian's `prometheus` package) scraping targets on loopback, for
- * end-to-end tests of metrics and alert rules. Everything lives in a temporary directory that
- * stop() removes.
+ * end-to-end tests of metrics and alert rules: over HTTPS with a bearer token, as the shipped
+ * ServiceMonitor scrapes the operator, or plain HTTP. Everything lives in a temporary
+ * directory that stop() removes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +16,12 @@ export interface PrometheusOptions {
   /** host:port targets of the job `backlot`. */
   targets: string[];
   ruleFiles?: string[];
+  /**
+   * Scrape over HTTPS with this bearer token, written to a file Prometheus reads as it reads a
+   * ServiceMonitor's bearerTokenFile; the certificate unverified (insecureSkipVerify) unless
+   * `ca` is given. Absent: plain HTTP.
+   */
+  secure?: { token?: string; ca?: string; insecureSkipVerify?: boolean };
 }
 
 export class Prometheus {
@@ -31,10 +38,21 @@ export class Prometheus {
   static async start(options: PrometheusOptions): Promise<Prometheus> {
     const dir = await mkdtemp(join(tmpdir(), 'backlot-prometheus-'));
     const port = await freePort();
+    const job: Record<string, unknown> = { job_name: 'backlot', static_configs: [{ targets: options.targets }] };
+    if (options.secure) {
+      const { token, ca, insecureSkipVerify } = options.secure;
+      if (token !== undefined) await writeFile(join(dir, 'token'), token, { mode: 0o600 });
+      if (ca !== undefined) await writeFile(join(dir, 'ca.crt'), ca);
+      Object.assign(job, {
+        scheme: 'https',
+        ...(token !== undefined ? { authorization: { type: 'Bearer', credentials_file: join(dir, 'token') } } : {}),
+        tls_config: ca !== undefined ? { ca_file: join(dir, 'ca.crt') } : { insecure_skip_verify: insecureSkipVerify ?? true },
+      });
+    }
     const config = {
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
       rule_files: options.ruleFiles ?? [],
-      scrape_configs: [{ job_name: 'backlot', static_configs: [{ targets: options.targets }] }],
+      scrape_configs: [job],
     };
     await writeFile(join(dir, 'prometheus.yml'), stringify(config));
     const child = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
@@ -74,6 +92,13 @@ export class Prometheus {
     const body = (await res.json()) as { status: string; error?: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
     if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error ?? res.status}`);
     return body.data?.result ?? [];
+  }
+
+  /** The job's targets as Prometheus sees them: health and the last scrape's error. */
+  async targets(): Promise<{ scrapeUrl: string; health: string; lastError: string }[]> {
+    const res = await fetch(`${this.url}/api/v1/targets?state=active`);
+    const body = (await res.json()) as { data: { activeTargets: { scrapeUrl: string; health: string; lastError: string }[] } };
+    return body.data.activeTargets;
   }
 
   async alerts(): Promise<{ labels: Record<string, string>; state: string }[]> {

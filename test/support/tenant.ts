@@ -18,13 +18,19 @@ import { ENV_KUBECTL } from './env.ts';
 export const USER_ROLES_PATH = join(DEPLOY_DIR, 'rbac/user-cluster-roles.yaml');
 export const EDITOR_ROLE = 'backlot-catalog-editor';
 
+/** deploy/'s ClusterRole that grants get on /metrics. */
+export const METRICS_READER_ROLE_PATH = join(DEPLOY_DIR, 'rbac/metrics-reader-role.yaml');
+export const METRICS_READER_ROLE = 'backlot-metrics-reader';
+export const VIEWER_ROLE = 'backlot-catalog-viewer';
+
 /**
- * Applies the ClusterRoles for people as deploy/ ships them. Cluster-scoped and shared by every
- * file of a run, so it is idempotent (server-side apply, one field manager) and never deleted.
+ * Applies the ClusterRoles for people, and backlot-metrics-reader, as deploy/ ships them.
+ * Cluster-scoped and shared by every file of a run, so it is idempotent (server-side apply,
+ * one field manager) and never deleted.
  */
 export async function installUserRoles(): Promise<void> {
-  const r = await kubectl(['apply', '--server-side', '--field-manager=backlot-tests', '--force-conflicts', '-f', USER_ROLES_PATH]);
-  if (r.code !== 0) throw new Error(`kubectl apply -f ${USER_ROLES_PATH} (exit ${r.code}): ${r.stderr}`);
+  const r = await kubectl(['apply', '--server-side', '--field-manager=backlot-tests', '--force-conflicts', '-f', USER_ROLES_PATH, '-f', METRICS_READER_ROLE_PATH]);
+  if (r.code !== 0) throw new Error(`kubectl apply -f ${USER_ROLES_PATH} -f ${METRICS_READER_ROLE_PATH} (exit ${r.code}): ${r.stderr}`);
 }
 
 /** A token for a ServiceAccount from the TokenRequest API, as the kubelet gets one for a pod. */
@@ -92,5 +98,45 @@ export async function catalogEditor(options: { namespace: string; name: string; 
     kubeConfig: config,
     client: new RestClient(config),
     kubectl: (args, more = {}) => runKubectl({ binary, kubeconfig: kubeconfigPath, args, ...more }),
+  };
+}
+
+export interface BoundServiceAccount {
+  /** system:serviceaccount:<namespace>:<name> */
+  user: string;
+  /** A token from the TokenRequest API. */
+  token: string;
+  /** Deletes the ClusterRoleBindings (cluster-scoped: the namespace's deletion leaves them). */
+  remove(): Promise<void>;
+}
+
+/**
+ * A ServiceAccount in `namespace` (which must exist) holding `clusterRoles` cluster-wide
+ * (ClusterRoleBindings) and `namespaceRoles` in its namespace only (RoleBindings), with a
+ * token, as a Prometheus or a Backstage backend would run with one.
+ */
+export async function boundServiceAccount(
+  admin: RestClient,
+  options: { namespace: string; name: string; clusterRoles?: string[]; namespaceRoles?: string[] },
+): Promise<BoundServiceAccount> {
+  const { namespace, name } = options;
+  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+  const roleRef = (role: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role });
+  await admin.request({ method: 'POST', path: `/api/v1/namespaces/${namespace}/serviceaccounts`, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } } });
+  const clusterBindings: string[] = [];
+  for (const role of options.clusterRoles ?? []) {
+    const binding = `${namespace}-${name}-${role}`;
+    await admin.request({ method: 'POST', path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: binding }, roleRef: roleRef(role), subjects } });
+    clusterBindings.push(binding);
+  }
+  for (const role of options.namespaceRoles ?? []) {
+    await admin.request({ method: 'POST', path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `${name}-${role}` }, roleRef: roleRef(role), subjects } });
+  }
+  return {
+    user: `system:serviceaccount:${namespace}:${name}`,
+    token: await mintToken(admin, namespace, name),
+    remove: async () => {
+      for (const binding of clusterBindings) await admin.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${binding}` });
+    },
   };
 }

@@ -67,6 +67,26 @@ describe('loadRunConfig', () => {
     expect(config).toMatchObject({ namespaces: ['payments', 'shop'], metricsBindAddress: undefined, healthProbeBindAddress: { host: '127.0.0.1', port: 9440 }, logLevel: 'debug', workers: 8 });
   });
 
+  it('secures metrics in a pod, whichever kubeconfig it uses, and not outside: HTTPS on :8443, or HTTP on :8080', () => {
+    const pod = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', POD_NAMESPACE: 'backlot-system' };
+    expect(load([])).toMatchObject({ metricsSecure: false, metricsBindAddress: { host: undefined, port: 8080 }, metricsCert: undefined, catalogBindAddress: undefined });
+    expect(load([], pod)).toMatchObject({ metricsSecure: true, metricsBindAddress: { host: undefined, port: 8443 }, metricsCert: undefined });
+    expect(load(['--kubeconfig=/k'], pod).metricsSecure).toBe(true);
+    expect(load(['--metrics-secure=false'], pod)).toMatchObject({ metricsSecure: false, metricsBindAddress: { port: 8080 } });
+    expect(load(['--metrics-secure'])).toMatchObject({ metricsSecure: true, metricsBindAddress: { port: 8443 } });
+    expect(load(['--metrics-secure', '--metrics-bind-address=127.0.0.1:9443']).metricsBindAddress).toEqual({ host: '127.0.0.1', port: 9443 });
+  });
+
+  it('reads the metrics certificate from --metrics-cert-path, tls.crt and tls.key unless named', () => {
+    expect(load(['--metrics-secure', '--metrics-cert-path=/certs']).metricsCert).toEqual({ dir: '/certs', certFile: 'tls.crt', keyFile: 'tls.key' });
+    expect(load(['--metrics-secure', '--metrics-cert-path=/certs', '--metrics-cert-name=cert.pem', '--metrics-cert-key=key.pem']).metricsCert).toEqual({ dir: '/certs', certFile: 'cert.pem', keyFile: 'key.pem' });
+  });
+
+  it('serves the Backstage export on its own plain port only when asked', () => {
+    expect(load(['--catalog-bind-address=:8082']).catalogBindAddress).toEqual({ host: undefined, port: 8082 });
+    expect(load(['--catalog-bind-address=0']).catalogBindAddress).toBeUndefined();
+  });
+
   it.each([
     [['--kube-api-qps=50', '--kube-api-burst=300'], { qps: 50, burst: 300 }],
     [['--kube-api-qps', '0.5'], { qps: 0.5, burst: 2000 }],
@@ -78,6 +98,12 @@ describe('loadRunConfig', () => {
 
   it.each([
     [['--bogus'], 'unknown flag --bogus (known flags: --kubeconfig,'],
+    [['--metrics-secure=yes'], '--metrics-secure: "yes" is not a boolean; expected --metrics-secure=true or --metrics-secure=false'],
+    [['--metrics-secure', '--metrics-cert-name=tls.crt'], '--metrics-cert-name needs --metrics-cert-path (the directory that holds the file)'],
+    [['--metrics-secure', '--metrics-cert-path=/c', '--metrics-cert-key=../key'], '--metrics-cert-key: expected a file name inside --metrics-cert-path, like tls.crt'],
+    [['--metrics-secure=false', '--metrics-cert-path=/c'], '--metrics-cert-path needs --metrics-secure=true: plain HTTP uses no certificate'],
+    [['--catalog-bind-address=8082'], '--catalog-bind-address: "8082" is not an address'],
+    [['--catalog-bind-address=:8082', '--serve-catalog-info=false'], '--catalog-bind-address serves the Backstage export, which --serve-catalog-info=false turns off'],
     [['run'], 'unexpected argument "run": backlot run takes only flags'],
     [['--workers'], 'flag --workers needs a value: --workers=N'],
     [['--workers=1', '--workers=2'], 'flag --workers given more than once'],
@@ -106,7 +132,7 @@ describe('loadRunConfig', () => {
   });
 
   it('lists every flag in the usage text', () => {
-    for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--leader-election-namespace', '--lease-duration', '--renew-deadline', '--retry-period', '--metrics-bind-address', '--health-probe-bind-address', '--log-level', '--workers', '--kube-api-qps', '--kube-api-burst']) {
+    for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--leader-election-namespace', '--lease-duration', '--renew-deadline', '--retry-period', '--metrics-bind-address', '--metrics-secure', '--metrics-cert-path', '--metrics-cert-name', '--metrics-cert-key', '--health-probe-bind-address', '--log-level', '--workers', '--catalog-bind-address', '--kube-api-qps', '--kube-api-burst']) {
       expect(runUsage()).toContain(flag);
     }
   });

@@ -57,6 +57,9 @@ describe('backlot run, end to end', () => {
   const backlotWrites = (before: WriteCounts, after: WriteCounts) =>
     Object.fromEntries(Object.entries(writesBetween(before, after).byResource).filter(([k]) => BACKLOT_WRITES.test(k)));
 
+  /** The operator as every step of the story runs it: secure metrics, read with Prometheus's token. */
+  const startOperator = (log: string) => BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, log), metricsToken: prometheusAccount.token, extraArgs: ['--leader-elect=false'] });
+
   /** Every entity has a status for its current generation. */
   const converged = async (): Promise<true | undefined> => {
     const list = await getJson<{ items: Entity[] }>('catalog', '-A');
@@ -81,7 +84,7 @@ describe('backlot run, end to end', () => {
     await kubectl('create', 'namespace', 'monitoring');
     prometheusAccount = await boundServiceAccount(client, { namespace: 'monitoring', name: 'prometheus', clusterRoles: [METRICS_READER_ROLE] });
     backstageAccount = await boundServiceAccount(client, { namespace: 'monitoring', name: 'backstage', clusterRoles: [VIEWER_ROLE] });
-    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, 'backlot.log'), metricsToken: prometheusAccount.token, extraArgs: ['--leader-elect=false'] });
+    operator = await startOperator('backlot.log');
     await operator.waitReady();
   });
 
@@ -128,7 +131,7 @@ describe('backlot run, end to end', () => {
 
     expect(await operator.stop()).toBe(0);
     const beforeRestart = await writes();
-    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, 'backlot-2.log'), metricsToken: prometheusAccount.token, extraArgs: ['--leader-elect=false'] });
+    operator = await startOperator('backlot-2.log');
     await operator.waitReady();
     await new Promise((r) => setTimeout(r, 5_000));
     expect(backlotWrites(beforeRestart, await writes())).toEqual({});
@@ -228,7 +231,7 @@ describe('backlot run, end to end', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await operator.stop()).toBe(0);
     const beforeRestart = await writes();
-    operator = await BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, 'backlot-3.log'), extraArgs: ['--leader-elect=false'] });
+    operator = await startOperator('backlot-3.log');
     await operator.waitReady();
     await new Promise((r) => setTimeout(r, 5_000));
     expect(backlotWrites(beforeRestart, await writes())).toEqual({});

@@ -23,16 +23,18 @@ export const BACKSTAGE_DOC = join(REPO_ROOT, 'docs/backstage.md');
 
 /**
  * `backlot run` watching `namespaces`, and the URL a Backstage backend reads its catalog at.
- * The one place that knows where the operator serves the catalog (today: the metrics port),
- * and the flags that make it serve it there.
+ * The one place that knows where the operator serves the catalog for Backstage, and the flags
+ * that make it serve it there: the plain catalog port (--catalog-bind-address), as
+ * deploy/backstage opens it, since Backstage's URL reader sends no credentials.
  */
 export async function startCatalogOperator(options: { namespaces: readonly string[]; logPath: string }): Promise<{ operator: BacklotProcess; catalogUrl: string }> {
+  const port = await freePort();
   const operator = await BacklotProcess.start({
     kubeconfig: kubeconfigPath(),
     logPath: options.logPath,
-    extraArgs: ['--leader-elect=false', `--namespaces=${options.namespaces.join(',')}`],
+    extraArgs: ['--leader-elect=false', `--namespaces=${options.namespaces.join(',')}`, `--catalog-bind-address=127.0.0.1:${port}`],
   });
-  return { operator, catalogUrl: new URL('/catalog-info.yaml', operator.metricsUrl).toString() };
+  return { operator, catalogUrl: `http://127.0.0.1:${port}/catalog-info.yaml` };
 }
 
 interface DocumentedConfig {

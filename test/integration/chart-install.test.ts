@@ -5,7 +5,7 @@
  * way deploy-install runs deploy/: two replicas from the installed Deployment's args and
  * environment, as sandboxed host processes with the ServiceAccount's token.
  *
- * Proven here: the examples converge under the chart's RBAC and admission policy with not one
+ * Proven here: the pod template meets the restricted Pod Security Standard; the examples converge under the chart's RBAC and admission policy with not one
  * 403 and not one refusal; the policy holds the chart's ServiceAccount; `helm upgrade` with a
  * changed flag changes the pod template (the rollout), a value outside the pods does not, and
  * the replicas of the new template take over; `helm uninstall` keeps the CRDs and the catalog,
@@ -107,6 +107,12 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
       expect((await getJson<{ metadata: { namespace: string } }>(kind!, '-n', NAMESPACE, name!)).metadata.namespace).toBe(NAMESPACE);
     }
     for (const name of [`clusterrole/${FULLNAME}-operator`, `clusterrolebinding/${FULLNAME}-operator`, `validatingadmissionpolicy/${POLICY}`, `validatingadmissionpolicybinding/${POLICY}`]) await kubectl('get', name);
+    // The label the README gives the namespace: the pod template meets the restricted Pod
+    // Security Standard (a Deployment that did not would draw a warning from the API server).
+    await kubectl('label', 'namespace', NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted');
+    const copy = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'pod-security-check', namespace: NAMESPACE }, spec: stored.spec };
+    const dry = await plane.kubectl(['create', '--dry-run=server', '-f', '-'], { input: JSON.stringify(copy) });
+    expect([dry.code, dry.stderr]).toEqual([0, '']);
   });
 
   it('holds the chart\'s ServiceAccount to backlot.dev/ metadata with the chart\'s admission policy', async () => {

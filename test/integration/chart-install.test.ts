@@ -5,11 +5,14 @@
  * way deploy-install runs deploy/: two replicas from the installed Deployment's args and
  * environment, as sandboxed host processes with the ServiceAccount's token.
  *
- * Proven here: the pod template meets the restricted Pod Security Standard; the examples converge under the chart's RBAC and admission policy with not one
- * 403 and not one refusal; the policy holds the chart's ServiceAccount; `helm upgrade` with a
- * changed flag changes the pod template (the rollout), a value outside the pods does not, and
- * the replicas of the new template take over; `helm uninstall` keeps the CRDs and the catalog,
- * and deletes them with crds.keep=false.
+ * Proven here: the pod template meets the restricted Pod Security Standard; the examples
+ * converge under the chart's RBAC and admission policy with not one 403 and not one refusal;
+ * the policy holds the chart's ServiceAccount; the replicas serve /metrics over HTTPS to a
+ * token bound to the chart's metrics reader role only; `helm upgrade` with changed flags (and
+ * the plain catalog port for Backstage) changes the pod template (the rollout), a value
+ * outside the pods does not, and the replicas of the new template take over and serve the
+ * export on that port without a token; `helm uninstall` keeps the CRDs and the catalog, and
+ * deletes them with crds.keep=false.
  *
  * This file has a control plane of its own, as deploy-install has: the chart's CRDs are
  * cluster-scoped and the last test deletes them, which the shared plane's other files must
@@ -22,6 +25,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane } from '../../src/envtest/controlplane.ts';
+import { httpsGet } from '../../src/envtest/https-get.ts';
 import type { GenerationFollower } from '../../src/envtest/simulate.ts';
 import { apply } from '../../src/k8s/apply.ts';
 import { narrowError } from '../../src/k8s/errors.ts';
@@ -33,6 +37,7 @@ import { MONITORING_STAND_IN_CRDS } from '../support/deploy-monitoring-crds.ts';
 import { applyExamples, catalogConverged, leadingReplicas, replicaMetrics, serviceAccountClient, startReplicas, type Replica } from '../support/deploy-replicas.ts';
 import { eventually } from '../support/eventually.ts';
 import { Helm } from '../support/helm.ts';
+import { boundServiceAccount, type BoundServiceAccount } from '../support/tenant.ts';
 
 const RELEASE = 'catalog';
 const NAMESPACE = 'platform-tools';
@@ -49,6 +54,8 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
   let work: string;
   let follower: GenerationFollower | undefined;
   let replicas: Replica[] = [];
+  /** Prometheus's ServiceAccount, bound to the chart's metrics reader ClusterRole. */
+  let prometheusAccount: BoundServiceAccount;
   const timings: string[] = [];
 
   const kubectl = async (...args: string[]) => {
@@ -106,7 +113,10 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     for (const [kind, name] of [['serviceaccount', FULLNAME], ['service', `${FULLNAME}-metrics`], ['poddisruptionbudget', FULLNAME], ['networkpolicy', FULLNAME], ['role', `${FULLNAME}-leader-election`]]) {
       expect((await getJson<{ metadata: { namespace: string } }>(kind!, '-n', NAMESPACE, name!)).metadata.namespace).toBe(NAMESPACE);
     }
-    for (const name of [`clusterrole/${FULLNAME}-operator`, `clusterrolebinding/${FULLNAME}-operator`, `validatingadmissionpolicy/${POLICY}`, `validatingadmissionpolicybinding/${POLICY}`]) await kubectl('get', name);
+    for (const name of [`clusterrole/${FULLNAME}-operator`, `clusterrolebinding/${FULLNAME}-operator`, `clusterrole/${FULLNAME}-metrics-reader`, `validatingadmissionpolicy/${POLICY}`, `validatingadmissionpolicybinding/${POLICY}`]) await kubectl('get', name);
+    // Prometheus, bound to the reader role the chart ships, as the README has it.
+    await kubectl('create', 'namespace', 'monitoring');
+    prometheusAccount = await boundServiceAccount(admin, { namespace: 'monitoring', name: 'prometheus', clusterRoles: [`${FULLNAME}-metrics-reader`] });
     // The label the README gives the namespace: the pod template meets the restricted Pod
     // Security Standard (a Deployment that did not would draw a warning from the API server).
     await kubectl('label', 'namespace', NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted');
@@ -145,7 +155,7 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     follower = await applyExamples(plane, admin);
 
     const started = Date.now();
-    replicas = await startReplicas({ plane, admin, deployment: await deployment(), namespace: NAMESPACE, names: [`${FULLNAME}-6f7d9c8b4-k2m4p`, `${FULLNAME}-6f7d9c8b4-q8r2t`], work });
+    replicas = await startReplicas({ plane, admin, deployment: await deployment(), namespace: NAMESPACE, names: [`${FULLNAME}-6f7d9c8b4-k2m4p`, `${FULLNAME}-6f7d9c8b4-q8r2t`], work, metricsToken: prometheusAccount.token });
     const converged = await catalogConverged(plane);
     timings.push(`convergence of ${converged.length} entities ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(converged.length).toBeGreaterThan(30);
@@ -158,6 +168,8 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     const leading = await eventually('exactly one replica to lead', async () => ((await leadingReplicas(replicas)).length === 1 ? leadingReplicas(replicas) : undefined));
     const lease = await getJson<{ spec: { holderIdentity: string } }>('lease', '-n', NAMESPACE, `${FULLNAME}-leader`);
     expect(lease.spec.holderIdentity.startsWith(`${leading[0]!.name}_`)).toBe(true);
+    // /metrics is HTTPS (leadingReplicas read it with Prometheus's token): without one, 401.
+    for (const r of replicas) expect([r.metricsUrl.split(':')[0], (await httpsGet(r.metricsUrl)).status]).toEqual(['https', 401]);
 
     const after = forbiddenRequests(await apiServerMetrics());
     expect(after.byRequest).toEqual(before.byRequest);
@@ -182,17 +194,19 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     expect(unchanged.metadata.generation).toBe(before.metadata.generation);
     expect(unchanged.spec.template).toEqual(before.spec.template);
 
-    // A flag: a new pod template, which the Deployment controller rolls out.
-    await timed('helm upgrade', ['upgrade', ...(await helm.releaseArgs({ release: RELEASE, namespace: NAMESPACE })), '--reuse-values', '--set', 'logLevel=debug,workers=8']);
+    // Flags, and the plain catalog port: a new pod template, which the Deployment controller rolls out.
+    await timed('helm upgrade', ['upgrade', ...(await helm.releaseArgs({ release: RELEASE, namespace: NAMESPACE })), '--reuse-values', '--set', 'logLevel=debug,workers=8,catalog.enabled=true']);
     const rolled = await deployment();
     expect(rolled.metadata.generation).toBe(before.metadata.generation + 1);
     const args = (d: DeploymentObject) => d.spec.template.spec.containers[0]!.args ?? [];
-    expect(args(rolled).filter((a) => !args(before).includes(a))).toEqual(['--log-level=debug', '--workers=8']);
+    expect(args(rolled).filter((a) => !args(before).includes(a))).toEqual(['--log-level=debug', '--catalog-bind-address=:8082', '--workers=8']);
     expect({ ...rolled.spec.template, spec: { ...rolled.spec.template.spec, containers: [] } }).toEqual({ ...before.spec.template, spec: { ...before.spec.template.spec, containers: [] } });
+    const catalogService = await getJson<{ spec: { ports: { name: string; port: number; targetPort: string }[] } }>('service', '-n', NAMESPACE, `${FULLNAME}-catalog`);
+    expect(catalogService.spec.ports).toMatchObject([{ name: 'catalog', port: 8082, targetPort: 'catalog' }]);
 
     // The rollout, as the kubelet would carry it out: the old pods go, the new template's come.
     await stopReplicas();
-    replicas = await startReplicas({ plane, admin, deployment: rolled, namespace: NAMESPACE, names: [`${FULLNAME}-5c4b8d7f9-w3x5z`, `${FULLNAME}-5c4b8d7f9-h6j8n`], work });
+    replicas = await startReplicas({ plane, admin, deployment: rolled, namespace: NAMESPACE, names: [`${FULLNAME}-5c4b8d7f9-w3x5z`, `${FULLNAME}-5c4b8d7f9-h6j8n`], work, metricsToken: prometheusAccount.token });
     await eventually('one of the new replicas to lead', async () => ((await leadingReplicas(replicas)).length === 1 ? true : undefined));
     // The new leader reconciles: a change made now reaches status, and it logs at debug level.
     await kubectl('patch', 'component', '-n', 'shop', 'order-service', '--type=merge', '-p', '{"spec":{"description":"Rolled out with the new flags"}}');
@@ -200,6 +214,10 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     const leader = (await leadingReplicas(replicas))[0]!;
     expect(leader.process.logs()).toMatch(/"level":20/);
     expect(await replicaMetrics(leader)).toMatch(/^backlot_leader 1$/m);
+    // The export on the plain catalog port, with no token, as Backstage's URL reader reads it.
+    const exported = await fetch(`${leader.catalogUrl!}/catalog-info.yaml`);
+    expect(exported.status).toBe(200);
+    expect(await exported.text()).toMatch(/^kind: Component$/m);
   });
 
   it('keeps the CRDs and the catalog on `helm uninstall`, and removes everything else', async () => {
@@ -211,7 +229,7 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     expect((await getJson<{ items: unknown[] }>('catalog', '-A')).items).toHaveLength(entities);
     const left = async () => (await plane.kubectl(['get', 'deployment,serviceaccount,service,role,rolebinding,poddisruptionbudget,networkpolicy,servicemonitor,prometheusrule,configmap', '-n', NAMESPACE, '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'name'])).stdout.trim();
     await eventually('the release\'s namespaced objects to be deleted', async () => ((await left()) === '' ? true : undefined));
-    for (const name of [`clusterrole/${FULLNAME}-operator`, `clusterrolebinding/${FULLNAME}-operator`, `validatingadmissionpolicy/${POLICY}`, `clusterrole/${FULLNAME}-catalog-editor`]) {
+    for (const name of [`clusterrole/${FULLNAME}-operator`, `clusterrolebinding/${FULLNAME}-operator`, `validatingadmissionpolicy/${POLICY}`, `clusterrole/${FULLNAME}-catalog-editor`, `clusterrole/${FULLNAME}-metrics-reader`]) {
       expect((await plane.kubectl(['get', name])).stderr).toMatch(/NotFound/);
     }
   });

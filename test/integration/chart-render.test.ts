@@ -1,7 +1,8 @@
 /**
  * charts/backlot as `helm lint` and `helm template` see it: with default values it renders the
- * objects `kubectl kustomize deploy/` builds (and, with the monitoring values on, those of
- * deploy/monitoring), object by object; every value does what values.yaml says; the schema
+ * objects `kubectl kustomize deploy/` builds (with the monitoring values on, those of
+ * deploy/monitoring too; with catalog.enabled, those of an overlay with the component
+ * deploy/backstage), object by object; every value does what values.yaml says; the schema
  * refuses wrong types and unknown keys. Installing it is test/integration/chart-install.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadRunConfig, RUN_FLAGS } from '../../src/config.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { DEPLOY_DIR, find, kustomize, MONITORING_DIR, REPO_ROOT, type DeploymentObject } from '../support/deploy.ts';
+import { BACKSTAGE_DIR, DEPLOY_DIR, find, kustomize, kustomizeOverlay, MONITORING_DIR, REPO_ROOT, type DeploymentObject, type ServiceMonitorEndpoint } from '../support/deploy.ts';
 import { CHART_DIR, Helm } from '../support/helm.ts';
 
 /** Kinds without a namespace: kustomize gives the admission policy kinds one all the same. */
@@ -84,6 +85,7 @@ describe('charts/backlot', () => {
     };
     await lint(CHART_DIR);
     await lint(CHART_DIR, '--set', 'serviceMonitor.enabled=true,prometheusRule.enabled=true,grafanaDashboard.enabled=true');
+    await lint(CHART_DIR, '--set', 'catalog.enabled=true,metrics.secure=false,serviceMonitor.enabled=true');
     const dir = await mkdtemp(join(tmpdir(), 'backlot-chart-'));
     try {
       await helm.ok(['package', CHART_DIR, '--destination', dir]);
@@ -107,6 +109,13 @@ describe('charts/backlot', () => {
     const dashboard = find<KubeObject & { data: Record<string, string> }>(withMonitoring, 'ConfigMap', 'backlot-grafana-dashboard');
     expect(dashboard.data['backlot.json']).toBe(await readFile(join(MONITORING_DIR, 'grafana-dashboard.json'), 'utf8'));
     expect(dashboard.metadata?.labels?.grafana_dashboard).toBe('1');
+  });
+
+  it('renders with catalog.enabled the objects of an overlay with the component deploy/backstage: the flag, the port `catalog`, its Service and NetworkPolicy rule', async () => {
+    const withBackstage = await kustomizeOverlay(kubectl(), { resources: [DEPLOY_DIR], components: [BACKSTAGE_DIR] });
+    const withCatalog = await helm.template({ values: { catalog: { enabled: true } } });
+    expectSameObjects(withCatalog, withBackstage.filter((o) => o.kind !== 'Namespace'));
+    expect(find(withCatalog, 'Service', 'backlot-catalog').metadata?.labels).toMatchObject({ 'app.kubernetes.io/component': 'catalog' });
   });
 
   it('labels every object as Helm\'s and Backlot\'s, and keeps the CRDs on uninstall unless crds.keep is false', async () => {
@@ -189,6 +198,8 @@ describe('charts/backlot', () => {
       '--leader-elect=true',
       '--leader-election-id=backlot-leader',
       '--metrics-bind-address=:9090',
+      '--metrics-secure=true',
+      '--metrics-cert-path=/etc/backlot/metrics-cert',
       '--health-probe-bind-address=0.0.0.0:9091',
       '--log-level=debug',
       '--namespaces=shop,platform',
@@ -200,7 +211,7 @@ describe('charts/backlot', () => {
     ]);
     for (const arg of args ?? []) expect([arg, arg.split('=')[0]!.slice(2) in RUN_FLAGS]).toEqual([arg, true]);
     const config = loadRunConfig({ argv: args ?? [], env: { POD_NAMESPACE: 'backlot-system', KUBECONFIG: '/dev/null' } });
-    expect(config).toMatchObject({ namespaces: ['platform', 'shop'], workers: 8, logLevel: 'debug', kubeApi: { qps: 1_000_000, burst: 300 }, metricsBindAddress: { port: 9090 }, healthProbeBindAddress: { port: 9091 } });
+    expect(config).toMatchObject({ namespaces: ['platform', 'shop'], workers: 8, logLevel: 'debug', kubeApi: { qps: 1_000_000, burst: 300 }, metricsBindAddress: { port: 9090 }, metricsSecure: true, healthProbeBindAddress: { port: 9091 } });
     expect(ports).toEqual([
       { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
       { name: 'probes', containerPort: 9091, protocol: 'TCP' },
@@ -215,6 +226,7 @@ describe('charts/backlot', () => {
     expect(await helm.templateError({ values: { workers: 4, extraArgs: ['--workers=8'] } })).toMatch(/extraArgs: --workers=8 repeats a flag that a value of the chart sets/);
     expect(await helm.templateError({ values: { extraArgs: ['--log-level=debug'] } })).toMatch(/extraArgs: --log-level=debug repeats/);
     expect(await helm.templateError({ values: { leaderElect: false } })).toMatch(/leaderElect: false with replicaCount > 1/);
+    expect(await helm.templateError({ values: { catalog: { enabled: true, port: 8082 }, extraArgs: ['--serve-catalog-info=false'] } })).toMatch(/catalog\.enabled serves the Backstage export, which extraArgs turns off/);
     expect(container(await helm.template({ values: { leaderElect: false, replicaCount: 1 } })).args).toContain('--leader-elect=false');
   });
 
@@ -259,6 +271,55 @@ describe('charts/backlot', () => {
     expect(policy.spec.egress.map((e) => e.to)).toEqual([to, undefined]);
   });
 
+  it('serves metrics over HTTPS with metrics.secure: the certificate Secret metrics.certSecret mounted, the reader role, the reviews, the ServiceMonitor with a token and serviceMonitor.tlsConfig', async () => {
+    type Role = KubeObject & { rules: { apiGroups?: string[]; resources?: string[]; nonResourceURLs?: string[] }[] };
+    type PodSpec = { volumes?: { name: string; secret?: { secretName: string; optional: boolean } }[]; containers: { volumeMounts?: unknown[] }[] };
+    const endpoint = (objects: KubeObject[]) => find<KubeObject & { spec: { endpoints: ServiceMonitorEndpoint[] } }>(objects, 'ServiceMonitor', 'backlot').spec.endpoints[0]!;
+    const reviews = (objects: KubeObject[]) => find<Role>(objects, 'ClusterRole', 'backlot-operator').rules.flatMap((r) => r.resources ?? []).filter((r) => r.endsWith('reviews'));
+    const podSpec = (objects: KubeObject[], name = 'backlot') => deploymentOf(objects, name).spec.template.spec as unknown as PodSpec;
+
+    const secure = await helm.template({ values: { serviceMonitor: { enabled: true }, metrics: { secure: true, certSecret: 'backlot-serving-cert' } } });
+    expect(podSpec(secure).volumes).toEqual([{ name: 'metrics-cert', secret: { secretName: 'backlot-serving-cert', optional: true } }]);
+    expect(podSpec(secure).containers[0]!.volumeMounts).toEqual([{ name: 'metrics-cert', mountPath: '/etc/backlot/metrics-cert', readOnly: true }]);
+    expect(reviews(secure)).toEqual(['tokenreviews', 'subjectaccessreviews']);
+    expect(find<Role>(secure, 'ClusterRole', 'backlot-metrics-reader').rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+    expect(endpoint(secure)).toMatchObject({ scheme: 'https', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token', tlsConfig: { insecureSkipVerify: true } });
+    // The Secret is named after the release unless named outright.
+    expect(podSpec(await helm.template({ release: 'catalog' }), 'catalog-backlot').volumes?.[0]?.secret?.secretName).toBe('catalog-backlot-metrics-cert');
+    // A certificate to verify (cert-manager's): null drops the default's insecureSkipVerify.
+    const tlsConfig = { serverName: 'backlot-metrics.backlot-system.svc', ca: { secret: { name: 'backlot-metrics-cert', key: 'ca.crt' } } };
+    expect(endpoint(await helm.template({ values: { serviceMonitor: { enabled: true, tlsConfig: { insecureSkipVerify: null, ...tlsConfig } } } })).tlsConfig).toEqual(tlsConfig);
+
+    // Plain HTTP on :8080, as `backlot run` defaults it: no certificate, reader role, reviews or token.
+    const plain = await helm.template({ values: { serviceMonitor: { enabled: true }, metrics: { secure: false } } });
+    const { args, ports } = container(plain);
+    expect(args?.filter((a) => a.startsWith('--metrics-'))).toEqual(['--metrics-bind-address=:8080', '--metrics-secure=false']);
+    expect(loadRunConfig({ argv: args ?? [], env: { POD_NAMESPACE: 'backlot-system', KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' } })).toMatchObject({ metricsSecure: false, metricsCert: undefined, metricsBindAddress: { port: 8080 } });
+    expect(ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(8080);
+    expect(podSpec(plain).volumes).toBeUndefined();
+    expect(podSpec(plain).containers[0]!.volumeMounts).toBeUndefined();
+    expect(reviews(plain)).toEqual([]);
+    expect(plain.filter((o) => o.metadata?.name === 'backlot-metrics-reader')).toEqual([]);
+    expect(endpoint(plain)).toEqual({ port: 'metrics', path: '/metrics', interval: '30s', honorLabels: true });
+  });
+
+  it('opens the plain catalog port catalog.port with catalog.enabled, to networkPolicy.catalogFrom, behind a Service named after the release', async () => {
+    const from = [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'backstage' } } }];
+    const objects = await helm.template({ release: 'catalog', values: { catalog: { enabled: true, port: 9082 }, networkPolicy: { enabled: true, catalogFrom: from } } });
+    const { args, ports } = container(objects, 'catalog-backlot');
+    expect(args).toContain('--catalog-bind-address=:9082');
+    expect(loadRunConfig({ argv: args ?? [], env: { POD_NAMESPACE: 'backlot-system', KUBECONFIG: '/dev/null' } })).toMatchObject({ catalogBindAddress: { port: 9082 } });
+    expect(ports?.at(-1)).toEqual({ name: 'catalog', containerPort: 9082, protocol: 'TCP' });
+    const svc = find<KubeObject & { spec: { ports: unknown[] } }>(objects, 'Service', 'catalog-backlot-catalog');
+    expect(svc.spec.ports).toEqual([{ name: 'catalog', port: 9082, targetPort: 'catalog', protocol: 'TCP' }]);
+    const policy = find<KubeObject & { spec: { ingress: unknown[] } }>(objects, 'NetworkPolicy', 'catalog-backlot');
+    expect(policy.spec.ingress.at(-1)).toEqual({ from, ports: [{ port: 'catalog', protocol: 'TCP' }] });
+    // Off by default: no flag, port, Service or rule.
+    expect(container(defaults).args?.some((a) => a.startsWith('--catalog-bind-address'))).toBe(false);
+    expect(defaults.filter((o) => o.metadata?.name === 'backlot-catalog')).toEqual([]);
+    expect(find<KubeObject & { spec: { ingress: unknown[] } }>(defaults, 'NetworkPolicy', 'backlot').spec.ingress).toHaveLength(2);
+  });
+
   it('adds the labels Prometheus and Grafana select by, and puts the dashboard where the sidecar looks', async () => {
     const objects = await helm.template({
       values: { serviceMonitor: { enabled: true, interval: '1m', labels: { release: 'kube-prometheus-stack' } }, prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } }, grafanaDashboard: { enabled: true, namespace: 'grafana', annotations: { grafana_folder: 'Platform' } } },
@@ -280,6 +341,10 @@ describe('charts/backlot', () => {
     ['a log level backlot run does not know', { logLevel: 'verbose' }, /at '\/logLevel': value must be one of/],
     ['workers out of range', { workers: 65 }, /at '\/workers': maximum: got 65, want 64/],
     ['a disabled metrics server', { metricsBindAddress: '0' }, /at '\/metricsBindAddress'/],
+    ['a string for metrics.secure', { metrics: { secure: 'yes' } }, /at '\/metrics\/secure': got string, want boolean/],
+    ['an unknown key in metrics', { metrics: { secure: true, port: 8443 } }, /at '\/metrics': additional properties 'port' not allowed/],
+    ['a certificate Secret that is no object name', { metrics: { secure: true, certSecret: 'Metrics_Cert' } }, /at '\/metrics\/certSecret'/],
+    ['a catalog port out of range', { catalog: { enabled: true, port: 70000 } }, /at '\/catalog\/port': maximum: got 70,000, want 65,535/],
     ['a namespace that is not a DNS label', { namespaces: ['Shop'] }, /at '\/namespaces\/0'/],
     ['an extra argument that is not a flag', { extraArgs: ['run'] }, /at '\/extraArgs\/0'/],
   ])('refuses %s in values.schema.json', async (_what, values, message) => {

@@ -26,6 +26,8 @@ export interface Replica {
   /** https://127.0.0.1:PORT/metrics, or http:// where the Deployment passes --metrics-secure=false. */
   metricsUrl: string;
   probeUrl: string;
+  /** http://127.0.0.1:PORT, the plain catalog port, where the Deployment opens one (--catalog-bind-address). */
+  catalogUrl: string | undefined;
   /** The bearer token replicaMetrics sends to the secure port. */
   metricsToken: string | undefined;
 }
@@ -69,7 +71,8 @@ export async function startReplicas(options: StartReplicasOptions): Promise<Repl
   const apiPort = new URL(plane.apiServerUrl).port;
   const replicas: Replica[] = [];
   for (const name of options.names) {
-    const ports = { metricsPort: await freePort(), probePort: await freePort() };
+    const catalogPort = deployment.spec.template.spec.containers[0]!.args?.some((a) => a.startsWith('--catalog-bind-address=')) ? await freePort() : undefined;
+    const ports = { metricsPort: await freePort(), probePort: await freePort(), catalogPort };
     const pod = podProcess(deployment, { namespace, name, ...ports });
     const proc = await SandboxedProcess.start({
       argv: [process.execPath, join(REPO_ROOT, 'src/cli/main.ts'), 'run', ...pod.flags],
@@ -86,6 +89,7 @@ export async function startReplicas(options: StartReplicasOptions): Promise<Repl
       process: proc,
       metricsUrl: `${scheme}://127.0.0.1:${ports.metricsPort}/metrics`,
       probeUrl: `http://127.0.0.1:${ports.probePort}`,
+      catalogUrl: catalogPort !== undefined ? `http://127.0.0.1:${catalogPort}` : undefined,
       metricsToken: options.metricsToken,
     });
   }

@@ -60,6 +60,29 @@ every namespace that runs as its namespace's default account to it.
 {{- printf "%s-leader" (include "backlot.fullname" .) }}
 {{- end }}
 
+{{/*
+The metrics server's address: metricsBindAddress, else :8443 with metrics.secure and :8080
+without, as `backlot run` defaults it.
+*/}}
+{{- define "backlot.metricsBindAddress" -}}
+{{- .Values.metricsBindAddress | default (ternary ":8443" ":8080" .Values.metrics.secure) }}
+{{- end }}
+
+{{/* Where the metrics server's certificate Secret is mounted: --metrics-cert-path. */}}
+{{- define "backlot.metricsCertPath" -}}
+/etc/backlot/metrics-cert
+{{- end }}
+
+{{/* The Secret of the metrics server's certificate: metrics.certSecret, else <fullname>-metrics-cert. */}}
+{{- define "backlot.metricsCertSecret" -}}
+{{- .Values.metrics.certSecret | default (printf "%s-metrics-cert" (include "backlot.fullname" .)) }}
+{{- end }}
+
+{{/* The Service of the plain catalog port (catalog.enabled). */}}
+{{- define "backlot.catalogServiceName" -}}
+{{- printf "%s-catalog" (include "backlot.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{/* The port of a bind address (":8080", "127.0.0.1:8080", "[::1]:8080"). */}}
 {{- define "backlot.port" -}}
 {{- regexReplaceAll "^.*:" . "" | int }}
@@ -83,16 +106,25 @@ Helm every number as a float, which would print 1000000 as 1e+06).
 
 {{/*
 `backlot run`'s flags, from the values: those deploy/deployment.yaml sets, in its order, then
-those left to the operator's defaults unless a value is given, then extraArgs, which may not
-repeat one of the others (`backlot run` refuses a flag given twice).
+the catalog port's as deploy/backstage adds it, then those left to the operator's defaults
+unless a value is given, then extraArgs, which may not repeat one of the others (`backlot run`
+refuses a flag given twice).
 */}}
 {{- define "backlot.args" -}}
 {{- $flags := list
   (printf "--leader-elect=%t" .Values.leaderElect)
   (printf "--leader-election-id=%s" (include "backlot.leaseName" .))
-  (printf "--metrics-bind-address=%s" .Values.metricsBindAddress)
+  (printf "--metrics-bind-address=%s" (include "backlot.metricsBindAddress" .))
+  (printf "--metrics-secure=%t" .Values.metrics.secure) }}
+{{- if .Values.metrics.secure }}
+{{- $flags = append $flags (printf "--metrics-cert-path=%s" (include "backlot.metricsCertPath" .)) }}
+{{- end }}
+{{- $flags = concat $flags (list
   (printf "--health-probe-bind-address=%s" .Values.healthProbeBindAddress)
-  (printf "--log-level=%s" .Values.logLevel) }}
+  (printf "--log-level=%s" .Values.logLevel)) }}
+{{- if .Values.catalog.enabled }}
+{{- $flags = append $flags (printf "--catalog-bind-address=:%d" (int .Values.catalog.port)) }}
+{{- end }}
 {{- with .Values.namespaces }}
 {{- $flags = append $flags (printf "--namespaces=%s" (join "," .)) }}
 {{- end }}
@@ -108,6 +140,9 @@ repeat one of the others (`backlot run` refuses a flag given twice).
 {{- fail (printf "extraArgs: %s repeats a flag that a value of the chart sets (%s)" . (join " " $flags)) }}
 {{- end }}
 {{- $flags = append $flags . }}
+{{- end }}
+{{- if and .Values.catalog.enabled (has "--serve-catalog-info=false" .Values.extraArgs) }}
+{{- fail "catalog.enabled serves the Backstage export, which extraArgs turns off with --serve-catalog-info=false: drop one of them" }}
 {{- end }}
 {{- toYaml $flags }}
 {{- end }}

@@ -23,44 +23,26 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ControlPlane, freePort } from '../../src/envtest/controlplane.ts';
+import { ControlPlane } from '../../src/envtest/controlplane.ts';
 import { httpsGet } from '../../src/envtest/https-get.ts';
-import { GenerationFollower, makeNamespaceReady } from '../../src/envtest/simulate.ts';
+import { makeNamespaceReady, type GenerationFollower } from '../../src/envtest/simulate.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { apply } from '../../src/k8s/apply.ts';
 import { narrowError } from '../../src/k8s/errors.ts';
 import { collectionPath, objectPath } from '../../src/k8s/resource.ts';
-import { DEPLOY_DIR, find, forbiddenRequests, kustomize, MONITORING_DIR, podProcess, REPO_ROOT, sandboxPath, type DeploymentObject, type ServiceMonitorEndpoint } from '../support/deploy.ts';
+import { DEPLOY_DIR, find, forbiddenRequests, kustomize, MONITORING_DIR, type DeploymentObject, type ServiceMonitorEndpoint } from '../support/deploy.ts';
 import { policyDenials, workloadApplies, workloadFixtures } from '../support/deploy-least-power.ts';
 import { dashboardPanels, exposedNames, metricNames, readDashboard, variableMetrics, withVariables } from '../support/deploy-dashboard.ts';
 import { MONITORING_STAND_IN_CRDS } from '../support/deploy-monitoring-crds.ts';
-import { SandboxedProcess } from '../support/deploy-sandbox.ts';
+import { applyExamples, catalogConverged, leadingReplicas, replicaMetrics, serviceAccountClient, startReplicas, type CatalogEntity, type Replica } from '../support/deploy-replicas.ts';
 import { eventually } from '../support/eventually.ts';
 import { Prometheus } from '../support/prometheus.ts';
-import { boundServiceAccount, METRICS_READER_ROLE, VIEWER_ROLE, type BoundServiceAccount } from '../support/tenant.ts';
+import { boundServiceAccount, METRICS_READER_ROLE, mintToken as mintTokenWith, VIEWER_ROLE, type BoundServiceAccount } from '../support/tenant.ts';
 
 const SA = 'system:serviceaccount:backlot-system:backlot';
 const NAMESPACE = 'backlot-system';
 const POLICY = 'backlot-operator-least-power';
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-}
-
-interface Entity {
-  metadata: { name: string; namespace: string; generation: number };
-  status?: { observedGeneration?: number; conditions?: Condition[]; workloads?: unknown[] };
-}
-
-interface Replica {
-  name: string;
-  process: SandboxedProcess;
-  metricsUrl: string;
-  probeUrl: string;
-}
 
 describe('Backlot installed from deploy/, running as its ServiceAccount', () => {
   let plane: ControlPlane;
@@ -85,33 +67,11 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
   const forbidden = async () => forbiddenRequests((await kubectl('get', '--raw', '/metrics')).stdout);
   const apiServerMetrics = async () => (await kubectl('get', '--raw', '/metrics')).stdout;
   const denials = async () => policyDenials(await apiServerMetrics())[POLICY] ?? 0;
-  const metrics = async (replica: Replica) => {
-    const answer = await httpsGet(replica.metricsUrl, { token: prometheusAccount.token });
-    if (answer.status !== 200) throw new Error(`GET ${replica.metricsUrl}: ${answer.status} ${answer.body}`);
-    return answer.body;
-  };
-  const leaders = async () => {
-    const states = await Promise.all(replicas.map(async (r) => /^backlot_leader 1$/m.test(await metrics(r))));
-    return replicas.filter((_, i) => states[i]);
-  };
+  const metrics = replicaMetrics;
+  const leaders = () => leadingReplicas(replicas);
 
-  /** A client that authenticates with a ServiceAccount's token, as a pod of that account would. */
-  const clientAs = async (namespace: string, name: string): Promise<RestClient> => {
-    const cluster = adminConfig.getCurrentCluster()!;
-    const kc = new KubeConfig();
-    kc.loadFromOptions({ clusters: [cluster], users: [{ name, token: await mintToken(namespace, name) }], contexts: [{ name, cluster: cluster.name, user: name }], currentContext: name });
-    return new RestClient(kc);
-  };
-
-  /** A token for a ServiceAccount from the TokenRequest API, as the kubelet gets one for a pod. */
-  const mintToken = async (namespace: string, name: string): Promise<string> => {
-    const review = await admin.request<{ status: { token: string } }>({
-      method: 'POST',
-      path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-    });
-    return review.status.token;
-  };
+  const clientAs = (namespace: string, name: string) => serviceAccountClient(admin, adminConfig, namespace, name);
+  const mintToken = (namespace: string, name: string) => mintTokenWith(admin, namespace, name);
 
   beforeAll(async () => {
     plane = await ControlPlane.start();
@@ -274,38 +234,12 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     const denialsBefore = await denials();
     const appliesBefore = workloadApplies(await apiServerMetrics());
 
-    await kubectl('apply', '-f', join(REPO_ROOT, 'examples/00-namespaces.yaml'));
-    await kubectl('apply', '-R', '-f', join(REPO_ROOT, 'examples'));
-    await makeNamespaceReady(admin, 'shop');
-    await makeNamespaceReady(admin, 'platform');
-    follower = new GenerationFollower(admin, ['shop', 'platform']);
-    follower.start();
+    follower = await applyExamples(plane, admin);
 
-    const apiPort = new URL(plane.apiServerUrl).port;
-    for (const name of ['backlot-7d9f8c6b5-a1b2c', 'backlot-7d9f8c6b5-d3e4f']) {
-      const ports = { metricsPort: await freePort(), probePort: await freePort() };
-      const pod = podProcess(deployment, { namespace: NAMESPACE, name, ...ports });
-      const proc = await SandboxedProcess.start({
-        argv: [process.execPath, join(REPO_ROOT, 'src/cli/main.ts'), 'run', ...pod.flags],
-        // What the kubelet puts in a container's environment, and nothing else: no kubeconfig.
-        env: { ...pod.env, HOSTNAME: name, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: apiPort, PATH: sandboxPath(), NODE_ENV: 'production' },
-        uid: pod.uid,
-        gid: pod.gid,
-        serviceAccount: { token: await mintToken(NAMESPACE, deployment.spec.template.spec.serviceAccountName), caCrt: plane.pki.ca.certPem, namespace: NAMESPACE },
-        logPath: join(work, `${name}.log`),
-      });
-      replicas.push({ name, process: proc, metricsUrl: `https://127.0.0.1:${ports.metricsPort}/metrics`, probeUrl: `http://127.0.0.1:${ports.probePort}` });
-    }
-    for (const r of replicas) await r.process.waitFor(`${r.probeUrl}/readyz`);
+    // Read over HTTPS with Prometheus's token, as the ServiceMonitor scrapes them.
+    replicas.push(...(await startReplicas({ plane, admin, deployment, namespace: NAMESPACE, names: ['backlot-7d9f8c6b5-a1b2c', 'backlot-7d9f8c6b5-d3e4f'], work, metricsToken: prometheusAccount.token })));
 
-    const converged = await eventually(
-      'every example entity to have a status for its generation',
-      async () => {
-        const list = await getJson<{ items: Entity[] }>('catalog', '-A');
-        return list.items.length > 0 && list.items.every((e) => e.status?.observedGeneration === e.metadata.generation && e.status.conditions?.some((c) => c.type === 'Ready')) ? list.items : undefined;
-      },
-      90_000,
-    );
+    const converged = await catalogConverged(plane);
     expect(converged.length).toBeGreaterThan(30);
     const checkout = await eventually('the ownership annotations on a claimed workload', async () => {
       const d = await getJson<{ metadata: { annotations?: Record<string, string> } }>('deployment', '-n', 'shop', 'checkout');
@@ -456,7 +390,7 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     const afterCreate = await forbidden();
 
     const grab = await eventually('the Component to get its status', async () => {
-      const e = await getJson<Entity>('component', '-n', 'team-a', 'grab');
+      const e = await getJson<CatalogEntity>('component', '-n', 'team-a', 'grab');
       return e.status?.observedGeneration === e.metadata.generation ? e : undefined;
     });
     expect(grab.status?.workloads ?? []).toEqual([]);

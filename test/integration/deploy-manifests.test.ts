@@ -5,10 +5,9 @@
  * server, and running under its RBAC, is test/integration/deploy-install.test.ts.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { customResourceDefinitions } from '../../src/api/crd.ts';
 import { RUN_FLAGS } from '../../src/config.ts';
 import { LEASES, type ResourceRef } from '../../src/k8s/resource.ts';
@@ -17,7 +16,7 @@ import { createCatalogInformers, type CatalogInformerRequest, type MakeInformer 
 import { ENTITY_KINDS, entityResource, WORKLOAD_RESOURCES } from '../../src/reconcilers/world.ts';
 import type { Informer } from '../../src/runtime/informer.ts';
 import { dashboardPanels, metricNames, readDashboard, variableMetrics, withVariables, type Dashboard, type DashboardPanel } from '../support/deploy-dashboard.ts';
-import { DEPLOY_DIR, find, kustomize, MONITORING_DIR, REPO_ROOT, type DeploymentObject, type ServiceMonitorEndpoint } from '../support/deploy.ts';
+import { BACKSTAGE_DIR, DEPLOY_DIR, find, kustomize, kustomizeOverlay, MONITORING_DIR, REPO_ROOT, type DeploymentObject, type ServiceMonitorEndpoint } from '../support/deploy.ts';
 
 interface PolicyRule {
   apiGroups?: string[];
@@ -260,18 +259,12 @@ describe('deploy/ (kubectl kustomize)', () => {
   });
 
   it('keeps the admission policy working in an overlay that installs into another namespace', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'backlot-overlay-'));
-    try {
-      await writeFile(join(dir, 'kustomization.yaml'), stringify({ namespace: 'platform-tools', resources: [relative(dir, DEPLOY_DIR)] }));
-      const overlay = await kustomize(kubectl(), dir);
-      const withoutNamespace = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, namespace: undefined } });
-      for (const kind of POLICY_KINDS) expect(withoutNamespace(find(overlay, kind, 'backlot-operator-least-power'))).toEqual(withoutNamespace(find(objects, kind, 'backlot-operator-least-power')));
-      // The ServiceAccount moves (the bindings' subjects do not: README, Troubleshooting); the
-      // expression names no namespace, so it matches the ServiceAccount there as well.
-      expect(find(overlay, 'ServiceAccount', 'backlot').metadata?.namespace).toBe('platform-tools');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const overlay = await kustomizeOverlay(kubectl(), { resources: [DEPLOY_DIR], fields: { namespace: 'platform-tools' } });
+    const withoutNamespace = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, namespace: undefined } });
+    for (const kind of POLICY_KINDS) expect(withoutNamespace(find(overlay, kind, 'backlot-operator-least-power'))).toEqual(withoutNamespace(find(objects, kind, 'backlot-operator-least-power')));
+    // The ServiceAccount moves (the bindings' subjects do not: README, Troubleshooting); the
+    // expression names no namespace, so it matches the ServiceAccount there as well.
+    expect(find(overlay, 'ServiceAccount', 'backlot').metadata?.namespace).toBe('platform-tools');
   });
 
   it('admits traffic to the metrics port only from labelled namespaces, to the probe port from anywhere, and lets out only API server and DNS traffic', () => {
@@ -305,25 +298,18 @@ describe('deploy/ (kubectl kustomize)', () => {
 
 describe('deploy/backstage (a kustomize component)', () => {
   it('adds the plain catalog port `catalog` to the Deployment, with the flag that opens it, and the Service backlot-catalog', async () => {
-    const overlay = await mkdtemp(join(tmpdir(), 'backlot-overlay-'));
-    try {
-      // As a user's overlay has it; kustomize takes only relative paths.
-      await writeFile(join(overlay, 'kustomization.yaml'), stringify({ resources: [relative(overlay, DEPLOY_DIR)], components: [relative(overlay, join(DEPLOY_DIR, 'backstage'))] }));
-      const objects = await kustomize(process.env.BACKLOT_TEST_KUBECTL!, overlay);
-      const container = find<DeploymentObject>(objects, 'Deployment', 'backlot').spec.template.spec.containers[0]!;
-      expect(container.args).toContain('--catalog-bind-address=:8082');
-      expect(container.ports?.find((p) => p.name === 'catalog')).toEqual({ name: 'catalog', containerPort: 8082, protocol: 'TCP' });
-      const svc = find<KubeObject & { spec: { selector: Record<string, string>; ports: unknown[] } }>(objects, 'Service', 'backlot-catalog');
-      expect(svc.metadata?.namespace).toBe('backlot-system');
-      expect(svc.spec.ports).toEqual([{ name: 'catalog', port: 8082, targetPort: 'catalog', protocol: 'TCP' }]);
-      expect(find<DeploymentObject>(objects, 'Deployment', 'backlot').spec.template.metadata.labels).toMatchObject(svc.spec.selector);
-      // The NetworkPolicy admits namespaces labelled for it to that port, and nothing new elsewhere.
-      const ingress = find<KubeObject & { spec: { ingress: unknown[] } }>(objects, 'NetworkPolicy', 'backlot').spec.ingress;
-      expect(ingress.at(-1)).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/catalog-access': 'true' } } }], ports: [{ port: 'catalog', protocol: 'TCP' }] });
-      expect(ingress).toHaveLength(3);
-    } finally {
-      await rm(overlay, { recursive: true, force: true });
-    }
+    const objects = await kustomizeOverlay(process.env.BACKLOT_TEST_KUBECTL!, { resources: [DEPLOY_DIR], components: [BACKSTAGE_DIR] });
+    const container = find<DeploymentObject>(objects, 'Deployment', 'backlot').spec.template.spec.containers[0]!;
+    expect(container.args).toContain('--catalog-bind-address=:8082');
+    expect(container.ports?.find((p) => p.name === 'catalog')).toEqual({ name: 'catalog', containerPort: 8082, protocol: 'TCP' });
+    const svc = find<KubeObject & { spec: { selector: Record<string, string>; ports: unknown[] } }>(objects, 'Service', 'backlot-catalog');
+    expect(svc.metadata?.namespace).toBe('backlot-system');
+    expect(svc.spec.ports).toEqual([{ name: 'catalog', port: 8082, targetPort: 'catalog', protocol: 'TCP' }]);
+    expect(find<DeploymentObject>(objects, 'Deployment', 'backlot').spec.template.metadata.labels).toMatchObject(svc.spec.selector);
+    // The NetworkPolicy admits namespaces labelled for it to that port, and nothing new elsewhere.
+    const ingress = find<KubeObject & { spec: { ingress: unknown[] } }>(objects, 'NetworkPolicy', 'backlot').spec.ingress;
+    expect(ingress.at(-1)).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/catalog-access': 'true' } } }], ports: [{ port: 'catalog', protocol: 'TCP' }] });
+    expect(ingress).toHaveLength(3);
   });
 });
 

@@ -4,14 +4,18 @@
  * process, so that tests run Backlot as the manifest says to.
  */
 import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../src/k8s/object.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '../..');
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 export const MONITORING_DIR = join(DEPLOY_DIR, 'monitoring');
+/** The kustomize component that opens the plain catalog port for Backstage. */
+export const BACKSTAGE_DIR = join(DEPLOY_DIR, 'backstage');
 
 const run = promisify(execFile);
 
@@ -19,6 +23,22 @@ const run = promisify(execFile);
 export async function kustomize(kubectl: string, dir: string): Promise<KubeObject[]> {
   const { stdout } = await run(kubectl, ['kustomize', dir], { maxBuffer: 64 * 1024 * 1024 });
   return parseAllDocuments(stdout).map((d) => d.toJS() as KubeObject);
+}
+
+/**
+ * `kubectl kustomize` of an overlay as a user's has it: `resources` and `components` (absolute
+ * paths here, relative in the overlay, as kustomize takes only those) and the rest of `fields`.
+ */
+export async function kustomizeOverlay(kubectl: string, overlay: { resources: string[]; components?: string[]; fields?: Record<string, unknown> }): Promise<KubeObject[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'backlot-overlay-'));
+  try {
+    const paths = (list: string[]) => list.map((p) => relative(dir, p));
+    const components = overlay.components ? { components: paths(overlay.components) } : {};
+    await writeFile(join(dir, 'kustomization.yaml'), stringify({ ...overlay.fields, resources: paths(overlay.resources), ...components }));
+    return await kustomize(kubectl, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export function find<T extends KubeObject = KubeObject>(objects: readonly KubeObject[], kind: string, name: string): T {
@@ -96,7 +116,7 @@ export interface PodProcess {
  * moved to free loopback ports, as every replica here shares the host's network), its
  * environment with the downward API resolved, and its user.
  */
-export function podProcess(deployment: DeploymentObject, pod: { namespace: string; name: string; metricsPort: number; probePort: number }): PodProcess {
+export function podProcess(deployment: DeploymentObject, pod: { namespace: string; name: string; metricsPort: number; probePort: number; catalogPort?: number }): PodProcess {
   const spec = deployment.spec.template.spec;
   const container = spec.containers[0]!;
   const fields: Record<string, string> = { 'metadata.namespace': pod.namespace, 'metadata.name': pod.name };
@@ -110,6 +130,7 @@ export function podProcess(deployment: DeploymentObject, pod: { namespace: strin
   const moved: Record<string, string> = {
     '--metrics-bind-address': `127.0.0.1:${pod.metricsPort}`,
     '--health-probe-bind-address': `127.0.0.1:${pod.probePort}`,
+    ...(pod.catalogPort !== undefined ? { '--catalog-bind-address': `127.0.0.1:${pod.catalogPort}` } : {}),
   };
   const flags = (container.args ?? []).map((arg) => {
     const name = arg.split('=')[0]!;

@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { exportBackstage, type ExportableEntity } from '../../../src/interop/export.ts';
 import { importBackstage } from '../../../src/interop/import.ts';
-import { corpusDocuments } from './normalise.ts';
+import { parseDocuments } from '../../../src/interop/yaml.ts';
+import { corpusFiles } from './normalise.ts';
 
 const EXAMPLES = join(import.meta.dirname, '../../../examples/catalog');
 
@@ -68,7 +69,8 @@ describe('backlot export, by Backstage\'s own rules', () => {
   });
 
   it('every entity of the Backstage corpus passes them after import and export', async () => {
-    const imported = importBackstage(corpusDocuments(), { defaultNamespace: 'default' });
+    const documents = corpusFiles().flatMap(({ file, text }) => parseDocuments(file, text).documents);
+    const imported = importBackstage(documents, { defaultNamespace: 'default' });
     const exported = exportBackstage(imported.objects, { defaultNamespace: 'default' });
     expect(exported.length).toBe(imported.objects.length);
     expect(await refusals(exported)).toEqual({});

@@ -293,13 +293,13 @@ describe('RestClient and Retry-After', () => {
     const rateLimiter = { when: () => (tokens++, 0) };
     const { rest } = client('', { clock, random: () => 1, rateLimiter, metrics: { rateLimitWait: () => undefined, retryAfter: (s) => retries.push(s) } });
     const pending = rest.request({ method: 'POST', path: '/things', body: { a: 1 } });
-    await waitUntil(() => seen.length === 1);
+    await waitUntil(() => seen.length === 1 && clock.pendingTimers === 1);
     // Retry-After: 2 spread by at most a quarter: 2.5 s with random() = 1.
     await clock.advance(2_499);
     await settle();
     expect(seen).toHaveLength(1);
     await clock.advance(1);
-    await waitUntil(() => seen.length === 2);
+    await waitUntil(() => seen.length === 2 && clock.pendingTimers === 1);
     await clock.advance(2_500);
     expect(await pending).toEqual({ got: 'POST' });
     expect(seen.map((s) => s.method)).toEqual(['POST', 'POST', 'POST']);
@@ -318,14 +318,14 @@ describe('RestClient and Retry-After', () => {
     const clock = new FakeClock();
     const { rest } = client('', { clock, random: () => 0 });
     const get = rest.request({ path: '/unavailable' });
-    await waitUntil(() => seen.length === 1);
+    await waitUntil(() => seen.length === 1 && clock.pendingTimers === 1);
     await clock.advance(1_000);
     expect(await get).toEqual({ ok: true });
 
     answered = 0;
     const names: string[] = [];
     const watch = rest.watch({ path: '/w', timeoutMs: 60_000, onEvent: (e) => names.push(e.object.metadata!.name!) });
-    await waitUntil(() => seen.length === 3);
+    await waitUntil(() => seen.length === 3 && clock.pendingTimers === 1);
     await clock.advance(1_000);
     await watch;
     expect(names).toEqual(['a']);
@@ -355,7 +355,8 @@ describe('RestClient and Retry-After', () => {
     const { rest } = client('', { clock, random: () => 0 });
     const pending = rest.request({ path: '/always-busy', timeoutMs: 60_000 }).catch((e: unknown) => e);
     for (let sent = 1; sent <= MAX_RETRY_AFTER_RETRIES; sent++) {
-      await waitUntil(() => seen.length === sent);
+      // The wait starts once the 429 is read, after the server saw the request.
+      await waitUntil(() => seen.length === sent && clock.pendingTimers === 1);
       await clock.advance(1_000);
     }
     expect(narrowError(await pending)).toMatchObject({ status: 429, retryable: true });

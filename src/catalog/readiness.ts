@@ -5,7 +5,10 @@
  *
  * - Deployment: updatedReplicas, availableReplicas and readyReplicas all reach spec.replicas
  *   (default 1), and the rollout has not passed its progress deadline.
- * - StatefulSet: readyReplicas and updatedReplicas reach spec.replicas (default 1).
+ * - StatefulSet: readyReplicas reach spec.replicas (default 1), and updatedReplicas reach the
+ *   replicas at or above a RollingUpdate's partition (spec.replicas − partition): the ordinals
+ *   below the partition keep the old revision because the spec says so, as in a canary, and
+ *   `kubectl rollout status` calls such a rollout complete too.
  * - DaemonSet: numberReady and updatedNumberScheduled reach desiredNumberScheduled.
  * - CronJob: not suspended, and its most recent finished Job did not fail. Without Jobs to
  *   look at, a run scheduled after the last success and no longer active counts as failed.
@@ -61,7 +64,12 @@ export function statefulSetReadiness(s: V1StatefulSet): Readiness {
   const want = s.spec?.replicas ?? 1;
   const readyCount = s.status?.readyReplicas ?? 0;
   if (!observed(s)) return { ready: false, replicas: want, readyReplicas: readyCount, detail: NOT_OBSERVED };
-  return replicaReadiness(want, readyCount, [[(s.status?.updatedReplicas ?? 0) >= want, `${s.status?.updatedReplicas ?? 0}/${want} replicas updated`]]);
+  const strategy = s.spec?.updateStrategy;
+  const partition = strategy?.type === 'OnDelete' ? 0 : (strategy?.rollingUpdate?.partition ?? 0);
+  const wantUpdated = Math.max(0, want - partition);
+  const updated = s.status?.updatedReplicas ?? 0;
+  const held = partition > 0 ? ` (partition ${partition})` : '';
+  return replicaReadiness(want, readyCount, [[updated >= wantUpdated, `${updated}/${wantUpdated} replicas updated${held}`]]);
 }
 
 export function daemonSetReadiness(d: V1DaemonSet): Readiness {

@@ -42,6 +42,19 @@ describe('statefulSetReadiness and daemonSetReadiness', () => {
     expect(statefulSetReadiness({ metadata: { generation: 1 }, spec: { replicas: 2, selector: {}, serviceName: 's', template: {} }, status }).ready).toBe(ready);
   });
 
+  it('counts only the ordinals at or above a partition as due for the update, as kubectl does', () => {
+    const sts = (partition: number, updatedReplicas: number) =>
+      statefulSetReadiness({
+        metadata: { generation: 1 },
+        spec: { replicas: 3, selector: {}, serviceName: 's', template: {}, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition } } },
+        status: { observedGeneration: 1, replicas: 3, readyReplicas: 3, updatedReplicas },
+      });
+    expect(sts(2, 1)).toMatchObject({ ready: true, detail: '' });
+    expect(sts(2, 0)).toMatchObject({ ready: false, detail: '0/1 replicas updated (partition 2)' });
+    expect(sts(5, 0).ready).toBe(true);
+    expect(sts(0, 2)).toMatchObject({ ready: false, detail: '2/3 replicas updated' });
+  });
+
   it.each([
     [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, true],
     [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 2, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, false],

@@ -101,7 +101,6 @@ export class Cluster {
   readonly kwok: ManagedProcess;
   readonly nodes: readonly FakeNode[];
   private readonly healthz: { controllerManager: string; scheduler: string };
-  private readonly log: (line: string) => void;
   private stopped = false;
 
   private constructor(init: {
@@ -111,12 +110,10 @@ export class Cluster {
     nodes: readonly FakeNode[];
     kubeconfigs: { controllerManager: string; scheduler: string; kwok: string };
     ports: { controllerManager: number; scheduler: number };
-    log: (line: string) => void;
   }) {
     const { plane, assets, kubeconfigs, ports } = init;
     this.plane = plane;
     this.nodes = init.nodes;
-    this.log = init.log;
     this.healthz = {
       controllerManager: `https://127.0.0.1:${ports.controllerManager}/healthz`,
       scheduler: `https://127.0.0.1:${ports.scheduler}/healthz`,
@@ -187,7 +184,7 @@ export class Cluster {
       };
       await mkdir(join(plane.dir, 'kwok'), { recursive: true });
       const ports = { controllerManager: await freePort(), scheduler: await freePort() };
-      cluster = new Cluster({ plane, assets, kwok, nodes: options.nodes ?? DEFAULT_NODES, kubeconfigs, ports, log });
+      cluster = new Cluster({ plane, assets, kwok, nodes: options.nodes ?? DEFAULT_NODES, kubeconfigs, ports });
       await cluster.startComponents(options.startTimeoutMs ?? 60_000);
       log(`kube-controller-manager, kube-scheduler and kwok ready with ${cluster.nodes.length} nodes in ${Date.now() - started} ms`);
       return cluster;
@@ -218,8 +215,7 @@ export class Cluster {
   private async startComponents(timeoutMs: number): Promise<void> {
     await Promise.all([this.controllerManager.start(), this.scheduler.start(), this.kwok.start()]);
     const objects = [...this.nodes.map(fakeNode), KWOK_STORAGE_CLASS];
-    const applied = await this.kubectl(['apply', '-f', '-'], { input: objects.map((o) => stringify(o)).join('---\n') });
-    if (applied.code !== 0) throw new ControlPlaneError(`could not register the kwok nodes and StorageClass: ${applied.stderr.trim()}`);
+    await this.kubectlOrThrow(['apply', '-f', '-'], objects.map((o) => stringify(o)).join('---\n'));
     await this.waitFor('kube-controller-manager', timeoutMs, async () => (await probe(this.healthz.controllerManager, { insecure: true })).status === 200);
     await this.waitFor('kube-scheduler', timeoutMs, async () => (await probe(this.healthz.scheduler, { insecure: true })).status === 200);
     await this.waitFor('kwok', timeoutMs, async () => (await this.readyNodes()).length === this.nodes.length);
@@ -258,6 +254,33 @@ export class Cluster {
     throw new ControlPlaneError(
       `${what} was not ready after ${timeoutMs} ms${lastError ? ` (last error: ${lastError})` : ''}` + (proc ? `; the end of its log (${proc.logPath}):\n${await proc.logTail()}` : ''),
     );
+  }
+
+  /**
+   * The node's kubelet is gone: its Lease is no longer renewed and its pods' status no longer
+   * reported, and after NODE_MONITOR_GRACE_SECONDS the node lifecycle controller marks it
+   * NotReady, its pods not ready, and taints it for eviction. kwok v0.8.0 lets go of a node only
+   * when the Node is deleted (not when its annotation goes), so the Node is replaced by one of
+   * the same name, labels and last posted status without the annotation, which kwok ignores.
+   */
+  async loseNode(name: string): Promise<void> {
+    const node = JSON.parse(await this.kubectlOrThrow(['get', 'node', name, '-o', 'json'])) as { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; status?: unknown };
+    const annotations = Object.fromEntries(Object.entries(node.metadata.annotations ?? {}).filter(([key]) => key !== KWOK_NODE_ANNOTATION));
+    const replacement = { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: node.metadata.labels, annotations }, status: node.status };
+    await this.kubectlOrThrow(['replace', '--force', '-f', '-'], JSON.stringify(replacement));
+  }
+
+  /** A lost node comes back: a fresh Node that kwok plays again, Ready within moments. */
+  async restoreNode(name: string): Promise<void> {
+    const node = this.nodes.find((n) => n.name === name);
+    if (!node) throw new Error(`${name} is not one of this cluster's nodes`);
+    await this.kubectlOrThrow(['replace', '--force', '-f', '-'], JSON.stringify(fakeNode(node)));
+  }
+
+  private async kubectlOrThrow(args: string[], input?: string): Promise<string> {
+    const r = await this.kubectl(args, input === undefined ? {} : { input });
+    if (r.code !== 0) throw new ControlPlaneError(`kubectl ${args.join(' ')} (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
   }
 
   /** Stops kwok and the two components, then the control plane. Idempotent. */

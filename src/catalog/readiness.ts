@@ -4,9 +4,17 @@
  * metadata.generation): a status written for an older spec says nothing about the new one.
  *
  * - Deployment: updatedReplicas, availableReplicas and readyReplicas all reach spec.replicas
- *   (default 1), and the rollout has not passed its progress deadline.
- * - StatefulSet: readyReplicas and updatedReplicas reach spec.replicas (default 1).
- * - DaemonSet: numberReady and updatedNumberScheduled reach desiredNumberScheduled.
+ *   (default 1), no replica of an older ReplicaSet is left (status.replicas ≤ updatedReplicas),
+ *   as many replicas are available as are updated, and the rollout has not passed its progress
+ *   deadline. Until the old replicas are gone the rollout is not over: with minReadySeconds,
+ *   availableReplicas still counts an old replica while the last new one proves itself.
+ * - StatefulSet: readyReplicas reach spec.replicas (default 1), and updatedReplicas reach the
+ *   replicas at or above a RollingUpdate's partition (spec.replicas − partition): the ordinals
+ *   below the partition keep the old revision because the spec says so, as in a canary, and
+ *   `kubectl rollout status` calls such a rollout complete too.
+ * - DaemonSet: numberAvailable (ready for minReadySeconds) and updatedNumberScheduled reach
+ *   desiredNumberScheduled. A node tainted unreachable is no longer desired, so a lost node
+ *   does not make a DaemonSet unready; its pod there counts as misscheduled.
  * - CronJob: not suspended, and its most recent finished Job did not fail. Without Jobs to
  *   look at, a run scheduled after the last success and no longer active counts as failed.
  *   A CronJob that has never run is ready: nothing has failed.
@@ -14,6 +22,14 @@
  *   tell). Any other Service, with or without a selector, is ready when its EndpointSlices
  *   hold at least one ready endpoint; replicas/readyReplicas count its endpoints.
  * A workload scaled to zero is ready: it has everything it asks for.
+ *
+ * For Deployments, StatefulSets and DaemonSets these are the rules of `kubectl rollout status`
+ * (plus readyReplicas for the Deployment, which availability implies), checked against it on
+ * the real controllers by test/integration/readiness-oracle.test.ts. One difference is
+ * deliberate: kubectl declines to judge a StatefulSet or DaemonSet whose updateStrategy is
+ * OnDelete ("rollout status is only available for RollingUpdate"); Backlot judges it as any
+ * other, ready once every replica is ready and updated, because an entity's health cannot be
+ * left undecided by the way its workload rolls out.
  */
 import type { V1CronJob, V1DaemonSet, V1Deployment, V1EndpointSlice, V1Job, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 
@@ -50,9 +66,13 @@ export function deploymentReadiness(d: V1Deployment): Readiness {
   const readyCount = s.readyReplicas ?? 0;
   if (!observed(d)) return { ready: false, replicas: want, readyReplicas: readyCount, detail: NOT_OBSERVED };
   const progressing = s.conditions?.find((c) => c.type === 'Progressing');
+  const updated = s.updatedReplicas ?? 0;
+  const available = s.availableReplicas ?? 0;
+  const old = (s.replicas ?? 0) - updated;
   return replicaReadiness(want, readyCount, [
-    [(s.updatedReplicas ?? 0) >= want, `${s.updatedReplicas ?? 0}/${want} replicas updated`],
-    [(s.availableReplicas ?? 0) >= want, `${s.availableReplicas ?? 0}/${want} replicas available`],
+    [updated >= want, `${updated}/${want} replicas updated`],
+    [old <= 0, `${old} old ${old === 1 ? 'replica' : 'replicas'} still running`],
+    [available >= Math.max(want, updated), `${available}/${Math.max(want, updated)} replicas available`],
     [!(progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded'), 'the rollout exceeded its progress deadline'],
   ]);
 }
@@ -61,14 +81,23 @@ export function statefulSetReadiness(s: V1StatefulSet): Readiness {
   const want = s.spec?.replicas ?? 1;
   const readyCount = s.status?.readyReplicas ?? 0;
   if (!observed(s)) return { ready: false, replicas: want, readyReplicas: readyCount, detail: NOT_OBSERVED };
-  return replicaReadiness(want, readyCount, [[(s.status?.updatedReplicas ?? 0) >= want, `${s.status?.updatedReplicas ?? 0}/${want} replicas updated`]]);
+  const strategy = s.spec?.updateStrategy;
+  const partition = strategy?.type === 'OnDelete' ? 0 : (strategy?.rollingUpdate?.partition ?? 0);
+  const wantUpdated = Math.max(0, want - partition);
+  const updated = s.status?.updatedReplicas ?? 0;
+  const held = partition > 0 ? ` (partition ${partition})` : '';
+  return replicaReadiness(want, readyCount, [[updated >= wantUpdated, `${updated}/${wantUpdated} replicas updated${held}`]]);
 }
 
 export function daemonSetReadiness(d: V1DaemonSet): Readiness {
   const want = d.status?.desiredNumberScheduled ?? 0;
   const readyCount = d.status?.numberReady ?? 0;
   if (!observed(d)) return { ready: false, replicas: want, readyReplicas: readyCount, detail: NOT_OBSERVED };
-  return replicaReadiness(want, readyCount, [[(d.status?.updatedNumberScheduled ?? 0) >= want, `${d.status?.updatedNumberScheduled ?? 0}/${want} pods updated`]]);
+  const available = d.status?.numberAvailable ?? 0;
+  return replicaReadiness(want, readyCount, [
+    [(d.status?.updatedNumberScheduled ?? 0) >= want, `${d.status?.updatedNumberScheduled ?? 0}/${want} pods updated`],
+    [available >= want, `${available}/${want} pods available`],
+  ]);
 }
 
 function time(value: Date | string | undefined): number | undefined {

@@ -1,6 +1,6 @@
 /**
- * Builds kube-apiserver, kubectl and etcd from their Go modules with the machine's own Go
- * toolchain, for machines that have no prebuilt envtest assets.
+ * Builds kube-apiserver, kubectl, kube-controller-manager, kube-scheduler and etcd from their
+ * Go modules with the machine's own Go toolchain, for machines that have no prebuilt assets.
  *
  * k8s.io/kubernetes is not meant to be imported: its go.mod replaces every staging module
  * (k8s.io/api, k8s.io/client-go, ...) with a path inside its own tree, and those paths are
@@ -194,14 +194,21 @@ async function goBuild(options: GoBuildOptions): Promise<void> {
   log(`built ${label} in ${Math.round((Date.now() - started) / 1000)}s`);
 }
 
+/** The commands of k8s.io/kubernetes the cache can hold, each a package under cmd/. */
+export const KUBE_COMMANDS = ['kube-apiserver', 'kubectl', 'kube-controller-manager', 'kube-scheduler'] as const;
+
 export interface BuildOptions {
-  /** Where the binaries go: `<cacheDir>/kube-apiserver`, `etcd`, `kubectl`. */
+  /** Where the binaries go: `<cacheDir>/kube-apiserver`, `etcd`, `kubectl`, ... */
   cacheDir: string;
   kubernetesVersion?: string;
   env?: NodeJS.ProcessEnv;
   log: BuildLogger;
-  /** Which groups to build; both by default. */
-  kube?: boolean;
+  /**
+   * Which commands of k8s.io/kubernetes to build (in one `go build`, so that the packages they
+   * share compile once); every one of KUBE_COMMANDS by default, none with [].
+   */
+  kube?: readonly string[];
+  /** Whether to build etcd; true by default. */
   etcd?: boolean;
 }
 
@@ -236,14 +243,16 @@ export async function buildAssets(options: BuildOptions): Promise<void> {
         await rename(join(binDir, name), join(options.cacheDir, name));
       }
     };
-    if (options.kube !== false) {
+    const commands = options.kube ?? KUBE_COMMANDS;
+    if (commands.length > 0) {
       await writeFile(join(kubeDir, 'go.mod'), kubeGoMod(version, stagingModules(kubeMod)));
-      const packages = ['k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kubectl'];
+      const packages = commands.map((command) => `k8s.io/kubernetes/cmd/${command}`);
       await writeFile(join(kubeDir, 'tools.go'), toolsFile(packages));
       log(`resolving the module graph of k8s.io/kubernetes ${version}`);
       await run('go', ['mod', 'tidy'], { cwd: kubeDir, env });
-      await goBuild({ dir: kubeDir, packages, output: `${binDir}/`, ldflags: versionLdflags(version, buildDate), env, label: 'kube-apiserver and kubectl', log });
-      await install(['kube-apiserver', 'kubectl']);
+      const label = commands.join(', ');
+      await goBuild({ dir: kubeDir, packages, output: `${binDir}/`, ldflags: versionLdflags(version, buildDate), env, label, log });
+      await install([...commands]);
     }
     if (options.etcd !== false) {
       const etcdDir = join(work, 'etcd');

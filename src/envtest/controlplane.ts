@@ -1,7 +1,8 @@
 /**
  * A real, throwaway Kubernetes control plane: etcd and kube-apiserver on free loopback
- * ports, as controller-runtime's envtest runs them. There is no kubelet and no
- * controller-manager; whoever needs a workload to look ready writes its status subresource.
+ * ports, as controller-runtime's envtest runs them. On this bare plane there is no kubelet
+ * and no controller-manager; whoever needs a workload to look ready writes its status
+ * subresource, or starts the realistic cluster (cluster.ts) instead.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { resolveAssets, type AssetPaths } from './assets.ts';
-import { generatePki, type ControlPlanePki } from './pki.ts';
+import { generatePki, type ControlPlanePki, type PemPair } from './pki.ts';
 import { ManagedProcess } from './process.ts';
 
 export class ControlPlaneError extends Error {
@@ -90,14 +91,19 @@ async function portInUse(port: number): Promise<boolean> {
   });
 }
 
-interface Probe {
+export interface Probe {
   status: number;
   body: string;
 }
 
-function probe(url: string, tls?: { ca: string; cert: string; key: string }): Promise<Probe> {
+/**
+ * One GET with a two-second timeout. `tls` verifies the server against the plane's CA and
+ * presents a client certificate; `insecure` accepts any server certificate, for components
+ * that serve a self-signed one (kube-controller-manager and kube-scheduler on /healthz).
+ */
+export function probe(url: string, tls?: { ca: string; cert: string; key: string } | { insecure: true }): Promise<Probe> {
   return new Promise((resolve, reject) => {
-    const options = { timeout: 2_000, ...(tls ?? {}) };
+    const options = { timeout: 2_000, ...(tls && 'insecure' in tls ? { rejectUnauthorized: false } : (tls ?? {})) };
     const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, options, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c));
@@ -160,7 +166,7 @@ export class ControlPlane {
         '--log-level=warn',
       ],
     });
-    const pkiDir = join(dir, 'pki');
+    const pkiDir = this.pkiDir;
     this.apiServer = new ManagedProcess({
       name: 'kube-apiserver',
       binary: assets.kubeApiserver,
@@ -218,6 +224,7 @@ export class ControlPlane {
       await mkdir(pkiDir, { recursive: true });
       await Promise.all([
         writeFile(join(pkiDir, 'ca.crt'), pki.ca.certPem),
+        writeFile(join(pkiDir, 'ca.key'), pki.ca.keyPem, { mode: 0o600 }),
         writeFile(join(pkiDir, 'serving.crt'), pki.serving.certPem),
         writeFile(join(pkiDir, 'serving.key'), pki.serving.keyPem, { mode: 0o600 }),
         writeFile(join(pkiDir, 'sa.key'), pki.serviceAccountKeyPem, { mode: 0o600 }),
@@ -240,7 +247,7 @@ export class ControlPlane {
         startTimeoutMs: options.startTimeoutMs ?? 60_000,
         log,
       });
-      await plane.writeKubeconfig();
+      await plane.writeKubeconfig(plane.kubeconfigPath, 'envtest-admin', plane.pki.admin);
       await plane.startEtcd();
       await plane.startApiServer();
       return plane;
@@ -299,17 +306,34 @@ export class ControlPlane {
     );
   }
 
-  private async writeKubeconfig(): Promise<void> {
+  /** Every process of the plane, in start order. */
+  get processes(): ManagedProcess[] {
+    return [this.etcd, this.apiServer];
+  }
+
+  /** The directory holding ca.crt, ca.key, serving.*, sa.key and sa.pub. */
+  get pkiDir(): string {
+    return join(this.dir, 'pki');
+  }
+
+  private async writeKubeconfig(path: string, user: string, pair: PemPair): Promise<void> {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     const config = {
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'envtest', cluster: { server: this.apiServerUrl, 'certificate-authority-data': b64(this.pki.ca.certPem) } }],
-      users: [{ name: 'envtest-admin', user: { 'client-certificate-data': b64(this.pki.admin.certPem), 'client-key-data': b64(this.pki.admin.keyPem) } }],
-      contexts: [{ name: 'envtest', context: { cluster: 'envtest', user: 'envtest-admin', namespace: 'default' } }],
+      users: [{ name: user, user: { 'client-certificate-data': b64(pair.certPem), 'client-key-data': b64(pair.keyPem) } }],
+      contexts: [{ name: 'envtest', context: { cluster: 'envtest', user, namespace: 'default' } }],
       'current-context': 'envtest',
     };
-    await writeFile(this.kubeconfigPath, stringify(config), { mode: 0o600 });
+    await writeFile(path, stringify(config), { mode: 0o600 });
+  }
+
+  /** Writes `<dir>/<name>.kubeconfig` for a client certificate of this plane's CA; returns its path. */
+  async writeClientKubeconfig(name: string, pair: PemPair): Promise<string> {
+    const path = join(this.dir, `${name}.kubeconfig`);
+    await this.writeKubeconfig(path, name, pair);
+    return path;
   }
 
   /** Runs the matching kubectl against this control plane. Never throws on a non-zero exit. */

@@ -1,36 +1,49 @@
 /**
- * `npm run demo`: Backlot on the example catalog, from nothing. Starts a local control plane
- * (unless --kubeconfig names a cluster), installs the CRDs, applies examples/, reports the
- * workloads ready as their controllers would, runs `backlot run`, and keeps a little churn
- * going so that status, Events and metrics move. Ctrl-C stops everything it started.
+ * `npm run demo`: Backlot on the example catalog, from nothing. Starts the realistic local
+ * cluster (unless --kubeconfig names one), installs the CRDs, applies examples/, waits for the
+ * real controllers to roll the workloads out on kwok's nodes, runs `backlot run`, and keeps a
+ * little churn going through the workloads themselves: a Deployment rolls out an image whose
+ * pods never turn ready and back, the CronJob runs every minute and its image alternates
+ * between one whose Jobs succeed and one whose Jobs fail, and an unowned Deployment comes and
+ * goes. No status is written here: the controllers and kwok write all of it.
+ * Ctrl-C stops everything it started.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
-import { RestClient } from '../k8s/rest.ts';
-import { resolveAssets } from './assets.ts';
-import { ControlPlane, runKubectl } from './controlplane.ts';
+import { resolveClusterAssets } from './assets.ts';
+import { Cluster, FAILING_IMAGE_SUFFIX, UNREADY_IMAGE_SUFFIX } from './cluster.ts';
+import { runKubectl } from './controlplane.ts';
 import { BacklotProcess } from './operator-process.ts';
-import { GenerationFollower, makeNamespaceReady, setReplicasReady, setServiceEndpoints } from './simulate.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
 const HELP = `Usage: npm run demo [-- --kubeconfig PATH] [--no-churn]
 
-Runs Backlot on the example catalog. Without --kubeconfig it starts a local control plane
-(etcd and kube-apiserver, as in 'npm run cluster'); with it, it uses that cluster (the CRDs
-and examples/ are applied to it).
+Runs Backlot on the example catalog. Without --kubeconfig it starts the realistic local
+cluster (as 'npm run cluster': controllers, scheduler and three kwok nodes); with it, it uses
+that cluster, which must run the example pods somehow (their images are not pullable: another
+'npm run cluster' is the one that does). The CRDs and examples/ are applied to it.
 
 Options:
   --kubeconfig PATH   use this cluster instead of a local one
-  --no-churn          do not flip workloads between ready and not ready
+  --no-churn          leave the workloads alone once they are up
   -h, --help          show this help
 `;
 
+const CHURN_INTERVAL_MS = 10_000;
+/** The Deployment that breaks and mends, and the CronJob whose runs fail and succeed. */
+const GATEWAY = { namespace: 'shop', name: 'payments-gateway', container: 'app', image: 'registry.example.com/shop/payments-gateway:5.3.0' };
+const RECONCILER = { namespace: 'shop', name: 'payments-reconciler', container: 'reconcile', image: 'registry.example.com/shop/payments-reconciler:5.3.0' };
+
 function step(message: string): void {
-  process.stderr.write(`==> ${message}\n`);
+  process.stderr.write(`==> ${new Date().toISOString().slice(11, 19)} ${message}\n`);
+}
+
+/** The image of `base` retagged so that kwok plays it as `suffix` says. */
+function marked(image: string, suffix: string): string {
+  return image.replace(/:[^:/]+$/, '') + suffix;
 }
 
 async function main(): Promise<number> {
@@ -43,21 +56,22 @@ async function main(): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stopping.abort());
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
-    step('finding kube-apiserver, etcd and kubectl (the first run builds them: a few minutes)');
-    const assets = await resolveAssets({ log: (line) => process.stderr.write(`    ${line}\n`) });
+    step('finding kube-apiserver, etcd, kubectl, kube-controller-manager, kube-scheduler and kwok (the first run builds them: several minutes)');
+    const subLog = (line: string) => process.stderr.write(`    ${line}\n`);
+    const assets = await resolveClusterAssets({ log: subLog });
     let kubeconfig = values.kubeconfig;
     let workDir: string;
     if (!kubeconfig) {
-      step('starting a local control plane');
-      const plane = await ControlPlane.start({ assets, log: (line) => process.stderr.write(`    ${line}\n`) });
-      cleanups.push(() => plane.stop());
-      kubeconfig = plane.kubeconfigPath;
-      workDir = plane.dir;
+      step('starting the local cluster: control plane, controllers, scheduler, kwok nodes');
+      const cluster = await Cluster.start({ assets, log: subLog });
+      cleanups.push(() => cluster.stop());
+      kubeconfig = cluster.kubeconfigPath;
+      workDir = cluster.dir;
     } else {
       workDir = await mkdtemp(join(tmpdir(), 'backlot-demo-'));
     }
     const kubectl = async (...args: string[]) => {
-      const r = await runKubectl({ binary: assets.kubectl, kubeconfig: kubeconfig, args });
+      const r = await runKubectl({ binary: assets.kubectl, kubeconfig: kubeconfig, args, timeoutMs: 180_000 });
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr.trim()}`);
       return r.stdout;
     };
@@ -67,14 +81,12 @@ async function main(): Promise<number> {
     step('applying examples/ (namespaces, catalog, workloads)');
     await kubectl('apply', '-f', join(ROOT, 'examples/00-namespaces.yaml'));
     await kubectl('apply', '-R', '-f', join(ROOT, 'examples'));
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    const client = new RestClient(kc);
-    step('reporting the workloads ready, as their controllers would');
-    for (const ns of ['shop', 'platform']) await makeNamespaceReady(client, ns);
-    const follower = new GenerationFollower(client, ['shop', 'platform']);
-    follower.start();
-    cleanups.unshift(() => follower.stop());
+    if (!values['no-churn']) {
+      step(`${RECONCILER.name} runs every minute for the demo`);
+      await kubectl('patch', 'cronjob', '-n', RECONCILER.namespace, RECONCILER.name, '--type=merge', '-p', '{"spec":{"schedule":"* * * * *"}}');
+    }
+    step('waiting for the controllers to roll the workloads out on the kwok nodes');
+    for (const ns of ['shop', 'platform']) await kubectl('rollout', 'status', '-n', ns, 'deployment,statefulset,daemonset', '--timeout=150s');
 
     step('starting backlot run');
     const operator = await BacklotProcess.start({ kubeconfig, logPath: join(workDir, 'backlot.log'), extraArgs: ['--leader-elect=false'] });
@@ -91,33 +103,48 @@ Backlot is running on the example catalog. In another shell:
   kubectl get components -n shop                          # owners, systems, workloads ready/total
   kubectl describe component -n shop checkout             # conditions: Ready, DependenciesReady, ...
   kubectl get deploy -A -L backlot.dev/owner              # ownership written onto workloads
-  kubectl get deploy -n shop checkout -o jsonpath='{.metadata.annotations}'
+  kubectl get pods -n shop -o wide                        # the pods, on kwok's nodes
+  kubectl get jobs -n shop                                # the CronJob's runs
   kubectl events -n shop --for component/payments-gateway   # transitions as Events
   curl -s ${operator.metricsUrl} | grep -E '^backlot_(orphaned|entity_ready)'
 
 The operator's log: ${operator.logPath}
-${values['no-churn'] ? '' : 'Every 10 s payments-gateway loses or regains its replicas, and an unowned Deployment comes or goes.\n'}Ctrl-C stops everything.
+${
+  values['no-churn']
+    ? ''
+    : `Every ${CHURN_INTERVAL_MS / 1000} s ${GATEWAY.name} rolls out an image whose pods never turn ready, or rolls back,
+and an unowned Deployment comes or goes; every minute ${RECONCILER.name} runs a Job, whose image
+alternates each minute between one that succeeds and one that fails.
+`
+}Ctrl-C stops everything.
 `);
 
-    const gateway = { namespace: 'shop', name: 'payments-gateway' };
+    const setImage = (target: typeof GATEWAY, kind: string, image: string) =>
+      kubectl('set', 'image', '-n', target.namespace, `${kind}/${target.name}`, `${target.container}=${image}`);
     const churn = async (tick: number) => {
       if (tick % 2 === 1) {
-        step('churn: payments-gateway down to 1/3 ready; an unowned Deployment appears');
-        await setReplicasReady(client, 'Deployment', gateway, 1);
-        await setServiceEndpoints(client, gateway, 3, 0);
-        await kubectl('create', 'deployment', '-n', 'shop', 'pop-up-experiment', '--image=registry.example/experiment:1');
+        step(`churn: ${GATEWAY.name} rolls out ${marked(GATEWAY.image, UNREADY_IMAGE_SUFFIX)}, whose pods never turn ready; an unowned Deployment appears`);
+        await setImage(GATEWAY, 'deployment', marked(GATEWAY.image, UNREADY_IMAGE_SUFFIX));
+        await kubectl('create', 'deployment', '-n', 'shop', 'pop-up-experiment', '--image=registry.example.com/experiment:1');
       } else {
-        step('churn: payments-gateway recovers; the unowned Deployment goes');
-        await setReplicasReady(client, 'Deployment', gateway);
-        await setServiceEndpoints(client, gateway, 3, 3);
+        step(`churn: ${GATEWAY.name} rolls back to ${GATEWAY.image}; the unowned Deployment goes`);
+        await setImage(GATEWAY, 'deployment', GATEWAY.image);
         await kubectl('delete', 'deployment', '-n', 'shop', 'pop-up-experiment', '--ignore-not-found');
+      }
+      // Every minute, the next runs of the CronJob switch between failing and succeeding.
+      const perMinute = 60_000 / CHURN_INTERVAL_MS;
+      if (tick % perMinute === 0) {
+        const failing = (tick / perMinute) % 2 === 1;
+        const image = failing ? marked(RECONCILER.image, FAILING_IMAGE_SUFFIX) : RECONCILER.image;
+        step(`churn: ${RECONCILER.name}'s next Jobs run ${image}, which ${failing ? 'fails' : 'succeeds'}`);
+        await setImage(RECONCILER, 'cronjob', image);
       }
     };
 
     let tick = 0;
     while (!stopping.signal.aborted) {
       await new Promise((resolve) => {
-        const timer = setTimeout(resolve, 10_000);
+        const timer = setTimeout(resolve, CHURN_INTERVAL_MS);
         stopping.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)), { once: true });
       });
       if (stopping.signal.aborted || values['no-churn']) continue;

@@ -1,8 +1,10 @@
 /**
  * Throwaway certificates for a local control plane: one CA, a serving certificate for the
  * API server (SAN 127.0.0.1, localhost and the in-cluster service names), a client
- * certificate in `system:masters` for the admin kubeconfig, and a service-account signing
- * key so that TokenRequest works, built as the metrics server builds its own certificate
+ * certificate in `system:masters` for the admin kubeconfig, client certificates for the
+ * realistic cluster's kube-controller-manager and kube-scheduler (the user names the API
+ * server's bootstrap RBAC policy binds) and kwok, and a service-account signing key so that
+ * TokenRequest works, built as the metrics server builds its own certificate
  * (src/server/self-signed.ts).
  */
 import { KeyObject } from 'node:crypto';
@@ -17,6 +19,12 @@ export interface ControlPlanePki {
   ca: PemPair;
   serving: PemPair;
   admin: PemPair;
+  /** system:kube-controller-manager, bound by the bootstrap policy to what it needs. */
+  controllerManager: PemPair;
+  /** system:kube-scheduler, likewise. */
+  scheduler: PemPair;
+  /** kwok, which writes the status of every node and pod it plays: in system:masters. */
+  kwok: PemPair;
   /** PKCS#8 private key that signs service-account tokens. */
   serviceAccountKeyPem: string;
   /** SPKI public key that verifies them. */
@@ -76,12 +84,19 @@ export async function generatePki(now: Date = new Date()): Promise<ControlPlaneP
     ips: ['127.0.0.1', '10.0.0.1'],
     now,
   });
-  const admin = await leaf({ subject: 'CN=backlot-admin, O=system:masters', issuer, usage: 'client', now });
+  const client = (subject: string) => leaf({ subject, issuer, usage: 'client', now });
+  const admin = await client('CN=backlot-admin, O=system:masters');
+  const controllerManager = await client('CN=system:kube-controller-manager');
+  const scheduler = await client('CN=system:kube-scheduler');
+  const kwok = await client('CN=kwok-controller, O=system:masters');
   const saKeys = await keyPair();
   return {
     ca: { certPem: caCert.toString('pem'), keyPem: privatePem(caKeys.privateKey) },
     serving,
     admin,
+    controllerManager,
+    scheduler,
+    kwok,
     serviceAccountKeyPem: privatePem(saKeys.privateKey),
     serviceAccountPublicKeyPem: publicPem(saKeys.publicKey),
   };

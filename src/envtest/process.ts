@@ -1,5 +1,6 @@
 /**
- * A child process of the local control plane (etcd or kube-apiserver) that cannot outlive us.
+ * A child process of the local control plane (etcd, kube-apiserver, and in the realistic cluster
+ * kube-controller-manager, kube-scheduler and kwok) that cannot outlive us.
  *
  * Each binary runs under a small bash wrapper that holds the read end of a pipe whose write
  * end only this process has. When this process ends for any reason, SIGKILL included, the pipe
@@ -47,6 +48,8 @@ export interface ManagedProcessOptions {
   pidPath: string;
   /** A directory the wrapper removes when it outlives this process. */
   cleanupDir?: string;
+  /** Variables added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class ManagedProcess {
@@ -86,6 +89,7 @@ export class ManagedProcess {
       const child = spawn('/bin/bash', ['-c', WRAPPER, 'backlot-envtest', ...wrapperArgs], {
         detached: true,
         stdio: ['pipe', log.fd, log.fd],
+        ...(this.options.env ? { env: { ...process.env, ...this.options.env } } : {}),
       });
       this.wrapper = child;
       this.exited = new Promise((resolve) => {

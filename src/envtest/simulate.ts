@@ -1,8 +1,9 @@
 /**
- * Standing in for the controllers a local control plane lacks: with no kubelet and no
- * controller-manager, nothing writes workload status or EndpointSlices. Tests, the demo and
- * the benchmark call these to make a workload look ready or not, the way the real
- * controllers would report it.
+ * Standing in for the controllers the bare control plane lacks: with no kubelet and no
+ * controller-manager, nothing writes workload status or EndpointSlices. Tests and the
+ * benchmark that run on the bare plane call these to make a workload look ready or not, the
+ * way the real controllers would report it. (The realistic cluster, src/envtest/cluster.ts,
+ * runs the real controllers; the demo runs there and writes no status.)
  */
 import type { KubeObject } from '../k8s/object.ts';
 import { objectPath, type ResourceRef } from '../k8s/resource.ts';

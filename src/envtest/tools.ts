@@ -8,9 +8,8 @@
  * under the envtest cache root (`$BACKLOT_ENVTEST_CACHE/..`, or
  * `${XDG_CACHE_HOME:-~/.cache}/backlot/envtest`), built with the machine's Go on first use.
  */
-import { access, constants } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { AssetError, defaultCacheDir } from './assets.ts';
+import { AssetError, defaultCacheDir, isExecutable } from './assets.ts';
 import { buildGoTool, type BuildLogger, type GoTool } from './build.ts';
 
 /** The pinned tools. Versions move only with a reason in the commit. */
@@ -21,6 +20,15 @@ export const TOOLS = {
     version: 'v4.3.2',
     package: 'helm.sh/helm/v4/cmd/helm',
     ldflags: '-X helm.sh/helm/v4/internal/version.version=v4.3.2',
+  },
+  // The newest release (go.mod: go 1.26.0, client-go v0.36.1, no replace directives); it runs
+  // the realistic cluster's fake nodes and moves their pods through src/envtest/kwok/stages.yaml.
+  kwok: {
+    name: 'kwok',
+    module: 'sigs.k8s.io/kwok',
+    version: 'v0.8.0',
+    package: 'sigs.k8s.io/kwok/cmd/kwok',
+    ldflags: '-X sigs.k8s.io/kwok/pkg/consts.Version=v0.8.0',
   },
 } as const satisfies Record<string, GoTool>;
 
@@ -34,15 +42,6 @@ export function toolEnvVar(name: string): string {
 /** Where a tool is cached: beside the control plane's versioned directories. */
 export function toolCacheDir(tool: GoTool, env: NodeJS.ProcessEnv = process.env): string {
   return join(dirname(defaultCacheDir(env)), 'tools', `${tool.name}-${tool.version}-${process.platform}-${process.arch}`);
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The path of a tool's binary, building it into the cache when the environment names none. */

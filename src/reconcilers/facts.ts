@@ -26,7 +26,10 @@ export function claimTarget(kind: WorkloadKind, obj: KubeObject): ClaimTarget {
   };
 }
 
-export function workloadReadiness(world: World, kind: WorkloadKind, cached: KubeObject): Readiness {
+/** What a workload's readiness reads besides the workload: the World, or a test's stand-in for it. */
+export type ReadinessSources = Pick<World, 'ownGenerations' | 'jobsOf' | 'slicesOf'>;
+
+export function workloadReadiness(world: ReadinessSources, kind: WorkloadKind, cached: KubeObject): Readiness {
   const obj = world.ownGenerations.effective(cached);
   switch (kind) {
     case 'Deployment':

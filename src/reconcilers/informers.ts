@@ -109,14 +109,15 @@ export function entityTransform(kind: EntityKind): Transform<EntityObject> {
 /** What each workload cache keeps: the fields the readiness rules and claims read. */
 export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = {
   Deployment: keepWithOwnManagedFields(['spec.replicas', 'status']),
-  StatefulSet: keepWithOwnManagedFields(['spec.replicas', 'status.observedGeneration', 'status.readyReplicas', 'status.updatedReplicas', 'status.replicas']),
+  StatefulSet: keepWithOwnManagedFields(['spec.replicas', 'spec.updateStrategy', 'status.observedGeneration', 'status.readyReplicas', 'status.updatedReplicas', 'status.replicas']),
   DaemonSet: keepWithOwnManagedFields(['status']),
   CronJob: keepWithOwnManagedFields(['spec.suspend', 'spec.schedule', 'status']),
   Service: keepWithOwnManagedFields(['spec.type', 'spec.selector', 'spec.externalName']),
 };
 
-const JOB_TRANSFORM = parsedWithout(keepPaths(['status.conditions', 'status.completionTime']), CUT_ALL_MANAGED_FIELDS);
-const SLICE_TRANSFORM = parsedWithout(keepPaths(['endpoints']), CUT_ALL_MANAGED_FIELDS);
+/** What the Job and EndpointSlice caches keep: what CronJob and Service readiness read. */
+export const JOB_TRANSFORM = parsedWithout(keepPaths(['status.conditions', 'status.completionTime']), CUT_ALL_MANAGED_FIELDS);
+export const SLICE_TRANSFORM = parsedWithout(keepPaths(['endpoints']), CUT_ALL_MANAGED_FIELDS);
 const NAMESPACE_TRANSFORM = parsedWithout(keepPaths([]), CUT_ALL_MANAGED_FIELDS);
 
 export interface CatalogInformers {

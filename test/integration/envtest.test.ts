@@ -85,8 +85,9 @@ describe('ControlPlane', () => {
     }
   });
 
-  it('leaves no process behind when the process that started it is killed outright', async () => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, '../support/start-plane.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  /** Starts start-plane.ts with `args`, kills it outright, and expects every process and file of it gone. */
+  async function killedOutright(args: string[]): Promise<void> {
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../support/start-plane.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -96,11 +97,11 @@ describe('ControlPlane', () => {
         });
         child.on('exit', (code) => reject(new Error(`start-plane exited with ${code}`)));
       });
-      const { etcd, apiServer, dir } = JSON.parse(line) as { etcd: number; apiServer: number; dir: string };
-      expect(alive(etcd) && alive(apiServer)).toBe(true);
+      const { pids, dir } = JSON.parse(line) as { pids: number[]; dir: string };
+      expect(pids.map(alive)).toEqual(pids.map(() => true));
 
       child.kill('SIGKILL');
-      expect(await waitUntil(() => !alive(etcd) && !alive(apiServer), 20_000)).toBe(true);
+      expect(await waitUntil(() => !pids.some(alive), 20_000)).toBe(true);
       // The wrapper that outlives its parent removes the control plane's files too.
       const deadline = Date.now() + 10_000;
       while (!(await gone(dir)) && Date.now() < deadline) await sleep(100);
@@ -108,6 +109,14 @@ describe('ControlPlane', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  }
+
+  it('leaves no process behind when the process that started it is killed outright', async () => {
+    await killedOutright([]);
+  });
+
+  it('leaves no process of the realistic cluster behind either', async () => {
+    await killedOutright(['--cluster']);
   });
 
   it('names the binary and shows the end of its log when it will not start', async () => {

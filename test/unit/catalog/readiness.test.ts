@@ -13,7 +13,15 @@ describe('deploymentReadiness', () => {
   it.each([
     ['all replicas ready', deployment(3, full), true, ''],
     ['one replica not ready', deployment(3, { ...full, readyReplicas: 2, availableReplicas: 2 }), false, '2/3 replicas ready, 2/3 replicas available'],
-    ['rollout in progress', deployment(3, { ...full, updatedReplicas: 1 }), false, '1/3 replicas updated'],
+    ['rollout in progress', deployment(3, { ...full, updatedReplicas: 1 }), false, '1/3 replicas updated, 2 old replicas still running'],
+    [
+      // minReadySeconds: the last new replica is ready, not yet available; an old one still counts.
+      'the last new replica not yet available, an old one still running',
+      deployment(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 2, readyReplicas: 3, availableReplicas: 2 }),
+      false,
+      '1 old replica still running',
+    ],
+    ['fewer available than updated', deployment(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 2 }), false, '2/3 replicas available'],
     ['status from an older generation', deployment(3, { ...full, observedGeneration: 1 }), false, 'its controller has not yet observed the latest spec'],
     ['no status at all', deployment(3, undefined), false, 'its controller has not yet observed the latest spec'],
     ['replicas default to 1', deployment(undefined, { observedGeneration: 2, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1 }), true, ''],
@@ -42,10 +50,27 @@ describe('statefulSetReadiness and daemonSetReadiness', () => {
     expect(statefulSetReadiness({ metadata: { generation: 1 }, spec: { replicas: 2, selector: {}, serviceName: 's', template: {} }, status }).ready).toBe(ready);
   });
 
+  it('counts only the ordinals at or above a partition as due for the update, as kubectl does', () => {
+    const sts = (partition: number, updatedReplicas: number) =>
+      statefulSetReadiness({
+        metadata: { generation: 1 },
+        spec: { replicas: 3, selector: {}, serviceName: 's', template: {}, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition } } },
+        status: { observedGeneration: 1, replicas: 3, readyReplicas: 3, updatedReplicas },
+      });
+    expect(sts(2, 1)).toMatchObject({ ready: true, detail: '' });
+    expect(sts(2, 0)).toMatchObject({ ready: false, detail: '0/1 replicas updated (partition 2)' });
+    expect(sts(5, 0).ready).toBe(true);
+    expect(sts(0, 2)).toMatchObject({ ready: false, detail: '2/3 replicas updated' });
+  });
+
   it.each([
-    [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, true],
-    [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 2, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, false],
-    [{ observedGeneration: 0, desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, false],
+    [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 3, numberAvailable: 3, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, true],
+    [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 2, numberAvailable: 2, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, false],
+    [{ observedGeneration: 0, desiredNumberScheduled: 3, numberReady: 3, numberAvailable: 3, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, false],
+    // minReadySeconds: every pod ready, one not yet available.
+    [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 3, numberAvailable: 2, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, false],
+    // A lost node is no longer desired; its pod there counts as misscheduled.
+    [{ observedGeneration: 1, desiredNumberScheduled: 2, numberReady: 2, numberAvailable: 2, updatedNumberScheduled: 2, currentNumberScheduled: 2, numberMisscheduled: 1 }, true],
   ])('DaemonSet %j → %s', (status, ready) => {
     expect(daemonSetReadiness({ metadata: { generation: 1 }, status }).ready).toBe(ready);
   });

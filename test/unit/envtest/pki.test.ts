@@ -24,6 +24,18 @@ describe('throwaway PKI', () => {
     expect(admin.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
   });
 
+  it("issues the realistic cluster's components the user names the bootstrap RBAC policy binds", async () => {
+    const pki = await generatePki();
+    const ca = new X509Certificate(pki.ca.certPem);
+    const subjects = [pki.controllerManager, pki.scheduler, pki.kwok].map((pair) => {
+      const cert = new X509Certificate(pair.certPem);
+      expect(cert.verify(ca.publicKey)).toBe(true);
+      expect(cert.checkPrivateKey(createPrivateKey(pair.keyPem))).toBe(true);
+      return cert.subject;
+    });
+    expect(subjects).toEqual(['CN=system:kube-controller-manager', 'CN=system:kube-scheduler', 'CN=kwok-controller\nO=system:masters']);
+  });
+
   it('makes a service-account key pair whose halves match', async () => {
     const pki = await generatePki();
     const data = Buffer.from('token');

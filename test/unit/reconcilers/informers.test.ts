@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
-import { DEFINITION_LEFT_OUT, entityTransform, LAST_APPLIED_ANNOTATION } from '../../../src/reconcilers/informers.ts';
+import type { V1StatefulSet } from '@kubernetes/client-node';
+import { statefulSetReadiness } from '../../../src/catalog/readiness.ts';
+import { DEFINITION_LEFT_OUT, entityTransform, LAST_APPLIED_ANNOTATION, WORKLOAD_TRANSFORMS } from '../../../src/reconcilers/informers.ts';
 import { ENTITY_KINDS } from '../../../src/reconcilers/world.ts';
 
 const object = (kind: string, spec: Record<string, unknown>): KubeObject => ({
@@ -44,5 +46,25 @@ describe('entityTransform', () => {
   it('leaves an API without a definition as it is, and a field of that name on another kind', () => {
     expect(entityTransform('API')(object('API', { type: 'grpc' })).spec).toEqual({ type: 'grpc' });
     expect(entityTransform('Component')(object('Component', { type: 'service', definition: 'kept' })).spec).toEqual({ type: 'service', definition: 'kept' });
+  });
+});
+
+describe('WORKLOAD_TRANSFORMS', () => {
+  it("keeps what a StatefulSet's readiness reads: a partition held back is still seen in the cache", () => {
+    const sts: V1StatefulSet = {
+      metadata: { name: 'db', namespace: 'shop', generation: 2 },
+      spec: {
+        replicas: 3,
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: { spec: { containers: [{ name: 'db', image: 'db:2' }] } },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } },
+      },
+      status: { observedGeneration: 2, replicas: 3, readyReplicas: 3, updatedReplicas: 1 },
+    };
+    const cached = WORKLOAD_TRANSFORMS.StatefulSet(sts as KubeObject) as V1StatefulSet;
+    expect(cached.spec?.template).toBeUndefined();
+    expect(statefulSetReadiness(cached)).toEqual(statefulSetReadiness(sts));
+    expect(statefulSetReadiness(cached).ready).toBe(true);
   });
 });

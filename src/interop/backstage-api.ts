@@ -15,6 +15,10 @@
  * (checked against the first page's totalItems before more is read), a page size, a time
  * limit per request, and MAX_IMPORT_FILE_BYTES per answer. Redirects are not followed (the
  * token would go to another address): the message names where to point instead.
+ *
+ * Of what Backstage adds to the entities it serves, import leaves out relations, status, uid,
+ * etag and the managed-by annotations, as for files; here `backstage.io/view-url` goes too
+ * when it is the one Backstage derived (the URL of the location it read the entity from).
  */
 import { KINDS } from '../api/kinds.ts';
 import { isRecord, modelledKind } from './backstage.ts';
@@ -105,7 +109,7 @@ export async function readBackstageCatalog(options: ReadCatalogOptions): Promise
     const page = parsePage(await client.getJson(ENTITIES_PATH, params), what);
     pages++;
     if (pages === 1 && page.totalItems !== undefined && page.totalItems > MAX_IMPORT_DOCUMENTS) throw tooMany(what, page.totalItems);
-    for (const item of page.items) documents.push({ file: client.display, index: documents.length, value: item });
+    for (const item of page.items) documents.push({ file: client.display, index: documents.length, value: withoutDerivedViewUrl(item) });
     if (documents.length > MAX_IMPORT_DOCUMENTS) throw tooMany(what);
     if (page.nextCursor === undefined) break;
     if (page.items.length === 0 || page.nextCursor === cursor) {
@@ -114,6 +118,24 @@ export async function readBackstageCatalog(options: ReadCatalogOptions): Promise
     cursor = page.nextCursor;
   }
   return { documents, skipped, pages };
+}
+
+const VIEW_URL_ANNOTATION = 'backstage.io/view-url';
+const LOCATION_ANNOTATION = 'backstage.io/managed-by-location';
+
+/**
+ * The entity without `backstage.io/view-url` when that is the URL of the location Backstage
+ * read it from (what its AnnotateLocationEntityProcessor writes for a `url` location): once
+ * the entity is in Backlot, Backstage reads it from Backlot and derives the annotation anew.
+ * A view-url of the entity's own, pointing anywhere else, is kept.
+ */
+function withoutDerivedViewUrl(entity: unknown): unknown {
+  const annotations = isRecord(entity) && isRecord(entity.metadata) && isRecord(entity.metadata.annotations) ? entity.metadata.annotations : undefined;
+  const location = annotations?.[LOCATION_ANNOTATION];
+  if (annotations && typeof location === 'string' && location.startsWith('url:') && annotations[VIEW_URL_ANNOTATION] === location.slice('url:'.length)) {
+    delete annotations[VIEW_URL_ANNOTATION];
+  }
+  return entity;
 }
 
 const ENTITIES_PATH = '/entities/by-query';

@@ -96,7 +96,8 @@ export interface BackstageOptions {
 export class BackstageBackend {
   readonly url: string;
   readonly logPath: string;
-  private readonly token: string;
+  /** The static token (backend.auth.externalAccess) through which the catalog API is read. */
+  readonly token: string;
   private readonly child: ChildProcess;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;

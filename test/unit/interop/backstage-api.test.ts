@@ -49,6 +49,7 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 type Entity = { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec?: Record<string, unknown>; [k: string]: unknown };
 
 /** An entity as Backstage serves it: uid, etag, the location annotations, relations and status added. */
+const LOCATION = 'https://git.example.com/acme/catalog/blob/main/catalog-info.yaml';
 function served(kind: string, name: string, spec: Record<string, unknown>, i: number): Entity {
   return {
     apiVersion: 'backstage.io/v1alpha1',
@@ -58,7 +59,7 @@ function served(kind: string, name: string, spec: Record<string, unknown>, i: nu
       name,
       uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       etag: `etag-${i}`,
-      annotations: { 'backstage.io/managed-by-location': 'url:https://git.example.com/catalog-info.yaml', 'backstage.io/managed-by-origin-location': 'url:https://git.example.com/catalog-info.yaml' },
+      annotations: { 'backstage.io/managed-by-location': `url:${LOCATION}`, 'backstage.io/managed-by-origin-location': `url:${LOCATION}`, 'backstage.io/view-url': LOCATION },
     },
     spec,
     relations: [{ type: 'ownedBy', targetRef: 'group:default/team-a' }],
@@ -137,6 +138,16 @@ describe('backlot import --from-backstage', () => {
       spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
     });
     expect(r.stdout).not.toContain(TOKEN);
+  });
+
+  it('keeps a backstage.io/view-url of the entity\'s own, and drops the one Backstage derived from its location', async () => {
+    const entities = catalog(2);
+    (entities[2]!.metadata.annotations as Record<string, string>)['backstage.io/view-url'] = 'https://docs.example.com/svc-2';
+    handler = backstage(entities);
+    const r = await runImport(['--from-backstage', base]);
+    expect(r.code).toBe(0);
+    const objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as Entity);
+    expect(objects.map((o) => o.metadata.annotations)).toEqual([undefined, undefined, { 'backstage.io/view-url': 'https://docs.example.com/svc-2' }]);
   });
 
   it('takes --token over the environment, and --page-size', async () => {

@@ -176,8 +176,8 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
   it('gives the examples back through backlot import --from-backstage: kinds, names and references', async () => {
     await examplesComplete();
     const started = Date.now();
-    const imported = await runProcess(NODE, [MAIN, 'import', '--from-backstage', backstage!.url, '--page-size', '7'], { env: { PATH: process.env.PATH, HOME: '/nonexistent', BACKSTAGE_TOKEN: backstage!.token } });
-    expect(imported.stderr).not.toContain(backstage!.token);
+    const imported = await runProcess(NODE, [MAIN, 'import', '--from-backstage', backstage!.url, '--page-size', '7'], { env: { PATH: process.env.PATH, HOME: '/nonexistent', BACKSTAGE_TOKEN: backstage!.importToken } });
+    expect(imported.stderr).not.toContain(backstage!.importToken);
     expect(imported.code).toBe(0);
     process.stderr.write(`[backstage] import --from-backstage in ${seconds(Date.now() - started)}: ${imported.stderr}`);
     // The examples, this test's probe (if still there), and Backstage's own Location, skipped.
@@ -192,6 +192,11 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
     const want = byEntity(examples);
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [entity, expected] of want) expect(got.get(entity)).toEqual(expected);
+    // A token Backstage does not know: the real 401, and what to do about it.
+    const refused = await runProcess(NODE, [MAIN, 'import', '--from-backstage', backstage!.url], { env: { PATH: process.env.PATH, HOME: '/nonexistent', BACKSTAGE_TOKEN: 'not-a-known-token' } });
+    expect([refused.code, refused.stdout]).toEqual([1, '']);
+    expect(refused.stderr).toMatch(/^backlot import: GET http:\/\/127\.0\.0\.1:\d+\/api\/catalog\/entity-facets: 401 Unauthorized \(Backstage says: .*\): the token was refused/);
+    expect(refused.stderr).not.toContain('not-a-known-token');
     // The API server takes it as it is.
     await mustKubectl(['apply', '--dry-run=server', '-f', '-'], imported.stdout);
     // What Backstage added is gone: no relations or status, no uid, no location annotations.

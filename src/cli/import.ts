@@ -232,17 +232,18 @@ async function fromBackstage(given: string, flags: ReturnType<typeof parseFlags>
   return { documents: catalog.documents, parseProblems: [], problems: [], source: { from, unit: ['entity', 'entities'], skippedKinds: catalog.skipped } };
 }
 
+/** The flags that only --from-backstage takes, each with a value. */
+const BACKSTAGE_ONLY_FLAGS = ['token', 'page-size', 'request-timeout'];
+
 export const importCommand: Command = {
   name: 'import',
-  summary: 'Turn Backstage catalog-info.yaml files into Backlot custom resources',
+  summary: 'Turn catalog-info.yaml files, or a running Backstage\'s catalog, into Backlot custom resources',
   async run(argv, io: CommandIo) {
     const flags = parseFlags(argv, [
       { name: 'default-namespace', type: 'string' },
       { name: 'create-namespaces', type: 'boolean' },
       { name: 'from-backstage', type: 'string' },
-      { name: 'token', type: 'string' },
-      { name: 'page-size', type: 'string' },
-      { name: 'request-timeout', type: 'string' },
+      ...BACKSTAGE_ONLY_FLAGS.map((name) => ({ name, type: 'string' as const })),
     ]);
     if (flags.booleans.get('help')) {
       io.stdout.write(HELP);
@@ -251,6 +252,8 @@ export const importCommand: Command = {
     const backstage = flags.strings.get('from-backstage');
     if (backstage === undefined && flags.positionals.length === 0) throw new UsageError('name at least one file, directory, or - for standard input, or --from-backstage URL');
     if (backstage !== undefined && flags.positionals.length > 0) throw new UsageError(`--from-backstage reads no files: drop "${flags.positionals[0] ?? ''}", or import the files in a run of their own`);
+    const withBackstage = BACKSTAGE_ONLY_FLAGS.filter((f) => flags.strings.has(f));
+    if (backstage === undefined && withBackstage.length > 0) throw new UsageError(`--${withBackstage[0] ?? ''} goes with --from-backstage URL`);
     const defaultNamespace = flags.strings.get('default-namespace') ?? 'default';
     if (!BACKSTAGE_NAMESPACE.test(defaultNamespace)) throw new UsageError(`--default-namespace "${defaultNamespace}" is not a Kubernetes namespace name (a DNS label such as shop)`);
 

@@ -290,6 +290,7 @@ describe('backlot import --from-backstage', () => {
       [['--from-backstage', 'https://backstage.example.com'], { [BACKSTAGE_TOKEN_ENV]: `${TOKEN}\n` }, '--from-backstage: the token from BACKSTAGE_TOKEN is empty or holds spaces, line breaks or other characters a bearer token cannot hold'],
       [['--from-backstage', 'https://backstage.example.com', '--token', `Bearer ${TOKEN}`], {}, '--from-backstage: the token from --token is empty or holds spaces, line breaks or other characters a bearer token cannot hold'],
       [[], {}, 'name at least one file, directory, or - for standard input, or --from-backstage URL'],
+      [['catalog-info.yaml', '--page-size', '10'], {}, '--page-size goes with --from-backstage URL'],
     ];
     for (const [args, env, message] of cases) {
       it(message, async () => {

@@ -2,7 +2,9 @@
 # The container image's build steps, in one place: the Dockerfile runs them, and
 # test/integration/deploy-image.test.ts runs the same outside a container.
 #
-#   image.sh deps         every dependency, at the versions package-lock.json pins
+#   image.sh deps         Backlot's own dependencies, at the versions package-lock.json pins;
+#                         not the npm workspace test/backstage (the real Backstage backend
+#                         the tests run, 640 packages that nothing in the image uses)
 #   image.sh build DEST   bundle, then assemble in DEST what the image runs: the bundle
 #                         (dist/backlot-bundle.mjs, every run-time dependency inside), the
 #                         executable that loads it (dist/backlot.mjs) and bin/backlot;
@@ -11,14 +13,15 @@
 # npm install rather than npm ci: package-lock.json lacks the other platforms' optional
 # packages of @swc/core and @unrs/resolver (npm/cli#4828), which npm ci refuses. Both
 # commands install the locked versions; the image test checks that every installed package
-# is the version the lock pins.
+# is the version the lock pins. --workspaces=false leaves the workspaces out whether or not
+# their folders are in the build context (.dockerignore keeps test/ out).
 set -eu
 npm_flags="--ignore-scripts --no-audit --no-fund --loglevel=warn"
 
 case "${1:-}" in
   deps)
     # shellcheck disable=SC2086
-    npm install $npm_flags
+    npm install --workspaces=false $npm_flags
     ;;
   build)
     dest=${2:?usage: image.sh build DEST}

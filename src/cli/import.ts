@@ -1,6 +1,8 @@
 /**
- * `backlot import FILE... | -`: Backstage catalog descriptors → Backlot custom resources on
- * standard output, a summary on standard error. See docs/backstage.md for the mapping.
+ * `backlot import FILE... | -` and `backlot import --from-backstage URL`: Backstage catalog
+ * descriptors, from files or from a running Backstage's catalog API, → Backlot custom
+ * resources on standard output, a summary on standard error. See docs/backstage.md for the
+ * mapping.
  */
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -8,15 +10,24 @@ import { join } from 'node:path';
 import { importBackstage, inDocumentOrder, MAX_IMPORT_DOCUMENTS, MAX_IMPORT_FILE_BYTES, type ImportResult } from '../interop/import.ts';
 import { formatProblem, parseDocuments, stringifyDocuments, type DocumentProblem, type SourceDocument } from '../interop/yaml.ts';
 import { BACKSTAGE_NAMESPACE } from '../interop/backstage.ts';
+import { BACKSTAGE_TOKEN_ENV, BackstageUrlError, catalogApiUrl, checkToken, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, readBackstageCatalog } from '../interop/backstage-api.ts';
+import { parseDuration } from '../config.ts';
 import { UsageError, type Command, type CommandIo } from './command.ts';
-import { parseFlags } from './flags.ts';
+import { intFlag, parseFlags } from './flags.ts';
 
 const HELP = `Usage: backlot import [flags] FILE... | -
+       backlot import [flags] --from-backstage URL
 
 Reads Backstage catalog descriptors (catalog-info.yaml files, any number of documents each;
 a directory means the .yaml and .yml files under it; - means standard input) and prints the
 Backlot custom resources they describe, ready for kubectl apply. A summary goes to standard
 error: entities imported by kind, names changed, documents skipped by kind, warnings.
+
+With --from-backstage, the entities come from a running Backstage instead: its catalog REST
+API (URL/api/catalog), read page by page, with the same mapping and summary. What Backstage
+adds to the entities it serves (relations, status, metadata.uid and etag, the location
+annotations) is left out. The token, if the catalog needs one, is read from $BACKSTAGE_TOKEN
+(or --token, which shows in the shell's history and the process list); it is never printed.
 
 Component, System, Resource, API, Group and Domain are imported. Other kinds (User,
 Location, Template...) are counted and reported, never dropped silently. Names Kubernetes
@@ -34,15 +45,25 @@ Examples:
   # From standard input, creating the namespaces too
   curl -fsS https://git.example.com/acme/app/raw/main/catalog-info.yaml | backlot import --create-namespaces - | kubectl apply -f -
 
+  # Every Component, System, Resource, API, Group and Domain of a running Backstage
+  export BACKSTAGE_TOKEN=...   # a token from backend.auth.externalAccess
+  backlot import --from-backstage https://backstage.example.com --default-namespace shop > catalog.yaml
+  kubectl apply -f catalog.yaml
+
 Flags:
       --default-namespace NS   the Kubernetes namespace for entities in Backstage's default
                                namespace (default: default)
       --create-namespaces      also print a Namespace for each namespace the entities live in
+      --from-backstage URL     read the entities from the Backstage backend at URL (its base
+                               address, or its /api/catalog) instead of files
+      --token TOKEN            the bearer token for --from-backstage (default: $BACKSTAGE_TOKEN)
+      --page-size N            entities asked for in one request, 1 to ${MAX_PAGE_SIZE} (default: ${DEFAULT_PAGE_SIZE})
+      --request-timeout DUR    how long one request to Backstage may take (default: 30s)
   -h, --help                   show this help
 
 Exit status: 0 when every document was imported or skipped; 1 when a document is invalid
 (every problem is listed with its file, document and field, and nothing is printed on
-standard output); 2 for a usage error.
+standard output) or Backstage could not be read; 2 for a usage error.
 `;
 
 function requireStdin(io: CommandIo): NodeJS.ReadableStream {
@@ -148,9 +169,14 @@ function counts(items: readonly string[], order: readonly string[] = []): string
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function summary(result: ImportResult, sources: { files: number; documents: number }, problems: readonly string[]): string {
+/**
+ * `from` says where the documents came from; `unit` is what one of them is called (one, many);
+ * `skippedKinds` counts, by kind, what was skipped without being read (a Backstage catalog's
+ * other kinds).
+ */
+function summary(result: ImportResult, source: { from: string; unit: readonly [string, string]; skippedKinds?: ReadonlyMap<string, number> }, problems: readonly string[]): string {
   const lines: string[] = [];
-  const from = `from ${plural(sources.files, 'file')} (${plural(sources.documents, 'document')})`;
+  const { from } = source;
   if (problems.length > 0) {
     lines.push(`Nothing was imported: ${plural(problems.length, 'problem')} ${from}:`);
     for (const p of problems) lines.push(`  ${p}`);
@@ -162,7 +188,8 @@ function summary(result: ImportResult, sources: { files: number; documents: numb
       for (const r of result.renamed) lines.push(`  ${r.from} → ${r.to}`);
     }
   }
-  if (result.skipped.length > 0) lines.push(`Skipped ${plural(result.skipped.length, 'document')} of kinds Backlot does not model: ${counts(result.skipped.map((s) => s.kind))}.`);
+  const skipped = [...result.skipped.map((s) => s.kind), ...[...(source.skippedKinds ?? [])].flatMap(([kind, n]) => Array<string>(n).fill(kind))];
+  if (skipped.length > 0) lines.push(`Skipped ${plural(skipped.length, ...source.unit)} of kinds Backlot does not model: ${counts(skipped)}.`);
   if (result.warnings.length > 0) {
     lines.push(`${plural(result.warnings.length, 'warning')}:`);
     for (const w of result.warnings) lines.push(`  ${formatProblem(w)}`);
@@ -170,26 +197,70 @@ function summary(result: ImportResult, sources: { files: number; documents: numb
   return `${lines.join('\n')}\n`;
 }
 
+interface Read {
+  documents: SourceDocument[];
+  parseProblems: DocumentProblem[];
+  problems: string[];
+  source: Parameters<typeof summary>[1];
+}
+
+async function fromFiles(args: readonly string[], io: CommandIo): Promise<Read> {
+  const { files, documents, parseProblems, problems } = await readSources(args, io);
+  const from = `from ${plural(files, 'file')} (${plural(documents.length + parseProblems.length, 'document')})`;
+  return { documents, parseProblems, problems, source: { from, unit: ['document', 'documents'] } };
+}
+
+/** --from-backstage URL: the flags that go with it checked, the catalog read (a failure to read it is thrown). */
+async function fromBackstage(given: string, flags: ReturnType<typeof parseFlags>, io: CommandIo): Promise<Read> {
+  const pageSize = intFlag(flags, 'page-size', 1) ?? DEFAULT_PAGE_SIZE;
+  if (pageSize > MAX_PAGE_SIZE) throw new UsageError(`flag --page-size takes at most ${MAX_PAGE_SIZE}, not ${pageSize}`);
+  const timeout = flags.strings.get('request-timeout');
+  const requestTimeoutMs = timeout === undefined ? undefined : parseDuration(timeout);
+  if (requestTimeoutMs === 0 || (timeout !== undefined && requestTimeoutMs === undefined)) throw new UsageError(`flag --request-timeout takes a duration such as 30s or 2m, not "${timeout ?? ''}"`);
+  const flagToken = flags.strings.get('token');
+  const token = flagToken ?? (io.env[BACKSTAGE_TOKEN_ENV] || undefined);
+  let url: URL;
+  try {
+    url = catalogApiUrl(given);
+    if (token !== undefined) checkToken(token, flagToken !== undefined ? '--token' : BACKSTAGE_TOKEN_ENV);
+  } catch (err) {
+    if (err instanceof BackstageUrlError) throw new UsageError(`--from-backstage: ${err.message}`);
+    throw err;
+  }
+  const catalog = await readBackstageCatalog({ url, pageSize, signal: io.signal, ...(token !== undefined ? { token } : {}), ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
+  const from = `from the Backstage catalog at ${url.href.replace(/\/$/, '')} (${plural(catalog.documents.length, 'entity', 'entities')} read in ${plural(catalog.pages, 'page')})`;
+  return { documents: catalog.documents, parseProblems: [], problems: [], source: { from, unit: ['entity', 'entities'], skippedKinds: catalog.skipped } };
+}
+
+/** The flags that only --from-backstage takes, each with a value. */
+const BACKSTAGE_ONLY_FLAGS = ['token', 'page-size', 'request-timeout'];
+
 export const importCommand: Command = {
   name: 'import',
-  summary: 'Turn Backstage catalog-info.yaml files into Backlot custom resources',
+  summary: 'Turn catalog-info.yaml files, or a running Backstage\'s catalog, into Backlot custom resources',
   async run(argv, io: CommandIo) {
     const flags = parseFlags(argv, [
       { name: 'default-namespace', type: 'string' },
       { name: 'create-namespaces', type: 'boolean' },
+      { name: 'from-backstage', type: 'string' },
+      ...BACKSTAGE_ONLY_FLAGS.map((name) => ({ name, type: 'string' as const })),
     ]);
     if (flags.booleans.get('help')) {
       io.stdout.write(HELP);
       return 0;
     }
-    if (flags.positionals.length === 0) throw new UsageError('name at least one file, directory, or - for standard input');
+    const backstage = flags.strings.get('from-backstage');
+    if (backstage === undefined && flags.positionals.length === 0) throw new UsageError('name at least one file, directory, or - for standard input, or --from-backstage URL');
+    if (backstage !== undefined && flags.positionals.length > 0) throw new UsageError(`--from-backstage reads no files: drop "${flags.positionals[0] ?? ''}", or import the files in a run of their own`);
+    const withBackstage = BACKSTAGE_ONLY_FLAGS.filter((f) => flags.strings.has(f));
+    if (backstage === undefined && withBackstage.length > 0) throw new UsageError(`--${withBackstage[0] ?? ''} goes with --from-backstage URL`);
     const defaultNamespace = flags.strings.get('default-namespace') ?? 'default';
     if (!BACKSTAGE_NAMESPACE.test(defaultNamespace)) throw new UsageError(`--default-namespace "${defaultNamespace}" is not a Kubernetes namespace name (a DNS label such as shop)`);
 
-    const { files, documents, parseProblems, problems: sourceProblems } = await readSources(flags.positionals, io);
-    const result = importBackstage(documents, { defaultNamespace });
-    const problems = [...sourceProblems, ...inDocumentOrder([...parseProblems, ...result.errors]).map(formatProblem)];
-    io.stderr.write(summary(result, { files, documents: documents.length + parseProblems.length }, problems));
+    const read = backstage === undefined ? await fromFiles(flags.positionals, io) : await fromBackstage(backstage, flags, io);
+    const result = importBackstage(read.documents, { defaultNamespace });
+    const problems = [...read.problems, ...inDocumentOrder([...read.parseProblems, ...result.errors]).map(formatProblem)];
+    io.stderr.write(summary(result, read.source, problems));
     if (problems.length > 0) return 1;
 
     const namespaces = flags.booleans.get('create-namespaces')

@@ -8,6 +8,9 @@
  *
  * The deleted entity lives in a namespace of this test's own (the examples are shared with
  * other test files, which must keep seeing them whole).
+ *
+ * The same backend, holding the examples as backlot's export gave them, is then read back by
+ * `backlot import --from-backstage`: the examples come back, kinds, names and references.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -15,11 +18,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { BacklotProcess } from '../../src/envtest/operator-process.ts';
+import { specRefs } from '../../src/catalog/entity-refs.ts';
+import { kindInfo } from '../../src/api/kinds.ts';
 import { appConfigFor, BackstageBackend, entityRef, readDocumentedAppConfig, startCatalogOperator, type BackstageEntity } from '../support/backstage.ts';
 import { kubectl, testNamespace } from '../support/cluster.ts';
 import { applyExamples, EXAMPLES_DIR, installCrds } from '../support/crds.ts';
 import { eventually, until } from '../support/eventually.ts';
 import { PostgresServer } from '../support/postgres.ts';
+import { MAIN, NODE, runProcess } from '../unit/cli/run.ts';
 
 /** The examples' entities per kind, as examples/README.md counts them. */
 const EXAMPLE_COUNTS = { Group: 5, Domain: 3, System: 4, Component: 13, Resource: 9, API: 8 };
@@ -35,17 +41,44 @@ async function mustKubectl(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-/** The entities of examples/catalog per kind, read from the files. */
-async function exampleCounts(): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
+interface BacklotObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+/** The catalog entities of examples/catalog, read from the files. */
+async function exampleEntities(): Promise<BacklotObject[]> {
+  const out: BacklotObject[] = [];
   const dir = join(EXAMPLES_DIR, 'catalog');
   for (const file of await readdir(dir)) {
     for (const doc of parseAllDocuments(await readFile(join(dir, file), 'utf8'))) {
-      const o = doc.toJS() as { apiVersion?: string; kind?: string } | null;
-      if (o?.apiVersion?.startsWith('catalog.backlot.dev/') && o.kind) counts[o.kind] = (counts[o.kind] ?? 0) + 1;
+      const o = doc.toJS() as BacklotObject | null;
+      if (o?.apiVersion?.startsWith('catalog.backlot.dev/') && o.kind) out.push(o);
     }
   }
+  return out;
+}
+
+/** The entities of examples/catalog per kind. */
+async function exampleCounts(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const o of await exampleEntities()) counts[o.kind] = (counts[o.kind] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * An entity as a comparison sees it: every reference canonical (`field kind:namespace/name`,
+ * however it was written), the rest of the spec as it is, less `workloads` (export turns it
+ * into an annotation for Backstage's Kubernetes plugin, and Backlot claims by that annotation).
+ */
+function comparable(o: BacklotObject): { entity: string; refs: string[]; spec: Record<string, unknown> } {
+  const found = specRefs(o.kind, o.metadata.namespace, o.spec);
+  if (found.errors.length > 0) throw new Error(`${o.kind} ${o.metadata.namespace}/${o.metadata.name}: ${found.errors.map((e) => e.message).join('; ')}`);
+  const refFields = new Set(kindInfo(o.kind)!.refs.map((r) => r.field));
+  const spec = Object.fromEntries(Object.entries(o.spec).filter(([k]) => !refFields.has(k) && k !== 'workloads'));
+  return { entity: `${o.kind}:${o.metadata.namespace}/${o.metadata.name}`, refs: found.refs.map((r) => `${r.field} ${r.ref.kind}:${r.ref.namespace}/${r.ref.name}`).sort(), spec };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -82,6 +115,19 @@ kind: Component
 metadata: {name: short-lived, namespace: ${probe.name}}
 spec: {type: service, lifecycle: experimental, owner: probe-team}
 `;
+
+  /** Every entity in Backstage, once it holds every example. */
+  const examplesComplete = () =>
+    eventually(
+      'every example entity in Backstage',
+      async () => {
+        const all = await backstage!.entities();
+        const counts = countByKind(all.filter(inExamples));
+        return Object.entries(EXAMPLE_COUNTS).every(([kind, n]) => counts[kind] === n) ? all : undefined;
+      },
+      60_000,
+      500,
+    );
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'backlot-backstage-'));
@@ -120,20 +166,44 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
 
   it('ingests every entity of the examples: the counts per kind through Backstage\'s catalog API', async () => {
     expect(await exampleCounts()).toEqual(EXAMPLE_COUNTS);
-    const complete = await eventually(
-      'every example entity in Backstage',
-      async () => {
-        const all = await backstage!.entities();
-        const counts = countByKind(all.filter(inExamples));
-        return Object.entries(EXAMPLE_COUNTS).every(([kind, n]) => counts[kind] === n) ? all : undefined;
-      },
-      60_000,
-      500,
-    );
+    const complete = await examplesComplete();
     process.stderr.write(`[backstage] the examples complete in Backstage ${seconds(Date.now() - operatorStartedAt)} after backlot run started\n`);
     expect(countByKind(complete.filter(inExamples))).toEqual(EXAMPLE_COUNTS);
     // The location itself, and nothing else beside the examples and this test's probe.
     expect(countByKind(complete.filter((e) => !inExamples(e)))).toEqual({ Location: 1, Group: 1, Component: 1 });
+  });
+
+  it('gives the examples back through backlot import --from-backstage: kinds, names and references', async () => {
+    await examplesComplete();
+    const started = Date.now();
+    const imported = await runProcess(NODE, [MAIN, 'import', '--from-backstage', backstage!.url, '--page-size', '7'], { env: { PATH: process.env.PATH, HOME: '/nonexistent', BACKSTAGE_TOKEN: backstage!.importToken } });
+    expect(imported.stderr).not.toContain(backstage!.importToken);
+    expect(imported.code).toBe(0);
+    process.stderr.write(`[backstage] import --from-backstage in ${seconds(Date.now() - started)}: ${imported.stderr}`);
+    // The examples, this test's probe (if still there), and Backstage's own Location, skipped.
+    const [first] = imported.stderr.split('\n');
+    expect(first).toMatch(new RegExp(`^Imported \\d+ entities from the Backstage catalog at ${backstage!.url}/api/catalog \\(\\d+ entities read in \\d+ pages\\): Group \\d+, Domain 3, System 4, Component \\d+, Resource 9, API 8\\.$`));
+    expect(imported.stderr).toContain('Skipped 1 entity of kinds Backlot does not model: Location 1.\n');
+
+    const objects = parseAllDocuments(imported.stdout).map((d) => d.toJS() as BacklotObject).filter((o) => EXAMPLE_NAMESPACES.includes(o.metadata.namespace));
+    const examples = await exampleEntities();
+    const byEntity = (list: BacklotObject[]) => new Map(list.map(comparable).map((c) => [c.entity, c]));
+    const got = byEntity(objects);
+    const want = byEntity(examples);
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [entity, expected] of want) expect(got.get(entity)).toEqual(expected);
+    // A token Backstage does not know: the real 401, and what to do about it.
+    const refused = await runProcess(NODE, [MAIN, 'import', '--from-backstage', backstage!.url], { env: { PATH: process.env.PATH, HOME: '/nonexistent', BACKSTAGE_TOKEN: 'not-a-known-token' } });
+    expect([refused.code, refused.stdout]).toEqual([1, '']);
+    expect(refused.stderr).toMatch(/^backlot import: GET http:\/\/127\.0\.0\.1:\d+\/api\/catalog\/entity-facets: 401 Unauthorized \(Backstage says: .*\): the token was refused/);
+    expect(refused.stderr).not.toContain('not-a-known-token');
+    // The API server takes it as it is.
+    await mustKubectl(['apply', '--dry-run=server', '-f', '-'], imported.stdout);
+    // What Backstage added is gone: no relations or status, no uid, no location annotations.
+    for (const o of objects) {
+      expect(Object.keys(o).sort()).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
+      expect(Object.keys(o.metadata.annotations ?? {}).filter((k) => !k.startsWith('backstage.io/kubernetes-'))).toEqual([]);
+    }
   });
 
   it('derives the relations both ways, each to an entity that exists; only Group members name Users, which the catalog does not hold', async () => {

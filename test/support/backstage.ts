@@ -1,13 +1,13 @@
 /**
  * A real Backstage catalog backend reading `backlot run`, for tests of what Backstage makes
- * of the operator's catalog: test/support/backstage-backend.ts (createBackend from
+ * of the operator's catalog: test/backstage/backend.ts (createBackend from
  * @backstage/backend-defaults with @backstage/plugin-catalog-backend) as a child process, on
  * a PostgreSQL database of its own (test/support/postgres.ts), configured with the
  * app-config docs/backstage.md gives, only its host and port changed to the operator's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,7 +18,19 @@ import { kubeconfigPath } from './cluster.ts';
 import { REPO_ROOT } from './crds.ts';
 import type { PostgresConnection } from './postgres.ts';
 
-const ENTRY = join(import.meta.dirname, 'backstage-backend.ts');
+const WORKSPACE = join(REPO_ROOT, 'test/backstage');
+const ENTRY = join(WORKSPACE, 'backend.ts');
+
+/**
+ * Throws, saying how to install them, unless the workspace's Backstage packages are where
+ * Node looks from test/backstage (its own node_modules, or the root's, where npm hoists them):
+ * `npm install --workspaces=false` leaves them out.
+ */
+function requireBackstagePackages(): void {
+  const packages = Object.keys((JSON.parse(readFileSync(join(WORKSPACE, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
+  const missing = packages.filter((p) => ![WORKSPACE, REPO_ROOT].some((dir) => existsSync(join(dir, 'node_modules', p, 'package.json'))));
+  if (missing.length > 0) throw new Error(`${missing.join(' and ')} not installed: run \`npm install\` at the repository root, which installs the workspace test/backstage (not with --workspaces=false)`);
+}
 export const BACKSTAGE_DOC = join(REPO_ROOT, 'docs/backstage.md');
 
 /**
@@ -97,14 +109,17 @@ export class BackstageBackend {
   readonly url: string;
   readonly logPath: string;
   private readonly token: string;
+  /** A static token (backend.auth.externalAccess) valid for the catalog plugin alone, as docs/backstage.md sets one up for import. */
+  readonly importToken: string;
   private readonly child: ChildProcess;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;
 
-  private constructor(child: ChildProcess, url: string, token: string, logPath: string) {
+  private constructor(child: ChildProcess, url: string, tokens: { test: string; import: string }, logPath: string) {
     this.child = child;
     this.url = url;
-    this.token = token;
+    this.token = tokens.test;
+    this.importToken = tokens.import;
     this.logPath = logPath;
     this.exited = new Promise((resolve) =>
       child.on('exit', (code, signal) => {
@@ -119,17 +134,25 @@ export class BackstageBackend {
    * backend's log, if it exits first or is not ready in time.
    */
   static async start(options: BackstageOptions): Promise<BackstageBackend> {
+    requireBackstagePackages();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const token = randomBytes(24).toString('hex');
+    const importToken = randomBytes(24).toString('hex');
     // What the test adds to the documented catalog configuration: where the backend listens,
-    // its database, and a static token through which the test reads the catalog API.
+    // its database, a static token through which the test reads the catalog API, and one
+    // valid for the catalog plugin alone for backlot import, as docs/backstage.md sets it up.
     const local = {
       backend: {
         baseUrl: url,
         listen: { host: '127.0.0.1', port },
         database: { client: 'pg', connection: options.database },
-        auth: { externalAccess: [{ type: 'static', options: { token, subject: 'backlot-test' } }] },
+        auth: {
+          externalAccess: [
+            { type: 'static', options: { token, subject: 'backlot-test' } },
+            { type: 'static', options: { token: importToken, subject: 'backlot-import' }, accessRestrictions: [{ plugin: 'catalog' }] },
+          ],
+        },
       },
     };
     const documented = join(options.dir, 'app-config.yaml');
@@ -146,7 +169,7 @@ export class BackstageBackend {
     });
     closeSync(log);
     child.stdin!.on('error', () => undefined);
-    const backend = new BackstageBackend(child, url, token, logPath);
+    const backend = new BackstageBackend(child, url, { test: token, import: importToken }, logPath);
     const timeoutMs = options.startTimeoutMs ?? 90_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {

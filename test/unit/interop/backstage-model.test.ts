@@ -3,7 +3,8 @@
  * applies to everything it ingests (CatalogBuilder's defaults: the schema, the default
  * namespace, no foreign root fields, field formats) and the kind validators of its built-in
  * kinds processor, from @backstage/catalog-model itself. An entity that fails them is one a
- * real Backstage would refuse with a processing error.
+ * real Backstage would refuse with a processing error. The package comes with the Backstage
+ * test workspace (test/backstage), which `npm install` at the root installs.
  */
 import { describe, expect, it } from '@jest/globals';
 import {

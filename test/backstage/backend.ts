@@ -4,10 +4,12 @@
  * @backstage/plugin-catalog-backend. Its configuration comes from the `--config FILE`
  * arguments, read by Backstage's own config loader (later files override earlier ones).
  *
- *   node test/support/backstage-backend.ts --config app-config.yaml --config app-config.test.yaml
+ *   node test/backstage/backend.ts --config app-config.yaml --config app-config.test.yaml
  *
  * Started by test/support/backstage.ts with a pipe on stdin: when the test process goes
- * away, for any reason, the backend stops.
+ * away, for any reason, the backend stops. It lives in the npm workspace test/backstage,
+ * whose package.json holds the Backstage packages, so they resolve from here however npm
+ * lays them out.
  */
 import { createBackend } from '@backstage/backend-defaults';
 // A CommonJS package: from an ES module its default import is module.exports, whose own

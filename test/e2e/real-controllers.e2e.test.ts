@@ -200,6 +200,11 @@ describe('backlot run on real controllers', () => {
       expect(m.labels?.['backstage.io/kubernetes-id']).toBe('cart');
     }
     expect((await meta('deployment', 'shop', 'cart')).annotations?.['team.example/pager']).toBe('cart-oncall');
+    // Its API loses its only provider; the System holding the API, and that System's Domain, follow.
+    await waitCondition('api', 'shop', 'cart-api', 'Ready', { reason: 'NoProviders' });
+    await waitCondition('system', 'shop', 'webshop', 'Ready', { status: 'False' });
+    const commerce = await waitCondition('domain', 'shop', 'commerce', 'Ready', { status: 'False', reason: 'PartsNotReady' });
+    expect(commerce.message).toContain('system:shop/webshop');
     await eventually('cart to be an orphan', async () =>
       (await operator.metrics()).includes('backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="cart",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1') ? true : undefined,
     );
@@ -246,7 +251,7 @@ describe('backlot run on real controllers', () => {
     await sleep(5_000);
     const after = backlotWrites(beforeRestart, await writes());
     if (Object.keys(after).length > 0) {
-      process.stderr.write(`[real-controllers] domains after restart: ${await kubectl('get', 'domains', '-A', '-o', 'yaml', '--show-managed-fields')}\n`);
+      process.stderr.write(`[real-controllers] domains after restart: ${await kubectl('get', 'domains', '-A', '-o', 'yaml')}\n`);
       process.stderr.write(`[real-controllers] events: ${await kubectl('get', 'events', '-A', '--sort-by=.lastTimestamp', '-o', 'custom-columns=NS:.metadata.namespace,OBJ:.involvedObject.name,KIND:.involvedObject.kind,REASON:.reason,SRC:.source.component,MSG:.message,T:.lastTimestamp')}\n`);
     }
     expect(after).toEqual({});

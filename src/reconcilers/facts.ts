@@ -324,11 +324,14 @@ function directDependents(world: World, entity: ParsedEntity): string[] {
  * world, not from each other, so a change of health reaches them all at once, instead of
  * through a chain of status writes.
  */
-export function healthReaders(world: World, ref: string): string[] {
+export function healthReaders(world: World, ref: string, start?: ParsedEntity): string[] {
   const out = new Set<string>([ref]);
   const pending = [ref];
   while (pending.length > 0) {
-    const entity = world.entity(pending.pop()!)?.parsed;
+    const next = pending.pop()!;
+    // The entity as the change saw it: deleted, it is gone from the cache, and its old spec
+    // names the wholes (its System, that System's Domain) whose health it counted in.
+    const entity = next === ref && start ? start : world.entity(next)?.parsed;
     if (!entity) continue;
     const dependents = entity.kind === 'Component' || entity.kind === 'Resource' ? directDependents(world, entity) : [];
     const wholes = entity.refs.filter((r) => HEALTH_WHOLES[entity.kind].includes(r.field)).map((r) => r.ref);

@@ -69,7 +69,7 @@ export function onEntityChange(world: World, enqueue: Enqueue, kind: EntityKind,
       const parsed = world.parsed(kind, obj);
       own = parsed.ref;
       for (const ref of affectedEntities(world, parsed)) keys.add(ref);
-      for (const ref of healthReaders(world, parsed.ref)) keys.add(ref);
+      for (const ref of healthReaders(world, parsed.ref, parsed)) keys.add(ref);
       if (edgesMoved) for (const ref of transitiveDependents(world, parsed)) keys.add(ref);
     }
     if (own) enqueueEntity(own);

@@ -175,6 +175,24 @@ describe('who reads whose health', () => {
     ]);
   });
 
+  it('a deleted entity, already gone from the cache, reaches the wholes its old spec named, and theirs', () => {
+    const payments = w.entity('component:shop/payments')!.obj;
+    const without = worldOf({
+      entities: [
+        entity('API', 'shop', 'payments-api', { type: 'openapi', lifecycle: 'production', owner: 'team', system: 'billing', definition: 'x' }),
+        entity('System', 'shop', 'webshop', { owner: 'team', domain: 'commerce' }),
+        entity('System', 'shop', 'billing', { owner: 'team' }),
+        entity('Domain', 'shop', 'commerce', { owner: 'team' }),
+        entity('Group', 'shop', 'team', { type: 'team' }),
+      ],
+      workloads: [],
+    });
+    const r = recorder();
+    onEntityChange(without, r.enqueue, 'Component', payments, undefined);
+    // Its System's Domain counted its health through the System: it must look again too.
+    expect([...r.entities]).toEqual(expect.arrayContaining(['system:shop/webshop', 'domain:shop/commerce', 'api:shop/payments-api', 'system:shop/billing']));
+  });
+
   it('a change of dependencies reaches every entity whose dependsOn walk passes through it, for cycles', () => {
     const r = recorder();
     const payments = w.entity('component:shop/payments')!.obj;

@@ -7,7 +7,7 @@
  */
 import { pino, type Logger } from 'pino';
 import type { CommandIo } from './cli/command.ts';
-import type { RunConfig } from './config.ts';
+import type { RunConfig } from './cli/run-config.ts';
 import { narrowError } from './k8s/errors.ts';
 import { loadKubeConfig } from './k8s/kubeconfig.ts';
 import { RestLeaseStore } from './k8s/leases.ts';
@@ -15,7 +15,7 @@ import { RestClient } from './k8s/rest.ts';
 import { createRegistry } from './metrics/registry.ts';
 import { restClientMetrics } from './metrics/client.ts';
 import { RuntimeMetrics } from './metrics/runtime.ts';
-import { systemClock, type Clock } from './runtime/clock.ts';
+import { systemClock, type Clock } from './util/clock.ts';
 import type { Controller } from './runtime/controller.ts';
 import { InformerFactory } from './runtime/factory.ts';
 import { Manager, type ControllerRegistration, type RuntimeContext } from './runtime/manager.ts';

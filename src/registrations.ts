@@ -2,7 +2,7 @@
  * What `backlot run` runs: each entry plugs one part of the product into the runtime (its
  * informers and controllers). This list is the extension point; add a registration here.
  */
-import type { RunConfig } from './config.ts';
+import type { RunConfig } from './cli/run-config.ts';
 import { CATALOG_INFO_PATH, catalogInfoHandler, definitionHandler, DEFINITIONS_PREFIX } from './interop/catalog-info.ts';
 import { createCatalog } from './reconcilers/catalog.ts';
 import type { ControllerRegistration } from './runtime/manager.ts';

@@ -11,7 +11,7 @@ import { importBackstage, inDocumentOrder, MAX_IMPORT_DOCUMENTS, MAX_IMPORT_FILE
 import { formatProblem, parseDocuments, stringifyDocuments, type DocumentProblem, type SourceDocument } from '../interop/yaml.ts';
 import { BACKSTAGE_NAMESPACE } from '../interop/backstage.ts';
 import { BACKSTAGE_TOKEN_ENV, BackstageUrlError, catalogApiUrl, checkToken, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, readBackstageCatalog } from '../interop/backstage-api.ts';
-import { parseDuration } from '../config.ts';
+import { parseDuration } from '../util/duration.ts';
 import { UsageError, type Command, type CommandIo } from './command.ts';
 import { intFlag, parseFlags } from './flags.ts';
 

@@ -1,6 +1,6 @@
 /** `backlot run`: the operator. */
 import type { Command } from './command.ts';
-import { loadRunConfig, runUsage } from '../config.ts';
+import { loadRunConfig, runUsage } from './run-config.ts';
 import { runOperator } from '../main.ts';
 import { registrations } from '../registrations.ts';
 

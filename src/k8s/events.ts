@@ -6,7 +6,7 @@
  * install thousands at once) are combined while they wait: one Event lists them all.
  */
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../runtime/clock.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
 import { narrowError } from './errors.ts';
 import type { KubeObject } from './object.ts';
 import type { RestClient } from './rest.ts';

@@ -1,12 +1,16 @@
 /**
- * Builds the client configuration from where config.ts said to find it: kubeconfig files
+ * Builds the client configuration from where cli/run-config.ts said to find it: kubeconfig files
  * (merged in order, as kubectl does with $KUBECONFIG), or the in-cluster service account
  * (its token file is re-read as it rotates).
  */
 import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubeconfigSource } from '../config.ts';
+
+/** Where the client configuration comes from: kubeconfig files, or the pod's service account. */
+export type KubeconfigSource =
+  | { kind: 'file'; paths: readonly string[] }
+  | { kind: 'in-cluster'; host: string; port: string; tokenFile: string; caFile: string };
 
 export class KubeconfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -3,11 +3,24 @@
  * concurrency: every update carries the resourceVersion it read, so of two candidates
  * writing at once one gets 409 Conflict.
  */
-import type { LeaderRecord } from '../runtime/lease.ts';
 import { isNotFound } from './errors.ts';
 import type { KubeObject } from './object.ts';
 import { collectionPath, LEASES, objectPath } from './resource.ts';
 import type { RestClient } from './rest.ts';
+
+/**
+ * What a Lease's spec says about leadership (client-go's resourcelock.LeaderElectionRecord):
+ * what the elector in src/runtime reads and writes through a LeaseStore.
+ */
+export interface LeaderRecord {
+  /** '' when nobody holds the lease (it was released). */
+  holderIdentity: string;
+  leaseDurationSeconds: number;
+  /** Epoch milliseconds. */
+  acquireTime: number | undefined;
+  renewTime: number | undefined;
+  leaseTransitions: number;
+}
 
 export interface StoredLease {
   record: LeaderRecord;

@@ -21,7 +21,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { systemClock, type Clock } from '../runtime/clock.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import { KubeApiError, type Status } from './errors.ts';
 import type { KubeObject } from './object.ts';
 

@@ -11,7 +11,7 @@ import type { KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import { createStateMetrics, type StateMetrics } from '../metrics/state.ts';
 import type { RuntimeMetrics } from '../metrics/runtime.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { Clock } from '../util/clock.ts';
 import { Controller, done, type Source } from '../runtime/controller.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { LOW_PRIORITY } from '../runtime/workqueue.ts';

@@ -13,7 +13,7 @@ import { decideStatus } from '../catalog/entity-status.ts';
 import { apply } from '../k8s/apply.ts';
 import type { EventRecorder, EventSpec } from '../k8s/events.ts';
 import type { RestClient } from '../k8s/rest.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { Clock } from '../util/clock.ts';
 import { gatherEntityFacts } from './facts.ts';
 import { RecentWrites } from './recent-writes.ts';
 import { entityResource, splitRef, type EntityObject, type World } from './world.ts';

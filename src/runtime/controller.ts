@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { ReconcileMetrics, RuntimeMetrics } from '../metrics/runtime.ts';
 import { narrowError } from '../k8s/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../k8s/object.ts';
-import { sleep, systemClock, type Clock } from './clock.ts';
+import { sleep, systemClock, type Clock } from '../util/clock.ts';
 import type { Informer } from './informer.ts';
 import { defaultControllerRateLimiter, type RateLimiter } from './ratelimit.ts';
 import { Workqueue } from './workqueue.ts';

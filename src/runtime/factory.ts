@@ -9,7 +9,7 @@ import { resourceName, type ResourceRef } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import type { RuntimeMetrics } from '../metrics/runtime.ts';
 import type { BackoffPolicy } from './backoff.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../util/clock.ts';
 import { Informer } from './informer.ts';
 import type { IndexFunc } from './store.ts';
 import type { Transform } from './transform.ts';

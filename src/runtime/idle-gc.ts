@@ -8,7 +8,7 @@
  * It pauses the process once, when there is nothing else to do.
  */
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
 
 export interface IdleCollectorOptions {
   clock: Clock;

@@ -14,7 +14,7 @@ import { objectKey, type KubeObject } from '../k8s/object.ts';
 import { resourceName, type ResourceRef } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import { DEFAULT_RECONNECT_BACKOFF, validateBackoffPolicy, type BackoffPolicy } from './backoff.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import { Reflector, type ReflectorStats } from './reflector.ts';
 import { Store, type CacheReader, type IndexFunc } from './store.ts';
 import { dropManagedFields, type Transform } from './transform.ts';

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { LeaderMetrics } from '../metrics/runtime.ts';
 import { narrowError } from '../k8s/errors.ts';
 import type { LeaseStore, StoredLease } from '../k8s/leases.ts';
-import { sleep, systemClock, type Clock } from './clock.ts';
+import { sleep, systemClock, type Clock } from '../util/clock.ts';
 import { ACQUIRE_JITTER, decide, DEFAULT_LEASE_TIMING, observe, releasedRecord, validateLeaseTiming, type LeaseTiming, type Observation } from './lease.ts';
 
 export type StopReason = 'lost' | 'shutdown';

@@ -6,17 +6,7 @@
  * change, never from the renewTime written by another machine, so clock skew between
  * candidates cannot make a live lease look expired.
  */
-
-/** What a Lease's spec says about leadership. */
-export interface LeaderRecord {
-  /** '' when nobody holds the lease (it was released). */
-  holderIdentity: string;
-  leaseDurationSeconds: number;
-  /** Epoch milliseconds. */
-  acquireTime: number | undefined;
-  renewTime: number | undefined;
-  leaseTransitions: number;
-}
+import type { LeaderRecord } from '../k8s/leases.ts';
 
 /** The last distinct record this candidate saw, and when (its own clock) it first saw it. */
 export interface Observation {

@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import type { LeaseStore } from '../k8s/leases.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import type { RuntimeMetrics } from '../metrics/runtime.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import type { Controller, RunningController } from './controller.ts';
 import type { InformerFactory } from './factory.ts';
 import { LeaderElector, type StopReason } from './leader.ts';

@@ -2,7 +2,7 @@
  * Rate limiters for the workqueue, with client-go's semantics: a per-key exponential
  * failure backoff combined with an overall token bucket, the slower of the two winning.
  */
-import type { Clock } from './clock.ts';
+import type { Clock } from '../util/clock.ts';
 
 export interface RateLimiter {
   /** How long to wait before `key` may be processed again; counts as one more retry of `key`. */

@@ -21,7 +21,7 @@ import type { KubeObject, ObjectList } from '../k8s/object.ts';
 import { collectionPath, type ResourceRef } from '../k8s/resource.ts';
 import type { RestClient, WatchEvent } from '../k8s/rest.ts';
 import { Backoff, type BackoffPolicy } from './backoff.ts';
-import { sleep, type Clock } from './clock.ts';
+import { sleep, type Clock } from '../util/clock.ts';
 
 /** An ERROR event inside an open watch stream (as opposed to an error answer to the request). */
 class WatchErrorEvent extends KubeApiError {

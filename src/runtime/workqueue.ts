@@ -22,7 +22,7 @@
  * deadline, for the keys workers are holding.
  */
 import type { WorkqueueMetrics } from '../metrics/runtime.ts';
-import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import { defaultControllerRateLimiter, type RateLimiter } from './ratelimit.ts';
 
 export interface WorkqueueOptions {

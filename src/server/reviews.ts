@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RestClient } from '../k8s/rest.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { Clock } from '../util/clock.ts';
 
 /** The identity the API server gave a token, as TokenReview and SubjectAccessReview spell it. */
 export interface UserInfo {

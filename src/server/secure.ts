@@ -4,8 +4,8 @@
  * behind authentication and authorization by the API server.
  */
 import type { Logger } from 'pino';
-import type { BindAddress } from '../config.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { BindAddress } from '../util/bind-address.ts';
+import type { Clock } from '../util/clock.ts';
 import { guard } from './auth.ts';
 import { startHttpServer, type Handler, type KeyPair, type RunningServer } from './http.ts';
 import type { Access, Reviewer } from './reviews.ts';

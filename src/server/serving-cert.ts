@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../runtime/clock.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
 import type { KeyPair } from './http.ts';
 
 export const CERT_CHECK_INTERVAL_MS = 10_000;

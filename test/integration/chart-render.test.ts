@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { loadRunConfig, RUN_FLAGS } from '../../src/config.ts';
+import { loadRunConfig, RUN_FLAGS } from '../../src/cli/run-config.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { BACKSTAGE_DIR, DEPLOY_DIR, find, kustomize, kustomizeOverlay, MONITORING_DIR, REPO_ROOT, type DeploymentObject, type ServiceMonitorEndpoint } from '../support/deploy.ts';
 import { CHART_DIR, Helm } from '../support/helm.ts';

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { customResourceDefinitions } from '../../src/api/crd.ts';
-import { RUN_FLAGS } from '../../src/config.ts';
+import { RUN_FLAGS } from '../../src/cli/run-config.ts';
 import { LEASES, type ResourceRef } from '../../src/k8s/resource.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { createCatalogInformers, type CatalogInformerRequest, type MakeInformer } from '../../src/reconcilers/informers.ts';

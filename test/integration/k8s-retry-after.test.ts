@@ -19,7 +19,7 @@ import { narrowError } from '../../src/k8s/errors.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { CONFIGMAPS, collectionPath, objectPath } from '../../src/k8s/resource.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
-import { systemClock, type Clock } from '../../src/runtime/clock.ts';
+import { systemClock, type Clock } from '../../src/util/clock.ts';
 import { planeKubeConfig, serviceAccountKubeConfig } from '../support/plane-client.ts';
 
 const WAVE = 30;

@@ -5,7 +5,7 @@
  *
  *   node test/support/operator.ts --kubeconfig=... --leader-elect --leader-election-namespace=ns --namespaces=ns
  */
-import { loadRunConfig } from '../../src/config.ts';
+import { loadRunConfig } from '../../src/cli/run-config.ts';
 import { runOperator } from '../../src/main.ts';
 import { annotatorRegistration } from './operator-annotator.ts';
 

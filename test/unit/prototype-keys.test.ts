@@ -15,7 +15,7 @@ import { buildWorld } from '../../src/cli/cluster.ts';
 import { UsageError } from '../../src/cli/command.ts';
 import { parseFlags } from '../../src/cli/flags.ts';
 import { importCommand } from '../../src/cli/import.ts';
-import { loadRunConfig, tokenizeFlags } from '../../src/config.ts';
+import { loadRunConfig, tokenizeFlags } from '../../src/cli/run-config.ts';
 import { BACKSTAGE_FIELDS_ANNOTATION } from '../../src/interop/backstage.ts';
 import { CATALOG_INFO_PATH, catalogInfoHandler } from '../../src/interop/catalog-info.ts';
 import { exportBackstage, type ExportProblem } from '../../src/interop/export.ts';

@@ -1,5 +1,5 @@
 /** A Clock that moves only when the test says so; timers fire in time order. */
-import type { Clock, TimerHandle } from '../../../src/runtime/clock.ts';
+import type { Clock, TimerHandle } from '../../../src/util/clock.ts';
 
 interface Pending {
   at: number;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { decide, observe, releasedRecord, validateLeaseTiming, type LeaderRecord } from '../../../src/runtime/lease.ts';
+import type { LeaderRecord } from '../../../src/k8s/leases.ts';
+import { decide, observe, releasedRecord, validateLeaseTiming } from '../../../src/runtime/lease.ts';
 
 const T0 = 1_000_000;
 const held = (holder: string, renewTime = T0, transitions = 3): LeaderRecord => ({ holderIdentity: holder, leaseDurationSeconds: 15, acquireTime: T0 - 60_000, renewTime, leaseTransitions: transitions });

@@ -5,7 +5,7 @@
  */
 import { KubeApiError } from '../../../src/k8s/errors.ts';
 import type { LeaseStore, StoredLease } from '../../../src/k8s/leases.ts';
-import type { LeaderRecord } from '../../../src/runtime/lease.ts';
+import type { LeaderRecord } from '../../../src/k8s/leases.ts';
 
 export class MemoryLeaseStore {
   lease: StoredLease | undefined;

@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../../src/runtime/clock.ts';
+import { systemClock } from '../../../src/util/clock.ts';
 import type { KeyPair, RunningServer } from '../../../src/server/http.ts';
 import { Reviewer } from '../../../src/server/reviews.ts';
 import { METRICS_ACCESS, startSecureServer } from '../../../src/server/secure.ts';

@@ -1,6 +1,7 @@
 /**
- * Time as the runtime sees it. Every timer in src/runtime goes through a Clock so that
- * backoff, rate limiting and lease timing can be tested with a clock the test moves by hand.
+ * Time as the program sees it. Every timer (the runtime's backoff, rate limiting and lease
+ * timing, the client's retries, Events, certificate reloads) goes through a Clock, so that
+ * tests move time by hand.
  */
 export interface TimerHandle {
   cancel(): void;

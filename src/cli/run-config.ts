@@ -9,20 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from './cli/command.ts';
-import { DEFAULT_LEASE_TIMING, validateLeaseTiming } from './runtime/lease.ts';
+import { UsageError } from './command.ts';
+import type { KubeconfigSource } from '../k8s/kubeconfig.ts';
+import { DEFAULT_LEASE_TIMING, validateLeaseTiming } from '../runtime/lease.ts';
+import { parseBindAddress, type BindAddress } from '../util/bind-address.ts';
+import { parseDuration } from '../util/duration.ts';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-
-export type KubeconfigSource =
-  | { kind: 'file'; paths: readonly string[] }
-  | { kind: 'in-cluster'; host: string; port: string; tokenFile: string; caFile: string };
-
-export interface BindAddress {
-  /** undefined: every interface. */
-  host: string | undefined;
-  port: number;
-}
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
@@ -145,27 +138,6 @@ export function tokenizeFlags(argv: readonly string[], specs: Readonly<Record<st
     }
   }
   return values;
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** Go-style durations: `15s`, `1m30s`, `500ms`, `1.5h`. */
-export function parseDuration(text: string): number | undefined {
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(amount) * UNITS[unit!]!;
-  return total;
-}
-
-/** `:8080`, `127.0.0.1:8080`, `[::1]:8080`; `0` disables. */
-export function parseBindAddress(text: string): BindAddress | undefined | 'invalid' {
-  if (text === '0') return undefined;
-  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
-  if (!match) return 'invalid';
-  const port = Number(match[3]);
-  if (port > 65_535) return 'invalid';
-  const host = match[1] ?? match[2];
-  return { host: host ? host : undefined, port };
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { UsageError } from '../../src/cli/command.ts';
-import { loadRunConfig, parseBindAddress, parseDuration, runUsage } from '../../src/config.ts';
+import { UsageError } from '../../../src/cli/command.ts';
+import { loadRunConfig, runUsage } from '../../../src/cli/run-config.ts';
 
 const load = (argv: string[], env: NodeJS.ProcessEnv = { HOME: '/home/op' }, files: Record<string, string> = {}) =>
   loadRunConfig({ argv, env, readTextFile: (p) => files[p], hostname: 'host-1' });
@@ -135,36 +135,5 @@ describe('loadRunConfig', () => {
     for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--leader-election-namespace', '--lease-duration', '--renew-deadline', '--retry-period', '--metrics-bind-address', '--metrics-secure', '--metrics-cert-path', '--metrics-cert-name', '--metrics-cert-key', '--health-probe-bind-address', '--log-level', '--workers', '--catalog-bind-address', '--kube-api-qps', '--kube-api-burst']) {
       expect(runUsage()).toContain(flag);
     }
-  });
-});
-
-describe('parseDuration', () => {
-  it.each([
-    ['15s', 15_000],
-    ['500ms', 500],
-    ['1m30s', 90_000],
-    ['1.5h', 5_400_000],
-    ['2m', 120_000],
-    ['15', undefined],
-    ['s', undefined],
-    ['-1s', undefined],
-    ['1d', undefined],
-  ])('%s → %s', (text, ms) => {
-    expect(parseDuration(text)).toBe(ms);
-  });
-});
-
-describe('parseBindAddress', () => {
-  it.each([
-    [':8080', { host: undefined, port: 8080 }],
-    ['0.0.0.0:8080', { host: '0.0.0.0', port: 8080 }],
-    ['[::1]:9000', { host: '::1', port: 9000 }],
-    ['localhost:0', { host: 'localhost', port: 0 }],
-    ['0', undefined],
-    ['8080', 'invalid'],
-    [':70000', 'invalid'],
-    ['host:', 'invalid'],
-  ])('%s', (text, expected) => {
-    expect(parseBindAddress(text)).toEqual(expected);
   });
 });

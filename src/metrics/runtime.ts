@@ -1,8 +1,10 @@
 /**
- * The runtime's metric families, as API.md names them. Code holds these typed objects and
- * their bound children; nothing is looked up by metric name, so a typo fails to compile.
+ * The runtime's metric families, as API.md names them, behind the interfaces src/runtime
+ * declares (runtime/metrics.ts). Code holds these typed objects and their bound children;
+ * nothing is looked up by metric name, so a typo fails to compile.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { InformerMetrics, LeaderMetrics, ReconcileMetrics, ReconcileResultLabel, RuntimeMetricsProvider, WorkqueueMetrics } from '../runtime/metrics.ts';
 
 /** controller-runtime's reconcile-time buckets, in seconds. */
 const RECONCILE_BUCKETS = [
@@ -13,35 +15,7 @@ const RECONCILE_BUCKETS = [
 /** 10 ns to 1000 s by powers of ten: time spent waiting in a queue spans many orders. */
 const QUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i);
 
-/** How a reconcile ended; the bounded value set of the `result` label. */
-export type ReconcileResultLabel = 'success' | 'requeue_after' | 'error' | 'terminal_error';
-
-export interface WorkqueueMetrics {
-  depth: { set(value: number): void };
-  adds: { inc(): void };
-  retries: { inc(): void };
-  /** Seconds an item waited between being added and being handed to a worker. */
-  queueDuration: { observe(seconds: number): void };
-}
-
-export interface ReconcileMetrics {
-  result(result: ReconcileResultLabel): void;
-  error(): void;
-  /** Seconds one reconcile took. */
-  duration(seconds: number): void;
-}
-
-export interface InformerMetrics {
-  synced: { set(value: number): void };
-  watchRestarts: { inc(): void };
-  handlerErrors: { inc(): void };
-}
-
-export interface LeaderMetrics {
-  leader: { set(value: number): void };
-}
-
-export class RuntimeMetrics {
+export class RuntimeMetrics implements RuntimeMetricsProvider {
   readonly reconcileTotal: Counter<'controller' | 'result'>;
   readonly reconcileErrorsTotal: Counter<'controller'>;
   readonly reconcileDurationSeconds: Histogram<'controller'>;

@@ -10,7 +10,7 @@ import { DEFAULT_EVENT_QUEUE_LIMIT, EventRecorder } from '../k8s/events.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import { createStateMetrics, type StateMetrics } from '../metrics/state.ts';
-import type { RuntimeMetrics } from '../metrics/runtime.ts';
+import type { RuntimeMetricsProvider } from '../runtime/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { Controller, done, type Source } from '../runtime/controller.ts';
 import type { Informer } from '../runtime/informer.ts';
@@ -28,7 +28,7 @@ export interface CatalogOptions {
   client: RestClient;
   logger: Logger;
   clock: Clock;
-  metrics: RuntimeMetrics;
+  metrics: RuntimeMetricsProvider;
   /** Backlot's own namespace, never reported for orphans. */
   ownNamespace?: string;
   /** The name of this instance in Events (the pod name). */

@@ -9,7 +9,7 @@ import { FIELD_MANAGER } from '../k8s/apply.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { ResourceRef } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
-import type { InformerMetrics } from '../metrics/runtime.ts';
+import type { InformerMetrics } from '../runtime/metrics.ts';
 import { Informer } from '../runtime/informer.ts';
 import type { IndexFunc } from '../runtime/store.ts';
 import { managedFieldsCut } from '../k8s/managed-fields-text.ts';

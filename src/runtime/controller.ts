@@ -14,7 +14,7 @@
  * waits for the sources' caches to sync, then starts the workers; `stop()` drains.
  */
 import type { Logger } from 'pino';
-import type { ReconcileMetrics, RuntimeMetrics } from '../metrics/runtime.ts';
+import type { ReconcileMetrics, RuntimeMetricsProvider } from './metrics.ts';
 import { narrowError } from '../k8s/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../k8s/object.ts';
 import { sleep, systemClock, type Clock } from '../util/clock.ts';
@@ -121,7 +121,7 @@ export interface ControllerOptions {
   lowPriorityWorkers?: number;
   /** Told of every terminal error, so a reconciler can surface it (a condition, an Event). Its own failures are logged. */
   onTerminalError?: (key: string, error: Error) => unknown;
-  metrics?: RuntimeMetrics;
+  metrics?: RuntimeMetricsProvider;
   clock?: Clock;
   /** A fresh limiter for each term; client-go's default (5 ms to 1000 s per key, 10 qps burst 100 overall). */
   rateLimiter?: (clock: Clock) => RateLimiter;

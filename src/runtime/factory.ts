@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { KubeObject } from '../k8s/object.ts';
 import { resourceName, type ResourceRef } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
-import type { RuntimeMetrics } from '../metrics/runtime.ts';
+import type { RuntimeMetricsProvider } from './metrics.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import type { Clock } from '../util/clock.ts';
 import { Informer } from './informer.ts';
@@ -17,7 +17,7 @@ import type { Transform } from './transform.ts';
 export interface InformerFactoryOptions {
   client: RestClient;
   logger: Logger;
-  metrics?: RuntimeMetrics;
+  metrics?: RuntimeMetricsProvider;
   clock?: Clock;
   /** Namespaced resources are watched in these namespaces only, unless a request says otherwise; empty: all. */
   namespaces?: readonly string[];

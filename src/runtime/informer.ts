@@ -8,7 +8,7 @@
  * informer nor the process.
  */
 import type { Logger } from 'pino';
-import type { InformerMetrics } from '../metrics/runtime.ts';
+import type { InformerMetrics } from './metrics.ts';
 import { narrowError } from '../k8s/errors.ts';
 import { objectKey, type KubeObject } from '../k8s/object.ts';
 import { resourceName, type ResourceRef } from '../k8s/resource.ts';

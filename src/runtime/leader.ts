@@ -13,7 +13,7 @@
  *   duration) so that a candidate takes over within one retry period.
  */
 import type { Logger } from 'pino';
-import type { LeaderMetrics } from '../metrics/runtime.ts';
+import type { LeaderMetrics } from './metrics.ts';
 import { narrowError } from '../k8s/errors.ts';
 import type { LeaseStore, StoredLease } from '../k8s/leases.ts';
 import { sleep, systemClock, type Clock } from '../util/clock.ts';

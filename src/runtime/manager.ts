@@ -4,74 +4,20 @@
  * stop taking work, drain in-flight reconciles within the deadline, release the lease, stop
  * the informers.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { LeaseStore } from '../k8s/leases.ts';
-import type { RestClient } from '../k8s/rest.ts';
-import type { RuntimeMetrics } from '../metrics/runtime.ts';
+import type { RuntimeMetricsProvider } from './metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { Controller, RunningController } from './controller.ts';
 import type { InformerFactory } from './factory.ts';
 import { LeaderElector, type StopReason } from './leader.ts';
 import type { LeaseTiming } from './lease.ts';
-import type { Handler } from '../server/http.ts';
-
-/** What a registration gets to build its informers and controllers from. */
-export interface RuntimeContext {
-  /** Ask it for informers (shared per resource); the root starts them and /readyz waits for them. */
-  informers: InformerFactory;
-  client: RestClient;
-  kubeConfig: KubeConfig;
-  registry: Registry;
-  metrics: RuntimeMetrics;
-  logger: Logger;
-  clock: Clock;
-  /** The namespaces to watch; empty: all. */
-  namespaces: readonly string[];
-  /** Default worker count per controller (--workers). */
-  workers: number;
-  /** This process's unique name (also its leader election identity). */
-  identity: string;
-  /** Backlot's own namespace, when known. */
-  ownNamespace: string | undefined;
-  /**
-   * The Backstage export's routes (/catalog-info.yaml and what it refers to): served on the
-   * metrics server, where a secure one answers only callers that may list every catalog kind,
-   * and alone on --catalog-bind-address.
-   */
-  catalogRoutes: Record<string, Handler>;
-  /** Families a registration renders itself (the state metrics), served on /metrics after the registry's. */
-  metricsText: Array<() => Promise<string>>;
-  /** Whether every informer of the process has synced. */
-  synced: () => boolean;
-  /** Whether this process leads now (always, without leader election). */
-  isLeader: () => boolean;
-  /**
-   * Subscribes to each leader term's first pass: told true when the controllers start, false
-   * once every key they replayed is reconciled (the `caught up` line) or the term ends first.
-   */
-  onFirstPass: (listener: (running: boolean) => void) => void;
-  /**
-   * Subscribes to leadership: told true before a term's controllers start, false when its
-   * writes must end (at once when the lease is lost, after the drain on shutdown). A process
-   * without leader election leads from start to shutdown.
-   */
-  onLeadership: (listener: (leading: boolean) => void) => void;
-}
-
-/**
- * How a part of the product plugs into `backlot run`: given the runtime context, declare the
- * informers it needs (through `ctx.informers`) and return its controllers. Called once at
- * startup, before anything runs.
- */
-export type ControllerRegistration = (ctx: RuntimeContext) => readonly Controller[] | Promise<readonly Controller[]>;
 
 export interface ManagerOptions {
   informers: InformerFactory;
   controllers: readonly Controller[];
   logger: Logger;
-  metrics?: RuntimeMetrics;
+  metrics?: RuntimeMetricsProvider;
   clock?: Clock;
   /** Absent: this process always leads (--leader-elect=false). */
   leaderElection?: Partial<LeaseTiming> & { lease: LeaseStore; identity: string };
@@ -122,11 +68,12 @@ export class Manager {
       });
       await elector.run(signal);
     } else {
-      metrics?.leader.set(1);
+      const leader = metrics?.leaderMetrics().leader;
+      leader?.set(1);
       this.startWork();
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
       await this.stopWork('shutdown');
-      metrics?.leader.set(0);
+      leader?.set(0);
     }
     await informers.stop();
   }

@@ -21,7 +21,7 @@
  * the work, who rebuilds them from the cache); `shutDownWithDrain` additionally waits, up to a
  * deadline, for the keys workers are holding.
  */
-import type { WorkqueueMetrics } from '../metrics/runtime.ts';
+import type { WorkqueueMetrics } from './metrics.ts';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import { defaultControllerRateLimiter, type RateLimiter } from './ratelimit.ts';
 

@@ -6,7 +6,7 @@
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { CONFIGMAPS, objectPath } from '../../src/k8s/resource.ts';
 import { Controller, done, informerSource } from '../../src/runtime/controller.ts';
-import type { ControllerRegistration } from '../../src/runtime/manager.ts';
+import type { ControllerRegistration } from '../../src/registrations.ts';
 
 export const ANNOTATED_BY = 'backlot.dev/test-annotated-by';
 

@@ -6,11 +6,14 @@
  * with it. A unit test checks that every field it names exists in the kind's spec schema.
  */
 import type { z } from 'zod';
+import type { KubeObject } from '../k8s/object.ts';
+import type { ResourceRef } from '../k8s/resource.ts';
 import { ApiSpec, ApiStatus } from './api-entity.ts';
+import { API_GROUP, API_VERSION_NAME } from './common.ts';
 import { ComponentSpec, ComponentStatus } from './component.ts';
 import { DomainSpec, DomainStatus } from './domain.ts';
 import { GroupSpec, GroupStatus } from './group.ts';
-import type { EntityKind, RefField } from './refs.ts';
+import type { EntityRefKind, RefField } from './refs.ts';
 import { ResourceSpec, ResourceStatus } from './resource.ts';
 import { SystemSpec, SystemStatus } from './system.ts';
 
@@ -29,7 +32,7 @@ export interface KindInfo {
   /** The Kubernetes kind, e.g. Component. */
   kind: 'Component' | 'System' | 'Resource' | 'API' | 'Group' | 'Domain';
   /** The kind as references write it, lower case. */
-  refKind: EntityKind;
+  refKind: EntityRefKind;
   plural: string;
   singular: string;
   shortNames: readonly string[];
@@ -180,4 +183,22 @@ export function kindInfo(kind: string): KindInfo | undefined {
 /** The reference rule of one spec field of a kind, if the field holds references. */
 export function refField(kind: string, field: string): RefField | undefined {
   return kindInfo(kind)?.refs.find((r) => r.field === field);
+}
+
+/** A kind's Kubernetes name: Component, System, Resource, API, Group, Domain. */
+export type EntityKind = KindInfo['kind'];
+
+/** Every kind, in the registry's order. */
+export const ENTITY_KINDS: readonly EntityKind[] = KINDS.map((k) => k.kind);
+
+/** An entity as read from the API server or a cache: spec and status as they came, unchecked. */
+export interface EntityObject extends KubeObject {
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+/** The resource that serves a kind: `components.catalog.backlot.dev`, and so on. */
+export function entityResource(kind: EntityKind): ResourceRef {
+  const info = KINDS.find((k) => k.kind === kind)!;
+  return { group: API_GROUP, version: API_VERSION_NAME, resource: info.plural, namespaced: true };
 }

@@ -8,15 +8,15 @@
  * in a CEL string literal unchanged.
  */
 
-/** The kinds Backlot serves, as they appear in references (lower case). */
-export const ENTITY_KINDS = ['component', 'system', 'resource', 'api', 'group', 'domain'] as const;
-export type EntityKind = (typeof ENTITY_KINDS)[number];
+/** The kinds Backlot serves, as they appear in references (lower case); api/kinds.ts has their Kubernetes names. */
+export const ENTITY_REF_KINDS = ['component', 'system', 'resource', 'api', 'group', 'domain'] as const;
+export type EntityRefKind = (typeof ENTITY_REF_KINDS)[number];
 
 /**
  * The kinds a reference may name. `user` is Backstage's person entity: Backlot has no such
  * kind, so a `user:` reference (a Group's members) is stored and shown but never resolved.
  */
-export const REFERENCE_KINDS = [...ENTITY_KINDS, 'user'] as const;
+export const REFERENCE_KINDS = [...ENTITY_REF_KINDS, 'user'] as const;
 export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
 
 /** A kind as written: a letter, then letters or digits (matched case-insensitively). */

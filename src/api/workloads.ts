@@ -6,11 +6,21 @@
  * requirement), because an entity's selector reaches every workload of its namespace.
  */
 import { z } from 'zod';
+import type { ResourceRef } from '../k8s/resource.ts';
 import { celRules, SET_LIST } from './common.ts';
 
 /** The workload kinds an entity can claim; the default claims all of them. */
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Service'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** The resource that serves each workload kind, and the apiVersion its objects carry. */
+export const WORKLOAD_RESOURCES: Readonly<Record<WorkloadKind, Readonly<ResourceRef & { apiVersion: string }>>> = Object.freeze({
+  Deployment: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true, apiVersion: 'apps/v1' },
+  StatefulSet: { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true, apiVersion: 'apps/v1' },
+  DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true, apiVersion: 'apps/v1' },
+  CronJob: { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, apiVersion: 'batch/v1' },
+  Service: { group: '', version: 'v1', resource: 'services', namespaced: true, apiVersion: 'v1' },
+});
 
 export const SELECTOR_LIMITS = { labelKey: 317, labelValue: 63, matchLabels: 32, matchExpressions: 16, values: 64 } as const;
 

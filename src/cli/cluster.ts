@@ -9,13 +9,14 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig, type Cluster as KcCluster, type Context as KcContext, type User as KcUser } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION } from '../api/common.ts';
-import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
+import { WORKLOAD_KINDS, WORKLOAD_RESOURCES, type WorkloadKind } from '../api/workloads.ts';
 import { narrowError } from '../k8s/errors.ts';
 import type { KubeObject, ObjectList } from '../k8s/object.ts';
-import { collectionPath, objectPath, resourceName, type ResourceRef } from '../k8s/resource.ts';
+import { collectionPath, objectPath, resourceName, NAMESPACES, type ResourceRef } from '../k8s/resource.ts';
 import { RestClient } from '../k8s/rest.ts';
 import { entityIndexers, jobIndexers, sliceIndexers, withTypeMeta, WORKLOAD_TRANSFORMS } from '../reconcilers/informers.ts';
-import { ENTITY_KINDS, entityResource, NAMESPACES_RESOURCE, World, WORKLOAD_RESOURCES, type EntityKind, type EntityObject } from '../reconcilers/world.ts';
+import { World } from '../reconcilers/world.ts';
+import { ENTITY_KINDS, entityResource, type EntityKind, type EntityObject } from '../api/kinds.ts';
 import { Store } from '../runtime/store.ts';
 import { dropManagedFields, type Transform } from '../runtime/transform.ts';
 import type { FlagSpec, ParsedFlags } from './flags.ts';
@@ -189,8 +190,8 @@ export function buildWorld(objects: { entities: Partial<Record<EntityKind, KubeO
 
 async function readNamespaces(conn: Connection, signal: AbortSignal | undefined, warnings: string[]): Promise<KubeObject[]> {
   try {
-    if (conn.namespace === undefined) return await listAll(conn, NAMESPACES_RESOURCE, signal ? { signal } : {});
-    return [await conn.client.request<KubeObject>({ path: objectPath(NAMESPACES_RESOURCE, conn.namespace), ...(signal ? { signal } : {}) })];
+    if (conn.namespace === undefined) return await listAll(conn, NAMESPACES, signal ? { signal } : {});
+    return [await conn.client.request<KubeObject>({ path: objectPath(NAMESPACES, conn.namespace), ...(signal ? { signal } : {}) })];
   } catch (err) {
     const cause = err instanceof ClusterError ? err.cause : err;
     const status = narrowError(cause).status;
@@ -199,7 +200,7 @@ async function readNamespaces(conn: Connection, signal: AbortSignal | undefined,
       warnings.push(`cannot read namespaces (403 Forbidden): the namespace owner of orphans is not shown`);
       return [];
     }
-    throw err instanceof ClusterError ? err : explainError(err, conn, { resource: NAMESPACES_RESOURCE, namespace: undefined, verb: 'get' });
+    throw err instanceof ClusterError ? err : explainError(err, conn, { resource: NAMESPACES, namespace: undefined, verb: 'get' });
   }
 }
 

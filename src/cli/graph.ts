@@ -1,7 +1,7 @@
 /** `backlot graph`: the dependency graph of the catalog as Mermaid or Graphviz DOT. */
 import { EntityRefError, parseEntityRef, stringifyEntityRef } from '../catalog/ref.ts';
 import { buildGraph, renderDot, renderMermaid } from '../interop/graph.ts';
-import { ENTITY_KINDS } from '../reconcilers/world.ts';
+import { ENTITY_KINDS } from '../api/kinds.ts';
 import { UsageError, type Command } from './command.ts';
 import { ClusterError, CLUSTER_FLAGS, CLUSTER_FLAGS_HELP, namespaceRead, readCluster, scopeText } from './cluster.ts';
 import { intFlag, OUTPUT_FLAG, outputFlag, parseFlags } from './flags.ts';

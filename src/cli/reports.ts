@@ -5,7 +5,8 @@
  */
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { orphans, surveyClaims, type Orphan } from '../reconcilers/survey.ts';
-import { ENTITY_KINDS, type World } from '../reconcilers/world.ts';
+import type { World } from '../reconcilers/world.ts';
+import { ENTITY_KINDS } from '../api/kinds.ts';
 
 const kindRank = (kind: string) => (WORKLOAD_KINDS as readonly string[]).indexOf(kind);
 

@@ -21,8 +21,8 @@ import type { Logger } from 'pino';
 import { isNotFound, narrowError } from '../k8s/errors.ts';
 import { objectPath } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
-import type { EntityObject, World } from '../reconcilers/world.ts';
-import { ENTITY_KINDS, entityResource } from '../reconcilers/world.ts';
+import type { CacheReader } from '../runtime/store.ts';
+import { ENTITY_KINDS, entityResource, type EntityKind, type EntityObject } from '../api/kinds.ts';
 import { BACKSTAGE_NAMESPACE, KUBERNETES_NAME, KUBERNETES_NAME_MAX } from './backstage.ts';
 import { renderCatalogInfo } from './export.ts';
 
@@ -56,6 +56,11 @@ export function definitionPath(namespace: string, name: string): string {
   return `${DEFINITIONS_PREFIX}${namespace}/${name}/definition`;
 }
 
+/** What the export is built from: the entity caches (in the operator, its World's). */
+export interface CatalogSource {
+  readonly caches: { readonly entities: Readonly<Record<EntityKind, CacheReader<EntityObject>>> };
+}
+
 export interface CatalogInfoOptions {
   /** The Kubernetes namespace written as Backstage's `default` namespace. */
   defaultNamespace: string;
@@ -80,8 +85,8 @@ const NOT_SYNCED = text(503, 'the catalog is not synced yet: try again shortly\n
  * It keeps the last rendering and renders again only when an entity cache's metadata
  * version has moved.
  */
-export function catalogInfoResponder(world: World, options: CatalogInfoOptions): (ifNoneMatch?: string) => CatalogInfoResponse {
-  const caches = world.caches.entities;
+export function catalogInfoResponder(catalog: CatalogSource, options: CatalogInfoOptions): (ifNoneMatch?: string) => CatalogInfoResponse {
+  const caches = catalog.caches.entities;
   const exportOptions = {
     defaultNamespace: options.defaultNamespace,
     // Relative to the catalog's own URL, as Backstage resolves a placeholder: it works behind a proxy's path prefix too.
@@ -110,8 +115,8 @@ export function catalogInfoResponder(world: World, options: CatalogInfoOptions):
 }
 
 /** An HTTP handler for CATALOG_INFO_PATH, in the (req, res) shape of node:http (GET and HEAD). */
-export function catalogInfoHandler(world: World, options: CatalogInfoOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const respond = catalogInfoResponder(world, options);
+export function catalogInfoHandler(catalog: CatalogSource, options: CatalogInfoOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const respond = catalogInfoResponder(catalog, options);
   return (req, res) => {
     const ifNoneMatch = req.headers['if-none-match'];
     send(req, res, respond(Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : ifNoneMatch));
@@ -134,7 +139,7 @@ const PATH = new RegExp(`^${DEFINITIONS_PREFIX}([^/]*)/([^/]*)/definition$`);
  * from the API server. 404 for an API the catalog does not hold or that has no definition;
  * 400 for a namespace or name that is not a Kubernetes name (never sent to the API server).
  */
-export function definitionResponder(world: World, options: DefinitionOptions): (path: string) => Promise<CatalogInfoResponse> {
+export function definitionResponder(catalog: CatalogSource, options: DefinitionOptions): (path: string) => Promise<CatalogInfoResponse> {
   const maxReads = options.maxReads ?? MAX_DEFINITION_READS;
   let reading = 0;
   return async (path) => {
@@ -146,7 +151,7 @@ export function definitionResponder(world: World, options: DefinitionOptions): (
     }
     if (!options.synced()) return NOT_SYNCED;
     const missing = text(404, `API ${namespace}/${name} has no definition in the catalog\n`);
-    if (typeof world.caches.entities.API.get(`${namespace}/${name}`)?.spec?.definition !== 'string') return missing;
+    if (typeof catalog.caches.entities.API.get(`${namespace}/${name}`)?.spec?.definition !== 'string') return missing;
     if (reading >= maxReads) return text(503, 'too many definitions are being read: try again shortly\n', { 'Retry-After': '1' });
     reading++;
     try {
@@ -164,8 +169,8 @@ export function definitionResponder(world: World, options: DefinitionOptions): (
 }
 
 /** An HTTP handler for every path under DEFINITIONS_PREFIX (GET and HEAD). */
-export function definitionHandler(world: World, options: DefinitionOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const respond = definitionResponder(world, options);
+export function definitionHandler(catalog: CatalogSource, options: DefinitionOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const respond = definitionResponder(catalog, options);
   return async (req, res) => send(req, res, await respond((req.url ?? '/').split('?')[0]!));
 }
 

@@ -7,7 +7,7 @@
  * "provides". A walk from one entity follows dependencies, consumed APIs, and from an API the
  * components that provide it. Pure: the entities come in, text goes out.
  */
-import { ENTITY_KINDS } from '../api/refs.ts';
+import { ENTITY_REF_KINDS } from '../api/refs.ts';
 
 export type Relation = 'dependsOn' | 'consumes' | 'provides';
 
@@ -156,4 +156,4 @@ export function renderDot(graph: Graph): string {
 }
 
 /** The kinds a graph's `--from` may start at. */
-export const GRAPH_START_KINDS: readonly string[] = ENTITY_KINDS.filter((k) => k === 'component' || k === 'resource' || k === 'api');
+export const GRAPH_START_KINDS: readonly string[] = ENTITY_REF_KINDS.filter((k) => k === 'component' || k === 'resource' || k === 'api');

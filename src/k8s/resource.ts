@@ -32,9 +32,8 @@ export function objectPath(ref: ResourceRef, name: string, namespace?: string): 
   return `${collectionPath(ref, ref.namespaced ? namespace : undefined)}/${encodeURIComponent(name)}`;
 }
 
-/** Well-known resources the runtime itself uses. */
+/** The built-in resources Backlot reads or writes besides the workloads (api/workloads.ts). */
 export const LEASES: ResourceRef = Object.freeze({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true });
-export const CONFIGMAPS: ResourceRef = Object.freeze({ group: '', version: 'v1', resource: 'configmaps', namespaced: true });
-export const SECRETS: ResourceRef = Object.freeze({ group: '', version: 'v1', resource: 'secrets', namespaced: true });
 export const NAMESPACES: ResourceRef = Object.freeze({ group: '', version: 'v1', resource: 'namespaces', namespaced: false });
-export const DEPLOYMENTS: ResourceRef = Object.freeze({ group: 'apps', version: 'v1', resource: 'deployments', namespaced: true });
+export const JOBS: ResourceRef = Object.freeze({ group: 'batch', version: 'v1', resource: 'jobs', namespaced: true });
+export const ENDPOINT_SLICES: ResourceRef = Object.freeze({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true });

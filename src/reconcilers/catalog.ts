@@ -9,7 +9,7 @@ import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { DEFAULT_EVENT_QUEUE_LIMIT, EventRecorder } from '../k8s/events.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
-import { createStateMetrics, type StateMetrics } from '../metrics/state.ts';
+import { createStateMetrics, type StateMetrics } from './state-metrics.ts';
 import type { RuntimeMetricsProvider } from '../runtime/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import { Controller, done, type Source } from '../runtime/controller.ts';
@@ -20,7 +20,8 @@ import { createCatalogInformers, type CatalogInformers, type MakeInformer } from
 import { OwnershipReconciler, splitWorkloadKey, workloadKey } from './ownership.ts';
 import { DEFAULT_EXCLUDED_NAMESPACES } from './survey.ts';
 import { onEndpointSliceChange, onEntityChange, onJobChange, onNamespaceChange, onWorkloadChange, type Enqueue } from './triggers.ts';
-import { ENTITY_KINDS, splitRef, World, type EntityObject } from './world.ts';
+import { splitRef, World } from './world.ts';
+import { ENTITY_KINDS, type EntityObject } from '../api/kinds.ts';
 
 export interface CatalogOptions {
   /** How informers are made: the runtime's factory, or directInformers() outside it. */

@@ -16,7 +16,8 @@ import type { RestClient } from '../k8s/rest.ts';
 import type { Clock } from '../util/clock.ts';
 import { gatherEntityFacts } from './facts.ts';
 import { RecentWrites } from './recent-writes.ts';
-import { entityResource, splitRef, type EntityObject, type World } from './world.ts';
+import { splitRef, type World } from './world.ts';
+import { entityResource, type EntityObject } from '../api/kinds.ts';
 
 export interface EntityReconcilerOptions {
   world: World;

@@ -10,7 +10,8 @@ import type { ClaimedWorkload, ClaimFacts, DependencyFacts, EntityFacts, LostWor
 import { findCycle, onCycle } from '../catalog/graph.ts';
 import { cronJobReadiness, daemonSetReadiness, deploymentReadiness, serviceReadiness, statefulSetReadiness, type Readiness } from '../catalog/readiness.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { ENTITY_KINDS, type EntityKind, type EntityObject, type ParsedEntity, type World } from './world.ts';
+import type { ParsedEntity, World } from './world.ts';
+import { ENTITY_KINDS, type EntityKind, type EntityObject } from '../api/kinds.ts';
 
 export function conditionsOf(obj: EntityObject | undefined): Condition[] | undefined {
   return (obj?.status as { conditions?: Condition[] } | undefined)?.conditions;

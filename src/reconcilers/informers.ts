@@ -3,11 +3,11 @@
  * and the indexes the World looks things up by.
  */
 import type { Logger } from 'pino';
-import type { WorkloadKind } from '../api/workloads.ts';
+import { WORKLOAD_RESOURCES, type WorkloadKind } from '../api/workloads.ts';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { FIELD_MANAGER } from '../k8s/apply.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import type { ResourceRef } from '../k8s/resource.ts';
+import { ENDPOINT_SLICES, JOBS, NAMESPACES, type ResourceRef } from '../k8s/resource.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import type { InformerMetrics } from '../runtime/metrics.ts';
 import { Informer } from '../runtime/informer.ts';
@@ -15,25 +15,8 @@ import type { IndexFunc } from '../runtime/store.ts';
 import { managedFieldsCut } from '../k8s/managed-fields-text.ts';
 import { dropAnnotations, dropManagedFields, keepPaths, parsedWithout, type Transform } from '../runtime/transform.ts';
 import { API_VERSION } from '../api/common.ts';
-import {
-  byControllerUid,
-  byServiceName,
-  CONTROLLER_INDEX,
-  ENDPOINT_SLICES,
-  ENTITY_KINDS,
-  entityResource,
-  JOBS,
-  NAMESPACES_RESOURCE,
-  REFERENCED_INDEX,
-  referencedIndex,
-  REFS_INDEX,
-  refsIndex,
-  SERVICE_INDEX,
-  WORKLOAD_RESOURCES,
-  type EntityKind,
-  type EntityObject,
-  type WorldCaches,
-} from './world.ts';
+import { byControllerUid, byServiceName, CONTROLLER_INDEX, REFERENCED_INDEX, referencedIndex, REFS_INDEX, refsIndex, SERVICE_INDEX, type WorldCaches } from './world.ts';
+import { ENTITY_KINDS, entityResource, type EntityKind, type EntityObject } from '../api/kinds.ts';
 
 export function entityIndexers(kind: EntityKind): Record<string, IndexFunc<EntityObject>> {
   return { [REFS_INDEX]: refsIndex(kind), [REFERENCED_INDEX]: referencedIndex(kind) };
@@ -166,7 +149,7 @@ export function createCatalogInformers(make: MakeInformer): CatalogInformers {
   ) as Record<WorkloadKind, Informer>;
   const jobs = make({ resource: JOBS, transform: JOB_TRANSFORM, indexers: jobIndexers() });
   const endpointSlices = make({ resource: ENDPOINT_SLICES, transform: SLICE_TRANSFORM, indexers: sliceIndexers() });
-  const namespaces = make({ resource: NAMESPACES_RESOURCE, transform: NAMESPACE_TRANSFORM, namespaces: [] });
+  const namespaces = make({ resource: NAMESPACES, transform: NAMESPACE_TRANSFORM, namespaces: [] });
 
   const caches: WorldCaches = {
     entities: Object.fromEntries(ENTITY_KINDS.map((k) => [k, entities[k].cache])) as WorldCaches['entities'],

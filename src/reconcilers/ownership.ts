@@ -7,14 +7,14 @@
  * Keys are `<Kind>/<namespace>/<name>`, e.g. Deployment/shop/checkout.
  */
 import type { Logger } from 'pino';
-import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
+import { WORKLOAD_KINDS, WORKLOAD_RESOURCES, type WorkloadKind } from '../api/workloads.ts';
 import { currentOwnership, desiredOwnership, ENTITY_ANNOTATION, needsApply, sameOwnership, type OwnerFacts, type Ownership } from '../catalog/ownership.ts';
 import { apply, ownManagedFields } from '../k8s/apply.ts';
 import type { EventRecorder } from '../k8s/events.ts';
 import { sameStrings, type KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
 import { RecentWrites } from './recent-writes.ts';
-import { WORKLOAD_RESOURCES, type World } from './world.ts';
+import type { World } from './world.ts';
 
 export function workloadKey(kind: WorkloadKind, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;

@@ -11,7 +11,8 @@ import { ACCEPT_RELATIONS_ANNOTATION } from '../catalog/tenancy.ts';
 import { affectedEntities, claimTarget, healthReaders, transitiveDependents, workloadClaimants, workloadReadiness } from './facts.ts';
 import { workloadKey } from './ownership.ts';
 import { LOW_PRIORITY } from '../runtime/workqueue.ts';
-import { ENTITY_KINDS, SERVICE_NAME_LABEL, type EntityKind, type EntityObject, type World } from './world.ts';
+import { SERVICE_NAME_LABEL, type World } from './world.ts';
+import { ENTITY_KINDS, type EntityKind, type EntityObject } from '../api/kinds.ts';
 
 /**
  * Where keys go. Each controller's source feeds one queue; the side it leaves out is not

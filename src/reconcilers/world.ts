@@ -4,38 +4,15 @@
  * a Service's EndpointSlices. Read-only; every look-up goes through an index, never a scan
  * of the whole cluster.
  */
-import { API_GROUP, API_VERSION_NAME } from '../api/common.ts';
-import { KINDS, type KindInfo } from '../api/kinds.ts';
+import { ENTITY_KINDS, KINDS, type EntityKind, type EntityObject } from '../api/kinds.ts';
 import { WORKLOAD_KINDS, type WorkloadKind } from '../api/workloads.ts';
 import { ClaimantIndex, claimSelector, type Claimant } from '../catalog/claims.ts';
 import { specRefs } from '../catalog/entity-refs.ts';
 import { stringifyEntityRef } from '../catalog/ref.ts';
 import { ACCEPT_RELATIONS_ANNOTATION, ACCEPTS_NONE, acceptsFrom, needsConsent, parseRelationPolicy, type RelationPolicy } from '../catalog/tenancy.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import type { ResourceRef } from '../k8s/resource.ts';
 import type { CacheReader, IndexFunc } from '../runtime/store.ts';
 import { OwnGenerations } from './generations.ts';
-
-export type EntityKind = KindInfo['kind'];
-
-export const ENTITY_KINDS: readonly EntityKind[] = KINDS.map((k) => k.kind);
-
-export function entityResource(kind: EntityKind): ResourceRef {
-  const info = KINDS.find((k) => k.kind === kind)!;
-  return { group: API_GROUP, version: API_VERSION_NAME, resource: info.plural, namespaced: true };
-}
-
-export const WORKLOAD_RESOURCES: Readonly<Record<WorkloadKind, ResourceRef & { apiVersion: string }>> = {
-  Deployment: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true, apiVersion: 'apps/v1' },
-  StatefulSet: { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true, apiVersion: 'apps/v1' },
-  DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true, apiVersion: 'apps/v1' },
-  CronJob: { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true, apiVersion: 'batch/v1' },
-  Service: { group: '', version: 'v1', resource: 'services', namespaced: true, apiVersion: 'v1' },
-};
-
-export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true };
-export const ENDPOINT_SLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true };
-export const NAMESPACES_RESOURCE: ResourceRef = { group: '', version: 'v1', resource: 'namespaces', namespaced: false };
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -44,11 +21,6 @@ export const REFS_INDEX = 'refs';
 export const REFERENCED_INDEX = 'referenced';
 export const CONTROLLER_INDEX = 'controller';
 export const SERVICE_INDEX = 'service';
-
-export interface EntityObject extends KubeObject {
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
-}
 
 /** What Backlot derives from an entity object, computed once per object version. */
 export interface ParsedEntity {

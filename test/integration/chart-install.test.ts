@@ -29,7 +29,7 @@ import { httpsGet } from '../../src/envtest/https-get.ts';
 import type { GenerationFollower } from '../../src/envtest/simulate.ts';
 import { apply } from '../../src/k8s/apply.ts';
 import { narrowError } from '../../src/k8s/errors.ts';
-import { DEPLOYMENTS } from '../../src/k8s/resource.ts';
+import { WORKLOAD_RESOURCES } from '../../src/api/workloads.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { forbiddenRequests, type DeploymentObject } from '../support/deploy.ts';
 import { policyDenials } from '../support/deploy-least-power.ts';
@@ -134,7 +134,7 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     const operator = await serviceAccountClient(admin, adminConfig, NAMESPACE, FULLNAME);
     const write = async (body: Record<string, unknown>) => {
       try {
-        await apply(operator, { resource: DEPLOYMENTS, namespace: ns, name: 'least-power', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'least-power', namespace: ns, uid, ...(body.metadata as object) }, ...(body.spec ? { spec: body.spec } : {}) } });
+        await apply(operator, { resource: WORKLOAD_RESOURCES.Deployment, namespace: ns, name: 'least-power', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'least-power', namespace: ns, uid, ...(body.metadata as object) }, ...(body.spec ? { spec: body.spec } : {}) } });
         return 'applied';
       } catch (err) {
         const e = narrowError(err);

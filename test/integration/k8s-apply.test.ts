@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apply, FIELD_MANAGER } from '../../src/k8s/apply.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
-import { WORKLOAD_RESOURCES } from '../../src/reconcilers/world.ts';
+import { WORKLOAD_RESOURCES } from '../../src/api/workloads.ts';
 import { kubeConfig, testNamespace } from '../support/cluster.ts';
 
 describe('apply', () => {

@@ -18,9 +18,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { Cluster, FAILING_IMAGE_SUFFIX, UNREADY_IMAGE_SUFFIX } from '../../src/envtest/cluster.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { collectionPath, objectPath } from '../../src/k8s/resource.ts';
+import { WORKLOAD_RESOURCES } from '../../src/api/workloads.ts';
+import { collectionPath, ENDPOINT_SLICES, JOBS, objectPath } from '../../src/k8s/resource.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
-import { ENDPOINT_SLICES, JOBS, WORKLOAD_RESOURCES } from '../../src/reconcilers/world.ts';
 import { planeKubeConfig } from '../support/plane-client.ts';
 import { backlotReadiness, OracleTable, sample, type RolloutKind, type Sample, type Target } from '../support/rollout-oracle.ts';
 

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { ControlPlane } from '../../src/envtest/controlplane.ts';
-import { CONFIGMAPS } from '../../src/k8s/resource.ts';
+import { CONFIGMAPS } from '../support/resources.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import { planeKubeConfig } from '../support/plane-client.ts';

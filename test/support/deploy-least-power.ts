@@ -6,8 +6,7 @@
  */
 import type { KubeObject } from '../../src/k8s/object.ts';
 import type { ResourceRef } from '../../src/k8s/resource.ts';
-import type { WorkloadKind } from '../../src/api/workloads.ts';
-import { WORKLOAD_RESOURCES } from '../../src/reconcilers/world.ts';
+import { WORKLOAD_RESOURCES, type WorkloadKind } from '../../src/api/workloads.ts';
 
 export interface WorkloadFixture {
   kind: WorkloadKind;

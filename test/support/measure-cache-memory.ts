@@ -14,7 +14,8 @@ import { AppsV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-nod
 import { pino } from 'pino';
 import { ControlPlane } from '../../src/envtest/controlplane.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { DEPLOYMENTS, NAMESPACES } from '../../src/k8s/resource.ts';
+import { WORKLOAD_RESOURCES } from '../../src/api/workloads.ts';
+import { NAMESPACES } from '../../src/k8s/resource.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import { keepPaths, type Transform } from '../../src/runtime/transform.ts';
@@ -83,7 +84,7 @@ async function measureHere(kubeconfig: string, variant: Variant): Promise<void> 
   await warm.whenSynced();
   await warm.stop();
   const before = heapUsed();
-  const informer = new Informer({ resource: DEPLOYMENTS, client, logger, namespaces: ['memory'], ...(TRANSFORMS[variant] ? { transform: TRANSFORMS[variant] } : {}) });
+  const informer = new Informer({ resource: WORKLOAD_RESOURCES.Deployment, client, logger, namespaces: ['memory'], ...(TRANSFORMS[variant] ? { transform: TRANSFORMS[variant] } : {}) });
   informer.start();
   await informer.whenSynced();
   await informer.stop();

@@ -4,7 +4,8 @@
  * processes running it side by side show who writes.
  */
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { CONFIGMAPS, objectPath } from '../../src/k8s/resource.ts';
+import { objectPath } from '../../src/k8s/resource.ts';
+import { CONFIGMAPS } from './resources.ts';
 import { Controller, done, informerSource } from '../../src/runtime/controller.ts';
 import type { ControllerRegistration } from '../../src/registrations.ts';
 

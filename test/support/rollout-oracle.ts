@@ -16,7 +16,8 @@ import type { RestClient } from '../../src/k8s/rest.ts';
 import { workloadReadiness } from '../../src/reconcilers/facts.ts';
 import { OwnGenerations } from '../../src/reconcilers/generations.ts';
 import { JOB_TRANSFORM, SLICE_TRANSFORM, WORKLOAD_TRANSFORMS } from '../../src/reconcilers/informers.ts';
-import { byControllerUid, byServiceName, WORKLOAD_RESOURCES } from '../../src/reconcilers/world.ts';
+import { WORKLOAD_RESOURCES } from '../../src/api/workloads.ts';
+import { byControllerUid, byServiceName } from '../../src/reconcilers/world.ts';
 
 export type RolloutKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
 export type OracleColumn = RolloutKind | 'CronJob' | 'Service';

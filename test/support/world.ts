@@ -6,7 +6,8 @@ import { WORKLOAD_KINDS, type WorkloadKind } from '../../src/api/workloads.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { Store } from '../../src/runtime/store.ts';
 import { entityIndexers, jobIndexers, sliceIndexers } from '../../src/reconcilers/informers.ts';
-import { ENTITY_KINDS, World, type EntityKind, type EntityObject } from '../../src/reconcilers/world.ts';
+import { World } from '../../src/reconcilers/world.ts';
+import { ENTITY_KINDS, type EntityKind, type EntityObject } from '../../src/api/kinds.ts';
 
 export interface WorldObjects {
   entities?: EntityObject[];

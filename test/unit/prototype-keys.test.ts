@@ -22,7 +22,7 @@ import { exportBackstage, type ExportProblem } from '../../src/interop/export.ts
 import { importBackstage } from '../../src/interop/import.ts';
 import { parseDocuments } from '../../src/interop/yaml.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { createStateMetrics } from '../../src/metrics/state.ts';
+import { createStateMetrics } from '../../src/reconcilers/state-metrics.ts';
 import { keepPaths } from '../../src/runtime/transform.ts';
 import { capture } from './cli/io.ts';
 

@@ -6,7 +6,9 @@ import { stringify } from 'yaml';
 import { ClusterError, CLUSTER_FLAGS, connect, explainError, loadKubeConfig } from '../../../src/cli/cluster.ts';
 import { parseFlags } from '../../../src/cli/flags.ts';
 import { KubeApiError } from '../../../src/k8s/errors.ts';
-import { NAMESPACES_RESOURCE, entityResource, WORKLOAD_RESOURCES } from '../../../src/reconcilers/world.ts';
+import { NAMESPACES } from '../../../src/k8s/resource.ts';
+import { WORKLOAD_RESOURCES } from '../../../src/api/workloads.ts';
+import { entityResource } from '../../../src/api/kinds.ts';
 
 function kubeconfig(o: { clusters: Record<string, string>; contexts: Record<string, { cluster: string; namespace?: string }>; current?: string }): string {
   return stringify({
@@ -100,7 +102,7 @@ describe('explainError', () => {
       undefined,
       'no permission to list deployments.apps in all namespaces: forbidden. Check what you may do with `kubectl auth can-i list deployments.apps --all-namespaces`',
     ],
-    ['no permission on a cluster-scoped resource', status(403, 'Forbidden', 'forbidden'), NAMESPACES_RESOURCE, undefined, 'no permission to list namespaces: forbidden. Check what you may do with `kubectl auth can-i list namespaces`'],
+    ['no permission on a cluster-scoped resource', status(403, 'Forbidden', 'forbidden'), NAMESPACES, undefined, 'no permission to list namespaces: forbidden. Check what you may do with `kubectl auth can-i list namespaces`'],
     ['bad credentials', status(401, 'Unauthorized', 'Unauthorized'), components, 'shop', 'did not accept the credentials of context "prod" (401 Unauthorized): log in again, or choose another context with --context'],
     ['anything else', status(500, 'InternalError', 'etcd is down'), components, 'shop', 'list components.catalog.backlot.dev in namespace "shop" failed: 500 InternalError: etcd is down'],
   ])('%s', (_title, err, resource, namespace, message) => {

@@ -3,7 +3,8 @@ import type { KubeObject } from '../../../src/k8s/object.ts';
 import { workloadsReadyCondition } from '../../../src/catalog/entity-status.ts';
 import { gatherEntityFacts, ReadinessOracle } from '../../../src/reconcilers/facts.ts';
 import { entityIndexers } from '../../../src/reconcilers/informers.ts';
-import { World, type EntityObject } from '../../../src/reconcilers/world.ts';
+import { World } from '../../../src/reconcilers/world.ts';
+import type { EntityObject } from '../../../src/api/kinds.ts';
 import { Store } from '../../../src/runtime/store.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
 

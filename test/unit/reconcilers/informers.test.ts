@@ -3,7 +3,7 @@ import type { KubeObject } from '../../../src/k8s/object.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import { statefulSetReadiness } from '../../../src/catalog/readiness.ts';
 import { DEFINITION_LEFT_OUT, entityTransform, LAST_APPLIED_ANNOTATION, WORKLOAD_TRANSFORMS } from '../../../src/reconcilers/informers.ts';
-import { ENTITY_KINDS } from '../../../src/reconcilers/world.ts';
+import { ENTITY_KINDS } from '../../../src/api/kinds.ts';
 
 const object = (kind: string, spec: Record<string, unknown>): KubeObject => ({
   metadata: {

@@ -2,11 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { decideStatus } from '../../../src/catalog/entity-status.ts';
 import { acceptsFrom, needsConsent, parseRelationPolicy } from '../../../src/catalog/tenancy.ts';
 import type { KubeObject } from '../../../src/k8s/object.ts';
-import { createStateMetrics } from '../../../src/metrics/state.ts';
+import { createStateMetrics } from '../../../src/reconcilers/state-metrics.ts';
 import { gatherEntityFacts, ReadinessOracle } from '../../../src/reconcilers/facts.ts';
 import { OwnershipReconciler } from '../../../src/reconcilers/ownership.ts';
 import { onNamespaceChange } from '../../../src/reconcilers/triggers.ts';
-import type { EntityKind, World } from '../../../src/reconcilers/world.ts';
+import type { World } from '../../../src/reconcilers/world.ts';
+import type { EntityKind } from '../../../src/api/kinds.ts';
 import type { Store } from '../../../src/runtime/store.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
 

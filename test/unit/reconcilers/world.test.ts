@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
 import type { Store } from '../../../src/runtime/store.ts';
 import { JOURNAL_LIMIT } from '../../../src/runtime/store.ts';
-import { parsedEntity, World, type EntityObject, type NamespaceClaims } from '../../../src/reconcilers/world.ts';
+import { parsedEntity, World, type NamespaceClaims } from '../../../src/reconcilers/world.ts';
+import type { EntityObject } from '../../../src/api/kinds.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
 
 const component = (name: string, annotations?: Record<string, string>) =>

@@ -17,9 +17,10 @@ import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { ConditionType } from '../api/conditions.ts';
 import { isTrue } from '../catalog/condition-set.ts';
 import { refName, refNamespace } from '../catalog/ownership.ts';
-import { conditionsOf } from '../reconcilers/facts.ts';
-import { orphans, surveyNamespace, workloadNamespaces } from '../reconcilers/survey.ts';
-import { ENTITY_KINDS, type EntityObject, type ParsedEntity, type World } from '../reconcilers/world.ts';
+import { conditionsOf } from './facts.ts';
+import { orphans, surveyNamespace, workloadNamespaces } from './survey.ts';
+import type { ParsedEntity, World } from './world.ts';
+import { ENTITY_KINDS, type EntityObject } from '../api/kinds.ts';
 
 export interface StateMetricsOptions {
   world: World;

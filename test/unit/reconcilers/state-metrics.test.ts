@@ -5,7 +5,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
 import type { Store } from '../../../src/runtime/store.ts';
-import { createStateMetrics } from '../../../src/metrics/state.ts';
+import { createStateMetrics } from '../../../src/reconcilers/state-metrics.ts';
 import { entity, readyCondition, workload, worldOf } from '../../support/world.ts';
 
 const dependenciesNotReady = { type: 'DependenciesReady', status: 'False', reason: 'DependencyNotReady', message: '', lastTransitionTime: '2026-11-01T00:00:00Z' };

@@ -110,7 +110,7 @@ export const commonSpecFields = {
  * The `metadata` Backlot reads; other fields are kept as they are. The API server validates
  * metadata itself, so this only types it.
  */
-export const ObjectMeta = z.looseObject({
+export const EntityMeta = z.looseObject({
   name: z.string().max(NAME_MAX_LENGTH),
   namespace: z.string().optional(),
   uid: z.string().optional(),
@@ -119,14 +119,14 @@ export const ObjectMeta = z.looseObject({
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
 });
-export type ObjectMeta = z.infer<typeof ObjectMeta>;
+export type EntityMeta = z.infer<typeof EntityMeta>;
 
 /** The whole object of one kind, as read from the API server. */
 export function entityObject<K extends string, S extends z.ZodType, T extends z.ZodType>(kind: K, spec: S, status: T) {
   return z.object({
     apiVersion: z.literal(API_VERSION),
     kind: z.literal(kind),
-    metadata: ObjectMeta,
+    metadata: EntityMeta,
     spec,
     status: status.optional(),
   });

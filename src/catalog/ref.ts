@@ -31,7 +31,7 @@ export interface EntityRef {
 }
 
 /** A reference as written, split into its parts; absent parts are left to defaults. */
-export interface RefParts {
+export interface WrittenRef {
   kind?: string;
   namespace?: string;
   name: string;
@@ -59,7 +59,7 @@ const REF_RE = new RegExp(REF_PATTERN);
 
 /** Explains why a string is not a reference, or returns undefined when it is one. */
 function grammarProblem(text: string): string | undefined {
-  const parts = splitParts(text);
+  const parts = splitWrittenRef(text);
   if (parts.kind === '' || parts.namespace === '' || parts.name === '') return 'a part is empty';
   if (parts.kind !== undefined && !KIND_RE.test(parts.kind)) return `the kind "${parts.kind}" is not a word of letters and digits`;
   if (parts.namespace !== undefined && !NAMESPACE_RE.test(parts.namespace)) return `the namespace "${parts.namespace}" is not a Kubernetes namespace name`;
@@ -69,7 +69,7 @@ function grammarProblem(text: string): string | undefined {
 }
 
 /** Backstage's split: the first ":" ends the kind unless a "/" comes before it; the first "/" ends the namespace. */
-export function splitParts(text: string): RefParts {
+export function splitWrittenRef(text: string): WrittenRef {
   const slash = text.indexOf('/');
   let colon = text.indexOf(':');
   if (slash !== -1 && slash < colon) colon = -1;
@@ -91,11 +91,11 @@ const GENERIC: RefMessage = { subject: 'entity reference', problem: 'is not an e
  * Splits a reference into its parts without applying defaults or checking the kind.
  * Throws EntityRefError when the text does not follow the grammar.
  */
-export function splitEntityRef(value: unknown, options: { path?: string } = {}): RefParts {
+export function splitEntityRef(value: unknown, options: { path?: string } = {}): WrittenRef {
   if (typeof value !== 'string') fail({ ...GENERIC, problem: 'must be a string' }, value, options.path);
   const problem = grammarProblem(value);
   if (problem) fail(GENERIC, value, options.path, problem);
-  return splitParts(value);
+  return splitWrittenRef(value);
 }
 
 function isReferenceKind(kind: string): kind is ReferenceKind {
@@ -130,7 +130,7 @@ export function parseRefField(value: unknown, options: { field: RefField; namesp
   if (typeof value !== 'string') fail({ ...formatMessage(field), problem: 'must be a string' }, value, path);
   const problem = grammarProblem(value);
   if (problem) fail(formatMessage(field), value, path, problem);
-  const parts = splitParts(value);
+  const parts = splitWrittenRef(value);
   if (parts.kind === undefined && !field.defaultKind) fail(kindRequiredMessage(field), value, path);
   const kind = (parts.kind ?? field.defaultKind ?? '').toLowerCase();
   if (!(field.allowedKinds as readonly string[]).includes(kind)) fail(kindAllowedMessage(field), value, path);

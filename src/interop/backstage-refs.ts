@@ -9,13 +9,7 @@
 import { formatMessage, kindAllowedMessage, kindRequiredMessage, textWithValue, type RefField } from '../api/refs.ts';
 import { BACKSTAGE_DEFAULT_NAMESPACE, BACKSTAGE_KIND, BACKSTAGE_NAME, BACKSTAGE_NAMESPACE } from './backstage.ts';
 import { kubernetesName } from './names.ts';
-import { splitParts, type RefParts } from '../catalog/ref.ts';
-
-/** A reference split into its written parts (no defaults applied): the catalog's own split. */
-export type WrittenRef = RefParts;
-
-/** Backstage's split of a written reference into its parts (no validation). */
-export const splitRef: (text: string) => WrittenRef = splitParts;
+import { splitWrittenRef, type WrittenRef } from '../catalog/ref.ts';
 
 /** Why a written reference is not a Backstage reference, or undefined when it is one. */
 export function backstageRefProblem(parts: WrittenRef): string | undefined {
@@ -60,7 +54,7 @@ export class RefRewriteError extends Error {
 export function importRef(value: unknown, options: { field: RefField; holderNamespace: string; mapping: NameMapping }): string {
   const { field, mapping } = options;
   if (typeof value !== 'string') throw new RefRewriteError(`${field.list ? `${field.field} entry` : field.field} must be a string: use [<kind>:][<namespace>/]<name>, e.g. ${field.example}`);
-  const parts = splitRef(value);
+  const parts = splitWrittenRef(value);
   const problem = value === '' || parts.kind === '' || parts.namespace === '' || parts.name === '' ? 'a part is empty' : backstageRefProblem(parts);
   if (problem) throw new RefRewriteError(textWithValue(formatMessage(field), value, problem));
   if (parts.kind === undefined && !field.defaultKind) throw new RefRewriteError(textWithValue(kindRequiredMessage(field), value));

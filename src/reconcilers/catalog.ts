@@ -20,7 +20,7 @@ import { createCatalogInformers, type CatalogInformers, type MakeInformer } from
 import { OwnershipReconciler, splitWorkloadKey, workloadKey } from './ownership.ts';
 import { DEFAULT_EXCLUDED_NAMESPACES } from './survey.ts';
 import { onEndpointSliceChange, onEntityChange, onJobChange, onNamespaceChange, onWorkloadChange, type Enqueue } from './triggers.ts';
-import { splitRef, World } from './world.ts';
+import { entityObjectRef, World } from './world.ts';
 import { ENTITY_KINDS, type EntityObject } from '../api/kinds.ts';
 
 export interface CatalogOptions {
@@ -204,7 +204,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
       logger,
       metrics,
       clock,
-      keyFields: side === 'entity' ? (key) => ({ ...splitRef(key) }) : (key) => ({ ...splitWorkloadKey(key) }),
+      keyFields: side === 'entity' ? (key) => ({ ...entityObjectRef(key) }) : (key) => ({ ...splitWorkloadKey(key) }),
       ...(side === 'entity' ? { workers: entityCount, lowPriorityWorkers: lowPriorityWorkers(entityCount) } : { workers }),
     });
   const controllers = [controller('entity', 'entity', entities), controller('ownership', 'workload', ownership)];

@@ -13,7 +13,7 @@ import type { World } from './world.ts';
 /** The namespaces whose workloads are never orphans, besides Backlot's own. */
 export const DEFAULT_EXCLUDED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'] as const;
 
-export interface WorkloadClaim {
+export interface SurveyedWorkload {
   namespace: string;
   kind: WorkloadKind;
   name: string;
@@ -54,8 +54,8 @@ export function workloadNamespaces(world: World): string[] {
 }
 
 /** The workloads of one namespace that Backlot considers (ignored ones left out), with their claimants. */
-export function surveyNamespace(world: World, namespace: string): WorkloadClaim[] {
-  const out: WorkloadClaim[] = [];
+export function surveyNamespace(world: World, namespace: string): SurveyedWorkload[] {
+  const out: SurveyedWorkload[] = [];
   const claimants = world.claimants(namespace);
   for (const kind of WORKLOAD_KINDS) {
     for (const obj of world.workloadsIn(kind, namespace)) {
@@ -68,12 +68,12 @@ export function surveyNamespace(world: World, namespace: string): WorkloadClaim[
 }
 
 /** Every workload Backlot considers (ignored ones left out), with its claimants, namespace by namespace. */
-export function surveyClaims(world: World): WorkloadClaim[] {
+export function surveyClaims(world: World): SurveyedWorkload[] {
   return workloadNamespaces(world).flatMap((namespace) => surveyNamespace(world, namespace));
 }
 
 /** The workloads nobody claims, outside the excluded namespaces. */
-export function orphans(world: World, claims: readonly WorkloadClaim[], excludedNamespaces: ReadonlySet<string>): Orphan[] {
+export function orphans(world: World, claims: readonly SurveyedWorkload[], excludedNamespaces: ReadonlySet<string>): Orphan[] {
   return claims
     .filter((c) => c.claimants.length === 0 && !c.controlled && !excludedNamespaces.has(c.namespace))
     .map((c) => ({ namespace: c.namespace, kind: c.kind, name: c.name, ...namespaceOwner(world, c.namespace) }));

@@ -162,7 +162,8 @@ function fileClaim(claims: NamespaceClaims, claimants: ClaimantIndex, kind: Work
 
 const REF_KIND_TO_KIND = new Map(KINDS.map((k) => [k.refKind as string, k.kind]));
 
-export type RefParts = { readonly kind: EntityKind; readonly namespace: string; readonly name: string };
+/** The object a canonical reference names: its Kubernetes kind, namespace and name. */
+export type EntityObjectRef = { readonly kind: EntityKind; readonly namespace: string; readonly name: string };
 
 /**
  * Every lookup of an entity by reference splits the reference; a status reads dozens of them
@@ -170,17 +171,18 @@ export type RefParts = { readonly kind: EntityKind; readonly namespace: string; 
  * a bound past which they are dropped and made again: references are entities' names, so the
  * bound is only reached by a catalog that large or by names that came and went.
  */
-const splitRefs = new Map<string, RefParts | null>();
-const SPLIT_REFS_KEPT = 100_000;
+const entityObjectRefs = new Map<string, EntityObjectRef | null>();
+const OBJECT_REFS_KEPT = 100_000;
 
-export function splitRef(ref: string): RefParts | undefined {
-  let parts = splitRefs.get(ref);
+/** The object of a canonical reference (component:shop/checkout); undefined for one of no kind Backlot serves (user:). */
+export function entityObjectRef(ref: string): EntityObjectRef | undefined {
+  let parts = entityObjectRefs.get(ref);
   if (parts === undefined) {
     const m = /^([a-z]+):([^/]+)\/(.+)$/.exec(ref);
     const kind = m ? REF_KIND_TO_KIND.get(m[1]!) : undefined;
     parts = m && kind ? { kind, namespace: m[2]!, name: m[3]! } : null;
-    if (splitRefs.size >= SPLIT_REFS_KEPT) splitRefs.clear();
-    splitRefs.set(ref, parts);
+    if (entityObjectRefs.size >= OBJECT_REFS_KEPT) entityObjectRefs.clear();
+    entityObjectRefs.set(ref, parts);
   }
   return parts ?? undefined;
 }
@@ -208,7 +210,7 @@ export class World {
 
   /** The entity a canonical reference names, if it exists. */
   entity(ref: string): { obj: EntityObject; parsed: ParsedEntity } | undefined {
-    const parts = splitRef(ref);
+    const parts = entityObjectRef(ref);
     if (!parts) return undefined;
     const obj = this.caches.entities[parts.kind].get(`${parts.namespace}/${parts.name}`);
     return obj ? { obj, parsed: this.parsed(parts.kind, obj) } : undefined;
@@ -243,7 +245,7 @@ export class World {
   /** Whether a reference of `referrer` takes effect where it points: it needs no consent, or has it. */
   relationAccepted(referrer: { namespace: string }, r: { field: string; ref: string }): boolean {
     if (!needsConsent(r.field)) return true;
-    const target = splitRef(r.ref);
+    const target = entityObjectRef(r.ref);
     return target === undefined || this.accepts(referrer.namespace, target.namespace);
   }
 
@@ -253,7 +255,7 @@ export class World {
    */
   acceptedNaming(kind: EntityKind, field: string, ref: string): { obj: EntityObject; parsed: ParsedEntity }[] {
     const named = this.naming(kind, field, ref);
-    const target = splitRef(ref);
+    const target = entityObjectRef(ref);
     if (!target) return named;
     return named.filter((n) => this.accepts(n.parsed.namespace, target.namespace));
   }

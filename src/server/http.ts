@@ -121,12 +121,12 @@ export function metricsRoutes(registry: Registry, more: readonly (() => Promise<
   };
 }
 
-export interface Readiness {
+export interface SyncStatus {
   /** Names of the informers that have not synced yet; ready when empty. */
   unsynced(): readonly string[];
 }
 
-export function probeRoutes(readiness: Readiness): Record<string, Handler> {
+export function probeRoutes(readiness: SyncStatus): Record<string, Handler> {
   return {
     '/healthz': (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok\n');

@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino';
 import type { CommandIo } from './cli/command.ts';
 import type { RunConfig } from './cli/run-config.ts';
 import { narrowError } from './k8s/errors.ts';
-import { loadKubeConfig } from './k8s/kubeconfig.ts';
+import { currentCluster, loadKubeConfig } from './k8s/kubeconfig.ts';
 import { RestLeaseStore } from './k8s/leases.ts';
 import { RestClient } from './k8s/rest.ts';
 import { createRegistry } from './metrics/registry.ts';
@@ -63,6 +63,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
   );
   try {
     const kubeConfig = loadKubeConfig(config.kubeconfig);
+    currentCluster(kubeConfig);
     const registry = createRegistry();
     const clientMetrics = restClientMetrics(registry);
     const { qps, burst } = config.kubeApi;

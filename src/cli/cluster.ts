@@ -1,16 +1,14 @@
 /**
- * What the cluster-reading commands share: the kubeconfig as kubectl finds it (`--kubeconfig`,
- * else every file of KUBECONFIG merged with the first one winning, else ~/.kube/config), the
- * context and namespace flags, one paged LIST per resource into the same Stores and indexes
- * the operator's informers fill, and errors that say what to do.
+ * What the cluster-reading commands share: the kubeconfig as kubectl finds it (the loader of
+ * k8s/kubeconfig.ts, which `backlot run` uses too), the context and namespace flags, one paged
+ * LIST per resource into the same Stores and indexes the operator's informers fill, and
+ * errors that say what to do.
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { KubeConfig, type Cluster as KcCluster, type Context as KcContext, type User as KcUser } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION } from '../api/common.ts';
 import { WORKLOAD_KINDS, WORKLOAD_RESOURCES, type WorkloadKind } from '../api/workloads.ts';
 import { narrowError } from '../k8s/errors.ts';
+import { KubeconfigError, kubeconfigFiles, loadKubeConfig } from '../k8s/kubeconfig.ts';
 import type { KubeObject, ObjectList } from '../k8s/object.ts';
 import { collectionPath, objectPath, resourceName, NAMESPACES, type ResourceRef } from '../k8s/resource.ts';
 import { RestClient } from '../k8s/rest.ts';
@@ -51,44 +49,15 @@ export interface Connection {
   namespace: string | undefined;
 }
 
-function kubeconfigPaths(flag: string | undefined, env: NodeJS.ProcessEnv): { paths: string[]; source: string } {
-  if (flag !== undefined) return { paths: [flag], source: '--kubeconfig' };
-  const fromEnv = (env.KUBECONFIG ?? '').split(delimiter).filter((p) => p !== '');
-  if (fromEnv.length > 0) return { paths: fromEnv, source: 'KUBECONFIG' };
-  return { paths: [join(env.HOME ?? homedir(), '.kube', 'config')], source: 'the default location' };
-}
-
-/** The kubeconfig files merged as kubectl merges them: the first file to name a cluster, user, context or current-context wins. */
-export function loadKubeConfig(flag: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {
-  const { paths, source } = kubeconfigPaths(flag, env);
-  const existing = flag !== undefined ? paths : paths.filter((p) => existsSync(p));
-  if (existing.length === 0 || (flag !== undefined && !existsSync(flag))) {
-    throw new ClusterError(`no kubeconfig found at ${paths.join(', ')} (from ${source}): pass --kubeconfig PATH or set KUBECONFIG`);
-  }
-  const clusters = new Map<string, KcCluster>();
-  const users = new Map<string, KcUser>();
-  const contexts = new Map<string, KcContext>();
-  let currentContext = '';
-  for (const path of existing) {
-    const kc = new KubeConfig();
-    try {
-      kc.loadFromFile(path);
-    } catch (err) {
-      throw new ClusterError(`cannot read the kubeconfig ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-    for (const c of kc.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);
-    for (const u of kc.getUsers()) if (!users.has(u.name)) users.set(u.name, u);
-    for (const c of kc.getContexts()) if (!contexts.has(c.name)) contexts.set(c.name, c);
-    if (!currentContext) currentContext = kc.getCurrentContext() ?? '';
-  }
-  const merged = new KubeConfig();
-  merged.loadFromOptions({ clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext });
-  return merged;
-}
-
 /** The client, context and namespace the flags choose. */
 export function connect(flags: ParsedFlags, env: NodeJS.ProcessEnv): Connection {
-  const kc = loadKubeConfig(flags.strings.get('kubeconfig'), env);
+  let kc: KubeConfig;
+  try {
+    kc = loadKubeConfig(kubeconfigFiles(flags.strings.get('kubeconfig'), env));
+  } catch (err) {
+    if (err instanceof KubeconfigError) throw new ClusterError(err.message, { cause: err });
+    throw err;
+  }
   const names = kc.getContexts().map((c) => c.name);
   const context = flags.strings.get('context') ?? kc.getCurrentContext();
   const known = `(the kubeconfig has: ${names.join(', ') || 'no contexts'})`;

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from './command.ts';
-import type { KubeconfigSource } from '../k8s/kubeconfig.ts';
+import { kubeconfigFiles, type KubeconfigSource } from '../k8s/kubeconfig.ts';
 import { DEFAULT_LEASE_TIMING, validateLeaseTiming } from '../runtime/lease.ts';
 import { parseBindAddress, type BindAddress } from '../util/bind-address.ts';
 import { parseDuration } from '../util/duration.ts';
@@ -264,10 +264,10 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
   const flags = parsed.data;
 
   const inClusterEnv = Boolean(env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT);
-  let kubeconfig: KubeconfigSource;
-  if (flags.kubeconfig) kubeconfig = { kind: 'file', paths: [flags.kubeconfig] };
-  else if (env.KUBECONFIG) kubeconfig = { kind: 'file', paths: env.KUBECONFIG.split(':').filter(Boolean) };
-  else if (inClusterEnv) {
+  // controller-runtime's order: --kubeconfig, $KUBECONFIG, the service account, ~/.kube/config.
+  const files = kubeconfigFiles(flags.kubeconfig, env);
+  let kubeconfig: KubeconfigSource = files;
+  if (files.from === 'the default location' && inClusterEnv) {
     kubeconfig = {
       kind: 'in-cluster',
       host: env.KUBERNETES_SERVICE_HOST!,
@@ -275,7 +275,7 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
       tokenFile: join(SERVICE_ACCOUNT_DIR, 'token'),
       caFile: join(SERVICE_ACCOUNT_DIR, 'ca.crt'),
     };
-  } else kubeconfig = { kind: 'file', paths: [join(env.HOME ?? '/root', '.kube', 'config')] };
+  }
   const inCluster = kubeconfig.kind === 'in-cluster';
 
   const leaderElect = flags['leader-elect'] ?? inCluster;

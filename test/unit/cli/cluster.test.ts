@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
-import { ClusterError, CLUSTER_FLAGS, connect, explainError, loadKubeConfig } from '../../../src/cli/cluster.ts';
+import { ClusterError, CLUSTER_FLAGS, connect, explainError } from '../../../src/cli/cluster.ts';
 import { parseFlags } from '../../../src/cli/flags.ts';
 import { KubeApiError } from '../../../src/k8s/errors.ts';
 import { NAMESPACES } from '../../../src/k8s/resource.ts';
@@ -69,7 +69,8 @@ describe('kubeconfig and context', () => {
   it('reads a file that is not a kubeconfig as an error naming it', async () => {
     const bad = join(dir, 'bad');
     await writeFile(bad, 'clusters: [');
-    expect(() => loadKubeConfig(bad, {})).toThrow(`cannot read the kubeconfig ${bad}`);
+    expect(() => run(['--kubeconfig', bad], {})).toThrow(ClusterError);
+    expect(() => run(['--kubeconfig', bad], {})).toThrow(`cannot read the kubeconfig ${bad}`);
   });
 });
 

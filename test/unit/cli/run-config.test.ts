@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { delimiter } from 'node:path';
 import { UsageError } from '../../../src/cli/command.ts';
 import { loadRunConfig, runUsage } from '../../../src/cli/run-config.ts';
 
@@ -9,7 +10,7 @@ describe('loadRunConfig', () => {
   it('defaults outside a cluster: ~/.kube/config, no leader election, :8080 and :8081, info, 32 workers', () => {
     const config = load([]);
     expect(config).toMatchObject({
-      kubeconfig: { kind: 'file', paths: ['/home/op/.kube/config'] },
+      kubeconfig: { kind: 'file', paths: ['/home/op/.kube/config'], from: 'the default location' },
       inCluster: false,
       namespaces: [],
       leaderElection: { enabled: false, leaseName: 'backlot-leader', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
@@ -46,10 +47,11 @@ describe('loadRunConfig', () => {
     expect(load([], { ...env, POD_NAMESPACE: 'ops' }).leaderElection.namespace).toBe('ops');
   });
 
-  it('prefers --kubeconfig, then $KUBECONFIG (a colon list), then the service account', () => {
+  it('prefers --kubeconfig, then $KUBECONFIG (a list, as kubectl splits it), then the service account', () => {
     const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
-    expect(load(['--kubeconfig', '/k/flag'], { ...inCluster, KUBECONFIG: '/k/env' }).kubeconfig).toEqual({ kind: 'file', paths: ['/k/flag'] });
-    expect(load([], { ...inCluster, KUBECONFIG: '/k/a:/k/b' }).kubeconfig).toEqual({ kind: 'file', paths: ['/k/a', '/k/b'] });
+    expect(load(['--kubeconfig', '/k/flag'], { ...inCluster, KUBECONFIG: '/k/env' }).kubeconfig).toEqual({ kind: 'file', paths: ['/k/flag'], from: '--kubeconfig' });
+    expect(load([], { ...inCluster, KUBECONFIG: ['/k/a', '', '/k/b', '/k/a'].join(delimiter) }).kubeconfig).toEqual({ kind: 'file', paths: ['/k/a', '/k/b'], from: 'KUBECONFIG' });
+    expect(load(['--leader-elect=false'], { ...inCluster, KUBECONFIG: delimiter }).kubeconfig).toMatchObject({ kind: 'in-cluster' });
   });
 
   it.each([

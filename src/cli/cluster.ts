@@ -21,17 +21,14 @@ import type { FlagSpec, ParsedFlags } from './flags.ts';
 
 /** The flags every cluster-reading command takes, as kubectl spells them. */
 export const CLUSTER_FLAGS: readonly FlagSpec[] = [
-  { name: 'kubeconfig', type: 'string' },
-  { name: 'context', type: 'string' },
-  { name: 'namespace', short: 'n', type: 'string' },
-  { name: 'all-namespaces', short: 'A', type: 'boolean' },
+  { name: 'kubeconfig', type: 'string', value: 'PATH', help: 'the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' },
+  { name: 'context', type: 'string', value: 'NAME', help: 'the kubeconfig context to use (default: the current context)' },
+  { name: 'namespace', short: 'n', type: 'string', value: 'NS', help: "the namespace to read (default: the context's namespace, else default)" },
+  { name: 'all-namespaces', short: 'A', type: 'boolean', help: 'read every namespace' },
 ];
 
-export const CLUSTER_FLAGS_HELP = `Cluster flags:
-      --kubeconfig PATH     the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
-      --context NAME        the kubeconfig context to use (default: the current context)
-  -n, --namespace NS        the namespace to read (default: the context's namespace, else default)
-  -A, --all-namespaces      read every namespace`;
+/** The cluster flags' section of a command's --help. */
+export const CLUSTER_FLAGS_HELP = { heading: 'Cluster flags', flags: CLUSTER_FLAGS } as const;
 
 /** A failure the user can act on; the message says how. */
 export class ClusterError extends Error {

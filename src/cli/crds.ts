@@ -3,31 +3,28 @@
  * multi-document stream, so `backlot crds | kubectl apply -f -` installs them.
  */
 import { renderAllCrds } from '../api/crd.ts';
-import { UsageError, type Command } from './command.ts';
+import type { Command } from './command.ts';
+import { commandHelp, parseFlags } from './flags.ts';
 
-const HELP = `Usage: backlot crds
-
+const HELP = commandHelp({
+  usage: 'backlot crds',
+  description: `
 Prints the CustomResourceDefinitions of the catalog.backlot.dev API (Component, System,
-Resource, API, Group, Domain) as a multi-document YAML stream: the same text as crds/.
-
-Examples:
+Resource, API, Group, Domain) as a multi-document YAML stream: the same text as crds/.`,
+  examples: `
   backlot crds | kubectl apply --server-side -f -
-  backlot crds > backlot-crds.yaml
-
-Flags:
-  -h, --help   show this help
-`;
+  backlot crds > backlot-crds.yaml`,
+  flags: [],
+});
 
 export const crdsCommand: Command = {
   name: 'crds',
   summary: 'Print the CustomResourceDefinitions (the same YAML as crds/)',
   run(argv, io) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      io.stdout.write(HELP);
-      return Promise.resolve(0);
-    }
-    if (argv.length > 0) return Promise.reject(new UsageError(`unexpected argument "${argv[0] ?? ''}": crds takes no arguments`));
-    io.stdout.write(renderAllCrds());
-    return Promise.resolve(0);
+    // A usage error rejects, as from every other command.
+    return Promise.resolve().then(() => {
+      io.stdout.write(parseFlags(argv, [], { command: 'crds' }).help ? HELP : renderAllCrds());
+      return 0;
+    });
   },
 };

@@ -6,18 +6,22 @@ import { renderCatalogInfo } from '../interop/export.ts';
 import { BACKSTAGE_NAMESPACE } from '../interop/backstage.ts';
 import { UsageError, type Command } from './command.ts';
 import { allEntities, CLUSTER_FLAGS, CLUSTER_FLAGS_HELP, readCluster, scopeText } from './cluster.ts';
-import { parseFlags } from './flags.ts';
+import { commandHelp, parseFlags, type FlagSpec } from './flags.ts';
 
-const HELP = `Usage: backlot export [flags]
+const FLAGS: readonly FlagSpec[] = [
+  { name: 'default-namespace', type: 'string', value: 'NS', help: "the Kubernetes namespace written as Backstage's default namespace (default: default)" },
+];
 
+const HELP = commandHelp({
+  usage: 'backlot export [flags]',
+  description: `
 Prints the catalog of the cluster as Backstage catalog descriptors (apiVersion
 backstage.io/v1alpha1, one document per entity), for Backstage to register as a location.
 References are canonical (kind:namespace/name), names changed by backlot import are given
 back, and Components and Resources carry backstage.io/kubernetes-id (and
 backstage.io/kubernetes-label-selector when they claim by another selector), so Backstage's
-Kubernetes plugin shows the workloads Backlot matched. See docs/backstage.md.
-
-Examples:
+Kubernetes plugin shows the workloads Backlot matched. See docs/backstage.md.`,
+  examples: `
   # The whole catalog
   backlot export -A > catalog-info.yaml
 
@@ -25,26 +29,20 @@ Examples:
   backlot export -n shop --default-namespace shop
 
   # As a kubectl plugin, from another cluster
-  kubectl backlot export -A --context prod > catalog-info.yaml
-
-Flags:
-      --default-namespace NS   the Kubernetes namespace written as Backstage's default
-                               namespace (default: default)
-  -h, --help                   show this help
-
-${CLUSTER_FLAGS_HELP}
-`;
+  kubectl backlot export -A --context prod > catalog-info.yaml`,
+  flags: FLAGS,
+  moreFlags: [CLUSTER_FLAGS_HELP],
+});
 
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Print the cluster\'s catalog as Backstage catalog-info.yaml',
   async run(argv, io) {
-    const flags = parseFlags(argv, [...CLUSTER_FLAGS, { name: 'default-namespace', type: 'string' }]);
-    if (flags.booleans.get('help')) {
+    const flags = parseFlags(argv, [...FLAGS, ...CLUSTER_FLAGS], { command: 'export' });
+    if (flags.help) {
       io.stdout.write(HELP);
       return 0;
     }
-    if (flags.positionals.length > 0) throw new UsageError(`unexpected argument "${flags.positionals[0] ?? ''}": export takes flags only`);
     const defaultNamespace = flags.strings.get('default-namespace') ?? 'default';
     if (!BACKSTAGE_NAMESPACE.test(defaultNamespace)) throw new UsageError(`--default-namespace "${defaultNamespace}" is not a Kubernetes namespace name (a DNS label such as shop)`);
     const { conn, world } = await readCluster(flags, io, {});

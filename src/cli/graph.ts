@@ -4,17 +4,24 @@ import { buildGraph, renderDot, renderMermaid } from '../interop/graph.ts';
 import { ENTITY_KINDS } from '../api/kinds.ts';
 import { UsageError, type Command } from './command.ts';
 import { ClusterError, CLUSTER_FLAGS, CLUSTER_FLAGS_HELP, namespaceRead, readCluster, scopeText } from './cluster.ts';
-import { intFlag, OUTPUT_FLAG, outputFlag, parseFlags } from './flags.ts';
+import { commandHelp, intFlag, outputFlag, outputFlagSpec, parseFlags, type FlagSpec } from './flags.ts';
 
-const HELP = `Usage: backlot graph [flags]
+const FLAGS: readonly FlagSpec[] = [
+  outputFlagSpec('mermaid (default) or dot'),
+  { name: 'apis', type: 'boolean', help: 'include APIs and the provides/consumes edges' },
+  { name: 'from', type: 'string', value: 'REF', help: 'only what this entity leads to: [<kind>:][<namespace>/]<name>, the kind defaulting to component and the namespace to the one read' },
+  { name: 'depth', type: 'string', value: 'N', help: 'with --from: at most N steps away (default: no limit)' },
+];
 
+const HELP = commandHelp({
+  usage: 'backlot graph [flags]',
+  description: `
 Prints the dependency graph of the catalog: Components and Resources, with an arrow from
 each to what it depends on (spec.dependsOn, and spec.dependencyOf read from the other side).
 With --apis, APIs too, with dashed "provides" and "consumes" arrows. Entities referenced but
 absent are drawn dashed and marked "(not found)"; those in namespaces that were not read,
-"(not read)". Paste Mermaid into a Markdown file, or render DOT with Graphviz.
-
-Examples:
+"(not read)". Paste Mermaid into a Markdown file, or render DOT with Graphviz.`,
+  examples: `
   # The graph of the current namespace, as Mermaid
   backlot graph
 
@@ -22,29 +29,20 @@ Examples:
   backlot graph -n shop --from checkout --depth 2 --apis -o dot | dot -Tsvg > checkout.svg
 
   # The whole cluster, as a kubectl plugin
-  kubectl backlot graph -A > catalog.mmd
-
-Flags:
-  -o, --output FORMAT   mermaid (default) or dot
-      --apis            include APIs and the provides/consumes edges
-      --from REF        only what this entity leads to: [<kind>:][<namespace>/]<name>, the
-                        kind defaulting to component and the namespace to the one read
-      --depth N         with --from: at most N steps away (default: no limit)
-  -h, --help            show this help
-
-${CLUSTER_FLAGS_HELP}
-`;
+  kubectl backlot graph -A > catalog.mmd`,
+  flags: FLAGS,
+  moreFlags: [CLUSTER_FLAGS_HELP],
+});
 
 export const graphCommand: Command = {
   name: 'graph',
   summary: 'Print the dependency graph as Mermaid or DOT',
   async run(argv, io) {
-    const flags = parseFlags(argv, [...CLUSTER_FLAGS, OUTPUT_FLAG, { name: 'apis', type: 'boolean' }, { name: 'from', type: 'string' }, { name: 'depth', type: 'string' }]);
-    if (flags.booleans.get('help')) {
+    const flags = parseFlags(argv, [...FLAGS, ...CLUSTER_FLAGS], { command: 'graph' });
+    if (flags.help) {
       io.stdout.write(HELP);
       return 0;
     }
-    if (flags.positionals.length > 0) throw new UsageError(`unexpected argument "${flags.positionals[0] ?? ''}": graph takes flags only`);
     const output = outputFlag(flags, ['mermaid', 'dot'] as const, 'mermaid');
     const depth = intFlag(flags, 'depth', 0);
     const fromFlag = flags.strings.get('from');

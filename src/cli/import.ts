@@ -13,11 +13,20 @@ import { BACKSTAGE_NAMESPACE } from '../interop/backstage.ts';
 import { BACKSTAGE_TOKEN_ENV, BackstageUrlError, catalogApiUrl, checkToken, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, readBackstageCatalog } from '../interop/backstage-api.ts';
 import { parseDuration } from '../util/duration.ts';
 import { UsageError, type Command, type CommandIo } from './command.ts';
-import { intFlag, parseFlags } from './flags.ts';
+import { commandHelp, intFlag, parseFlags, type FlagSpec } from './flags.ts';
 
-const HELP = `Usage: backlot import [flags] FILE... | -
-       backlot import [flags] --from-backstage URL
+const FLAGS: readonly FlagSpec[] = [
+  { name: 'default-namespace', type: 'string', value: 'NS', help: "the Kubernetes namespace for entities in Backstage's default namespace (default: default)" },
+  { name: 'create-namespaces', type: 'boolean', help: 'also print a Namespace for each namespace the entities live in' },
+  { name: 'from-backstage', type: 'string', value: 'URL', help: 'read the entities from the Backstage backend at URL (its base address, or its /api/catalog) instead of files' },
+  { name: 'token', type: 'string', value: 'TOKEN', help: 'the bearer token for --from-backstage (default: $BACKSTAGE_TOKEN)' },
+  { name: 'page-size', type: 'string', value: 'N', help: `entities asked for in one request, 1 to ${MAX_PAGE_SIZE} (default: ${DEFAULT_PAGE_SIZE})` },
+  { name: 'request-timeout', type: 'string', value: 'DUR', help: 'how long one request to Backstage may take (default: 30s)' },
+];
 
+const HELP = commandHelp({
+  usage: 'backlot import [flags] FILE... | -\n       backlot import [flags] --from-backstage URL',
+  description: `
 Reads Backstage catalog descriptors (catalog-info.yaml files, any number of documents each;
 a directory means the .yaml and .yml files under it; - means standard input) and prints the
 Backlot custom resources they describe, ready for kubectl apply. A summary goes to standard
@@ -33,9 +42,8 @@ Component, System, Resource, API, Group and Domain are imported. Other kinds (Us
 Location, Template...) are counted and reported, never dropped silently. Names Kubernetes
 refuses (upper case, "_") are rewritten, the original kept in the annotation
 backlot.dev/backstage-name, and references to them rewritten too: import files that refer
-to each other in one run. The mapping is described in docs/backstage.md.
-
-Examples:
+to each other in one run. The mapping is described in docs/backstage.md.`,
+  examples: `
   # A repository's catalog, into the cluster
   backlot import catalog-info.yaml | kubectl apply -f -
 
@@ -48,23 +56,13 @@ Examples:
   # Every Component, System, Resource, API, Group and Domain of a running Backstage
   export BACKSTAGE_TOKEN=...   # a token from backend.auth.externalAccess
   backlot import --from-backstage https://backstage.example.com --default-namespace shop > catalog.yaml
-  kubectl apply -f catalog.yaml
-
-Flags:
-      --default-namespace NS   the Kubernetes namespace for entities in Backstage's default
-                               namespace (default: default)
-      --create-namespaces      also print a Namespace for each namespace the entities live in
-      --from-backstage URL     read the entities from the Backstage backend at URL (its base
-                               address, or its /api/catalog) instead of files
-      --token TOKEN            the bearer token for --from-backstage (default: $BACKSTAGE_TOKEN)
-      --page-size N            entities asked for in one request, 1 to ${MAX_PAGE_SIZE} (default: ${DEFAULT_PAGE_SIZE})
-      --request-timeout DUR    how long one request to Backstage may take (default: 30s)
-  -h, --help                   show this help
-
+  kubectl apply -f catalog.yaml`,
+  flags: FLAGS,
+  notes: `
 Exit status: 0 when every document was imported or skipped; 1 when a document is invalid
 (every problem is listed with its file, document and field, and nothing is printed on
-standard output) or Backstage could not be read; 2 for a usage error.
-`;
+standard output) or Backstage could not be read; 2 for a usage error.`,
+});
 
 function requireStdin(io: CommandIo): NodeJS.ReadableStream {
   if (!io.stdin) throw new UsageError('"-" reads standard input, and there is none here');
@@ -239,13 +237,8 @@ export const importCommand: Command = {
   name: 'import',
   summary: 'Turn catalog-info.yaml files, or a running Backstage\'s catalog, into Backlot custom resources',
   async run(argv, io: CommandIo) {
-    const flags = parseFlags(argv, [
-      { name: 'default-namespace', type: 'string' },
-      { name: 'create-namespaces', type: 'boolean' },
-      { name: 'from-backstage', type: 'string' },
-      ...BACKSTAGE_ONLY_FLAGS.map((name) => ({ name, type: 'string' as const })),
-    ]);
-    if (flags.booleans.get('help')) {
+    const flags = parseFlags(argv, FLAGS, { command: 'import', positionals: true });
+    if (flags.help) {
       io.stdout.write(HELP);
       return 0;
     }

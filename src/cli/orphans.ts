@@ -3,21 +3,26 @@
  * `backlot_orphaned_workload` metric.
  */
 import { DEFAULT_EXCLUDED_NAMESPACES } from '../reconcilers/survey.ts';
-import { UsageError, type Command } from './command.ts';
+import type { Command } from './command.ts';
 import { CLUSTER_FLAGS, CLUSTER_FLAGS_HELP, readCluster, scopeText } from './cluster.ts';
-import { OUTPUT_FLAG, outputFlag, parseFlags } from './flags.ts';
+import { commandHelp, outputFlag, outputFlagSpec, parseFlags, type FlagSpec } from './flags.ts';
 import { formatData, formatTable } from './output.ts';
 import { orphanReport } from './reports.ts';
 
-const HELP = `Usage: backlot orphans [flags]
+const FLAGS: readonly FlagSpec[] = [
+  outputFlagSpec('table (default), json or yaml'),
+  { name: 'exclude-namespaces', type: 'string', value: 'NS,...', help: `namespaces whose workloads are never orphans (default: ${DEFAULT_EXCLUDED_NAMESPACES.join(',')})` },
+];
 
+const HELP = commandHelp({
+  usage: 'backlot orphans [flags]',
+  description: `
 Lists the Deployments, StatefulSets, DaemonSets, CronJobs and Services that no catalog
 entity claims, with the owner their Namespace names (labels backlot.dev/owner and
 backlot.dev/owner-namespace; the owner's namespace defaults to the Namespace's), the same way
 the operator's backlot_orphaned_workload metric counts them. Workloads labelled or annotated
-backlot.dev/ignore: "true", and those controlled by another object, are never orphans.
-
-Examples:
+backlot.dev/ignore: "true", and those controlled by another object, are never orphans.`,
+  examples: `
   # Orphans in the current namespace
   backlot orphans
 
@@ -25,27 +30,20 @@ Examples:
   backlot orphans -A -o json | jq -r '.items[] | "\\(.namespace)/\\(.name)"'
 
   # As a kubectl plugin, in one namespace of another cluster
-  kubectl backlot orphans -n shop --context staging
-
-Flags:
-  -o, --output FORMAT              table (default), json or yaml
-      --exclude-namespaces NS,...  namespaces whose workloads are never orphans
-                                   (default: ${DEFAULT_EXCLUDED_NAMESPACES.join(',')})
-  -h, --help                       show this help
-
-${CLUSTER_FLAGS_HELP}
-`;
+  kubectl backlot orphans -n shop --context staging`,
+  flags: FLAGS,
+  moreFlags: [CLUSTER_FLAGS_HELP],
+});
 
 export const orphansCommand: Command = {
   name: 'orphans',
   summary: 'List the workloads no catalog entity claims',
   async run(argv, io) {
-    const flags = parseFlags(argv, [...CLUSTER_FLAGS, OUTPUT_FLAG, { name: 'exclude-namespaces', type: 'string' }]);
-    if (flags.booleans.get('help')) {
+    const flags = parseFlags(argv, [...FLAGS, ...CLUSTER_FLAGS], { command: 'orphans' });
+    if (flags.help) {
       io.stdout.write(HELP);
       return 0;
     }
-    if (flags.positionals.length > 0) throw new UsageError(`unexpected argument "${flags.positionals[0] ?? ''}": orphans takes flags only`);
     const output = outputFlag(flags, ['table', 'json', 'yaml'] as const, 'table');
     const excludeFlag = flags.strings.get('exclude-namespaces');
     const excluded = new Set(excludeFlag === undefined ? DEFAULT_EXCLUDED_NAMESPACES : excludeFlag.split(',').map((s) => s.trim()).filter((s) => s !== ''));

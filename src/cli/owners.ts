@@ -2,17 +2,22 @@
 import { parseEntityRef, stringifyEntityRef, EntityRefError } from '../catalog/ref.ts';
 import { UsageError, type Command } from './command.ts';
 import { CLUSTER_FLAGS, CLUSTER_FLAGS_HELP, namespaceRead, readCluster, scopeText } from './cluster.ts';
-import { OUTPUT_FLAG, outputFlag, parseFlags } from './flags.ts';
+import { commandHelp, outputFlag, outputFlagSpec, parseFlags, type FlagSpec } from './flags.ts';
 import { formatData, formatTable } from './output.ts';
 import { ownersReport } from './reports.ts';
 
-const HELP = `Usage: backlot owners [flags]
+const FLAGS: readonly FlagSpec[] = [
+  { name: 'owner', type: 'string', value: 'REF', help: 'only this group: [group:][<namespace>/]<name>, the namespace defaulting to the one read' },
+  outputFlagSpec('table (default), json or yaml'),
+];
 
+const HELP = commandHelp({
+  usage: 'backlot owners [flags]',
+  description: `
 Lists who owns what: for every owner group, the entities that name it in spec.owner and
 the workloads each of those entities holds the claim to (the ones whose ownership the
-operator writes). An owner group that does not exist is marked "(not found)".
-
-Examples:
+operator writes). An owner group that does not exist is marked "(not found)".`,
+  examples: `
   # Every team of the current namespace and what it owns
   backlot owners
 
@@ -20,27 +25,20 @@ Examples:
   backlot owners -A --owner group:shop/team-payments
 
   # As YAML, as a kubectl plugin
-  kubectl backlot owners -A -o yaml
-
-Flags:
-      --owner REF       only this group: [group:][<namespace>/]<name>, the namespace
-                        defaulting to the one read
-  -o, --output FORMAT   table (default), json or yaml
-  -h, --help            show this help
-
-${CLUSTER_FLAGS_HELP}
-`;
+  kubectl backlot owners -A -o yaml`,
+  flags: FLAGS,
+  moreFlags: [CLUSTER_FLAGS_HELP],
+});
 
 export const ownersCommand: Command = {
   name: 'owners',
   summary: 'Show who owns what: entities and claimed workloads by owner group',
   async run(argv, io) {
-    const flags = parseFlags(argv, [...CLUSTER_FLAGS, OUTPUT_FLAG, { name: 'owner', type: 'string' }]);
-    if (flags.booleans.get('help')) {
+    const flags = parseFlags(argv, [...FLAGS, ...CLUSTER_FLAGS], { command: 'owners' });
+    if (flags.help) {
       io.stdout.write(HELP);
       return 0;
     }
-    if (flags.positionals.length > 0) throw new UsageError(`unexpected argument "${flags.positionals[0] ?? ''}": owners takes flags only`);
     const output = outputFlag(flags, ['table', 'json', 'yaml'] as const, 'table');
     const { conn, world } = await readCluster(flags, io, { workloads: true });
     let owner: string | undefined;

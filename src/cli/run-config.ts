@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from './command.ts';
+import { commandHelp, parseFlags, type FlagSpec } from './flags.ts';
 import { kubeconfigFiles, type KubeconfigSource } from '../k8s/kubeconfig.ts';
 import { DEFAULT_LEASE_TIMING, validateLeaseTiming } from '../runtime/lease.ts';
 import { parseBindAddress, type BindAddress } from '../util/bind-address.ts';
@@ -68,76 +69,48 @@ export interface RunConfig {
   catalogInfo: { enabled: boolean; defaultNamespace: string };
 }
 
-interface FlagSpec {
-  boolean?: boolean;
-  value: string;
-  help: string;
-}
-
 /** The flags of `backlot run`, in the order --help lists them. */
-export const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
-  kubeconfig: { value: 'PATH', help: 'kubeconfig file; default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config' },
-  namespaces: { value: 'NS[,NS...]', help: 'watch only these namespaces (comma-separated); default: all namespaces' },
-  'leader-elect': { boolean: true, value: '[=true|false]', help: 'run only while holding the leader Lease; default: true in a cluster, false outside' },
-  'leader-election-namespace': { value: 'NS', help: "namespace of the leader Lease; default: $POD_NAMESPACE, then the service account's namespace" },
-  'leader-election-id': { value: 'NAME', help: 'name of the leader Lease (default backlot-leader)' },
-  'lease-duration': { value: 'DURATION', help: 'how long a leader Lease is valid without renewal (default 15s)' },
-  'renew-deadline': { value: 'DURATION', help: 'how long the leader keeps trying to renew before it steps down (default 10s)' },
-  'retry-period': { value: 'DURATION', help: 'time between acquire and renew attempts (default 2s)' },
-  'metrics-bind-address': { value: 'ADDR', help: 'where /metrics is served, host:port or :port; 0 disables (default :8443 with --metrics-secure, :8080 without)' },
-  'metrics-secure': { boolean: true, value: '[=true|false]', help: 'serve metrics over HTTPS to callers the API server authenticates and authorizes for get on /metrics (and /catalog-info.yaml to those that may list every catalog kind); default: true in a cluster, false outside' },
-  'metrics-cert-path': { value: 'DIR', help: 'directory holding the metrics server certificate and key, re-read when they change; default: none, a self-signed certificate' },
-  'metrics-cert-name': { value: 'FILE', help: 'the certificate file in --metrics-cert-path (default tls.crt)' },
-  'metrics-cert-key': { value: 'FILE', help: 'the private key file in --metrics-cert-path (default tls.key)' },
-  'health-probe-bind-address': { value: 'ADDR', help: 'where /healthz and /readyz are served; 0 disables (default :8081)' },
-  'log-level': { value: 'LEVEL', help: 'trace, debug, info, warn, error, fatal or silent (default info)' },
-  workers: { value: 'N', help: 'concurrent reconciles of the ownership controller (default 32); the entity controller runs half as many, and its derived work holds at most a quarter of those while direct work runs' },
-  'kube-api-qps': { value: 'QPS', help: 'requests per second to the API server, the client-side limit; 0 turns it off (default 1000)' },
-  'kube-api-burst': { value: 'N', help: 'requests that may go at once before --kube-api-qps paces the rest (default 2000)' },
-  'serve-catalog-info': { boolean: true, value: '[=true|false]', help: 'serve the catalog as Backstage YAML at /catalog-info.yaml on the metrics port (default true)' },
-  'catalog-info-default-namespace': { value: 'NS', help: "the namespace written as Backstage's default namespace in /catalog-info.yaml (default default)" },
-  'catalog-bind-address': { value: 'ADDR', help: 'also serve /catalog-info.yaml and its API definitions here, plain HTTP with no authentication, for a Backstage backend; 0 disables (default 0)' },
+export const RUN_FLAGS: readonly FlagSpec[] = [
+  { name: 'kubeconfig', type: 'string', value: 'PATH', help: 'kubeconfig file; default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config' },
+  { name: 'namespaces', type: 'string', value: 'NS[,NS...]', help: 'watch only these namespaces (comma-separated); default: all namespaces' },
+  { name: 'leader-elect', type: 'boolean', value: '[=true|false]', help: 'run only while holding the leader Lease; default: true in a cluster, false outside' },
+  { name: 'leader-election-namespace', type: 'string', value: 'NS', help: "namespace of the leader Lease; default: $POD_NAMESPACE, then the service account's namespace" },
+  { name: 'leader-election-id', type: 'string', value: 'NAME', help: 'name of the leader Lease (default backlot-leader)' },
+  { name: 'lease-duration', type: 'string', value: 'DURATION', help: 'how long a leader Lease is valid without renewal (default 15s)' },
+  { name: 'renew-deadline', type: 'string', value: 'DURATION', help: 'how long the leader keeps trying to renew before it steps down (default 10s)' },
+  { name: 'retry-period', type: 'string', value: 'DURATION', help: 'time between acquire and renew attempts (default 2s)' },
+  { name: 'metrics-bind-address', type: 'string', value: 'ADDR', help: 'where /metrics is served, host:port or :port; 0 disables (default :8443 with --metrics-secure, :8080 without)' },
+  { name: 'metrics-secure', type: 'boolean', value: '[=true|false]', help: 'serve metrics over HTTPS to callers the API server authenticates and authorizes for get on /metrics (and /catalog-info.yaml to those that may list every catalog kind); default: true in a cluster, false outside' },
+  { name: 'metrics-cert-path', type: 'string', value: 'DIR', help: 'directory holding the metrics server certificate and key, re-read when they change; default: none, a self-signed certificate' },
+  { name: 'metrics-cert-name', type: 'string', value: 'FILE', help: 'the certificate file in --metrics-cert-path (default tls.crt)' },
+  { name: 'metrics-cert-key', type: 'string', value: 'FILE', help: 'the private key file in --metrics-cert-path (default tls.key)' },
+  { name: 'health-probe-bind-address', type: 'string', value: 'ADDR', help: 'where /healthz and /readyz are served; 0 disables (default :8081)' },
+  { name: 'log-level', type: 'string', value: 'LEVEL', help: 'trace, debug, info, warn, error, fatal or silent (default info)' },
+  { name: 'workers', type: 'string', value: 'N', help: 'concurrent reconciles of the ownership controller (default 32); the entity controller runs half as many, and its derived work holds at most a quarter of those while direct work runs' },
+  { name: 'kube-api-qps', type: 'string', value: 'QPS', help: 'requests per second to the API server, the client-side limit; 0 turns it off (default 1000)' },
+  { name: 'kube-api-burst', type: 'string', value: 'N', help: 'requests that may go at once before --kube-api-qps paces the rest (default 2000)' },
+  { name: 'serve-catalog-info', type: 'boolean', value: '[=true|false]', help: 'serve the catalog as Backstage YAML at /catalog-info.yaml on the metrics port (default true)' },
+  { name: 'catalog-info-default-namespace', type: 'string', value: 'NS', help: "the namespace written as Backstage's default namespace in /catalog-info.yaml (default default)" },
+  { name: 'catalog-bind-address', type: 'string', value: 'ADDR', help: 'also serve /catalog-info.yaml and its API definitions here, plain HTTP with no authentication, for a Backstage backend; 0 disables (default 0)' },
+];
+
+const RUN_HELP = commandHelp({
+  usage: 'backlot run [flags]',
+  description: `
+Runs the operator: watches the catalog and the workloads, reconciles while it leads,
+serves metrics and health probes, and drains and hands over its lease on SIGTERM.`,
+  examples: `
+  # Outside a cluster, against the current context of the kubeconfig
+  backlot run --kubeconfig ~/.kube/config
+
+  # In a cluster, as deploy/deployment.yaml runs it
+  backlot run --leader-elect=true --metrics-secure=true --metrics-cert-path=/etc/backlot/metrics-cert`,
+  flags: RUN_FLAGS,
+  notes: 'Durations are written like 15s, 1m30s or 500ms.',
 });
 
-export function runUsage(program = 'backlot'): string {
-  const rows = Object.entries(RUN_FLAGS).map(([name, spec]) => [`--${name}${spec.boolean ? spec.value : `=${spec.value}`}`, spec.help] as const);
-  const width = Math.max(...rows.map(([f]) => f.length));
-  return [
-    `Usage: ${program} run [flags]`,
-    '',
-    'Runs the operator: watches the catalog and the workloads, reconciles while it leads,',
-    'serves metrics and health probes, and drains and hands over its lease on SIGTERM.',
-    '',
-    'Flags:',
-    ...rows.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`),
-    '',
-    'Durations are written like 15s, 1m30s or 500ms.',
-    '',
-  ].join('\n');
-}
-
-/** Splits argv into flag values; the only place that knows the command-line syntax. */
-export function tokenizeFlags(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>> = RUN_FLAGS): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}": backlot run takes only flags`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    // Own keys only: `--constructor` or `--__proto__` is an unknown flag, not a look-up on a prototype.
-    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
-    if (!spec) throw new UsageError(`unknown flag --${name} (known flags: ${Object.keys(specs).map((f) => `--${f}`).join(', ')})`);
-    if (Object.hasOwn(values, name)) throw new UsageError(`flag --${name} given more than once`);
-    if (eq >= 0) values[name] = arg.slice(eq + 1);
-    else if (spec.boolean) values[name] = 'true';
-    else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`flag --${name} needs a value: --${name}=${spec.value}`);
-      values[name] = next;
-      i++;
-    }
-  }
-  return values;
+export function runUsage(): string {
+  return RUN_HELP;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -182,20 +155,14 @@ const FlagsSchema = z
         return list;
       })
       .optional(),
-    'leader-elect': z
-      .enum(['true', 'false', '1', '0'], { error: (issue) => `--leader-elect: "${String(issue.input)}" is not a boolean; expected --leader-elect, --leader-elect=true or --leader-elect=false` })
-      .transform((v) => v === 'true' || v === '1')
-      .optional(),
+    'leader-elect': z.boolean().optional(),
     'leader-election-namespace': z.string().regex(DNS_LABEL, '--leader-election-namespace: expected a namespace name (a lower-case DNS label)').optional(),
     'leader-election-id': z.string().regex(DNS_SUBDOMAIN, '--leader-election-id: expected a Lease name (lower-case letters, digits, "-" and ".")').optional(),
     'lease-duration': duration('lease-duration').optional(),
     'renew-deadline': duration('renew-deadline').optional(),
     'retry-period': duration('retry-period').optional(),
     'metrics-bind-address': bindAddress('metrics-bind-address').optional(),
-    'metrics-secure': z
-      .enum(['true', 'false', '1', '0'], { error: (issue) => `--metrics-secure: "${String(issue.input)}" is not a boolean; expected --metrics-secure=true or --metrics-secure=false` })
-      .transform((v) => v === 'true' || v === '1')
-      .optional(),
+    'metrics-secure': z.boolean().optional(),
     'metrics-cert-path': z.string().min(1, '--metrics-cert-path: expected a directory').optional(),
     'metrics-cert-name': fileName('metrics-cert-name').optional(),
     'metrics-cert-key': fileName('metrics-cert-key').optional(),
@@ -222,10 +189,7 @@ const FlagsSchema = z
       .transform(Number)
       .refine((n) => n >= 1 && Number.isSafeInteger(n), '--kube-api-burst: expected a whole number, 1 or above')
       .optional(),
-    'serve-catalog-info': z
-      .enum(['true', 'false', '1', '0'], { error: (issue) => `--serve-catalog-info: "${String(issue.input)}" is not a boolean; expected --serve-catalog-info=true or --serve-catalog-info=false` })
-      .transform((v) => v === 'true' || v === '1')
-      .optional(),
+    'serve-catalog-info': z.boolean().optional(),
     'catalog-info-default-namespace': z.string().regex(DNS_LABEL, '--catalog-info-default-namespace: expected a namespace name (a lower-case DNS label)').optional(),
     'catalog-bind-address': bindAddress('catalog-bind-address').optional(),
   })
@@ -259,7 +223,8 @@ function deepFreeze<T>(value: T): T {
 export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
   const { env } = options;
   const readTextFile = options.readTextFile ?? readIfPresent;
-  const parsed = FlagsSchema.safeParse(tokenizeFlags(options.argv));
+  const given = parseFlags(options.argv, RUN_FLAGS, { command: 'run' });
+  const parsed = FlagsSchema.safeParse({ ...Object.fromEntries(given.strings), ...Object.fromEntries(given.booleans) });
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
   const flags = parsed.data;
 

@@ -1,6 +1,7 @@
 /** `backlot run`: the operator. */
 import type { Command } from './command.ts';
-import { loadRunConfig, runUsage } from './run-config.ts';
+import { parseFlags } from './flags.ts';
+import { loadRunConfig, RUN_FLAGS, runUsage } from './run-config.ts';
 import { runOperator } from '../main.ts';
 import { registrations } from '../registrations.ts';
 
@@ -8,7 +9,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run the operator: watch, reconcile while leading, serve metrics and probes',
   async run(argv, io) {
-    if (argv.includes('--help') || argv.includes('-h')) {
+    if (parseFlags(argv, RUN_FLAGS, { command: 'run' }).help) {
       io.stdout.write(runUsage());
       return 0;
     }

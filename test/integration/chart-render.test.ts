@@ -209,7 +209,7 @@ describe('charts/backlot', () => {
       '--lease-duration=30s',
       '--serve-catalog-info=false',
     ]);
-    for (const arg of args ?? []) expect([arg, arg.split('=')[0]!.slice(2) in RUN_FLAGS]).toEqual([arg, true]);
+    for (const arg of args ?? []) expect([arg, RUN_FLAGS.some((f) => f.name === arg.split('=')[0]!.slice(2))]).toEqual([arg, true]);
     const config = loadRunConfig({ argv: args ?? [], env: { POD_NAMESPACE: 'backlot-system', KUBECONFIG: '/dev/null' } });
     expect(config).toMatchObject({ namespaces: ['platform', 'shop'], workers: 8, logLevel: 'debug', kubeApi: { qps: 1_000_000, burst: 300 }, metricsBindAddress: { port: 9090 }, metricsSecure: true, healthProbeBindAddress: { port: 9091 } });
     expect(ports).toEqual([

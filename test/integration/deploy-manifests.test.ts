@@ -177,7 +177,7 @@ describe('deploy/ (kubectl kustomize)', () => {
     const container = deployment.spec.template.spec.containers[0]!;
     expect(container.image).toBe(`backlot:${pkg.version}`);
     expect(container.args).toContain('--leader-elect=true');
-    for (const arg of container.args ?? []) expect([arg, arg.split('=')[0]!.slice(2) in RUN_FLAGS]).toEqual([arg, true]);
+    for (const arg of container.args ?? []) expect([arg, RUN_FLAGS.some((f) => f.name === arg.split('=')[0]!.slice(2))]).toEqual([arg, true]);
     expect(container.env).toEqual([
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

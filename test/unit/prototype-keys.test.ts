@@ -15,7 +15,7 @@ import { buildWorld } from '../../src/cli/cluster.ts';
 import { UsageError } from '../../src/cli/command.ts';
 import { parseFlags } from '../../src/cli/flags.ts';
 import { importCommand } from '../../src/cli/import.ts';
-import { loadRunConfig, tokenizeFlags } from '../../src/cli/run-config.ts';
+import { loadRunConfig, RUN_FLAGS } from '../../src/cli/run-config.ts';
 import { BACKSTAGE_FIELDS_ANNOTATION } from '../../src/interop/backstage.ts';
 import { CATALOG_INFO_PATH, catalogInfoHandler } from '../../src/interop/catalog-info.ts';
 import { exportBackstage, type ExportProblem } from '../../src/interop/export.ts';
@@ -198,12 +198,12 @@ describe('the label selector annotation', () => {
 
 describe('flags', () => {
   it.each(['--__proto__=x', '--constructor=x', '--prototype', '--toString=1', '--hasOwnProperty'])('backlot run refuses %s as an unknown flag', (flag) => {
-    expect(() => tokenizeFlags([flag])).toThrow(/^unknown flag --/);
+    expect(() => parseFlags([flag], RUN_FLAGS, { command: 'run' })).toThrow(/^unknown flag "--/);
     expect(() => loadRunConfig({ argv: [flag], env: {} })).toThrow(UsageError);
   });
 
   it.each(['--__proto__=x', '--constructor', '--toString=1'])('the other commands refuse %s as an unknown flag', (flag) => {
-    expect(() => parseFlags([flag], [{ name: 'namespace', short: 'n', type: 'string' }])).toThrow(/^unknown flag/);
+    expect(() => parseFlags([flag], [{ name: 'namespace', short: 'n', type: 'string', help: '' }], { command: 'orphans' })).toThrow(/^unknown flag/);
   });
 });
 

@@ -42,7 +42,7 @@ describe('kubeconfig and context', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const run = (argv: string[], env: NodeJS.ProcessEnv) => connect(parseFlags(argv, CLUSTER_FLAGS), env);
+  const run = (argv: string[], env: NodeJS.ProcessEnv) => connect(parseFlags(argv, CLUSTER_FLAGS, { command: 'test' }), env);
 
   it.each([
     ['the current context of KUBECONFIG and its namespace', () => [], () => ({ KUBECONFIG: first }), { server: 'https://dev.example:6443', context: 'dev', namespace: 'shop' }],

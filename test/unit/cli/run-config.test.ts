@@ -99,14 +99,14 @@ describe('loadRunConfig', () => {
   });
 
   it.each([
-    [['--bogus'], 'unknown flag --bogus (known flags: --kubeconfig,'],
-    [['--metrics-secure=yes'], '--metrics-secure: "yes" is not a boolean; expected --metrics-secure=true or --metrics-secure=false'],
+    [['--bogus'], 'unknown flag "--bogus" (known flags: --kubeconfig,'],
+    [['--metrics-secure=yes'], '--metrics-secure: "yes" is not a boolean; expected --metrics-secure, --metrics-secure=true or --metrics-secure=false'],
     [['--metrics-secure', '--metrics-cert-name=tls.crt'], '--metrics-cert-name needs --metrics-cert-path (the directory that holds the file)'],
     [['--metrics-secure', '--metrics-cert-path=/c', '--metrics-cert-key=../key'], '--metrics-cert-key: expected a file name inside --metrics-cert-path, like tls.crt'],
     [['--metrics-secure=false', '--metrics-cert-path=/c'], '--metrics-cert-path needs --metrics-secure=true: plain HTTP uses no certificate'],
     [['--catalog-bind-address=8082'], '--catalog-bind-address: "8082" is not an address'],
     [['--catalog-bind-address=:8082', '--serve-catalog-info=false'], '--catalog-bind-address serves the Backstage export, which --serve-catalog-info=false turns off'],
-    [['run'], 'unexpected argument "run": backlot run takes only flags'],
+    [['run'], 'unexpected argument "run": run takes flags only'],
     [['--workers'], 'flag --workers needs a value: --workers=N'],
     [['--workers=1', '--workers=2'], 'flag --workers given more than once'],
     [['--workers=0'], '--workers: expected a whole number from 1 to 64'],

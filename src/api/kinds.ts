@@ -191,10 +191,22 @@ export type EntityKind = KindInfo['kind'];
 /** Every kind, in the registry's order. */
 export const ENTITY_KINDS: readonly EntityKind[] = KINDS.map((k) => k.kind);
 
-/** An entity as read from the API server or a cache: spec and status as they came, unchecked. */
+/**
+ * The status of an entity of any kind: every field of the kinds' zod status types, each
+ * optional, so that code over all kinds reads a field without first asking which kind wrote it.
+ * Each kind's own status type is assignable to it. (Resource's status is Component's; API's,
+ * Group's and Domain's are the common EntityStatus, which both of the others extend.)
+ */
+export type AnyEntityStatus = ComponentStatus & SystemStatus;
+
+/**
+ * An entity as read from the API server or a cache. The spec as it came (specs are read
+ * through the kinds' reference rules, which check what they read); the status as Backlot
+ * wrote it, which its CRD's schema checked on the way in.
+ */
 export interface EntityObject extends KubeObject {
   spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
+  status?: AnyEntityStatus;
 }
 
 /** The resource that serves a kind: `components.catalog.backlot.dev`, and so on. */

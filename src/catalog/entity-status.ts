@@ -3,7 +3,8 @@
  * condition, so each rule has a table test and the reconciler only gathers and writes.
  */
 import { ConditionReason, ConditionType } from '../api/conditions.ts';
-import { STATUS_LIMITS, type Condition, type DependencyStatus, type PartCount, type WorkloadStatus } from '../api/status.ts';
+import type { AnyEntityStatus } from '../api/kinds.ts';
+import { STATUS_LIMITS, type Condition, type DependencyStatus, type PartCount, type WorkloadEntityStatus, type WorkloadStatus } from '../api/status.ts';
 import type { WorkloadKind } from '../api/workloads.ts';
 import { buildConditions, type DesiredCondition } from './condition-set.ts';
 import { formatCycle } from './graph.ts';
@@ -53,9 +54,12 @@ export interface DependencyFacts {
   cycle?: readonly string[];
 }
 
+/** The kinds of part a System or Domain counts, as its status names them. */
+export type PartKey = 'components' | 'resources' | 'apis' | 'systems';
+
 export interface PartFacts {
-  /** Per part kind (components, resources, apis, systems): total and ready. */
-  counts: Readonly<Record<string, PartCount>>;
+  /** Per part kind: total and ready. */
+  counts: Readonly<Partial<Record<PartKey, PartCount>>>;
   /** The parts that are not Ready, as references. */
   notReady: readonly string[];
 }
@@ -206,53 +210,57 @@ export interface EntityFacts {
   providers?: ProviderFacts;
 }
 
-/** The status the entity should have, conditions ordered Ready first. */
-export function decideStatus(facts: EntityFacts, now: Date): Record<string, unknown> {
+/** The status decideStatus writes: one of the kinds' status types, always with its generation and conditions. */
+export type DecidedStatus = AnyEntityStatus & { observedGeneration: number; conditions: Condition[] };
+
+/** Status fields of a Component or Resource besides its conditions. */
+function workloadStatusFields(claim: ClaimFacts, dependencies: readonly DependencyStatus[]): Omit<WorkloadEntityStatus, 'observedGeneration' | 'conditions'> {
+  const workloads: WorkloadStatus[] = claim.won.map((w) => ({
+    kind: w.kind,
+    name: w.name,
+    ready: w.ready,
+    ...(w.replicas !== undefined ? { replicas: w.replicas } : {}),
+    ...(w.readyReplicas !== undefined ? { readyReplicas: w.readyReplicas } : {}),
+  }));
+  const readyCount = claim.won.filter((w) => w.ready).length;
+  // Empty lists are left out rather than written as []: the API server may drop an empty
+  // list, and a status that never compares equal to its stored form would be rewritten forever.
+  // Lists are cut to the CRD's limits in their order (kind and name; ref), never refused
+  // by the API server: the counts beside them stay whole.
+  return {
+    ...(workloads.length > 0 ? { workloads: workloads.slice(0, STATUS_LIMITS.workloads) } : {}),
+    ...(dependencies.length > 0 ? { dependencies: dependencies.slice(0, STATUS_LIMITS.dependencies) } : {}),
+    readyWorkloads: readyCount,
+    totalWorkloads: claim.won.length,
+    totalDependencies: dependencies.length,
+    workloadSummary: `${readyCount}/${claim.won.length}`,
+  };
+}
+
+/** The status the entity should have, conditions ordered Ready first and RefsResolved last. */
+export function decideStatus(facts: EntityFacts, now: Date): DecidedStatus {
   const g = facts.generation;
   const refsResolved = refsResolvedCondition(facts.refs, g);
-  const desired: DesiredCondition[] = [];
-  const extra: Record<string, unknown> = {};
+  const status = (desired: readonly DesiredCondition[]) => ({ observedGeneration: g, conditions: buildConditions(facts.previousConditions, [...desired, refsResolved], now) });
   switch (facts.kind) {
     case 'Component':
     case 'Resource': {
       const claim = facts.claim ?? { won: [], lost: [] };
       const workloadsReady = workloadsReadyCondition(claim, g);
-      desired.push(workloadEntityReadyCondition(workloadsReady), workloadsReady, dependenciesReadyCondition(facts.dependencies ?? { dependencies: [] }, g));
-      const workloads: WorkloadStatus[] = claim.won.map((w) => ({
-        kind: w.kind,
-        name: w.name,
-        ready: w.ready,
-        ...(w.replicas !== undefined ? { replicas: w.replicas } : {}),
-        ...(w.readyReplicas !== undefined ? { readyReplicas: w.readyReplicas } : {}),
-      }));
-      const readyCount = claim.won.filter((w) => w.ready).length;
-      // Empty lists are left out rather than written as []: the API server may drop an empty
-      // list, and a status that never compares equal to its stored form would be rewritten forever.
-      // Lists are cut to the CRD's limits in their order (kind and name; ref), never refused
-      // by the API server: the counts beside them stay whole.
-      const dependencies = facts.dependencies?.dependencies ?? [];
-      if (workloads.length > 0) extra.workloads = workloads.slice(0, STATUS_LIMITS.workloads);
-      if (dependencies.length > 0) extra.dependencies = dependencies.slice(0, STATUS_LIMITS.dependencies);
-      extra.readyWorkloads = readyCount;
-      extra.totalWorkloads = claim.won.length;
-      extra.totalDependencies = dependencies.length;
-      extra.workloadSummary = `${readyCount}/${claim.won.length}`;
-      break;
+      const dependencies = facts.dependencies ?? { dependencies: [] };
+      const conditions = [workloadEntityReadyCondition(workloadsReady), workloadsReady, dependenciesReadyCondition(dependencies, g)];
+      return { ...status(conditions), ...workloadStatusFields(claim, dependencies.dependencies) };
     }
-    case 'System':
-    case 'Domain': {
+    case 'System': {
       const parts = facts.parts ?? { counts: {}, notReady: [] };
-      desired.push(partsReadyCondition(parts, g));
-      if (facts.kind === 'System') Object.assign(extra, parts.counts);
-      break;
+      const { components, resources, apis } = parts.counts;
+      return { ...status([partsReadyCondition(parts, g)]), ...(components ? { components } : {}), ...(resources ? { resources } : {}), ...(apis ? { apis } : {}) };
     }
+    case 'Domain':
+      return status([partsReadyCondition(facts.parts ?? { counts: {}, notReady: [] }, g)]);
     case 'API':
-      desired.push(apiReadyCondition(facts.providers ?? { providers: [] }, g));
-      break;
+      return status([apiReadyCondition(facts.providers ?? { providers: [] }, g)]);
     case 'Group':
-      desired.push(groupReadyCondition(refsResolved));
-      break;
+      return status([groupReadyCondition(refsResolved)]);
   }
-  desired.push(refsResolved);
-  return { observedGeneration: g, conditions: buildConditions(facts.previousConditions, desired, now), ...extra };
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { API_VERSION } from '../api/common.ts';
 import { ConditionType } from '../api/conditions.ts';
 import type { Condition } from '../api/status.ts';
-import { decideStatus } from '../catalog/entity-status.ts';
+import { decideStatus, type DecidedStatus } from '../catalog/entity-status.ts';
 import { apply } from '../k8s/apply.ts';
 import type { EventRecorder, EventSpec } from '../k8s/events.ts';
 import type { RestClient } from '../k8s/rest.ts';
@@ -17,7 +17,7 @@ import type { Clock } from '../util/clock.ts';
 import { gatherEntityFacts } from './facts.ts';
 import { RecentWrites } from './recent-writes.ts';
 import { entityObjectRef, type World } from './world.ts';
-import { entityResource, type EntityObject } from '../api/kinds.ts';
+import { entityResource, type AnyEntityStatus, type EntityObject } from '../api/kinds.ts';
 
 export interface EntityReconcilerOptions {
   world: World;
@@ -85,7 +85,7 @@ export function transitionEvents(obj: EntityObject, before: readonly Condition[]
 
 export class EntityReconciler {
   private readonly options: EntityReconcilerOptions;
-  private readonly recent: RecentWrites<Record<string, unknown>>;
+  private readonly recent: RecentWrites<DecidedStatus>;
 
   constructor(options: EntityReconcilerOptions) {
     this.options = options;
@@ -104,8 +104,8 @@ export class EntityReconciler {
     }
     // The status as it stands: the one just written if the cache has not seen it yet. Deciding
     // from it keeps lastTransitionTime, so a quick second pass writes nothing new.
-    const current = this.recent.pending(key, obj) ?? obj.status ?? {};
-    const facts = { ...gatherEntityFacts(world, parts.kind, obj), previousConditions: current.conditions as Condition[] | undefined };
+    const current: AnyEntityStatus = this.recent.pending(key, obj) ?? obj.status ?? {};
+    const facts = { ...gatherEntityFacts(world, parts.kind, obj), previousConditions: current.conditions };
     const status = decideStatus(facts, new Date(clock.now()));
     if (sameJson(current, status)) return;
     await apply(client, {
@@ -117,6 +117,6 @@ export class EntityReconciler {
       ...(signal ? { signal } : {}),
     });
     this.recent.record(key, obj, status);
-    for (const event of transitionEvents(obj, current.conditions as Condition[] | undefined, status.conditions as Condition[])) this.options.events.record(event);
+    for (const event of transitionEvents(obj, current.conditions, status.conditions)) this.options.events.record(event);
   }
 }

@@ -14,7 +14,7 @@ import type { ParsedEntity, World } from './world.ts';
 import { ENTITY_KINDS, type EntityKind, type EntityObject } from '../api/kinds.ts';
 
 export function conditionsOf(obj: EntityObject | undefined): Condition[] | undefined {
-  return (obj?.status as { conditions?: Condition[] } | undefined)?.conditions;
+  return obj?.status?.conditions;
 }
 
 export function claimTarget(kind: WorkloadKind, obj: KubeObject): ClaimTarget {

@@ -132,7 +132,7 @@ function entitySeries(world: World, obj: EntityObject, e: ParsedEntity): EntityS
   };
   if (e.kind !== 'Component' && e.kind !== 'Resource') return out;
   out.dependenciesReady = series(ENTITY_DEPENDENCIES_READY, { ...own, owner, owner_namespace }, isTrue(conditionsOf(obj), ConditionType.DependenciesReady) ? 1 : 0);
-  const deps = (obj.status?.dependencies ?? []) as { ref?: string; ready?: boolean }[];
+  const deps = obj.status?.dependencies ?? [];
   out.dependencies = deps.flatMap((d) => (d.ref ? [series(DEPENDENCY_READY, { ...own, owner, owner_namespace, dependency: d.ref }, d.ready ? 1 : 0)] : []));
   return out;
 }

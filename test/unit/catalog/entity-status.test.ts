@@ -10,7 +10,9 @@ import {
   workloadEntityReadyCondition,
   workloadsReadyCondition,
   type ClaimedWorkload,
+  type EntityFacts,
 } from '../../../src/catalog/entity-status.ts';
+import { KINDS } from '../../../src/api/kinds.ts';
 import { formatCycle } from '../../../src/catalog/graph.ts';
 import { STATUS_LIMITS, WorkloadEntityStatus } from '../../../src/api/status.ts';
 
@@ -154,7 +156,7 @@ describe('decideStatus', () => {
   it('is stable: deciding again from its own result changes nothing', () => {
     const facts = { kind: 'System' as const, generation: 1, refs: [], parts: { counts: { components: { total: 1, ready: 1 } }, notReady: [] } };
     const first = decideStatus({ ...facts, previousConditions: undefined }, now);
-    const second = decideStatus({ ...facts, previousConditions: first.conditions as never }, new Date('2026-11-22T00:00:00Z'));
+    const second = decideStatus({ ...facts, previousConditions: first.conditions }, new Date('2026-11-22T00:00:00Z'));
     expect(second).toEqual(first);
     expect(first).toMatchObject({ components: { total: 1, ready: 1 } });
   });
@@ -195,5 +197,22 @@ describe('bounds', () => {
     expect(cut.length).toBeLessThanOrEqual(100);
     expect(cut).toMatch(/^x+ \.\.\. and \d+ more characters$/);
     expect(Number(/and (\d+) more/.exec(cut)![1]) + cut.indexOf(' ')).toBe(10_000);
+  });
+});
+
+describe('decideStatus and the kinds\' status schemas', () => {
+  const claimed = { kind: 'Deployment' as const, name: 'web', ready: true, replicas: 2, readyReplicas: 2, detail: '', alsoClaimedBy: [] };
+  const facts: Record<EntityFacts['kind'], EntityFacts> = {
+    Component: { kind: 'Component', generation: 3, previousConditions: undefined, refs: [], claim: { won: [claimed], lost: [] }, dependencies: { dependencies: [{ ref: 'resource:shop/db', found: true, ready: false }] } },
+    Resource: { kind: 'Resource', generation: 1, previousConditions: undefined, refs: [] },
+    System: { kind: 'System', generation: 1, previousConditions: undefined, refs: [], parts: { counts: { components: { total: 2, ready: 1 }, resources: { total: 0, ready: 0 }, apis: { total: 1, ready: 1 } }, notReady: ['component:shop/a'] } },
+    Domain: { kind: 'Domain', generation: 1, previousConditions: undefined, refs: [], parts: { counts: { systems: { total: 1, ready: 1 } }, notReady: [] } },
+    API: { kind: 'API', generation: 1, previousConditions: undefined, refs: [], providers: { providers: [{ ref: 'component:shop/a', ready: true }] } },
+    Group: { kind: 'Group', generation: 1, previousConditions: undefined, refs: [{ field: 'members', ref: 'user:default/jane', found: false }] },
+  };
+
+  it.each(KINDS.map((k) => [k.kind, k] as const))('%s: what it decides is a status its CRD schema takes, field for field', (kind, info) => {
+    const status = decideStatus(facts[kind], now);
+    expect(info.status.strict().parse(status)).toEqual(status);
   });
 });

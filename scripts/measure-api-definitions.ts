@@ -22,7 +22,8 @@ import { ControlPlane } from '../src/envtest/controlplane.ts';
 import { NAMESPACES } from '../src/k8s/resource.ts';
 import { RestClient } from '../src/k8s/rest.ts';
 import { catalogInfoHandler } from '../src/interop/catalog-info.ts';
-import { createCatalogInformers, directInformers } from '../src/reconcilers/informers.ts';
+import { createCatalogInformers } from '../src/reconcilers/informers.ts';
+import { InformerFactory } from '../src/runtime/factory.ts';
 import { World } from '../src/reconcilers/world.ts';
 import { Informer } from '../src/runtime/informer.ts';
 
@@ -91,7 +92,8 @@ async function measureHere(kubeconfig: string): Promise<Measurement> {
   await warm.stop();
 
   const baseline = heapUsed();
-  const informers = createCatalogInformers(directInformers({ client, logger, namespaces: [] }));
+  const factory = new InformerFactory({ client, logger });
+  const informers = createCatalogInformers((request) => factory.informer(request));
   for (const informer of informers.all) informer.start();
   await Promise.all(informers.all.map((i) => i.whenSynced()));
   const cached = heapUsed();

@@ -33,13 +33,13 @@ export class RuntimeMetrics implements RuntimeMetricsProvider {
     const registers = [registry];
     this.reconcileTotal = new Counter({
       name: 'backlot_reconcile_total',
-      help: 'Reconciles by controller and result (success, requeue_after, error, terminal_error).',
+      help: 'Reconciles by controller and result (success, error).',
       labelNames: ['controller', 'result'],
       registers,
     });
     this.reconcileErrorsTotal = new Counter({
       name: 'backlot_reconcile_errors_total',
-      help: 'Reconciles that failed, retried or terminal.',
+      help: 'Reconciles that failed (each is retried with backoff).',
       labelNames: ['controller'],
       registers,
     });

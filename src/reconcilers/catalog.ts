@@ -12,7 +12,7 @@ import type { RestClient } from '../k8s/rest.ts';
 import { createStateMetrics, type StateMetrics } from './state-metrics.ts';
 import type { RuntimeMetricsProvider } from '../runtime/metrics.ts';
 import type { Clock } from '../util/clock.ts';
-import { Controller, done, type Source } from '../runtime/controller.ts';
+import { Controller, type Source } from '../runtime/controller.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { LOW_PRIORITY } from '../runtime/workqueue.ts';
 import { EntityReconciler } from './entity.ts';
@@ -24,7 +24,7 @@ import { entityObjectRef, World } from './world.ts';
 import { ENTITY_KINDS, type EntityObject } from '../api/kinds.ts';
 
 export interface CatalogOptions {
-  /** How informers are made: the runtime's factory, or directInformers() outside it. */
+  /** How informers are made: the runtime's InformerFactory. */
   makeInformer: MakeInformer;
   client: RestClient;
   logger: Logger;
@@ -197,10 +197,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
     new Controller({
       name,
       sources: [catalogSource(informers, world, side)],
-      reconcile: async (key, ctx) => {
-        await reconciler.reconcile(key, ctx.signal);
-        return done();
-      },
+      reconcile: (key, ctx) => reconciler.reconcile(key, ctx.signal),
       logger,
       metrics,
       clock,

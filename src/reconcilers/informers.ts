@@ -2,15 +2,12 @@
  * The informers the catalog needs, with what each cache keeps (only the fields Backlot reads)
  * and the indexes the World looks things up by.
  */
-import type { Logger } from 'pino';
-import { WORKLOAD_RESOURCES, type WorkloadKind } from '../api/workloads.ts';
-import { WORKLOAD_KINDS } from '../api/workloads.ts';
+import { WORKLOAD_KINDS, WORKLOAD_RESOURCES, type WorkloadKind } from '../api/workloads.ts';
 import { FIELD_MANAGER } from '../k8s/apply.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { ENDPOINT_SLICES, JOBS, NAMESPACES, type ResourceRef } from '../k8s/resource.ts';
-import type { RestClient } from '../k8s/rest.ts';
-import type { InformerMetrics } from '../runtime/metrics.ts';
-import { Informer } from '../runtime/informer.ts';
+import { ENDPOINT_SLICES, JOBS, NAMESPACES } from '../k8s/resource.ts';
+import type { InformerRequest } from '../runtime/factory.ts';
+import type { Informer } from '../runtime/informer.ts';
 import type { IndexFunc } from '../runtime/store.ts';
 import { managedFieldsCut } from '../k8s/managed-fields-text.ts';
 import { dropAnnotations, dropManagedFields, keepPaths, parsedWithout, type Transform } from '../runtime/transform.ts';
@@ -113,32 +110,8 @@ export interface CatalogInformers {
   namespaces: Informer;
 }
 
-/** What the catalog asks for each informer; the runtime's InformerFactory takes the same request. */
-export interface CatalogInformerRequest<T extends KubeObject> {
-  resource: ResourceRef;
-  transform?: Transform<T>;
-  indexers?: Record<string, IndexFunc<T>>;
-  /** Overrides the watched namespaces: [] for all (cluster-scoped resources). */
-  namespaces?: readonly string[];
-}
-
-export type MakeInformer = <T extends KubeObject>(request: CatalogInformerRequest<T>) => Informer<T>;
-
-/** Informers made directly, for tools and tests that run without the runtime's factory. */
-export function directInformers(options: { client: RestClient; logger: Logger; namespaces: readonly string[]; metrics?: (resource: ResourceRef) => InformerMetrics | undefined }): MakeInformer {
-  return <T extends KubeObject>(request: CatalogInformerRequest<T>) => {
-    const metrics = options.metrics?.(request.resource);
-    return new Informer<T>({
-      client: options.client,
-      logger: options.logger,
-      resource: request.resource,
-      namespaces: request.resource.namespaced ? (request.namespaces ?? options.namespaces) : [],
-      ...(request.transform ? { transform: request.transform } : {}),
-      ...(request.indexers ? { indexers: request.indexers } : {}),
-      ...(metrics ? { metrics } : {}),
-    });
-  };
-}
+/** How the catalog's informers are made: the runtime's InformerFactory, shared with the rest of the process. */
+export type MakeInformer = <T extends KubeObject>(request: InformerRequest<T>) => Informer<T>;
 
 export function createCatalogInformers(make: MakeInformer): CatalogInformers {
   const entities = Object.fromEntries(

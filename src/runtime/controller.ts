@@ -1,13 +1,10 @@
 /**
  * The controller loop: event sources put keys on a workqueue, workers take them and call the
- * reconcile function, and its outcome decides what happens to the key next.
- *
- * | outcome                         | the key                        | result label    |
- * |---------------------------------|--------------------------------|-----------------|
- * | `done()`                        | forgotten                      | success         |
- * | `requeueAfter(ms)`              | forgotten, added again after ms | requeue_after   |
- * | thrown error                    | retried with backoff           | error           |
- * | `terminal(err)` / TerminalError | forgotten, `onTerminalError`   | terminal_error  |
+ * reconcile function, and its outcome decides what happens to the key next: a reconcile that
+ * resolves forgets the key (result label `success`), one that throws retries it with backoff
+ * (`error`). Reconciles are level-based, so that is all there is: Backlot has no time-based
+ * work to requeue and no failure that retrying cannot fix (a bad spec is a condition, and
+ * the reconcile that writes it succeeds).
  *
  * A controller runs for one leadership term at a time: `start()` builds a fresh queue,
  * registers the sources (which replay their caches, so the new term sees every object),
@@ -16,37 +13,10 @@
 import type { Logger } from 'pino';
 import type { ReconcileMetrics, RuntimeMetricsProvider } from './metrics.ts';
 import { narrowError } from '../k8s/errors.ts';
-import { objectKey, splitKey, type KubeObject } from '../k8s/object.ts';
+import { splitKey } from '../k8s/object.ts';
 import { sleep, systemClock, type Clock } from '../util/clock.ts';
-import type { Informer } from './informer.ts';
 import { defaultControllerRateLimiter, type RateLimiter } from './ratelimit.ts';
 import { Workqueue } from './workqueue.ts';
-
-export type ReconcileResult = { type: 'done' } | { type: 'requeueAfter'; delayMs: number } | { type: 'terminal'; error: Error };
-
-const DONE: ReconcileResult = Object.freeze({ type: 'done' });
-
-/** The work is finished until something changes. */
-export const done = (): ReconcileResult => DONE;
-
-/** Time-based work: reconcile this key again after `delayMs`, without counting a failure. */
-export function requeueAfter(delayMs: number): ReconcileResult {
-  if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`requeueAfter needs a finite delay >= 0 ms (got ${delayMs})`);
-  return { type: 'requeueAfter', delayMs };
-}
-
-/** A failure that retrying cannot fix (invalid spec, say): no retry; surfaced through onTerminalError. */
-export function terminal(error: Error | string): ReconcileResult {
-  return { type: 'terminal', error: typeof error === 'string' ? new TerminalError(error) : error };
-}
-
-/** Thrown from a reconcile, ends it like `terminal(err)`. */
-export class TerminalError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TerminalError';
-  }
-}
 
 export interface ReconcileContext {
   /** Aborted when the work must stop now: leadership lost, or the shutdown drain deadline passed. */
@@ -57,7 +27,7 @@ export interface ReconcileContext {
   retries: number;
 }
 
-export type Reconcile = (key: string, ctx: ReconcileContext) => ReconcileResult | Promise<ReconcileResult>;
+export type Reconcile = (key: string, ctx: ReconcileContext) => void | Promise<void>;
 
 /** Where keys come from. */
 export interface Source {
@@ -67,37 +37,6 @@ export interface Source {
   register(enqueue: (key: string, priority?: number) => void): () => void;
   /** Resolves once the source's cache is complete; workers start only after every source has synced. */
   synced(): Promise<void>;
-}
-
-export interface InformerSourceOptions<T extends KubeObject> {
-  /** The keys to reconcile for a changed object; by default its own key. [] ignores it. */
-  map?: (obj: T) => readonly string[];
-  /** Whether an update is worth reconciling; by default any change of resourceVersion. */
-  updateFilter?: (oldObj: T, newObj: T) => boolean;
-}
-
-/** Keys from an informer's events (adds, updates, deletes); replays the cache on registration. */
-export function informerSource<T extends KubeObject>(informer: Informer<T>, options: InformerSourceOptions<T> = {}): Source {
-  const map = options.map ?? ((obj: T) => [objectKey(obj)]);
-  return {
-    name: informer.name,
-    synced: () => informer.whenSynced(),
-    register(enqueue) {
-      const push = (obj: T) => {
-        for (const key of map(obj)) enqueue(key);
-      };
-      return informer.addEventHandler(
-        {
-          onAdd: push,
-          onUpdate: (oldObj, newObj) => {
-            if (options.updateFilter ? options.updateFilter(oldObj, newObj) : oldObj.metadata?.resourceVersion !== newObj.metadata?.resourceVersion) push(newObj);
-          },
-          onDelete: push,
-        },
-        { replay: true },
-      );
-    },
-  };
 }
 
 export interface ControllerOptions {
@@ -119,8 +58,6 @@ export interface ControllerOptions {
    * reconciled (Workqueue's lowPriorityLimit). Default: all of them.
    */
   lowPriorityWorkers?: number;
-  /** Told of every terminal error, so a reconciler can surface it (a condition, an Event). Its own failures are logged. */
-  onTerminalError?: (key: string, error: Error) => unknown;
   metrics?: RuntimeMetricsProvider;
   clock?: Clock;
   /** A fresh limiter for each term; client-go's default (5 ms to 1000 s per key, 10 qps burst 100 overall). */
@@ -228,10 +165,10 @@ export class Controller {
     };
     const retries = queue.numRequeues(key);
     const started = this.clock.now();
-    let result: ReconcileResult | undefined;
+    let failed = false;
     let thrown: unknown;
     try {
-      result = await this.options.reconcile(key, {
+      await this.options.reconcile(key, {
         signal,
         retries,
         get logger() {
@@ -239,49 +176,19 @@ export class Controller {
         },
       });
     } catch (err) {
-      if (err instanceof TerminalError) result = terminal(err);
-      else thrown = err;
+      failed = true;
+      thrown = err;
     }
     this.metrics?.duration((this.clock.now() - started) / 1000);
-
-    if (result === undefined) {
-      this.metrics?.result('error');
-      this.metrics?.error();
-      queue.addRateLimited(key);
-      log().error({ err: describe(thrown), retry: true, retries: retries + 1 }, 'reconcile failed');
+    if (!failed) {
+      this.metrics?.result('success');
+      queue.forget(key);
       return;
     }
-    switch (result.type) {
-      case 'done':
-        this.metrics?.result('success');
-        queue.forget(key);
-        return;
-      case 'requeueAfter':
-        this.metrics?.result('requeue_after');
-        queue.forget(key);
-        queue.addAfter(key, result.delayMs);
-        return;
-      case 'terminal': {
-        this.metrics?.result('terminal_error');
-        this.metrics?.error();
-        queue.forget(key);
-        log().error({ err: describe(result.error), retry: false }, 'reconcile failed');
-        this.surfaceTerminal(log(), key, result.error);
-        return;
-      }
-    }
-  }
-
-  private surfaceTerminal(logger: Logger, key: string, error: Error): void {
-    const hook = this.options.onTerminalError;
-    if (!hook) return;
-    const fail = (err: unknown) => logger.error({ err: describe(err) }, 'terminal error hook failed');
-    try {
-      const out = hook(key, error);
-      if (out instanceof Promise) out.catch(fail);
-    } catch (err) {
-      fail(err);
-    }
+    this.metrics?.result('error');
+    this.metrics?.error();
+    queue.addRateLimited(key);
+    log().error({ err: describe(thrown), retry: true, retries: retries + 1 }, 'reconcile failed');
   }
 }
 

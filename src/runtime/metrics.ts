@@ -6,7 +6,7 @@
  */
 
 /** How a reconcile ended; the bounded value set of the `result` label. */
-export type ReconcileResultLabel = 'success' | 'requeue_after' | 'error' | 'terminal_error';
+export type ReconcileResultLabel = 'success' | 'error';
 
 export interface WorkqueueMetrics {
   depth: { set(value: number): void };

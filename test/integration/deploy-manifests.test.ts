@@ -12,7 +12,8 @@ import { customResourceDefinitions } from '../../src/api/crd.ts';
 import { RUN_FLAGS } from '../../src/cli/run-config.ts';
 import { LEASES, type ResourceRef } from '../../src/k8s/resource.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { createCatalogInformers, type CatalogInformerRequest, type MakeInformer } from '../../src/reconcilers/informers.ts';
+import { createCatalogInformers, type MakeInformer } from '../../src/reconcilers/informers.ts';
+import type { InformerRequest } from '../../src/runtime/factory.ts';
 import { WORKLOAD_RESOURCES } from '../../src/api/workloads.ts';
 import { ENTITY_KINDS, entityResource } from '../../src/api/kinds.ts';
 import type { Informer } from '../../src/runtime/informer.ts';
@@ -69,7 +70,7 @@ const key = (ref: ResourceRef, sub = '') => `${ref.group ? `${ref.group}/` : ''}
 /** The resources the catalog's informers watch, as the catalog asks for them. */
 function watchedByTheCatalog(): ResourceRef[] {
   const watched: ResourceRef[] = [];
-  const record: MakeInformer = <T extends KubeObject>(request: CatalogInformerRequest<T>) => {
+  const record: MakeInformer = <T extends KubeObject>(request: InformerRequest<T>) => {
     watched.push(request.resource);
     // Only the requests matter; the informers are never started.
     return { cache: undefined } as unknown as Informer<T>;

@@ -21,7 +21,8 @@ import { objectPath } from '../../src/k8s/resource.ts';
 import { CONFIGMAPS, SECRETS } from '../support/resources.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { RuntimeMetrics } from '../../src/metrics/runtime.ts';
-import { Controller, done, informerSource, type RunningController } from '../../src/runtime/controller.ts';
+import { Controller, type RunningController } from '../../src/runtime/controller.ts';
+import { informerSource } from '../support/informer-source.ts';
 import { InformerFactory } from '../../src/runtime/factory.ts';
 import { planeKubeConfig, serviceAccountKubeConfig } from '../support/plane-client.ts';
 import { recordingLogger, waitFor } from '../support/runtime-helpers.ts';
@@ -98,10 +99,9 @@ describe('fault: a resource the identity may not list (403)', () => {
       metrics,
       reconcile: async (key) => {
         const [ns, name] = key.split('/') as [string, string];
-        if (!configMaps.cache.get(key)) return done();
+        if (!configMaps.cache.get(key)) return;
         await client.request({ method: 'PATCH', path: objectPath(CONFIGMAPS, name, ns), contentType: 'application/merge-patch+json', body: { metadata: { labels: { seen: 'yes' } } } });
         reconciled.push(key);
-        return done();
       },
     });
 

@@ -14,7 +14,8 @@ import { objectPath } from '../../src/k8s/resource.ts';
 import { CONFIGMAPS } from '../support/resources.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { RuntimeMetrics } from '../../src/metrics/runtime.ts';
-import { Controller, done, informerSource, type RunningController } from '../../src/runtime/controller.ts';
+import { Controller, type RunningController } from '../../src/runtime/controller.ts';
+import { informerSource } from '../support/informer-source.ts';
 import { Informer } from '../../src/runtime/informer.ts';
 import { ItemExponentialRateLimiter } from '../../src/runtime/ratelimit.ts';
 import { kubeConfig, testNamespace } from '../support/cluster.ts';
@@ -69,14 +70,13 @@ describe('faults in reconciles', () => {
         if (attempts.length <= 5) throw new Error(`dependency unavailable (attempt ${attempts.length})`);
         const [namespace, name] = key.split('/') as [string, string];
         // Level-based: write only what is missing, so the write's own watch event ends in a no-op.
-        if (informer.cache.get(key)?.metadata?.annotations?.['backlot.dev/recovered'] === 'true') return done();
+        if (informer.cache.get(key)?.metadata?.annotations?.['backlot.dev/recovered'] === 'true') return;
         await client.request({
           method: 'PATCH',
           path: objectPath(CONFIGMAPS, name, namespace),
           contentType: 'application/merge-patch+json',
           body: { metadata: { annotations: { 'backlot.dev/recovered': 'true' } } },
         });
-        return done();
       },
       'test=thrower',
     );
@@ -106,7 +106,7 @@ describe('faults in reconciles', () => {
       async (key, ctx) => {
         const cm = informer.cache.get(key);
         const n = cm?.data?.n;
-        if (!cm || n === undefined || cm.metadata?.annotations?.[MIRROR] === n) return done();
+        if (!cm || n === undefined || cm.metadata?.annotations?.[MIRROR] === n) return;
         // Read from the cache, think a little, write with the version read: a race the concurrent writer wins.
         await sleep(50);
         const body = { ...cm, metadata: { ...cm.metadata, annotations: { ...cm.metadata?.annotations, [MIRROR]: n } } };
@@ -116,7 +116,6 @@ describe('faults in reconciles', () => {
           if (isConflict(err)) conflicts++;
           throw err;
         }
-        return done();
       },
       'test=mirror',
     );

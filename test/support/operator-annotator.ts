@@ -6,7 +6,8 @@
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { objectPath } from '../../src/k8s/resource.ts';
 import { CONFIGMAPS } from './resources.ts';
-import { Controller, done, informerSource } from '../../src/runtime/controller.ts';
+import { Controller } from '../../src/runtime/controller.ts';
+import { informerSource } from './informer-source.ts';
 import type { ControllerRegistration } from '../../src/registrations.ts';
 
 export const ANNOTATED_BY = 'backlot.dev/test-annotated-by';
@@ -23,7 +24,7 @@ export const annotatorRegistration: ControllerRegistration = (ctx) => {
       clock: ctx.clock,
       reconcile: async (key, rctx) => {
         const cm = configMaps.cache.get(key);
-        if (!cm?.metadata?.name || cm.metadata.annotations?.[ANNOTATED_BY] === ctx.identity) return done();
+        if (!cm?.metadata?.name || cm.metadata.annotations?.[ANNOTATED_BY] === ctx.identity) return;
         await ctx.client.request({
           method: 'PATCH',
           path: objectPath(CONFIGMAPS, cm.metadata.name, cm.metadata.namespace),
@@ -32,7 +33,6 @@ export const annotatorRegistration: ControllerRegistration = (ctx) => {
           signal: rctx.signal,
         });
         rctx.logger.info({ identity: ctx.identity }, 'configmap annotated');
-        return done();
       },
     }),
   ];

@@ -5,7 +5,7 @@ import { DEFAULT_EVENT_QUEUE_LIMIT, type EventSpec } from '../../../src/k8s/even
 import type { RestClient, RestRequest } from '../../../src/k8s/rest.ts';
 import { RuntimeMetrics } from '../../../src/metrics/runtime.ts';
 import { createCatalog, entityWorkers, eventQueueLimit, lowPriorityWorkers } from '../../../src/reconcilers/catalog.ts';
-import { directInformers } from '../../../src/reconcilers/informers.ts';
+import { InformerFactory } from '../../../src/runtime/factory.ts';
 import { recordingLogger } from '../../support/runtime-helpers.ts';
 import { FakeClock } from '../runtime/fake-clock.ts';
 
@@ -35,7 +35,7 @@ describe('the catalog\'s Events', () => {
     let leadership!: (leading: boolean) => void;
     let firstPass!: (running: boolean) => void;
     const { events } = createCatalog({
-      makeInformer: directInformers({ client, logger, namespaces: [] }),
+      makeInformer: (request) => new InformerFactory({ client, logger }).informer(request),
       client,
       logger,
       clock,

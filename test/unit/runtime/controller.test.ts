@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { RuntimeMetrics } from '../../../src/metrics/runtime.ts';
-import { Controller, done, requeueAfter, terminal, TerminalError, type Reconcile, type Source } from '../../../src/runtime/controller.ts';
+import { Controller, type Reconcile, type Source } from '../../../src/runtime/controller.ts';
 import { ItemExponentialRateLimiter } from '../../../src/runtime/ratelimit.ts';
 import { recordingLogger } from '../../support/runtime-helpers.ts';
 import { FakeClock, flush } from './fake-clock.ts';
@@ -22,7 +22,7 @@ function manualSource(options: { synced?: Promise<void> } = {}) {
 
 function setup(
   reconcile: Reconcile,
-  options: { workers?: number; synced?: Promise<void>; onTerminalError?: (key: string, err: Error) => unknown; keyFields?: (key: string) => Record<string, string | undefined> } = {},
+  options: { workers?: number; synced?: Promise<void>; keyFields?: (key: string) => Record<string, string | undefined> } = {},
 ) {
   const clock = new FakeClock();
   const registry = new Registry();
@@ -37,7 +37,6 @@ function setup(
     metrics,
     clock,
     workers: options.workers,
-    onTerminalError: options.onTerminalError,
     ...(options.keyFields ? { keyFields: options.keyFields } : {}),
     rateLimiter: () => new ItemExponentialRateLimiter(),
   });
@@ -53,7 +52,6 @@ describe('Controller', () => {
     const seen: string[] = [];
     const { keys, controller, counter } = setup((key) => {
       seen.push(key);
-      return done();
     });
     const running = controller.start();
     await running.started;
@@ -70,7 +68,6 @@ describe('Controller', () => {
     const { clock, keys, controller, counter, lines } = setup((key, ctx) => {
       attempts.push(clock.now());
       if (attempts.length <= 5) throw new Error(`boom ${ctx.retries}`);
-      return done();
     });
     const running = controller.start();
     await running.started;
@@ -107,69 +104,6 @@ describe('Controller', () => {
     await running.stop({ drainTimeoutMs: 1_000 });
   });
 
-  it('requeues after the asked delay without counting a failure', async () => {
-    const times: number[] = [];
-    const { clock, keys, controller, counter } = setup(() => {
-      times.push(clock.now());
-      return times.length < 3 ? requeueAfter(60_000) : done();
-    });
-    const running = controller.start();
-    await running.started;
-    keys.add('a');
-    await clock.advance(59_999);
-    expect(times).toHaveLength(1);
-    await clock.advance(1);
-    expect(times).toHaveLength(2);
-    await clock.advance(60_000);
-    expect(times).toHaveLength(3);
-    expect(await counter('reconcileTotal', { result: 'requeue_after' })).toBe(2);
-    expect(await counter('workqueueRetriesTotal')).toBe(0);
-    expect(() => requeueAfter(-1)).toThrow('requeueAfter needs a finite delay >= 0 ms (got -1)');
-    await running.stop({ drainTimeoutMs: 1_000 });
-  });
-
-  it.each([
-    ['returned', () => terminal('spec.owner is empty')],
-    [
-      'thrown',
-      () => {
-        throw new TerminalError('spec.owner is empty');
-      },
-    ],
-  ])('does not retry a terminal error (%s) and surfaces it through the hook', async (_how, reconcile) => {
-    const surfaced: Array<[string, string]> = [];
-    let calls = 0;
-    const { clock, keys, controller, counter, lines } = setup(
-      () => {
-        calls++;
-        return reconcile();
-      },
-      { onTerminalError: (key, err) => surfaced.push([key, err.message]) },
-    );
-    const running = controller.start();
-    await running.started;
-    keys.add('ns/bad');
-    await clock.advance(10_000);
-    expect(calls).toBe(1);
-    expect(surfaced).toEqual([['ns/bad', 'spec.owner is empty']]);
-    expect(await counter('reconcileTotal', { result: 'terminal_error' })).toBe(1);
-    expect(await counter('reconcileErrorsTotal')).toBe(1);
-    expect(lines.filter((l) => l.msg === 'reconcile failed')).toEqual([expect.objectContaining({ key: 'ns/bad', retry: false })]);
-    await running.stop({ drainTimeoutMs: 1_000 });
-  });
-
-  it('logs a failing terminal-error hook and carries on', async () => {
-    const { clock, keys, controller, lines } = setup(() => terminal('no'), {
-      onTerminalError: () => Promise.reject(new Error('status write failed')),
-    });
-    const running = controller.start();
-    await running.started;
-    keys.add('x');
-    await clock.advance(1);
-    expect(lines.some((l) => l.msg === 'terminal error hook failed')).toBe(true);
-    await running.stop({ drainTimeoutMs: 1_000 });
-  });
-
   it('runs keys in parallel across workers but never one key twice at once', async () => {
     const active = new Set<string>();
     let maxParallel = 0;
@@ -182,7 +116,6 @@ describe('Controller', () => {
         maxParallel = Math.max(maxParallel, active.size);
         await new Promise<void>((resolve) => releases.push(resolve));
         active.delete(key);
-        return done();
       },
       { workers: 3 },
     );
@@ -212,7 +145,6 @@ describe('Controller', () => {
     const { keys, controller } = setup(
       (key) => {
         seen.push(key);
-        return done();
       },
       { synced },
     );
@@ -233,7 +165,6 @@ describe('Controller', () => {
     const { keys, controller, clock } = setup(async (_key, ctx) => {
       await new Promise<void>((r) => (finish = r));
       sawAbort = ctx.signal.aborted;
-      return done();
     });
     const running = controller.start();
     await running.started;
@@ -253,8 +184,8 @@ describe('Controller', () => {
   it('stop aborts reconciles still running at the drain deadline', async () => {
     const { keys, controller, clock } = setup(
       (_key, ctx) =>
-        new Promise((resolve) => {
-          ctx.signal.addEventListener('abort', () => resolve(done()));
+        new Promise<void>((resolve) => {
+          ctx.signal.addEventListener('abort', () => resolve());
         }),
     );
     const running = controller.start();
@@ -268,6 +199,6 @@ describe('Controller', () => {
   });
 
   it('rejects a worker count that is not a positive integer', () => {
-    expect(() => setup(() => done(), { workers: 0 })).toThrow('controller test: workers must be an integer >= 1 (got 0)');
+    expect(() => setup(() => undefined, { workers: 0 })).toThrow('controller test: workers must be an integer >= 1 (got 0)');
   });
 });

@@ -8,7 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { RestClient } from '../../../src/k8s/rest.ts';
 import { RuntimeMetrics } from '../../../src/metrics/runtime.ts';
-import { Controller, done, type Source } from '../../../src/runtime/controller.ts';
+import { Controller, type Source } from '../../../src/runtime/controller.ts';
 import { InformerFactory } from '../../../src/runtime/factory.ts';
 import { Manager } from '../../../src/runtime/manager.ts';
 import { recordingLogger } from '../../support/runtime-helpers.ts';
@@ -50,7 +50,6 @@ function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promi
     reconcile: async (key, ctx) => {
       reconciled.push(key);
       await options.reconcile(key, ctx.signal);
-      return done();
     },
   });
   const manager = new Manager({

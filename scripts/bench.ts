@@ -21,7 +21,8 @@ import type { KubeObject } from '../src/k8s/object.ts';
 import { collectionPath, ENDPOINT_SLICES, type ResourceRef } from '../src/k8s/resource.ts';
 import { RestClient } from '../src/k8s/rest.ts';
 import { gatherEntityFacts } from '../src/reconcilers/facts.ts';
-import { entityIndexers, jobIndexers, sliceIndexers } from '../src/reconcilers/informers.ts';
+import { entityIndexers, jobIndexers, sliceIndexers } from '../src/reconcilers/indexes.ts';
+import { EntityParser } from '../src/reconcilers/entities.ts';
 import { World as CatalogWorld } from '../src/reconcilers/world.ts';
 import { ENTITY_KINDS, entityResource, type EntityKind, type EntityObject } from '../src/api/kinds.ts';
 import { Informer } from '../src/runtime/informer.ts';
@@ -190,9 +191,10 @@ async function listAll(client: RestClient, resource: ResourceRef): Promise<KubeO
  * each, as on any spec change: its observedGeneration.
  */
 async function expectedStatuses(client: RestClient): Promise<Map<string, Record<string, unknown>>> {
+  const parser = new EntityParser();
   const entities = {} as Record<EntityKind, Store<EntityObject>>;
   for (const kind of ENTITY_KINDS) {
-    entities[kind] = new Store<EntityObject>(entityIndexers(kind));
+    entities[kind] = new Store<EntityObject>(entityIndexers(kind, parser));
     for (const obj of await listAll(client, entityResource(kind))) entities[kind].upsert({ ...obj, apiVersion: API_VERSION, kind });
   }
   const workloads = {} as Record<WorkloadKind, Store<KubeObject>>;
@@ -204,14 +206,14 @@ async function expectedStatuses(client: RestClient): Promise<Map<string, Record<
   for (const obj of await listAll(client, ENDPOINT_SLICES)) endpointSlices.upsert(obj);
   const namespaces = new Store<KubeObject>();
   for (const obj of await listAll(client, NAMESPACES)) namespaces.upsert(obj);
-  const world = new CatalogWorld({ entities, workloads, jobs: new Store<KubeObject>(jobIndexers()), endpointSlices, namespaces });
+  const world = new CatalogWorld({ entities, workloads, jobs: new Store<KubeObject>(jobIndexers()), endpointSlices, namespaces }, { parser });
   const now = new Date();
   const out = new Map<string, Record<string, unknown>>();
   for (const kind of ENTITY_KINDS) {
     for (const obj of entities[kind].list()) {
       const status = decideStatus(gatherEntityFacts(world, kind, obj), now);
-      const conditions = (status.conditions as Record<string, unknown>[] | undefined)?.map((c) => ({ ...c, observedGeneration: 0 }));
-      out.set(`${kind}/${obj.metadata?.namespace}/${obj.metadata?.name}`, { ...status, observedGeneration: 0, ...(conditions ? { conditions } : {}) });
+      const conditions = status.conditions.map((c) => ({ ...c, observedGeneration: 0 }));
+      out.set(`${kind}/${obj.metadata?.namespace}/${obj.metadata?.name}`, { ...status, observedGeneration: 0, conditions });
     }
   }
   return out;

@@ -24,7 +24,7 @@ import { RestClient } from '../src/k8s/rest.ts';
 import { catalogInfoHandler } from '../src/interop/catalog-info.ts';
 import { createCatalogInformers } from '../src/reconcilers/informers.ts';
 import { InformerFactory } from '../src/runtime/factory.ts';
-import { World } from '../src/reconcilers/world.ts';
+import { EntityParser } from '../src/reconcilers/entities.ts';
 import { Informer } from '../src/runtime/informer.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -93,12 +93,12 @@ async function measureHere(kubeconfig: string): Promise<Measurement> {
 
   const baseline = heapUsed();
   const factory = new InformerFactory({ client, logger });
-  const informers = createCatalogInformers((request) => factory.informer(request));
+  const informers = createCatalogInformers((request) => factory.informer(request), new EntityParser());
   for (const informer of informers.all) informer.start();
   await Promise.all(informers.all.map((i) => i.whenSynced()));
   const cached = heapUsed();
 
-  const handler = catalogInfoHandler(new World(informers.caches), { defaultNamespace: 'default', synced: () => true });
+  const handler = catalogInfoHandler(informers, { defaultNamespace: 'default', synced: () => true });
   let bodyBytes = 0;
   const request = () => {
     const started = performance.now();

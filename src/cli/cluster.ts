@@ -12,7 +12,9 @@ import { KubeconfigError, kubeconfigFiles, loadKubeConfig } from '../k8s/kubecon
 import type { KubeObject, ObjectList } from '../k8s/object.ts';
 import { collectionPath, objectPath, resourceName, NAMESPACES, type ResourceRef } from '../k8s/resource.ts';
 import { RestClient } from '../k8s/rest.ts';
-import { entityIndexers, jobIndexers, sliceIndexers, withTypeMeta, WORKLOAD_TRANSFORMS } from '../reconcilers/informers.ts';
+import { withTypeMeta, WORKLOAD_TRANSFORMS } from '../reconcilers/informers.ts';
+import { entityIndexers, jobIndexers, sliceIndexers } from '../reconcilers/indexes.ts';
+import { EntityParser } from '../reconcilers/entities.ts';
 import { World } from '../reconcilers/world.ts';
 import { ENTITY_KINDS, entityResource, type EntityKind, type EntityObject } from '../api/kinds.ts';
 import { Store } from '../runtime/store.ts';
@@ -139,7 +141,8 @@ export interface LoadedWorld {
 
 /** A World over plain objects, through the Stores and indexes the operator's informers use. */
 export function buildWorld(objects: { entities: Partial<Record<EntityKind, KubeObject[]>>; workloads?: Partial<Record<WorkloadKind, KubeObject[]>>; namespaces?: KubeObject[] }): World {
-  const entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Store<EntityObject>(entityIndexers(k))])) as Record<EntityKind, Store<EntityObject>>;
+  const parser = new EntityParser();
+  const entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Store<EntityObject>(entityIndexers(k, parser))])) as Record<EntityKind, Store<EntityObject>>;
   const workloads = Object.fromEntries(WORKLOAD_KINDS.map((k) => [k, new Store<KubeObject>()])) as Record<WorkloadKind, Store<KubeObject>>;
   const namespaces = new Store<KubeObject>();
   for (const kind of ENTITY_KINDS) {
@@ -151,7 +154,7 @@ export function buildWorld(objects: { entities: Partial<Record<EntityKind, KubeO
     for (const obj of objects.workloads?.[kind] ?? []) workloads[kind].upsert(transform(obj));
   }
   for (const ns of objects.namespaces ?? []) namespaces.upsert(ns);
-  return new World({ entities, workloads, jobs: new Store<KubeObject>(jobIndexers()), endpointSlices: new Store<KubeObject>(sliceIndexers()), namespaces });
+  return new World({ entities, workloads, jobs: new Store<KubeObject>(jobIndexers()), endpointSlices: new Store<KubeObject>(sliceIndexers()), namespaces }, { parser });
 }
 
 async function readNamespaces(conn: Connection, signal: AbortSignal | undefined, warnings: string[]): Promise<KubeObject[]> {

@@ -20,7 +20,8 @@ import { createCatalogInformers, type CatalogInformers, type MakeInformer } from
 import { OwnershipReconciler, splitWorkloadKey, workloadKey } from './ownership.ts';
 import { DEFAULT_EXCLUDED_NAMESPACES } from './survey.ts';
 import { onEndpointSliceChange, onEntityChange, onJobChange, onNamespaceChange, onWorkloadChange, type Enqueue } from './triggers.ts';
-import { entityObjectRef, World } from './world.ts';
+import { EntityParser } from './entities.ts';
+import { World } from './world.ts';
 import { ENTITY_KINDS, type EntityObject } from '../api/kinds.ts';
 
 export interface CatalogOptions {
@@ -182,8 +183,9 @@ export function eventQueueLimit(entities: number): number {
 
 export function createCatalog(options: CatalogOptions): Catalog {
   const { client, logger, clock, metrics } = options;
-  const informers = createCatalogInformers(options.makeInformer);
-  const world = new World(informers.caches);
+  const parser = new EntityParser();
+  const informers = createCatalogInformers(options.makeInformer, parser);
+  const world = new World(informers.caches, { parser });
   const cachedEntities = () => ENTITY_KINDS.reduce((n, kind) => n + informers.caches.entities[kind].size, 0);
   const events = new EventRecorder({ client, clock, logger, instance: options.instance, queueLimit: () => eventQueueLimit(cachedEntities()) });
   options.onLeadership?.((leading) => (leading ? events.enable() : events.disable()));
@@ -201,7 +203,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
       logger,
       metrics,
       clock,
-      keyFields: side === 'entity' ? (key) => ({ ...entityObjectRef(key) }) : (key) => ({ ...splitWorkloadKey(key) }),
+      keyFields: side === 'entity' ? (key) => ({ ...world.objectRef(key) }) : (key) => ({ ...splitWorkloadKey(key) }),
       ...(side === 'entity' ? { workers: entityCount, lowPriorityWorkers: lowPriorityWorkers(entityCount) } : { workers }),
     });
   const controllers = [controller('entity', 'entity', entities), controller('ownership', 'workload', ownership)];

@@ -16,7 +16,7 @@ import type { RestClient } from '../k8s/rest.ts';
 import type { Clock } from '../util/clock.ts';
 import { gatherEntityFacts } from './facts.ts';
 import { RecentWrites } from './recent-writes.ts';
-import { entityObjectRef, type World } from './world.ts';
+import type { World } from './world.ts';
 import { entityResource, type AnyEntityStatus, type EntityObject } from '../api/kinds.ts';
 
 export interface EntityReconcilerOptions {
@@ -94,7 +94,7 @@ export class EntityReconciler {
 
   async reconcile(key: string, signal?: AbortSignal): Promise<void> {
     const { world, client, clock } = this.options;
-    const parts = entityObjectRef(key);
+    const parts = world.objectRef(key);
     if (!parts) return;
     const obj = world.caches.entities[parts.kind].get(`${parts.namespace}/${parts.name}`);
     // Gone from the cache: deleted, and its status went with it. Nothing to do.

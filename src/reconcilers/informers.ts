@@ -1,6 +1,6 @@
 /**
  * The informers the catalog needs, with what each cache keeps (only the fields Backlot reads)
- * and the indexes the World looks things up by.
+ * and the indexes (indexes.ts) the World looks things up by.
  */
 import { WORKLOAD_KINDS, WORKLOAD_RESOURCES, type WorkloadKind } from '../api/workloads.ts';
 import { FIELD_MANAGER } from '../k8s/apply.ts';
@@ -8,24 +8,13 @@ import type { KubeObject } from '../k8s/object.ts';
 import { ENDPOINT_SLICES, JOBS, NAMESPACES } from '../k8s/resource.ts';
 import type { InformerRequest } from '../runtime/factory.ts';
 import type { Informer } from '../runtime/informer.ts';
-import type { IndexFunc } from '../runtime/store.ts';
 import { managedFieldsCut } from '../k8s/managed-fields-text.ts';
 import { dropAnnotations, dropManagedFields, keepPaths, parsedWithout, type Transform } from '../runtime/transform.ts';
 import { API_VERSION } from '../api/common.ts';
-import { byControllerUid, byServiceName, CONTROLLER_INDEX, REFERENCED_INDEX, referencedIndex, REFS_INDEX, refsIndex, SERVICE_INDEX, type WorldCaches } from './world.ts';
 import { ENTITY_KINDS, entityResource, type EntityKind, type EntityObject } from '../api/kinds.ts';
-
-export function entityIndexers(kind: EntityKind): Record<string, IndexFunc<EntityObject>> {
-  return { [REFS_INDEX]: refsIndex(kind), [REFERENCED_INDEX]: referencedIndex(kind) };
-}
-
-export function jobIndexers(): Record<string, IndexFunc<KubeObject>> {
-  return { [CONTROLLER_INDEX]: byControllerUid };
-}
-
-export function sliceIndexers(): Record<string, IndexFunc<KubeObject>> {
-  return { [SERVICE_INDEX]: byServiceName };
-}
+import type { EntityParser } from './entities.ts';
+import { entityIndexers, jobIndexers, sliceIndexers } from './indexes.ts';
+import type { WorldCaches } from './world.ts';
 
 /*
  * The built-in resources' managedFields is cut out of the text before it is parsed (Backlot's
@@ -113,9 +102,10 @@ export interface CatalogInformers {
 /** How the catalog's informers are made: the runtime's InformerFactory, shared with the rest of the process. */
 export type MakeInformer = <T extends KubeObject>(request: InformerRequest<T>) => Informer<T>;
 
-export function createCatalogInformers(make: MakeInformer): CatalogInformers {
+/** The catalog's informers; the entity caches' indexes parse through `parser`, which the World is to share. */
+export function createCatalogInformers(make: MakeInformer, parser: EntityParser): CatalogInformers {
   const entities = Object.fromEntries(
-    ENTITY_KINDS.map((kind) => [kind, make<EntityObject>({ resource: entityResource(kind), transform: entityTransform(kind), indexers: entityIndexers(kind) })]),
+    ENTITY_KINDS.map((kind) => [kind, make<EntityObject>({ resource: entityResource(kind), transform: entityTransform(kind), indexers: entityIndexers(kind, parser) })]),
   ) as Record<EntityKind, Informer<EntityObject>>;
   const workloads = Object.fromEntries(
     WORKLOAD_KINDS.map((kind) => [kind, make({ resource: WORKLOAD_RESOURCES[kind], transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) })]),

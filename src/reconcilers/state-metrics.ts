@@ -19,7 +19,8 @@ import { isTrue } from '../catalog/condition-set.ts';
 import { refName, refNamespace } from '../catalog/ownership.ts';
 import { conditionsOf } from './facts.ts';
 import { orphans, surveyNamespace, workloadNamespaces } from './survey.ts';
-import type { ParsedEntity, World } from './world.ts';
+import type { World } from './world.ts';
+import type { ParsedEntity } from './entities.ts';
 import { ENTITY_KINDS, type EntityObject } from '../api/kinds.ts';
 
 export interface StateMetricsOptions {

@@ -7,7 +7,7 @@ import { isIgnored } from '../catalog/claims.ts';
 import { OWNER_LABEL, OWNER_NAMESPACE_LABEL } from '../catalog/ownership.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { NAMESPACE_INDEX } from '../runtime/store.ts';
-import { claimTarget, workloadClaimants } from './facts.ts';
+import { claimTarget, workloadClaimants } from './workload-facts.ts';
 import type { World } from './world.ts';
 
 /** The namespaces whose workloads are never orphans, besides Backlot's own. */

@@ -8,10 +8,12 @@ import { WORKLOAD_KINDS } from '../api/workloads.ts';
 import { sameStrings, type KubeObject } from '../k8s/object.ts';
 import { claims, type Claimant } from '../catalog/claims.ts';
 import { ACCEPT_RELATIONS_ANNOTATION } from '../catalog/tenancy.ts';
-import { affectedEntities, claimTarget, healthReaders, transitiveDependents, workloadClaimants, workloadReadiness } from './facts.ts';
+import { claimTarget, workloadClaimants, workloadReadiness } from './workload-facts.ts';
+import { affectedEntities, healthReaders, transitiveDependents } from './fan-out.ts';
 import { workloadKey } from './ownership.ts';
 import { LOW_PRIORITY } from '../runtime/workqueue.ts';
-import { SERVICE_NAME_LABEL, type World } from './world.ts';
+import type { World } from './world.ts';
+import { SERVICE_NAME_LABEL } from './indexes.ts';
 import { ENTITY_KINDS, type EntityKind, type EntityObject } from '../api/kinds.ts';
 
 /**

@@ -12,6 +12,7 @@ import { customResourceDefinitions } from '../../src/api/crd.ts';
 import { RUN_FLAGS } from '../../src/cli/run-config.ts';
 import { LEASES, type ResourceRef } from '../../src/k8s/resource.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
+import { EntityParser } from '../../src/reconcilers/entities.ts';
 import { createCatalogInformers, type MakeInformer } from '../../src/reconcilers/informers.ts';
 import type { InformerRequest } from '../../src/runtime/factory.ts';
 import { WORKLOAD_RESOURCES } from '../../src/api/workloads.ts';
@@ -75,7 +76,7 @@ function watchedByTheCatalog(): ResourceRef[] {
     // Only the requests matter; the informers are never started.
     return { cache: undefined } as unknown as Informer<T>;
   };
-  createCatalogInformers(record);
+  createCatalogInformers(record, new EntityParser());
   return watched;
 }
 

@@ -13,11 +13,11 @@ import type { Cluster } from '../../src/envtest/cluster.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { objectPath } from '../../src/k8s/resource.ts';
 import type { RestClient } from '../../src/k8s/rest.ts';
-import { workloadReadiness } from '../../src/reconcilers/facts.ts';
+import { workloadReadiness } from '../../src/reconcilers/workload-facts.ts';
 import { OwnGenerations } from '../../src/reconcilers/generations.ts';
 import { JOB_TRANSFORM, SLICE_TRANSFORM, WORKLOAD_TRANSFORMS } from '../../src/reconcilers/informers.ts';
 import { WORKLOAD_RESOURCES } from '../../src/api/workloads.ts';
-import { byControllerUid, byServiceName } from '../../src/reconcilers/world.ts';
+import { byControllerUid, byServiceName } from '../../src/reconcilers/indexes.ts';
 
 export type RolloutKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
 export type OracleColumn = RolloutKind | 'CronJob' | 'Service';

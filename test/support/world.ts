@@ -5,7 +5,8 @@
 import { WORKLOAD_KINDS, type WorkloadKind } from '../../src/api/workloads.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { Store } from '../../src/runtime/store.ts';
-import { entityIndexers, jobIndexers, sliceIndexers } from '../../src/reconcilers/informers.ts';
+import { entityIndexers, jobIndexers, sliceIndexers } from '../../src/reconcilers/indexes.ts';
+import { EntityParser } from '../../src/reconcilers/entities.ts';
 import { World } from '../../src/reconcilers/world.ts';
 import { ENTITY_KINDS, type EntityKind, type EntityObject } from '../../src/api/kinds.ts';
 
@@ -18,7 +19,8 @@ export interface WorldObjects {
 }
 
 export function worldOf(objects: WorldObjects): World {
-  const entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Store<EntityObject>(entityIndexers(k))])) as Record<EntityKind, Store<EntityObject>>;
+  const parser = new EntityParser();
+  const entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Store<EntityObject>(entityIndexers(k, parser))])) as Record<EntityKind, Store<EntityObject>>;
   const workloads = Object.fromEntries(WORKLOAD_KINDS.map((k) => [k, new Store<KubeObject>()])) as Record<WorkloadKind, Store<KubeObject>>;
   const jobs = new Store<KubeObject>(jobIndexers());
   const endpointSlices = new Store<KubeObject>(sliceIndexers());
@@ -28,7 +30,7 @@ export function worldOf(objects: WorldObjects): World {
   for (const j of objects.jobs ?? []) jobs.upsert(j);
   for (const s of objects.endpointSlices ?? []) endpointSlices.upsert(s);
   for (const n of objects.namespaces ?? []) namespaces.upsert(n);
-  return new World({ entities, workloads, jobs, endpointSlices, namespaces });
+  return new World({ entities, workloads, jobs, endpointSlices, namespaces }, { parser });
 }
 
 const CREATED = '2026-11-01T00:00:00Z';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
 import { workloadsReadyCondition } from '../../../src/catalog/entity-status.ts';
-import { gatherEntityFacts, ReadinessOracle } from '../../../src/reconcilers/facts.ts';
-import { entityIndexers } from '../../../src/reconcilers/informers.ts';
+import { gatherEntityFacts } from '../../../src/reconcilers/facts.ts';
+import { ReadinessOracle } from '../../../src/reconcilers/readiness-oracle.ts';
+import { entityIndexers } from '../../../src/reconcilers/indexes.ts';
 import { World } from '../../../src/reconcilers/world.ts';
 import type { EntityObject } from '../../../src/api/kinds.ts';
 import { Store } from '../../../src/runtime/store.ts';
@@ -127,7 +128,7 @@ describe('ReadinessOracle', () => {
     for (const c of full.caches.entities.Component.list()) components.upsert(c);
     const world = new World({ ...full.caches, entities: { ...full.caches.entities, Component: components } });
     expect(() => new ReadinessOracle(world).ready('system:shop/shop')).toThrow(/index/);
-    components.addIndexer('refs', entityIndexers('Component').refs!);
+    components.addIndexer('refs', entityIndexers('Component', world.parser).refs!);
     // Adding an index moves no version: the memo is the same one, and must not answer false.
     expect(new ReadinessOracle(world).ready('system:shop/shop')).toBe(true);
   });

@@ -2,7 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
 import type { Store } from '../../../src/runtime/store.ts';
 import { JOURNAL_LIMIT } from '../../../src/runtime/store.ts';
-import { parsedEntity, World, type NamespaceClaims } from '../../../src/reconcilers/world.ts';
+import { EntityParser } from '../../../src/reconcilers/entities.ts';
+import { World } from '../../../src/reconcilers/world.ts';
+import type { NamespaceClaims } from '../../../src/reconcilers/world-claims.ts';
 import type { EntityObject } from '../../../src/api/kinds.ts';
 import { entity, workload, worldOf } from '../../support/world.ts';
 
@@ -153,10 +155,11 @@ describe('World.claimsIn, kept up to date', () => {
   });
 });
 
-describe('parsedEntity', () => {
+describe('EntityParser', () => {
   it('parses an object once for the index functions and every reader, and a new version of it anew', () => {
     const obj = component('checkout');
     const world = worldOf({ entities: [obj] });
+    const parsedEntity = (kind: 'Component' | 'Resource', o: EntityObject) => world.parser.parsed(kind, o);
     const first = parsedEntity('Component', obj);
     expect(world.parsed('Component', obj)).toBe(first);
     expect(world.entity('component:shop/checkout')?.parsed).toBe(first);
@@ -165,5 +168,14 @@ describe('parsedEntity', () => {
     expect(parsedEntity('Component', renamed).claim).toEqual(expect.objectContaining({ ok: true }));
     // Asked as another kind, the same object is parsed as that kind.
     expect(parsedEntity('Resource', obj).ref).toBe('resource:shop/checkout');
+  });
+
+  it('splits canonical references, keeping each split, and knows no user: object', () => {
+    const parser = new EntityParser();
+    expect(parser.objectRef('component:shop/checkout')).toEqual({ kind: 'Component', namespace: 'shop', name: 'checkout' });
+    expect(parser.objectRef('component:shop/checkout')).toBe(parser.objectRef('component:shop/checkout'));
+    expect(parser.objectRef('api:shop/orders')).toEqual({ kind: 'API', namespace: 'shop', name: 'orders' });
+    expect(parser.objectRef('user:default/jane')).toBeUndefined();
+    expect(parser.objectRef('checkout')).toBeUndefined();
   });
 });

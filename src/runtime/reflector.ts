@@ -19,7 +19,8 @@ import type { Logger } from 'pino';
 import { KubeApiError, narrowError } from '../k8s/errors.ts';
 import type { KubeObject, ObjectList } from '../k8s/object.ts';
 import { collectionPath, type ResourceRef } from '../k8s/resource.ts';
-import type { RestClient, WatchEvent } from '../k8s/rest.ts';
+import type { RestClient } from '../k8s/rest.ts';
+import type { WatchEvent } from '../k8s/wire.ts';
 import { Backoff, type BackoffPolicy } from './backoff.ts';
 import { sleep, type Clock } from '../util/clock.ts';
 

@@ -6,7 +6,8 @@ import { specRefs } from '../../../src/catalog/entity-refs.ts';
 import { stringifyEntityRef } from '../../../src/catalog/ref.ts';
 import { MISSING_DEFINITION } from '../../../src/interop/backstage.ts';
 import { exportBackstage, renderCatalogInfo, selectorString, type ExportableEntity } from '../../../src/interop/export.ts';
-import { importBackstage, type BacklotEntity } from '../../../src/interop/import.ts';
+import { importBackstage } from '../../../src/interop/import.ts';
+import type { BacklotEntity } from '../../../src/interop/import-entity.ts';
 import { parseDocuments } from '../../../src/interop/yaml.ts';
 import { byEntity, corpusDocuments, corpusFiles, expectedExport, kubernetesNamesOf } from './normalise.ts';
 

@@ -9,7 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { narrowError } from '../../../src/k8s/errors.ts';
-import { MAX_RETRY_AFTER_RETRIES, RestClient, retryAfterMs, type RestClientOptions } from '../../../src/k8s/rest.ts';
+import { MAX_RETRY_AFTER_RETRIES, RestClient, type RestClientOptions } from '../../../src/k8s/rest.ts';
+import { retryAfterMs } from '../../../src/k8s/wire.ts';
 import { BucketRateLimiter } from '../../../src/runtime/ratelimit.ts';
 import { FakeClock } from '../runtime/fake-clock.ts';
 

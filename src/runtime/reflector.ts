@@ -60,7 +60,8 @@ export interface ReflectorOptions {
   namespace: string | undefined;
   labelSelector?: string;
   fieldSelector?: string;
-  client: RestClient;
+  /** The API server: a RestClient, or anything that lists and watches as one does. */
+  client: Pick<RestClient, 'request' | 'watch'>;
   sink: ReflectorSink;
   clock: Clock;
   random: () => number;

@@ -35,8 +35,11 @@ export const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k
  */
 export const FIELD_VALIDATION = 'Ignore';
 
+/** A server-side apply: what the reconcilers write through (a fake one in their tests). */
+export type Apply = (req: ApplyRequest) => Promise<KubeObject>;
+
 /** Applies `req.body`; resolves with the object's metadata after the write. */
-export async function apply(client: RestClient, req: ApplyRequest): Promise<KubeObject> {
+export async function apply(client: Pick<RestClient, 'request'>, req: ApplyRequest): Promise<KubeObject> {
   const path = objectPath(req.resource, req.name, req.namespace) + (req.status ? '/status' : '');
   return client.request<KubeObject>({
     method: 'PATCH',

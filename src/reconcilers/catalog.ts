@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { WORKLOAD_KINDS } from '../api/workloads.ts';
+import { apply, type Apply } from '../k8s/apply.ts';
 import { DEFAULT_EVENT_QUEUE_LIMIT, EventRecorder } from '../k8s/events.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { RestClient } from '../k8s/rest.ts';
@@ -190,8 +191,9 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const events = new EventRecorder({ client, clock, logger, instance: options.instance, queueLimit: () => eventQueueLimit(cachedEntities()) });
   options.onLeadership?.((leading) => (leading ? events.enable() : events.disable()));
   options.onFirstPass?.((running) => events.hold(running));
-  const entities = new EntityReconciler({ world, client, clock, events, logger });
-  const ownership = new OwnershipReconciler({ world, client, events, logger });
+  const write: Apply = (req) => apply(client, req);
+  const entities = new EntityReconciler({ world, apply: write, clock, events, logger });
+  const ownership = new OwnershipReconciler({ world, apply: write, events, logger });
   const workers = options.workers ?? 32;
   const entityCount = entityWorkers(workers);
 

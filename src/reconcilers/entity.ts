@@ -10,9 +10,8 @@ import { API_VERSION } from '../api/common.ts';
 import { ConditionType } from '../api/conditions.ts';
 import type { Condition } from '../api/status.ts';
 import { decideStatus, type DecidedStatus } from '../catalog/entity-status.ts';
-import { apply } from '../k8s/apply.ts';
+import type { Apply } from '../k8s/apply.ts';
 import type { EventRecorder, EventSpec } from '../k8s/events.ts';
-import type { RestClient } from '../k8s/rest.ts';
 import type { Clock } from '../util/clock.ts';
 import { gatherEntityFacts } from './facts.ts';
 import { RecentWrites } from './recent-writes.ts';
@@ -21,9 +20,10 @@ import { entityResource, type AnyEntityStatus, type EntityObject } from '../api/
 
 export interface EntityReconcilerOptions {
   world: World;
-  client: RestClient;
+  /** Writes the status (server-side apply to the status subresource). */
+  apply: Apply;
   clock: Clock;
-  events: EventRecorder;
+  events: Pick<EventRecorder, 'record'>;
   logger: Logger;
 }
 
@@ -93,7 +93,7 @@ export class EntityReconciler {
   }
 
   async reconcile(key: string, signal?: AbortSignal): Promise<void> {
-    const { world, client, clock } = this.options;
+    const { world, clock } = this.options;
     const parts = world.objectRef(key);
     if (!parts) return;
     const obj = world.caches.entities[parts.kind].get(`${parts.namespace}/${parts.name}`);
@@ -108,7 +108,7 @@ export class EntityReconciler {
     const facts = { ...gatherEntityFacts(world, parts.kind, obj), previousConditions: current.conditions };
     const status = decideStatus(facts, new Date(clock.now()));
     if (sameJson(current, status)) return;
-    await apply(client, {
+    await this.options.apply({
       resource: entityResource(parts.kind),
       namespace: parts.namespace,
       name: parts.name,

@@ -9,10 +9,9 @@
 import type { Logger } from 'pino';
 import { WORKLOAD_KINDS, WORKLOAD_RESOURCES, type WorkloadKind } from '../api/workloads.ts';
 import { currentOwnership, desiredOwnership, ENTITY_ANNOTATION, needsApply, sameOwnership, type OwnerFacts, type Ownership } from '../catalog/ownership.ts';
-import { apply, ownManagedFields } from '../k8s/apply.ts';
+import { ownManagedFields, type Apply } from '../k8s/apply.ts';
 import type { EventRecorder } from '../k8s/events.ts';
 import { sameStrings, type KubeObject } from '../k8s/object.ts';
-import type { RestClient } from '../k8s/rest.ts';
 import { RecentWrites } from './recent-writes.ts';
 import type { World } from './world.ts';
 
@@ -42,8 +41,9 @@ export function ownershipApplyBody(target: { kind: WorkloadKind; namespace: stri
 
 export interface OwnershipReconcilerOptions {
   world: World;
-  client: RestClient;
-  events: EventRecorder;
+  /** Writes Backlot's fields onto a workload (server-side apply). */
+  apply: Apply;
+  events: Pick<EventRecorder, 'record'>;
   logger: Logger;
 }
 
@@ -81,7 +81,7 @@ export class OwnershipReconciler {
   }
 
   async reconcile(key: string, signal?: AbortSignal): Promise<void> {
-    const { world, client } = this.options;
+    const { world } = this.options;
     const parts = splitWorkloadKey(key);
     if (!parts) return;
     const obj = world.workload(parts.kind, parts.namespace, parts.name);
@@ -100,7 +100,7 @@ export class OwnershipReconciler {
     if (annotationsChange) world.ownGenerations.expect(obj);
     let applied: KubeObject;
     try {
-      applied = await apply(client, {
+      applied = await this.options.apply({
         resource,
         namespace: parts.namespace,
         name: parts.name,

@@ -119,7 +119,7 @@ describe('references into a namespace that does not accept them', () => {
 
   it('route nothing to the other namespace\'s team: no owner or system on the workloads, empty owner labels on the series', async () => {
     const world = tenants();
-    const ownership = new OwnershipReconciler({ world, client: undefined as never, events: undefined as never, logger: undefined as never });
+    const ownership = new OwnershipReconciler({ world, apply: undefined as never, events: undefined as never, logger: undefined as never });
     expect(ownership.ownerFacts('Deployment', world.workload('Deployment', 'a', 'evil')!)).toEqual({ entity: 'component:a/evil', lifecycle: 'production' });
     expect(ownership.ownerFacts('Deployment', world.workload('Deployment', 'b', 'x')!)).toEqual({ entity: 'component:b/x', owner: 'group:b/team-x', system: 'system:b/s', lifecycle: 'production' });
     const text = await createStateMetrics({ world, excludedNamespaces: new Set() }).text();

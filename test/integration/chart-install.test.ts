@@ -35,6 +35,7 @@ import { forbiddenRequests, type DeploymentObject } from '../support/deploy.ts';
 import { policyDenials } from '../support/deploy-least-power.ts';
 import { MONITORING_STAND_IN_CRDS } from '../support/deploy-monitoring-crds.ts';
 import { applyExamples, catalogConverged, leadingReplicas, replicaMetrics, serviceAccountClient, startReplicas, type Replica } from '../support/deploy-replicas.ts';
+import { stageImage, type StagedImage } from '../support/pod-image.ts';
 import { eventually } from '../support/eventually.ts';
 import { Helm } from '../support/helm.ts';
 import { boundServiceAccount, type BoundServiceAccount } from '../support/tenant.ts';
@@ -52,6 +53,8 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
   let adminConfig: KubeConfig;
   let helm: Helm;
   let work: string;
+  /** What the replicas run, staged where their UID can read it. */
+  let image: StagedImage;
   let follower: GenerationFollower | undefined;
   let replicas: Replica[] = [];
   /** Prometheus's ServiceAccount, bound to the chart's metrics reader ClusterRole. */
@@ -90,6 +93,7 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     helm = await Helm.create({ kubeconfig: plane.kubeconfigPath });
     work = await mkdtemp(join(tmpdir(), 'backlot-chart-install-'));
     await chmod(work, 0o755);
+    image = await stageImage();
   });
 
   afterAll(async () => {
@@ -98,6 +102,7 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     await plane?.stop();
     await helm?.remove();
     if (work) await rm(work, { recursive: true, force: true });
+    if (image) await image.remove();
     if (timings.length > 0) process.stderr.write(`[chart-install] ${timings.join(', ')}\n`);
   });
 
@@ -155,7 +160,7 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     follower = await applyExamples(plane, admin);
 
     const started = Date.now();
-    replicas = await startReplicas({ plane, admin, deployment: await deployment(), namespace: NAMESPACE, names: [`${FULLNAME}-6f7d9c8b4-k2m4p`, `${FULLNAME}-6f7d9c8b4-q8r2t`], work, metricsToken: prometheusAccount.token });
+    replicas = await startReplicas({ plane, admin, deployment: await deployment(), namespace: NAMESPACE, names: [`${FULLNAME}-6f7d9c8b4-k2m4p`, `${FULLNAME}-6f7d9c8b4-q8r2t`], work, image, metricsToken: prometheusAccount.token });
     const converged = await catalogConverged(plane);
     timings.push(`convergence of ${converged.length} entities ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(converged.length).toBeGreaterThan(30);
@@ -206,7 +211,7 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
 
     // The rollout, as the kubelet would carry it out: the old pods go, the new template's come.
     await stopReplicas();
-    replicas = await startReplicas({ plane, admin, deployment: rolled, namespace: NAMESPACE, names: [`${FULLNAME}-5c4b8d7f9-w3x5z`, `${FULLNAME}-5c4b8d7f9-h6j8n`], work, metricsToken: prometheusAccount.token });
+    replicas = await startReplicas({ plane, admin, deployment: rolled, namespace: NAMESPACE, names: [`${FULLNAME}-5c4b8d7f9-w3x5z`, `${FULLNAME}-5c4b8d7f9-h6j8n`], work, image, metricsToken: prometheusAccount.token });
     await eventually('one of the new replicas to lead', async () => ((await leadingReplicas(replicas)).length === 1 ? true : undefined));
     // The new leader reconciles: a change made now reaches status, and it logs at debug level.
     await kubectl('patch', 'component', '-n', 'shop', 'order-service', '--type=merge', '-p', '{"spec":{"description":"Rolled out with the new flags"}}');

@@ -5,52 +5,29 @@
  * entry point `backlot run` with the Deployment's args, as UID 65532, on a read-only root,
  * against the real API server.
  *
- * One step is not repeated: `image.sh deps`, the plain install of every dependency at its
- * locked version, which the repository's own node_modules stands in for.
+ * The image's files are built and staged by test/support/pod-image.ts, which the deploy tests
+ * share, and which repeats every step but `image.sh deps` (the repository's node_modules
+ * stands in for it).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/envtest/controlplane.ts';
 import { httpsGet } from '../../src/envtest/https-get.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
 import { kubeConfig, kubeconfigPath, kubectl, testNamespace } from '../support/cluster.ts';
 import { installCrds } from '../support/crds.ts';
-import { DEPLOY_DIR, find, kustomize, podProcess, REPO_ROOT, sandboxPath, type DeploymentObject } from '../support/deploy.ts';
+import { DEPLOY_DIR, find, kustomize, podProcess, REPO_ROOT, type DeploymentObject } from '../support/deploy.ts';
 import { readableCopy, SandboxedProcess } from '../support/deploy-sandbox.ts';
+import { parseDockerfile, stageImage, type DockerStage, type StagedImage } from '../support/pod-image.ts';
 import { eventually } from '../support/eventually.ts';
 import { boundServiceAccount, installUserRoles, METRICS_READER_ROLE } from '../support/tenant.ts';
 
 const run = promisify(execFile);
-
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-/** The Dockerfile's instructions by stage (continuation lines joined, comments dropped). */
-function parseDockerfile(text: string): { from: string; name?: string; instructions: Instruction[] }[] {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  const args: Record<string, string> = {};
-  const stages: { from: string; name?: string; instructions: Instruction[] }[] = [];
-  for (const line of lines) {
-    const [, op = '', rest = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
-    if (op === 'ARG' && stages.length === 0) {
-      const [k, v] = rest.split('=');
-      if (k && v) args[k] = v;
-    } else if (op === 'FROM') {
-      const [image = '', , name] = rest.replace(/\$\{(\w+)\}/g, (_, k: string) => args[k] ?? '').split(/\s+/);
-      stages.push({ from: image, ...(name ? { name } : {}), instructions: [] });
-    } else {
-      stages.at(-1)?.instructions.push({ op, args: rest });
-    }
-  }
-  return stages;
-}
 
 /** Whether .dockerignore (an exclude-all with exceptions) lets `path` into the build context. */
 function inContext(dockerignore: string, path: string): boolean {
@@ -67,7 +44,9 @@ function inContext(dockerignore: string, path: string): boolean {
 describe('the container image, built and run as the Dockerfile says', () => {
   let work: string;
   let dest: string;
-  let stages: ReturnType<typeof parseDockerfile>;
+  let stages: DockerStage[];
+  /** The image's files and Node, staged where the sandboxed UID can read them. */
+  let image: StagedImage;
   let dockerignore: string;
   /** The build stage's DEST, the image path everything runs from. */
   const IMAGE_DEST = '/opt/backlot';
@@ -75,34 +54,14 @@ describe('the container image, built and run as the Dockerfile says', () => {
   beforeAll(async () => {
     stages = parseDockerfile(await readFile(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
     dockerignore = await readFile(join(REPO_ROOT, '.dockerignore'), 'utf8');
-    work = await mkdtemp(join(tmpdir(), 'backlot-image-'));
-    // The image's files are root's and readable by all, as COPY leaves them.
-    await chmod(work, 0o755);
-    const context = join(work, 'src');
-    dest = join(work, 'opt-backlot');
-    // The build stage's COPY instructions, from the repository as the build context.
-    for (const { op, args } of stages[0]!.instructions) {
-      if (op !== 'COPY') continue;
-      const parts = args.split(/\s+/);
-      const target = parts.pop()!;
-      for (const source of parts) {
-        const to = target.endsWith('/') || target === './' ? join(context, target, source) : join(context, target);
-        await mkdir(dirname(to), { recursive: true });
-        await cp(join(REPO_ROOT, source), to, { recursive: true });
-      }
-    }
-    // `image.sh deps` stands here: the repository's dependencies, installed from the same lock.
-    await symlink(join(REPO_ROOT, 'node_modules'), join(context, 'node_modules'));
-    await run('sh', ['scripts/image.sh', 'build', dest], {
-      cwd: context,
-      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' },
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 240_000,
-    });
+    work = await mkdtemp(join(tmpdir(), 'backlot-image-test-'));
+    image = await stageImage();
+    dest = image.dest;
   }, 300_000);
 
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
+    if (image) await image.remove();
   });
 
   it('has two stages on Node 24 whose RUN steps are scripts/image.sh, a non-root numeric USER and `backlot run` as entry point', () => {
@@ -159,7 +118,7 @@ describe('the container image, built and run as the Dockerfile says', () => {
   it('answers `backlot --help` and `backlot run --help` from the entry point', async () => {
     const entry = join(dest, 'bin/backlot');
     expect((await stat(join(dest, 'dist/backlot.mjs'))).mode & 0o111).toBe(0o111);
-    const env = { PATH: sandboxPath(), NODE_ENV: 'production' };
+    const env = { PATH: image.path, NODE_ENV: 'production' };
     const help = await run(entry, ['--help'], { env });
     expect(help.stdout).toMatch(/^Usage: backlot <command>/);
     expect(help.stdout).toMatch(/^\s+run\s/m);
@@ -171,7 +130,7 @@ describe('the container image, built and run as the Dockerfile says', () => {
   it("keeps Node.js's compile cache of the bundle in the user's cache directory, and runs without one where none can be made", async () => {
     const entry = join(dest, 'bin/backlot');
     const cacheHome = join(work, 'cache-home');
-    const env = { PATH: sandboxPath(), NODE_ENV: 'production', XDG_CACHE_HOME: cacheHome };
+    const env = { PATH: image.path, NODE_ENV: 'production', XDG_CACHE_HOME: cacheHome };
     expect((await run(entry, ['--help'], { env })).stdout).toMatch(/^Usage: backlot <command>/);
     const cache = join(cacheHome, 'backlot/node-compile-cache');
     expect((await stat(cache)).mode & 0o777).toBe(0o700);
@@ -183,14 +142,14 @@ describe('the container image, built and run as the Dockerfile says', () => {
     await expect(stat(disabledHome)).rejects.toThrow(/ENOENT/);
     // A home directory where mkdir answers ENOENT under a parent that exists: no cache, no
     // error, no endless retry.
-    const proc = await run(entry, ['--help'], { env: { PATH: sandboxPath(), HOME: '/proc' }, timeout: 20_000 });
+    const proc = await run(entry, ['--help'], { env: { PATH: image.path, HOME: '/proc' }, timeout: 20_000 });
     expect([proc.stdout.split('\n', 1)[0], proc.stderr]).toEqual(['Usage: backlot <command> [flags]', '']);
   });
 
   it('runs it in what a restricted pod gets: its UID, a read-only root, no capabilities', async () => {
     const probe = await SandboxedProcess.start({
       argv: ['sh', '-c', 'id -u; id -g; touch /var/tmp/backlot-probe 2>/dev/null && echo writable || echo read-only; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status'],
-      env: { PATH: sandboxPath() },
+      env: { PATH: image.path },
       uid: 65532,
       gid: 65532,
       logPath: join(work, 'sandbox-probe.log'),
@@ -212,7 +171,7 @@ describe('the container image, built and run as the Dockerfile says', () => {
     const operator = await SandboxedProcess.start({
       // Only its own namespace: the control plane is shared with other test files' catalogs.
       argv: [join(dest, 'bin/backlot'), 'run', ...pod.flags, `--kubeconfig=${kubeconfig.path}`, `--namespaces=${ns.name}`],
-      env: { ...pod.env, PATH: sandboxPath(), NODE_ENV: 'production' },
+      env: { ...pod.env, PATH: image.path, NODE_ENV: 'production' },
       uid: pod.uid,
       gid: pod.gid,
       logPath: join(work, 'backlot-run.log'),

@@ -36,6 +36,7 @@ import { policyDenials, workloadApplies, workloadFixtures } from '../support/dep
 import { dashboardPanels, exposedNames, metricNames, readDashboard, variableMetrics, withVariables } from '../support/deploy-dashboard.ts';
 import { MONITORING_STAND_IN_CRDS } from '../support/deploy-monitoring-crds.ts';
 import { applyExamples, catalogConverged, leadingReplicas, replicaMetrics, serviceAccountClient, startReplicas, type CatalogEntity, type Replica } from '../support/deploy-replicas.ts';
+import { stageImage, type StagedImage } from '../support/pod-image.ts';
 import { eventually } from '../support/eventually.ts';
 import { Prometheus } from '../support/prometheus.ts';
 import { boundServiceAccount, METRICS_READER_ROLE, mintToken as mintTokenWith, VIEWER_ROLE, type BoundServiceAccount } from '../support/tenant.ts';
@@ -49,6 +50,8 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
   let admin: RestClient;
   let adminConfig: KubeConfig;
   let work: string;
+  /** What the replicas run, staged where their UID can read it. */
+  let image: StagedImage;
   let deployment: DeploymentObject;
   let follower: GenerationFollower | undefined;
   const replicas: Replica[] = [];
@@ -80,6 +83,7 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     admin = new RestClient(adminConfig);
     work = await mkdtemp(join(tmpdir(), 'backlot-install-'));
     await chmod(work, 0o755);
+    image = await stageImage();
     deployment = find<DeploymentObject>(await kustomize(plane.assets.kubectl, DEPLOY_DIR), 'Deployment', 'backlot');
   });
 
@@ -88,6 +92,7 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     await Promise.all(replicas.map((r) => r.process.stop()));
     await plane?.stop();
     if (work) await rm(work, { recursive: true, force: true });
+    if (image) await image.remove();
   });
 
   it('passes `kubectl apply --dry-run=server -k deploy/` once its namespace exists, without a PodSecurity warning', async () => {
@@ -237,7 +242,7 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     follower = await applyExamples(plane, admin);
 
     // Read over HTTPS with Prometheus's token, as the ServiceMonitor scrapes them.
-    replicas.push(...(await startReplicas({ plane, admin, deployment, namespace: NAMESPACE, names: ['backlot-7d9f8c6b5-a1b2c', 'backlot-7d9f8c6b5-d3e4f'], work, metricsToken: prometheusAccount.token })));
+    replicas.push(...(await startReplicas({ plane, admin, deployment, namespace: NAMESPACE, names: ['backlot-7d9f8c6b5-a1b2c', 'backlot-7d9f8c6b5-d3e4f'], work, image, metricsToken: prometheusAccount.token })));
 
     const converged = await catalogConverged(plane);
     expect(converged.length).toBeGreaterThan(30);

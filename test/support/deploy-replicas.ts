@@ -15,9 +15,10 @@ import { freePort, type ControlPlane } from '../../src/envtest/controlplane.ts';
 import { httpsGet } from '../../src/envtest/https-get.ts';
 import { GenerationFollower, makeNamespaceReady } from '../../src/envtest/simulate.ts';
 import { RestClient } from '../../src/k8s/rest.ts';
-import { podProcess, REPO_ROOT, sandboxPath, type DeploymentObject } from './deploy.ts';
+import { podProcess, REPO_ROOT, type DeploymentObject } from './deploy.ts';
 import { SandboxedProcess } from './deploy-sandbox.ts';
 import { eventually } from './eventually.ts';
+import type { StagedImage } from './pod-image.ts';
 import { mintToken } from './tenant.ts';
 
 export interface Replica {
@@ -52,6 +53,8 @@ export interface StartReplicasOptions {
   names: readonly string[];
   /** Where the replicas' logs go. */
   work: string;
+  /** What the replicas run: the image's files and Node, staged where their UID can read them (stageImage). */
+  image: StagedImage;
   /** A token whose identity may get /metrics (bound to the metrics reader ClusterRole), for the secure port. */
   metricsToken?: string;
 }
@@ -75,9 +78,10 @@ export async function startReplicas(options: StartReplicasOptions): Promise<Repl
     const ports = { metricsPort: await freePort(), probePort: await freePort(), catalogPort };
     const pod = podProcess(deployment, { namespace, name, ...ports });
     const proc = await SandboxedProcess.start({
-      argv: [process.execPath, join(REPO_ROOT, 'src/cli/main.ts'), 'run', ...pod.flags],
+      // The image's entry point, as the container runs it.
+      argv: [options.image.backlot, 'run', ...pod.flags],
       // What the kubelet puts in a container's environment, and nothing else: no kubeconfig.
-      env: { ...pod.env, HOSTNAME: name, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: apiPort, PATH: sandboxPath(), NODE_ENV: 'production' },
+      env: { ...pod.env, HOSTNAME: name, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: apiPort, PATH: options.image.path, NODE_ENV: 'production' },
       uid: pod.uid,
       gid: pod.gid,
       serviceAccount: { token: await mintToken(options.admin, namespace, deployment.spec.template.spec.serviceAccountName), caCrt: plane.pki.ca.certPem, namespace },

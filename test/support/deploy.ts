@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../src/k8s/object.ts';
@@ -139,11 +139,6 @@ export function podProcess(deployment: DeploymentObject, pod: { namespace: strin
   const security = { ...spec.securityContext, ...container.securityContext };
   if (security.runAsUser === undefined || security.runAsGroup === undefined) throw new Error('the Deployment names no runAsUser/runAsGroup');
   return { flags, env, uid: security.runAsUser, gid: security.runAsGroup };
-}
-
-/** PATH for a sandboxed process: this test's Node 24 first, as the image has its own. */
-export function sandboxPath(): string {
-  return `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`;
 }
 
 /**

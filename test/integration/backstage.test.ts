@@ -132,7 +132,8 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'backlot-backstage-'));
     await installCrds();
-    await applyExamples();
+    const applied = await applyExamples();
+    if (applied.code !== 0) throw new Error(`kubectl apply -R -f examples: ${applied.stderr}`);
     probe = await testNamespace('backstage');
     await mustKubectl(['apply', '-f', '-'], probeManifest());
     operatorStartedAt = Date.now();

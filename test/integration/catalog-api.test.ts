@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { kubectl, testNamespace } from '../support/cluster.ts';
-import { CRD_NAMES, CRDS_DIR, EXAMPLES_DIR, installCrds } from '../support/crds.ts';
+import { applyExamples, CRD_NAMES, CRDS_DIR, EXAMPLES_DIR, installCrds } from '../support/crds.ts';
 import { eventually } from '../support/eventually.ts';
 
 interface Ref {
@@ -82,8 +82,7 @@ describe('the catalog API', () => {
 
     beforeAll(async () => {
       // Exactly what examples/README.md tells users to run.
-      await kubectl(['apply', '-f', join(EXAMPLES_DIR, '00-namespaces.yaml')]);
-      applied = await kubectl(['apply', '-R', '-f', EXAMPLES_DIR]);
+      applied = await applyExamples();
     });
 
     it('applies every manifest of examples/', async () => {

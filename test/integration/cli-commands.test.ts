@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
 import { ENV_KUBECTL } from '../support/env.ts';
-import { kubeconfigPath, kubectl } from '../support/cluster.ts';
-import { EXAMPLES_DIR, installCrds } from '../support/crds.ts';
+import { kubeconfigPath } from '../support/cluster.ts';
+import { applyExamples, installCrds } from '../support/crds.ts';
 import { backlot, MAIN, NODE, runProcess } from '../unit/cli/run.ts';
 
 /** The namespaces of examples/; other tests' namespaces share the control plane. */
@@ -25,11 +25,8 @@ interface OrphanItem {
 describe('everyday questions on the example catalog', () => {
   beforeAll(async () => {
     await installCrds();
-    // As examples/README.md says (other tests apply them the same way, so no field manager fights).
-    for (const args of [['apply', '-f', join(EXAMPLES_DIR, '00-namespaces.yaml')], ['apply', '-R', '-f', EXAMPLES_DIR]]) {
-      const applied = await kubectl(args);
-      if (applied.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${applied.stderr}`);
-    }
+    const applied = await applyExamples();
+    if (applied.code !== 0) throw new Error(`kubectl apply -R -f examples: ${applied.stderr}`);
   });
 
   describe('backlot orphans', () => {

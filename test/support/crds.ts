@@ -7,11 +7,13 @@
  * fixed namespaces: the control plane has no namespace controller, so a deleted namespace
  * would stay Terminating and break the next file that applies the examples.
  */
-import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { API_GROUP } from '../../src/api/common.ts';
 import { KINDS } from '../../src/api/kinds.ts';
-import { kubectl } from './cluster.ts';
+import type { KubectlResult } from '../../src/envtest/controlplane.ts';
+import { kubeconfigPath, kubectl } from './cluster.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '../..');
 export const CRDS_DIR = join(REPO_ROOT, 'crds');
@@ -54,10 +56,39 @@ export async function installCrds(options: { timeoutMs?: number } = {}): Promise
 }
 
 /**
- * Applies examples/ (namespaces shop and platform, the catalog, the workloads) and returns
- * kubectl's output. Install the CRDs first. Idempotent; the examples are never deleted.
+ * Applies examples/ exactly as examples/README.md tells users to (client-side `kubectl apply`,
+ * the namespaces first) and returns what the second command printed. Install the CRDs first.
+ * Idempotent; the examples are never deleted.
+ *
+ * Several test files apply the examples to the shared control plane, each in a jest worker of
+ * its own. They take turns: two kubectl processes that both find an object missing would both
+ * create it, and one would fail with AlreadyExists. They also all apply the same way, so
+ * kubectl never finds an object that another manager created without its annotation.
  */
-export async function applyExamples(): Promise<string> {
-  await mustSucceed(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', join(EXAMPLES_DIR, '00-namespaces.yaml')]);
-  return mustSucceed(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-R', '-f', EXAMPLES_DIR]);
+export async function applyExamples(): Promise<KubectlResult> {
+  return withExamplesLock(async () => {
+    await mustSucceed(['apply', '-f', join(EXAMPLES_DIR, '00-namespaces.yaml')]);
+    return kubectl(['apply', '-R', '-f', EXAMPLES_DIR]);
+  });
+}
+
+/** A lock beside the shared plane's kubeconfig: mkdir is atomic, so one holder at a time. */
+async function withExamplesLock<T>(body: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const lock = join(dirname(kubeconfigPath()), 'examples.lock');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (Date.now() > deadline) throw new Error(`${lock} has been held for ${timeoutMs / 1000} s: remove it if no test run is going`, { cause: err });
+      await sleep(100);
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
 }

@@ -4,23 +4,22 @@
  * dist/backlot.mjs (see LAUNCHER). The image ships those two files alone.
  *
  * Why a bundle: loading @kubernetes/client-node as its package tree (its generated API
- * client is over a thousand modules) costs about 0.3 s and 45 MB of resident memory at every
- * start; the same code read from one file does not. Type checking is `npm run typecheck`'s
- * job; esbuild only strips the types.
+ * client is over a thousand modules) costs start-up time and resident memory at every start;
+ * the same code read from one file does not (docs/benchmarks.md has the figures for this and
+ * the items below). Type checking is `npm run typecheck`'s job; esbuild only strips the types.
  *
  * More things keep the process small:
  * - Whitespace and comments go (names stay, for readable stack traces). Some bundled
- *   comments hold characters outside Latin-1, which would make V8 keep the whole 4 MB source
- *   as a two-byte string.
+ *   comments hold characters outside Latin-1, which would make V8 keep the whole source as a
+ *   two-byte string.
  * - Backlot takes two things from @kubernetes/client-node: KubeConfig (kubeconfig loading and
  *   every authentication method) and ApiException. KubeConfig's module imports the generated
  *   API client only for makeApiClient(), which Backlot never calls; the bundle gets a stand-in
- *   for that import that fails loudly if it ever is called, and leaves out some 1,500 model
- *   classes (about 15 MB resident and 0.1 s of start-up). The same goes for undici, which
- *   KubeConfig uses only to build that client's fetch dispatchers (Backlot's requests go
- *   through node:https with the options applyToHTTPSOptions gives).
- * - node:http is read through require (see httpThroughRequire). Together with the undici
- *   stand-in: `backlot --help` 0.16-0.18 s and 85 MB resident before, 0.11-0.15 s and 74 MB after.
+ *   for that import that fails loudly if it ever is called, and leaves out its model classes
+ *   and what they cost at every start. The same goes for undici, which KubeConfig uses only
+ *   to build that client's fetch dispatchers (Backlot's requests go through node:https with
+ *   the options applyToHTTPSOptions gives).
+ * - node:http is read through require (see httpThroughRequire).
  */
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,8 +34,7 @@ const EXECUTABLE = join(ROOT, 'dist/backlot.mjs');
  * The executable: the entry point's first line (the V8 settings every way of running it
  * shares), then Node.js's module compile cache switched on before the bundle loads, then the
  * program. With the cache, V8 reads the bundle's compiled code from disk instead of compiling
- * its 4 MB again at each start: `backlot --help` 0.13-0.15 s before, 0.09-0.10 s after, and
- * 30-40 ms less at each operator start (docs/benchmarks.md).
+ * it again at each start (docs/benchmarks.md has what that saves).
  *
  * The cache lives in the user's own cache directory ($XDG_CACHE_HOME, else ~/.cache), not in
  * a directory other users can write to, so no one else can plant compiled code in it. Node.js
@@ -124,7 +122,7 @@ const trimClientNode: Plugin = {
 /**
  * node:http read through require rather than as an ES module: the ES module facade of a
  * built-in copies every export, and node:http's WebSocket, CloseEvent and MessageEvent are
- * getters that load Node's own fetch implementation (about 35 ms at every start) to answer.
+ * getters that load Node's own fetch implementation, at every start, to answer.
  */
 const HTTP_EXPORTS = ['Agent', 'ClientRequest', 'IncomingMessage', 'METHODS', 'OutgoingMessage', 'STATUS_CODES', 'Server', 'ServerResponse', 'createServer', 'get', 'globalAgent', 'maxHeaderSize', 'request', 'setMaxIdleHTTPParsers', 'validateHeaderName', 'validateHeaderValue'];
 const httpThroughRequire: Plugin = {

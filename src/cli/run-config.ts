@@ -290,9 +290,9 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
     // Reconciles mostly wait on the API server. 32 for the ownership controller's bulk of
     // applies; the entity controller runs half as many (entityWorkers in catalog.ts).
     workers: flags.workers ?? 32,
-    // A ceiling above what a first install needs: 10,000 workloads are 10,250 writes, which
-    // the API server of docs/benchmarks.md answers at 650-700 a second, so the bucket does not
-    // run dry there; a runaway loop is held to 1000 a second. See README, "Configuration".
+    // A ceiling above what a first install needs: the bucket refills faster than the API server
+    // of docs/benchmarks.md answers a first install's writes, so it does not slow a cold start;
+    // a runaway loop is held to 1000 a second. See README, "Configuration".
     kubeApi: { qps: flags['kube-api-qps'] ?? 1000, burst: flags['kube-api-burst'] ?? 2000 },
     shutdownTimeoutMs: 30_000,
     ownNamespace: env.POD_NAMESPACE || leaseNamespace,

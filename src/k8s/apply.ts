@@ -30,8 +30,8 @@ export const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k
 /**
  * Backlot's bodies are built from the same schemas as its CRDs, so the API server's check for
  * unknown fields has nothing to find; left at its default (Warn) it parses every body a
- * second time, strictly, to look (about 3% of the API server's CPU under the benchmark's
- * churn), and answers with warnings nobody reads.
+ * second time, strictly, to look, which the API server pays for on every write (its share is
+ * in docs/benchmarks.md), and answers with warnings nobody reads.
  */
 export const FIELD_VALIDATION = 'Ignore';
 

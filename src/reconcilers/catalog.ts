@@ -163,9 +163,8 @@ export function lowPriorityWorkers(workers: number): number {
  * bulk work, one apply per workload, most of it in a cold start, where more requests in
  * flight shorten the pass. Entity work is what a change waits for, and every worker holds a
  * request in flight at the API server, which answers each later the more it holds (the
- * churn's own writes and Backlot's statuses alike): at 10,000 workloads under 50 workload
- * changes a second, 16 entity workers had the API server answer in about half the time 32
- * did, and kept up; 64 fell behind (docs/benchmarks.md).
+ * churn's own writes and Backlot's statuses alike), so past a point more entity workers make
+ * each change wait longer, not shorter (docs/benchmarks.md has the figures).
  */
 export function entityWorkers(workers: number): number {
   return Math.max(1, Math.ceil(workers / 2));

@@ -2,9 +2,9 @@
  * State metrics, generated from the informer caches at scrape time (as kube-state-metrics
  * does): deleted objects simply stop appearing. The text is written here rather than through
  * prom-client's gauges, so that what a scrape built can be kept, piece by piece, until the
- * objects it came from change: at 10,000 workloads a full rebuild takes a hundred
- * milliseconds or more, and Prometheus (or a dashboard, or a test polling for an orphan) may
- * scrape far more often than the catalog changes.
+ * objects it came from change: a full rebuild grows with the cluster, and Prometheus (or a
+ * dashboard, or a test polling for an orphan) may scrape far more often than the catalog
+ * changes (docs/benchmarks.md has what rebuilding cost).
  *
  * Label conventions: `owner` and `system` carry the referenced entity's name (the same value
  * as the `backlot.dev/owner` label on workloads), `owner_namespace` the owner Group's namespace

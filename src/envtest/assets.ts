@@ -20,7 +20,8 @@
 import { access, constants } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { buildAssets, KUBERNETES_VERSION, type BuildLogger } from './build.ts';
+import { buildAssets, KUBERNETES_VERSION } from './build.ts';
+import type { BuildLogger } from './go.ts';
 
 /** What the bare control plane runs. */
 export interface AssetPaths {

@@ -10,7 +10,7 @@
  */
 import { dirname, join } from 'node:path';
 import { AssetError, defaultCacheDir, isExecutable } from './assets.ts';
-import { buildGoTool, type BuildLogger, type GoTool } from './build.ts';
+import { buildGoTool, type BuildLogger, type GoTool } from './go.ts';
 
 /** The pinned tools. Versions move only with a reason in the commit. */
 export const TOOLS = {

@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { resolveClusterAssets, type ClusterAssetPaths } from './assets.ts';
-import { ControlPlane, ControlPlaneError, freePort, probe, type ControlPlaneOptions, type KubectlResult } from './controlplane.ts';
+import { ControlPlane, ControlPlaneError, type ControlPlaneOptions } from './controlplane.ts';
+import type { KubectlResult } from './kubectl.ts';
+import { freePort, probe } from './net.ts';
 import { ManagedProcess } from './process.ts';
 import { resolveTool } from './tools.ts';
 

@@ -2,20 +2,23 @@
  * A real, throwaway Kubernetes control plane: etcd and kube-apiserver on free loopback
  * ports, as controller-runtime's envtest runs them. On this bare plane there is no kubelet
  * and no controller-manager; whoever needs a workload to look ready writes its status
- * subresource, or starts the realistic cluster (cluster.ts) instead.
+ * subresource, or starts the realistic cluster (cluster.ts) instead. This module starts and
+ * stops the processes; the certificates are pki.ts's, kubeconfigs and kubectl kubectl.ts's,
+ * ports and health probes net.ts's.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
 import { resolveAssets, type AssetPaths } from './assets.ts';
-import { generatePki, type ControlPlanePki, type PemPair } from './pki.ts';
+import { runKubectl, writeKubeconfig, type KubectlResult } from './kubectl.ts';
+import { freePort, portInUse, probe } from './net.ts';
+import { generatePki, writePki, type ControlPlanePki, type PemPair } from './pki.ts';
 import { ManagedProcess } from './process.ts';
+
+// Tests and scripts reach the plane's helpers through this module; their homes are kubectl.ts and net.ts.
+export { runKubectl, type KubectlResult, type KubectlRun } from './kubectl.ts';
+export { freePort, probe, type Probe } from './net.ts';
 
 export class ControlPlaneError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -37,82 +40,6 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** Fixed ports instead of free ones (a port in use fails with a message saying so). */
   ports?: { etcdClient?: number; etcdPeer?: number; apiServer?: number };
-}
-
-export interface KubectlResult {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-export interface KubectlRun {
-  binary: string;
-  kubeconfig: string;
-  args: string[];
-  input?: string;
-  timeoutMs?: number;
-}
-
-/** Runs kubectl; resolves with its output and exit code, rejects only when it could not run. */
-export function runKubectl(run: KubectlRun): Promise<KubectlResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      run.binary,
-      [`--kubeconfig=${run.kubeconfig}`, ...run.args],
-      { timeout: run.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') return reject(new Error(`could not run ${run.binary}: ${err.message}`, { cause: err }));
-        resolve({ stdout, stderr, code: err ? Number(err.code) : 0 });
-      },
-    );
-    if (run.input !== undefined) child.stdin?.end(run.input);
-  });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
-  });
-}
-
-export interface Probe {
-  status: number;
-  body: string;
-}
-
-/**
- * One GET with a two-second timeout. `tls` verifies the server against the plane's CA and
- * presents a client certificate; `insecure` accepts any server certificate, for components
- * that serve a self-signed one (kube-controller-manager and kube-scheduler on /healthz).
- */
-export function probe(url: string, tls?: { ca: string; cert: string; key: string } | { insecure: true }): Promise<Probe> {
-  return new Promise((resolve, reject) => {
-    const options = { timeout: 2_000, ...(tls && 'insecure' in tls ? { rejectUnauthorized: false } : (tls ?? {})) };
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, options, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 export class ControlPlane {
@@ -220,16 +147,7 @@ export class ControlPlane {
     let plane: ControlPlane | undefined;
     try {
       const pki = await generatePki();
-      const pkiDir = join(dir, 'pki');
-      await mkdir(pkiDir, { recursive: true });
-      await Promise.all([
-        writeFile(join(pkiDir, 'ca.crt'), pki.ca.certPem),
-        writeFile(join(pkiDir, 'ca.key'), pki.ca.keyPem, { mode: 0o600 }),
-        writeFile(join(pkiDir, 'serving.crt'), pki.serving.certPem),
-        writeFile(join(pkiDir, 'serving.key'), pki.serving.keyPem, { mode: 0o600 }),
-        writeFile(join(pkiDir, 'sa.key'), pki.serviceAccountKeyPem, { mode: 0o600 }),
-        writeFile(join(pkiDir, 'sa.pub'), pki.serviceAccountPublicKeyPem),
-      ]);
+      await writePki(join(dir, 'pki'), pki);
       const ports = {
         etcdClient: options.ports?.etcdClient ?? (await freePort()),
         etcdPeer: options.ports?.etcdPeer ?? (await freePort()),
@@ -316,17 +234,8 @@ export class ControlPlane {
     return join(this.dir, 'pki');
   }
 
-  private async writeKubeconfig(path: string, user: string, pair: PemPair): Promise<void> {
-    const b64 = (s: string) => Buffer.from(s).toString('base64');
-    const config = {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'envtest', cluster: { server: this.apiServerUrl, 'certificate-authority-data': b64(this.pki.ca.certPem) } }],
-      users: [{ name: user, user: { 'client-certificate-data': b64(pair.certPem), 'client-key-data': b64(pair.keyPem) } }],
-      contexts: [{ name: 'envtest', context: { cluster: 'envtest', user, namespace: 'default' } }],
-      'current-context': 'envtest',
-    };
-    await writeFile(path, stringify(config), { mode: 0o600 });
+  private writeKubeconfig(path: string, user: string, pair: PemPair): Promise<void> {
+    return writeKubeconfig(path, { server: this.apiServerUrl, caPem: this.pki.ca.certPem }, user, pair);
   }
 
   /** Writes `<dir>/<name>.kubeconfig` for a client certificate of this plane's CA; returns its path. */

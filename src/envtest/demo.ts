@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveClusterAssets } from './assets.ts';
 import { Cluster, FAILING_IMAGE_SUFFIX, UNREADY_IMAGE_SUFFIX } from './cluster.ts';
-import { runKubectl } from './controlplane.ts';
+import { runKubectl } from './kubectl.ts';
 import { BacklotProcess } from './operator-process.ts';
 
 const ROOT = join(import.meta.dirname, '../..');

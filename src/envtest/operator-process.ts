@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './controlplane.ts';
+import { freePort } from './net.ts';
 import { httpsGet } from './https-get.ts';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -8,6 +8,8 @@
  * (src/server/self-signed.ts).
  */
 import { KeyObject } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DAY_MS, ECDSA_P256 as ALG, leafExtensions, newKeyPair as keyPair, privateKeyPem as privatePem, serialNumber as serial, x509, type CryptoKey, type CryptoKeyPair } from '../server/self-signed.ts';
 
 export interface PemPair {
@@ -60,7 +62,7 @@ async function leaf(options: LeafOptions): Promise<PemPair> {
   return { certPem: cert.toString('pem'), keyPem: privatePem(keys.privateKey) };
 }
 
-/** Generates a fresh PKI. Nothing is written to disk here. */
+/** Generates a fresh PKI. Nothing is written to disk here (writePki does that). */
 export async function generatePki(now: Date = new Date()): Promise<ControlPlanePki> {
   const caKeys = await keyPair();
   const caCert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -100,4 +102,20 @@ export async function generatePki(now: Date = new Date()): Promise<ControlPlaneP
     serviceAccountKeyPem: privatePem(saKeys.privateKey),
     serviceAccountPublicKeyPem: publicPem(saKeys.publicKey),
   };
+}
+
+/**
+ * Writes what the API server reads into `dir` (made if need be): ca.crt, ca.key, serving.crt,
+ * serving.key, sa.key and sa.pub, the private keys mode 0600.
+ */
+export async function writePki(dir: string, pki: ControlPlanePki): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await Promise.all([
+    writeFile(join(dir, 'ca.crt'), pki.ca.certPem),
+    writeFile(join(dir, 'ca.key'), pki.ca.keyPem, { mode: 0o600 }),
+    writeFile(join(dir, 'serving.crt'), pki.serving.certPem),
+    writeFile(join(dir, 'serving.key'), pki.serving.keyPem, { mode: 0o600 }),
+    writeFile(join(dir, 'sa.key'), pki.serviceAccountKeyPem, { mode: 0o600 }),
+    writeFile(join(dir, 'sa.pub'), pki.serviceAccountPublicKeyPem),
+  ]);
 }

@@ -3,6 +3,9 @@
  * environment. Everything is parsed (zod) and checked up front, defaults that depend on
  * where the process runs are resolved here, and the result is frozen, so the rest of the
  * program never reads process.env or argv.
+ *
+ * One file at the usual size's edge because each flag's spec, check and default are read
+ * together here, so that a flag is added or changed in one place.
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';

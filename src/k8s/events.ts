@@ -4,6 +4,9 @@
  * Events are sent in the background; failing to send one never fails a reconcile: it is
  * logged and dropped. Events that say the same thing of several objects (claims, on a first
  * install thousands at once) are combined while they wait: one Event lists them all.
+ *
+ * One file above the usual size because queueing, combining, holding over a first pass and
+ * sending all work on the recorder's one queue and its limit.
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../util/clock.ts';

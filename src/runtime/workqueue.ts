@@ -20,6 +20,9 @@
  * Shutdown stops handing out keys at once (keys still queued are left for the next owner of
  * the work, who rebuilds them from the cache); `shutDownWithDrain` additionally waits, up to a
  * deadline, for the keys workers are holding.
+ *
+ * One file above the usual size because the dirty and processing sets, the two priorities,
+ * the delays and the low-priority limit are one state that every method reads and writes.
  */
 import type { WorkqueueMetrics } from './metrics.ts';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.ts';

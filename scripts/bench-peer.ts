@@ -12,6 +12,7 @@
  */
 import { get } from 'node:http';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { freePort } from '../src/envtest/controlplane.ts';
 import { ManagedProcess } from '../src/envtest/process.ts';
 import { resolveTool } from '../src/envtest/tools.ts';
@@ -118,8 +119,8 @@ export async function expectedSeries(client: RestClient, resources: readonly Pee
   return out;
 }
 
-/** One scrape of `url`, counted as it streams in; rejects on a refused connection or a status other than 200. */
-export function scrapeSeries(url: string, names: readonly string[], timeoutMs = 120_000): Promise<ReadonlyMap<string, number>> {
+/** One scrape of `url`, counted as it streams in, and its size; rejects on a refused connection or a status other than 200. */
+export function scrapeSeries(url: string, names: readonly string[], timeoutMs = 120_000): Promise<{ counts: ReadonlyMap<string, number>; bytes: number }> {
   return new Promise((resolve, reject) => {
     const req = get(url, { agent: false, timeout: timeoutMs }, (res) => {
       if (res.statusCode !== 200) {
@@ -128,9 +129,16 @@ export function scrapeSeries(url: string, names: readonly string[], timeoutMs = 
         return;
       }
       const counter = new SeriesCounter(names);
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => counter.write(chunk));
-      res.on('end', () => resolve(counter.end()));
+      const decoder = new StringDecoder('utf8');
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        counter.write(decoder.write(chunk));
+      });
+      res.on('end', () => {
+        counter.write(decoder.end());
+        resolve({ counts: counter.end(), bytes });
+      });
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in ${timeoutMs} ms`)));
@@ -142,8 +150,9 @@ export function scrapeSeries(url: string, names: readonly string[], timeoutMs = 
 export interface PeerStart {
   /** From the process's start to the end of its first complete scrape. */
   scrapeMs: number;
-  /** How long that complete scrape itself took (the figure's resolution). */
+  /** How long that complete scrape itself took (the figure's resolution), and its size. */
   lastScrapeMs: number;
+  lastScrapeBytes: number;
   scrapes: number;
   /** CPU seconds (user + system) of the process when the complete scrape ended. */
   cpuSeconds: number;
@@ -220,28 +229,30 @@ async function startOnce(options: PeerOptions, n: number, expected: ReadonlyMap<
   try {
     let scrapes = 0;
     let missing: string[] = ['no answer yet'];
+    let lastError = '';
     for (;;) {
       if (!proc.running) throw new PeerError(`it exited before a complete scrape: ${lastLine(await proc.logTail(1))} (its log: ${proc.logPath})`);
-      if (Date.now() > deadline) throw new PeerError(`no complete scrape within ${options.timeoutMs ?? 10 * 60_000} ms (missing: ${missing.join(', ')}); see ${proc.logPath}`);
+      if (Date.now() > deadline) throw new PeerError(`no complete scrape within ${options.timeoutMs ?? 10 * 60_000} ms (missing: ${missing.join(', ')}${lastError ? `; last error: ${lastError}` : ''}); see ${proc.logPath}`);
       const scrapeStarted = Date.now();
-      let counts: ReadonlyMap<string, number> | undefined;
+      let scrape: { counts: ReadonlyMap<string, number>; bytes: number } | undefined;
       try {
-        counts = await scrapeSeries(url, names);
-      } catch {
-        // not listening yet
+        scrape = await scrapeSeries(url, names);
+      } catch (err) {
+        // Not listening yet (or a scrape cut short: the next one is as good).
+        lastError = (err as Error).message;
       }
-      if (counts) {
+      if (scrape) {
         scrapes++;
-        missing = missingSeries(counts, expected);
+        missing = missingSeries(scrape.counts, expected);
         if (missing.length === 0) {
           const at = Date.now();
           const cpuSeconds = await options.cpuSeconds(proc.pid);
           await sleep(options.steadyStateMs);
           const rssBytes = (await proc.rssBytes()) ?? NaN;
-          return { scrapeMs: at - started, lastScrapeMs: at - scrapeStarted, scrapes, cpuSeconds, rssBytes };
+          return { scrapeMs: at - started, lastScrapeMs: at - scrapeStarted, lastScrapeBytes: scrape.bytes, scrapes, cpuSeconds, rssBytes };
         }
       }
-      await sleep(counts ? SCRAPE_INTERVAL_MS : 20);
+      await sleep(scrape ? SCRAPE_INTERVAL_MS : 20);
     }
   } finally {
     await proc.stop();
@@ -270,7 +281,7 @@ export async function measurePeer(options: PeerOptions): Promise<PeerFigures> {
     starts.push(s);
     options.log(
       `peer start ${n}: kube-state-metrics served a complete scrape (${objects} objects) ${s.scrapeMs / 1000} s after its start ` +
-        `(scrape ${s.scrapes}, which took ${s.lastScrapeMs / 1000} s), CPU ${s.cpuSeconds} s; ${Math.round(s.rssBytes / 1024 / 1024)} MiB resident after ${options.steadyStateMs / 1000} s idle`,
+        `(scrape ${s.scrapes}, ${(s.lastScrapeBytes / 1e6).toFixed(1)} MB, which took ${s.lastScrapeMs / 1000} s), CPU ${s.cpuSeconds} s; ${Math.round(s.rssBytes / 1024 / 1024)} MiB resident after ${options.steadyStateMs / 1000} s idle`,
     );
   }
   return {

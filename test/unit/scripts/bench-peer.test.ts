@@ -68,8 +68,9 @@ describe("the peer's scrape-completeness check", () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      const counts = await scrapeSeries(`http://127.0.0.1:${port}/metrics`, NAMES);
+      const { counts, bytes } = await scrapeSeries(`http://127.0.0.1:${port}/metrics`, NAMES);
       expect(Object.fromEntries(counts)).toEqual({ kube_deployment_created: 4000, kube_service_created: 4000 });
+      expect(bytes).toBe(Buffer.byteLength(EXPOSITION) * 2000);
       await expect(scrapeSeries(`http://127.0.0.1:${port}/other`, NAMES)).rejects.toThrow('404');
     } finally {
       await new Promise((resolve) => server.close(resolve));

@@ -8,7 +8,8 @@
  *
  * kube-state-metrics has no entities of Backlot's catalog (custom resources need a
  * configuration of their own), so it lists the built-in resources only: a lower bound on what
- * a start of Backlot has to list.
+ * a start of Backlot has to list. It runs with its defaults otherwise: every metric family of
+ * those resources, and consistent paged LISTs (no --use-apiserver-cache), as Backlot lists.
  */
 import { get } from 'node:http';
 import { join } from 'node:path';
@@ -231,7 +232,10 @@ async function startOnce(options: PeerOptions, n: number, expected: ReadonlyMap<
     let missing: string[] = ['no answer yet'];
     let lastError = '';
     for (;;) {
-      if (!proc.running) throw new PeerError(`it exited before a complete scrape: ${lastLine(await proc.logTail(1))} (its log: ${proc.logPath})`);
+      if (!proc.running) {
+        const code = await proc.waitExit(1_000);
+        throw new PeerError(`it exited with code ${code} before a complete scrape: ${lastLine(await proc.logTail(1))} (its log: ${proc.logPath})`);
+      }
       if (Date.now() > deadline) throw new PeerError(`no complete scrape within ${options.timeoutMs ?? 10 * 60_000} ms (missing: ${missing.join(', ')}${lastError ? `; last error: ${lastError}` : ''}); see ${proc.logPath}`);
       const scrapeStarted = Date.now();
       let scrape: { counts: ReadonlyMap<string, number>; bytes: number } | undefined;

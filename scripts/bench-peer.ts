@@ -107,15 +107,27 @@ export function missingSeries(counts: ReadonlyMap<string, number>, expected: Rea
   return out;
 }
 
+type ListPage = { items: unknown[]; metadata?: { remainingItemCount?: number; continue?: string } };
+
 /**
  * How many objects of each resource the API server holds, keyed by the family that has a
- * series per object: one LIST of one item each, whose remainingItemCount tells the rest.
+ * series per object: one LIST of one item each, whose remainingItemCount tells the rest (or,
+ * should a server leave that count out, every page counted).
  */
 export async function expectedSeries(client: RestClient, resources: readonly PeerResource[] = PEER_RESOURCES): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const r of resources) {
-    const page = await client.request<{ items: unknown[]; metadata?: { remainingItemCount?: number } }>({ path: collectionPath(r.resource), query: { limit: 1 }, timeoutMs: 120_000 });
-    out.set(r.perObject, page.items.length + (page.metadata?.remainingItemCount ?? 0));
+    const first = await client.request<ListPage>({ path: collectionPath(r.resource), query: { limit: 1 }, timeoutMs: 120_000 });
+    let count = first.items.length;
+    if (first.metadata?.remainingItemCount !== undefined) count += first.metadata.remainingItemCount;
+    else {
+      for (let cont = first.metadata?.continue; cont; ) {
+        const page = await client.request<ListPage>({ path: collectionPath(r.resource), query: { limit: 500, continue: cont }, timeoutMs: 120_000 });
+        count += page.items.length;
+        cont = page.metadata?.continue || undefined;
+      }
+    }
+    out.set(r.perObject, count);
   }
   return out;
 }

@@ -3,7 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WORKLOAD_RESOURCES } from '../../../src/api/workloads.ts';
 import { resourceName } from '../../../src/k8s/resource.ts';
-import { countSeries, missingSeries, PEER_RESOURCES, peerArgs, peerResult, scrapeSeries, SeriesCounter } from '../../../scripts/bench-peer.ts';
+import type { RestClient } from '../../../src/k8s/rest.ts';
+import { countSeries, expectedSeries, missingSeries, PEER_RESOURCES, peerArgs, peerResult, scrapeSeries, SeriesCounter } from '../../../scripts/bench-peer.ts';
 
 const NAMES = ['kube_deployment_created', 'kube_service_created'];
 
@@ -75,6 +76,41 @@ describe("the peer's scrape-completeness check", () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+/** A RestClient that answers paged LISTs of `total` items, with or without remainingItemCount. */
+function listingClient(total: number, withCount: boolean): { client: RestClient; requests: number } {
+  const state = { requests: 0 };
+  const client = {
+    request: (req: { query?: { limit?: number; continue?: string } }) => {
+      state.requests++;
+      const from = Number(req.query?.continue ?? 0);
+      const to = Math.min(total, from + (req.query?.limit ?? total));
+      const more = to < total;
+      return Promise.resolve({
+        items: Array.from({ length: to - from }, (_, i) => ({ metadata: { name: `o-${from + i}` } })),
+        metadata: { ...(more ? { continue: String(to) } : {}), ...(more && withCount ? { remainingItemCount: total - to } : {}) },
+      });
+    },
+  } as unknown as RestClient;
+  return { client, get requests() { return state.requests; } };
+}
+
+describe('the objects the peer must show', () => {
+  const resources = PEER_RESOURCES.slice(0, 1);
+
+  it('are counted from one LIST of one item and its remainingItemCount', async () => {
+    const fake = listingClient(1234, true);
+    expect(Object.fromEntries(await expectedSeries(fake.client, resources))).toEqual({ kube_deployment_created: 1234 });
+    expect(fake.requests).toBe(1);
+  });
+
+  it('are counted page by page where the server leaves the count out, and none is none', async () => {
+    const fake = listingClient(1234, false);
+    expect(Object.fromEntries(await expectedSeries(fake.client, resources))).toEqual({ kube_deployment_created: 1234 });
+    expect(fake.requests).toBe(4);
+    expect(Object.fromEntries(await expectedSeries(listingClient(0, false).client, resources))).toEqual({ kube_deployment_created: 0 });
   });
 });
 

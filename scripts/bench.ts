@@ -29,8 +29,9 @@ import { Informer } from '../src/runtime/informer.ts';
 import { Store } from '../src/runtime/store.ts';
 import { keepPaths } from '../src/runtime/transform.ts';
 import { mutatingRequests } from '../test/support/apiserver-writes.ts';
+import { peerTable, resolvePeer, runPeer, type PeerResult } from './bench-peer.ts';
 
-const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --repeat N --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --json]
+const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --repeat N --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --no-peer --json]
 
 Starts a local control plane, creates a catalog world with high client concurrency, and
 measures Backlot on it: cold convergence against a direct-write baseline, write
@@ -51,6 +52,10 @@ The baseline runs on a control plane and world of its own, created like Backlot'
 --shared-baseline runs it on Backlot's plane first instead (the method until 2026-12-02), where
 Backlot's writes then land on objects the baseline already wrote under another field manager.
 The operator runs from the build, dist/backlot.mjs (the script builds it first), as the image does.
+After Backlot's restarts at each size, kube-state-metrics (built once from its Go module into
+the binary cache, or TEST_ASSET_KUBE_STATE_METRICS) is started as many times on the same plane,
+watching the same built-in resources, and timed to its first complete scrape (scripts/bench-peer.ts);
+--no-peer leaves it out.
 `;
 
 interface Sizes {
@@ -410,6 +415,8 @@ interface OperatorOptions {
   apiServerProfileDir?: string;
   /** Run the baseline on the plane Backlot then runs on (the method before the baseline had a world of its own). */
   sharedBaseline?: boolean;
+  /** The kube-state-metrics binary to time beside Backlot's restarts; none with --no-peer or when it could not be built. */
+  peer?: string;
 }
 
 /**
@@ -433,7 +440,7 @@ function startOperator(plane: ControlPlane, logPath: string, launch: OperatorOpt
   });
 }
 
-interface RunResult {
+interface RunResult extends Partial<PeerResult> {
   workloads: number;
   convergenceSeconds: number;
   baselineSeconds: number;
@@ -598,6 +605,9 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
     const listMs = median(restartRuns.map((r) => r.listMs));
     const restartWrites = restartRuns.reduce((n, r) => n + r.writes, 0);
     log(`restart: median of ${RESTARTS}: ${seconds(restartMs)} s against ${seconds(listMs)} s for the raw LIST; ${restartWrites} writes in all`);
+    // The peer, as many starts on the same world, with Backlot stopped as it was between its restarts.
+    await operator.stop();
+    const peer = await runPeer(launch.peer, { kubeconfig: plane.kubeconfigPath, client, workDir, starts: RESTARTS, steadyStateMs: STEADY_STATE_MS, cpuSeconds, log }, { restartMs, rssBytes: rss });
 
     return {
       workloads: sizes.workloads,
@@ -618,6 +628,7 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
       eventLoopLagP99Ms: Math.round(eventLoopLagP99Ms * 10) / 10,
       cpu: { baseline: baselineCpu, convergence: convergenceCpu },
       ...latency,
+      ...peer,
     };
   } finally {
     await operator?.stop();
@@ -822,7 +833,7 @@ function table(results: RunResult[], runs?: RunResult[]): string {
       `${String(r.workloads).padEnd(10)} ${`${r.convergenceSeconds} s`.padEnd(12)} ${`${r.baselineSeconds} s`.padEnd(9)} ${String(r.convergenceRatio).padEnd(6)} ${`${r.restartSeconds} s`.padEnd(8)} ${`${r.listSeconds} s`.padEnd(7)} ${`${r.writes}/${r.minimumWrites}`.padEnd(17)} ${mib(r.rssBytes)}`,
     );
   }
-  return out.join('\n');
+  return [...out, ...peerTable(results)].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -841,6 +852,7 @@ async function main(): Promise<void> {
       'heap-snapshot': { type: 'string' },
       'apiserver-profile': { type: 'string' },
       'shared-baseline': { type: 'boolean', default: false },
+      'no-peer': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -874,6 +886,7 @@ async function main(): Promise<void> {
   if (values['shared-baseline']) launch.sharedBaseline = true;
   if (values['apiserver-profile']) launch.apiServerProfileDir = resolve(values['apiserver-profile']);
   if (nodeOptions) launch.env = { NODE_OPTIONS: nodeOptions };
+  if (!values['no-peer']) launch.peer = await resolvePeer(log);
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number of 1 or more, not ${values.repeat}`);
   const results: RunResult[] = [];

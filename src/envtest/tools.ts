@@ -30,6 +30,19 @@ export const TOOLS = {
     package: 'sigs.k8s.io/kwok/cmd/kwok',
     ldflags: '-X sigs.k8s.io/kwok/pkg/consts.Version=v0.8.0',
   },
+  // The benchmark's peer (scripts/bench-peer.ts): a one-process exporter that lists and watches
+  // the same workloads Backlot does. go.mod: go 1.26.0, client-go v0.36.3, no replace
+  // directives; the main package is the module root. The version variables are the ones its
+  // Makefile sets (prometheus/common's version package, and the client-go it was released with).
+  'kube-state-metrics': {
+    name: 'kube-state-metrics',
+    module: 'k8s.io/kube-state-metrics/v2',
+    version: 'v2.20.0',
+    package: 'k8s.io/kube-state-metrics/v2',
+    ldflags:
+      '-X github.com/prometheus/common/version.Version=v2.20.0 -X github.com/prometheus/common/version.BuildDate=2026-08-17T20:49:04Z ' +
+      '-X k8s.io/kube-state-metrics/v2/pkg/app.ClientGoVersion=v0.36.3',
+  },
 } as const satisfies Record<string, GoTool>;
 
 export type ToolName = keyof typeof TOOLS;

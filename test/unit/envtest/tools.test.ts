@@ -33,6 +33,22 @@ describe('the pinned Go tools', () => {
     );
   });
 
+  it('take kube-state-metrics from TEST_ASSET_KUBE_STATE_METRICS, or from a cache directory of its own version', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'backlot-tools-'));
+    const ksm = await executable(join(dir, 'ksm'));
+    expect(await resolveTool('kube-state-metrics', { env: { TEST_ASSET_KUBE_STATE_METRICS: ksm } })).toBe(ksm);
+    expect(toolCacheDir(TOOLS['kube-state-metrics'], { XDG_CACHE_HOME: '/x' })).toBe(
+      `/x/backlot/envtest/tools/kube-state-metrics-${TOOLS['kube-state-metrics'].version}-${process.platform}-${process.arch}`,
+    );
+  });
+
+  it('each build the version they are pinned at and report it', () => {
+    for (const tool of Object.values(TOOLS)) {
+      expect(tool.package.startsWith(tool.module)).toBe(true);
+      expect(tool.ldflags).toContain(`=${tool.version}`);
+    }
+  });
+
   it('use what the cache holds without building', async () => {
     const root = await mkdtemp(join(tmpdir(), 'backlot-tools-'));
     const env = { BACKLOT_ENVTEST_CACHE: join(root, 'envtest', 'kubernetes-v1.36.3-linux-x64') };

@@ -29,8 +29,9 @@ import { Informer } from '../src/runtime/informer.ts';
 import { Store } from '../src/runtime/store.ts';
 import { keepPaths } from '../src/runtime/transform.ts';
 import { mutatingRequests } from '../test/support/apiserver-writes.ts';
+import { realLatencyTable, runRealLatency, type RealLatencyResult } from './bench-real-latency.ts';
 
-const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --repeat N --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --json]
+const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --repeat N --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --real-latency-only --no-real-latency --real-deployments N --real-changes N --json]
 
 Starts a local control plane, creates a catalog world with high client concurrency, and
 measures Backlot on it: cold convergence against a direct-write baseline, write
@@ -51,6 +52,14 @@ The baseline runs on a control plane and world of its own, created like Backlot'
 --shared-baseline runs it on Backlot's plane first instead (the method until 2026-12-02), where
 Backlot's writes then land on objects the baseline already wrote under another field manager.
 The operator runs from the build, dist/backlot.mjs (the script builds it first), as the image does.
+
+Those phases run on a bare plane (etcd and kube-apiserver; the benchmark writes workload
+status itself). A last phase runs on the realistic cluster (the real kube-controller-manager
+and kube-scheduler, kwok nodes; scripts/bench-real-latency.ts): --real-deployments claimed
+Deployments (default 300, replicas 2-3), and --real-changes changes of each kind (default 20:
+scale, new image, an image kwok keeps unready, its rollback), one at a time, each timed from
+the user's write to the Deployment's status (the controllers' share) to the Component's status
+(Backlot's). --real-latency-only runs only that phase; --no-real-latency skips it.
 `;
 
 interface Sizes {
@@ -62,6 +71,8 @@ interface Sizes {
 }
 
 const CONCURRENCY = 48;
+/** Where every figure but the realistic-cluster latency phase's comes from. */
+const BARE_PLANE = 'bare plane: etcd and kube-apiserver, workload status written by the benchmark';
 /** How long a converged operator is left alone before its steady-state memory is read. */
 const STEADY_STATE_MS = 15_000;
 /** Restarts on the converged world; the restart figures are their medians. */
@@ -841,6 +852,10 @@ async function main(): Promise<void> {
       'heap-snapshot': { type: 'string' },
       'apiserver-profile': { type: 'string' },
       'shared-baseline': { type: 'boolean', default: false },
+      'real-latency-only': { type: 'boolean', default: false },
+      'no-real-latency': { type: 'boolean', default: false },
+      'real-deployments': { type: 'string', default: '300' },
+      'real-changes': { type: 'string', default: '20' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -876,17 +891,30 @@ async function main(): Promise<void> {
   if (nodeOptions) launch.env = { NODE_OPTIONS: nodeOptions };
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number of 1 or more, not ${values.repeat}`);
+  const realOnly = values['real-latency-only'];
+  if (realOnly && values['no-real-latency']) throw new Error('--real-latency-only and --no-real-latency exclude each other');
   const results: RunResult[] = [];
-  for (const size of curve) results.push(await runSize(scale(size), false, launch, log));
   const runs: RunResult[] = [];
-  for (let r = 0; r < repeat; r++) {
-    if (repeat > 1) log(`=== run ${r + 1} of ${repeat}`);
-    runs.push(await runSize(scale(Number(values.workloads)), true, launch, log));
+  if (!realOnly) {
+    for (const size of curve) results.push(await runSize(scale(size), false, launch, log));
+    for (let r = 0; r < repeat; r++) {
+      if (repeat > 1) log(`=== run ${r + 1} of ${repeat}`);
+      runs.push(await runSize(scale(Number(values.workloads)), true, launch, log));
+    }
+    results.push(repeat === 1 ? runs[0]! : medianOf(runs));
   }
-  results.push(repeat === 1 ? runs[0]! : medianOf(runs));
-  const main = results[results.length - 1]!;
-  if (values.json) process.stdout.write(`${JSON.stringify({ ...main, curve: results, ...(repeat > 1 ? { runs } : {}) }, null, 2)}\n`);
-  else process.stdout.write(`${table(results, repeat > 1 ? runs : undefined)}\n`);
+  let realLatency: RealLatencyResult | undefined;
+  if (!values['no-real-latency']) {
+    realLatency = await runRealLatency({ deployments: Number(values['real-deployments']), changesPerKind: Number(values['real-changes']), operator: launch, log });
+  }
+  const main = results[results.length - 1];
+  if (values.json) {
+    const bare = main ? { plane: BARE_PLANE, ...main, curve: results, ...(repeat > 1 ? { runs } : {}) } : {};
+    process.stdout.write(`${JSON.stringify({ ...bare, ...(realLatency ? { realLatency } : {}) }, null, 2)}\n`);
+  } else {
+    if (main) process.stdout.write(`On the ${BARE_PLANE}:\n${table(results, repeat > 1 ? runs : undefined)}\n`);
+    if (realLatency) process.stdout.write(`${main ? '\n' : ''}${realLatencyTable(realLatency)}\n`);
+  }
 }
 
 main().catch((err: unknown) => {

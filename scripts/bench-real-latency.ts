@@ -221,6 +221,7 @@ function nodesFor(pods: number): FakeNode[] {
 }
 
 type DeploymentObject = KubeObject & { spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; image?: string }[] } } } };
+type DeploymentStatus = { observedGeneration?: number; replicas?: number; updatedReplicas?: number; readyReplicas?: number; availableReplicas?: number };
 type ComponentObject = KubeObject & {
   status?: { observedGeneration?: number; readyWorkloads?: number; totalWorkloads?: number; workloads?: WorkloadStatus[]; conditions?: Condition[] };
 };
@@ -241,23 +242,41 @@ interface Change {
   shownInProgress?: number;
   /** The details Backlot's rule gives the Deployment's stalled state from t1 on (unready image). */
   stalledDetails: Set<string>;
+  /** Every event of the change's Deployment and Component until t2, for a closer look (ms after t0). */
+  trace: string[];
+}
+
+const deploymentTrace = (d: DeploymentObject) => {
+  const s = (d as { status?: DeploymentStatus }).status ?? {};
+  return `Deployment generation ${d.metadata?.generation} observed ${s.observedGeneration}, replicas ${s.replicas} updated ${s.updatedReplicas} ready ${s.readyReplicas} available ${s.availableReplicas}`;
+};
+
+/**
+ * The controllers have finished a rollout: the Deployment controller observed the current
+ * spec and every count is the one it asks for (a scale-down is not over while the surplus
+ * pod is still counted, though `kubectl rollout status` and Backlot call it ready).
+ */
+function settled(d: DeploymentObject): boolean {
+  const s = (d as { status?: DeploymentStatus }).status ?? {};
+  const want = d.spec?.replicas ?? 1;
+  const observed = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+  return observed && readiness(d).ready && [s.replicas, s.updatedReplicas, s.readyReplicas, s.availableReplicas].every((n) => (n ?? 0) === want);
 }
 
 /** The Deployment's status shows the controllers have finished reacting to the change. */
 function controllersDone(change: Change, d: DeploymentObject): boolean {
-  const r = readiness(d);
   switch (change.kind) {
     case 'scale':
-      return r.ready && d.spec?.replicas === change.to;
+      return settled(d) && d.spec?.replicas === change.to;
     case 'image':
     case 'rollback':
-      return r.ready && imageOf(d) === change.to;
+      return settled(d) && imageOf(d) === change.to;
     case 'unready': {
       // The rollout has stalled: the controller observed the new template, the new ReplicaSet's
       // pod exists (counted in updatedReplicas) and never turns ready, the old pods stay.
-      const s = (d as { status?: { observedGeneration?: number; updatedReplicas?: number } }).status;
-      const observed = (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-      return observed && imageOf(d) === change.to && (s?.updatedReplicas ?? 0) >= 1 && !r.ready;
+      const s = (d as { status?: DeploymentStatus }).status ?? {};
+      const observed = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+      return observed && imageOf(d) === change.to && (s.updatedReplicas ?? 0) >= 1 && !readiness(d).ready;
     }
   }
 }
@@ -270,10 +289,12 @@ function componentShows(change: Change, c: ComponentObject): boolean {
     case 'scale':
       return entry.ready && entry.replicas === change.to && entry.readyReplicas === change.to;
     case 'image':
-      // Ready before and after: the outcome is the return to ready once the rollout was shown under way.
-      return entry.ready && change.shownInProgress !== undefined;
-    case 'rollback':
-      return entry.ready;
+    case 'rollback': {
+      // An image change is ready before and after: its outcome is the return to ready once the
+      // rollout was shown under way (a rollback starts from the stalled rollout, not ready).
+      const want = change.deployment.replicas;
+      return entry.ready && entry.readyReplicas === want && (change.kind === 'rollback' || change.shownInProgress !== undefined);
+    }
     case 'unready': {
       const message = c.status?.conditions?.find((x) => x.type === 'WorkloadsReady')?.message ?? '';
       return !entry.ready && [...change.stalledDetails].some((detail) => message.includes(`Deployment ${change.deployment.name} (${detail})`));
@@ -442,6 +463,7 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
       onUpdate: (_old, d) => {
         const change = byDeployment.get(`${d.metadata?.namespace}/${d.metadata?.name}`);
         if (!change || change.t2 !== undefined) return;
+        change.trace.push(`${Date.now() - change.t0} ${deploymentTrace(d)}`);
         if (change.t1 === undefined && controllersDone(change, d)) change.t1 = Date.now();
         if (change.t1 !== undefined && change.kind === 'unready') change.stalledDetails.add(readiness(d).detail);
       },
@@ -451,6 +473,7 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
         const change = byComponent.get(`${c.metadata?.namespace}/${c.metadata?.name}`);
         if (!change || change.t2 !== undefined) return;
         const entry = c.status?.workloads?.find((w) => w.kind === 'Deployment' && w.name === change.deployment.name);
+        change.trace.push(`${Date.now() - change.t0} Component ${entry ? `${entry.ready ? 'ready' : 'not ready'} ${entry.readyReplicas}/${entry.replicas}` : 'without it'}`);
         if (entry && !entry.ready && change.shownInProgress === undefined) change.shownInProgress = Date.now();
         if (componentShows(change, c)) change.t2 = Date.now();
       },
@@ -465,10 +488,9 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
     const changes: Change[] = [];
     const run = async (kind: ChangeKind, deployment: WorldDeployment, to: number | string): Promise<Change> => {
       const key = `${deployment.namespace}/${deployment.name}`;
-      const change: Change = { kind, deployment, to, t0: 0, stalledDetails: new Set() };
+      const change: Change = { kind, deployment, to, t0: Date.now(), stalledDetails: new Set(), trace: [] };
       byDeployment.set(key, change);
       byComponent.set(deployment.component, change);
-      change.t0 = Date.now();
       await write(change);
       change.writeMs = Date.now() - change.t0;
       const deadline = change.t0 + CHANGE_TIMEOUT_MS;

@@ -220,31 +220,14 @@ function nodesFor(pods: number): FakeNode[] {
   });
 }
 
-type DeploymentObject = KubeObject & { spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; image?: string }[] } } } };
+export type DeploymentObject = KubeObject & { spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; image?: string }[] } } } };
 type DeploymentStatus = { observedGeneration?: number; replicas?: number; updatedReplicas?: number; readyReplicas?: number; availableReplicas?: number };
-type ComponentObject = KubeObject & {
+export type ComponentObject = KubeObject & {
   status?: { observedGeneration?: number; readyWorkloads?: number; totalWorkloads?: number; workloads?: WorkloadStatus[]; conditions?: Condition[] };
 };
 
 const readiness = (d: DeploymentObject): Readiness => deploymentReadiness(d as unknown as V1Deployment);
 const imageOf = (d: DeploymentObject) => d.spec?.template?.spec?.containers?.[0]?.image;
-
-interface Change {
-  kind: ChangeKind;
-  deployment: WorldDeployment;
-  /** The write's target replicas (scale) or image (the others). */
-  to: number | string;
-  t0: number;
-  writeMs?: number;
-  t1?: number;
-  t2?: number;
-  /** The Component first showed the Deployment not ready (image changes). */
-  shownInProgress?: number;
-  /** The details Backlot's rule gives the Deployment's stalled state from t1 on (unready image). */
-  stalledDetails: Set<string>;
-  /** Every event of the change's Deployment and Component until t2, for a closer look (ms after t0). */
-  trace: string[];
-}
 
 const deploymentTrace = (d: DeploymentObject) => {
   const s = (d as { status?: DeploymentStatus }).status ?? {};
@@ -263,41 +246,85 @@ function settled(d: DeploymentObject): boolean {
   return observed && readiness(d).ready && [s.replicas, s.updatedReplicas, s.readyReplicas, s.availableReplicas].every((n) => (n ?? 0) === want);
 }
 
-/** The Deployment's status shows the controllers have finished reacting to the change. */
-function controllersDone(change: Change, d: DeploymentObject): boolean {
-  switch (change.kind) {
-    case 'scale':
-      return settled(d) && d.spec?.replicas === change.to;
-    case 'image':
-    case 'rollback':
-      return settled(d) && imageOf(d) === change.to;
-    case 'unready': {
-      // The rollout has stalled: the controller observed the new template, the new ReplicaSet's
-      // pod exists (counted in updatedReplicas) and never turns ready, the old pods stay.
-      const s = (d as { status?: DeploymentStatus }).status ?? {};
-      const observed = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-      return observed && imageOf(d) === change.to && (s.updatedReplicas ?? 0) >= 1 && !readiness(d).ready;
+/**
+ * One user change and its three moments, fed every watch event of its Deployment and of the
+ * Component that claims it (with the time each arrived) until both moments are seen.
+ */
+export class TimedChange {
+  readonly kind: ChangeKind;
+  readonly deployment: { namespace: string; name: string; replicas: number };
+  /** The write's target replicas (scale) or image (the others). */
+  readonly to: number | string;
+  readonly t0: number;
+  writeMs?: number;
+  t1?: number;
+  t2?: number;
+  /** The Component first showed the Deployment not ready (the rollout under way). */
+  shownInProgress?: number;
+  /** The details Backlot's rule gives the Deployment's stalled state from t1 on (unready image). */
+  readonly stalledDetails = new Set<string>();
+  /** Every event of the change's Deployment and Component until t2, for a closer look (ms after t0). */
+  readonly trace: string[] = [];
+
+  constructor(kind: ChangeKind, deployment: { namespace: string; name: string; replicas: number }, to: number | string, t0: number) {
+    this.kind = kind;
+    this.deployment = deployment;
+    this.to = to;
+    this.t0 = t0;
+  }
+
+  get seen(): boolean {
+    return this.t1 !== undefined && this.t2 !== undefined;
+  }
+
+  onDeployment(d: DeploymentObject, at: number): void {
+    if (this.t2 !== undefined) return;
+    this.trace.push(`${at - this.t0} ${deploymentTrace(d)}`);
+    if (this.t1 === undefined && this.controllersDone(d)) this.t1 = at;
+    if (this.t1 !== undefined && this.kind === 'unready') this.stalledDetails.add(readiness(d).detail);
+  }
+
+  onComponent(c: ComponentObject, at: number): void {
+    if (this.t2 !== undefined) return;
+    const entry = c.status?.workloads?.find((w) => w.kind === 'Deployment' && w.name === this.deployment.name);
+    this.trace.push(`${at - this.t0} Component ${entry ? `${entry.ready ? 'ready' : 'not ready'} ${entry.readyReplicas}/${entry.replicas}` : 'without it'}`);
+    if (entry && !entry.ready && this.shownInProgress === undefined) this.shownInProgress = at;
+    if (entry && this.componentShows(entry, c)) this.t2 = at;
+  }
+
+  /** The Deployment's status shows the controllers have finished reacting to the change. */
+  private controllersDone(d: DeploymentObject): boolean {
+    switch (this.kind) {
+      case 'scale':
+        return settled(d) && d.spec?.replicas === this.to;
+      case 'image':
+      case 'rollback':
+        return settled(d) && imageOf(d) === this.to;
+      case 'unready': {
+        // The rollout has stalled: the controller observed the new template, the new
+        // ReplicaSet's pod exists (counted in updatedReplicas) and never turns ready, the old
+        // pods stay.
+        const s = (d as { status?: DeploymentStatus }).status ?? {};
+        const observed = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+        return observed && imageOf(d) === this.to && (s.updatedReplicas ?? 0) >= 1 && !readiness(d).ready;
+      }
     }
   }
-}
 
-/** The Component's status shows the outcome of the change. */
-function componentShows(change: Change, c: ComponentObject): boolean {
-  const entry = c.status?.workloads?.find((w) => w.kind === 'Deployment' && w.name === change.deployment.name);
-  if (!entry) return false;
-  switch (change.kind) {
-    case 'scale':
-      return entry.ready && entry.replicas === change.to && entry.readyReplicas === change.to;
-    case 'image':
-    case 'rollback': {
-      // An image change is ready before and after: its outcome is the return to ready once the
-      // rollout was shown under way (a rollback starts from the stalled rollout, not ready).
-      const want = change.deployment.replicas;
-      return entry.ready && entry.readyReplicas === want && (change.kind === 'rollback' || change.shownInProgress !== undefined);
-    }
-    case 'unready': {
-      const message = c.status?.conditions?.find((x) => x.type === 'WorkloadsReady')?.message ?? '';
-      return !entry.ready && [...change.stalledDetails].some((detail) => message.includes(`Deployment ${change.deployment.name} (${detail})`));
+  /** The Component's status shows the outcome of the change. */
+  private componentShows(entry: WorkloadStatus, c: ComponentObject): boolean {
+    switch (this.kind) {
+      case 'scale':
+        return entry.ready && entry.replicas === this.to && entry.readyReplicas === this.to;
+      case 'image':
+      case 'rollback':
+        // An image change is ready before and after: its outcome is the return to ready once
+        // the rollout was shown under way (a rollback starts from the stalled rollout, not ready).
+        return entry.ready && entry.readyReplicas === this.deployment.replicas && (this.kind === 'rollback' || this.shownInProgress !== undefined);
+      case 'unready': {
+        const message = c.status?.conditions?.find((x) => x.type === 'WorkloadsReady')?.message ?? '';
+        return !entry.ready && [...this.stalledDetails].some((detail) => message.includes(`Deployment ${this.deployment.name} (${detail})`));
+      }
     }
   }
 }
@@ -350,8 +377,8 @@ async function until(what: string, timeoutMs: number, done: () => string | true)
   }
 }
 
-function figures(changes: readonly Change[]): ChangeFigures {
-  const seen = changes.filter((c) => c.t1 !== undefined && c.t2 !== undefined);
+function figures(changes: readonly TimedChange[]): ChangeFigures {
+  const seen = changes.filter((c) => c.seen);
   const inProgress = changes.flatMap((c) => (c.kind === 'image' && c.shownInProgress !== undefined ? [c.shownInProgress - c.t0] : []));
   return {
     changes: seen.length,
@@ -457,48 +484,31 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
     log(`CPU over ${REST_MS / 1000} s at rest: ${cpuText(atRest)}`);
 
     // The changes, watched.
-    const byDeployment = new Map<string, Change>();
-    const byComponent = new Map<string, Change>();
-    deployments.addEventHandler({
-      onUpdate: (_old, d) => {
-        const change = byDeployment.get(`${d.metadata?.namespace}/${d.metadata?.name}`);
-        if (!change || change.t2 !== undefined) return;
-        change.trace.push(`${Date.now() - change.t0} ${deploymentTrace(d)}`);
-        if (change.t1 === undefined && controllersDone(change, d)) change.t1 = Date.now();
-        if (change.t1 !== undefined && change.kind === 'unready') change.stalledDetails.add(readiness(d).detail);
-      },
-    });
-    components.addEventHandler({
-      onUpdate: (_old, c) => {
-        const change = byComponent.get(`${c.metadata?.namespace}/${c.metadata?.name}`);
-        if (!change || change.t2 !== undefined) return;
-        const entry = c.status?.workloads?.find((w) => w.kind === 'Deployment' && w.name === change.deployment.name);
-        change.trace.push(`${Date.now() - change.t0} Component ${entry ? `${entry.ready ? 'ready' : 'not ready'} ${entry.readyReplicas}/${entry.replicas}` : 'without it'}`);
-        if (entry && !entry.ready && change.shownInProgress === undefined) change.shownInProgress = Date.now();
-        if (componentShows(change, c)) change.t2 = Date.now();
-      },
-    });
+    const byDeployment = new Map<string, TimedChange>();
+    const byComponent = new Map<string, TimedChange>();
+    deployments.addEventHandler({ onUpdate: (_old, d) => byDeployment.get(`${d.metadata?.namespace}/${d.metadata?.name}`)?.onDeployment(d, Date.now()) });
+    components.addEventHandler({ onUpdate: (_old, c) => byComponent.get(`${c.metadata?.namespace}/${c.metadata?.name}`)?.onComponent(c, Date.now()) });
 
-    const write = (change: Change): Promise<unknown> => {
+    const write = (change: TimedChange): Promise<unknown> => {
       const { namespace, name } = change.deployment;
       const path = objectPath(DEPLOYMENTS, name, namespace);
       if (change.kind === 'scale') return client.request({ method: 'PATCH', path: `${path}/scale`, contentType: 'application/merge-patch+json', body: { spec: { replicas: change.to } } });
       return client.request({ method: 'PATCH', path, contentType: 'application/strategic-merge-patch+json', body: { spec: { template: { spec: { containers: [{ name: 'app', image: change.to }] } } } } });
     };
-    const changes: Change[] = [];
-    const run = async (kind: ChangeKind, deployment: WorldDeployment, to: number | string): Promise<Change> => {
+    const changes: TimedChange[] = [];
+    const run = async (kind: ChangeKind, deployment: WorldDeployment, to: number | string): Promise<TimedChange> => {
       const key = `${deployment.namespace}/${deployment.name}`;
-      const change: Change = { kind, deployment, to, t0: Date.now(), stalledDetails: new Set(), trace: [] };
+      const change = new TimedChange(kind, deployment, to, Date.now());
       byDeployment.set(key, change);
       byComponent.set(deployment.component, change);
       await write(change);
       change.writeMs = Date.now() - change.t0;
       const deadline = change.t0 + CHANGE_TIMEOUT_MS;
-      while ((change.t1 === undefined || change.t2 === undefined) && Date.now() < deadline) await sleep(10);
+      while (!change.seen && Date.now() < deadline) await sleep(10);
       byDeployment.delete(key);
       byComponent.delete(deployment.component);
       changes.push(change);
-      if (change.t2 === undefined || change.t1 === undefined) log(`  ${kind} of ${key}: not seen within ${CHANGE_TIMEOUT_MS / 1000} s (t1 ${change.t1 === undefined ? 'unseen' : `${change.t1 - change.t0} ms`})`);
+      if (!change.seen) log(`  ${kind} of ${key}: not seen within ${CHANGE_TIMEOUT_MS / 1000} s (t1 ${change.t1 === undefined ? 'unseen' : `${change.t1 - change.t0} ms`})`);
       await sleep(GAP_MS);
       return change;
     };
@@ -521,7 +531,7 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
       if (failed.t2 !== undefined) await run('rollback', failing, GOOD_IMAGE);
     }
     const cpu = cpuSince(cpuBefore, await cpuSnapshot(pids));
-    await writeFile(join(workDir, 'real-latency-changes.json'), JSON.stringify(changes.map(({ stalledDetails, ...c }) => ({ ...c, stalledDetails: [...stalledDetails] })), null, 1));
+    await writeFile(join(workDir, 'real-latency-changes.json'), JSON.stringify(changes.map((c) => ({ ...c, stalledDetails: [...c.stalledDetails] })), null, 1));
 
     const byKind = Object.fromEntries(CHANGE_KINDS.map((k) => [k, figures(changes.filter((c) => c.kind === k))])) as Record<ChangeKind, ChangeFigures>;
     const overall = figures(changes);

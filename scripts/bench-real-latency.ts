@@ -403,7 +403,7 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
   // Each change of the first three kinds has a Component of its own; the rollback reuses the unready change's Deployment.
   if (world.components.length < 3 * perKind) throw new Error(`${options.deployments} Deployments make ${world.components.length} Components: too few for ${perKind} changes of each kind on Components of their own`);
   const nodes = nodesFor(world.pods);
-  log(`--- latency on the ${REALISTIC_PLANE}`);
+  log(`=== latency on the ${REALISTIC_PLANE}`);
   log(`world: ${world.components.length} Components claiming ${world.deployments.length} Deployments (${world.pods} pods) and ${world.services} Services in ${world.namespaces.length} namespaces, on ${nodes.length} kwok nodes`);
   const workDir = await mkdtemp(join(tmpdir(), 'backlot-bench-real-'));
   const started = Date.now();

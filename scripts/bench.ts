@@ -896,6 +896,7 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   const runs: RunResult[] = [];
   if (!realOnly) {
+    log(`=== on the ${BARE_PLANE}`);
     for (const size of curve) results.push(await runSize(scale(size), false, launch, log));
     for (let r = 0; r < repeat; r++) {
       if (repeat > 1) log(`=== run ${r + 1} of ${repeat}`);

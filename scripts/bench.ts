@@ -30,8 +30,9 @@ import { Store } from '../src/runtime/store.ts';
 import { keepPaths } from '../src/runtime/transform.ts';
 import { mutatingRequests } from '../test/support/apiserver-writes.ts';
 import { peerTable, resolvePeer, runPeer, type PeerResult } from './bench-peer.ts';
+import { realLatencyTable, runRealLatency, type RealLatencyResult } from './bench-real-latency.ts';
 
-const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --repeat N --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --no-peer --json]
+const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --repeat N --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --no-peer --real-latency-only --no-real-latency --real-deployments N --real-changes N --json]
 
 Starts a local control plane, creates a catalog world with high client concurrency, and
 measures Backlot on it: cold convergence against a direct-write baseline, write
@@ -56,6 +57,14 @@ After Backlot's restarts at each size, kube-state-metrics (built once from its G
 the binary cache, or TEST_ASSET_KUBE_STATE_METRICS) is started as many times on the same plane,
 watching the same built-in resources, and timed to its first complete scrape (scripts/bench-peer.ts);
 --no-peer leaves it out.
+
+Those phases run on a bare plane (etcd and kube-apiserver; the benchmark writes workload
+status itself). A last phase runs on the realistic cluster (the real kube-controller-manager
+and kube-scheduler, kwok nodes; scripts/bench-real-latency.ts): --real-deployments claimed
+Deployments (default 300, replicas 2-3), and --real-changes changes of each kind (default 20:
+scale, new image, an image kwok keeps unready, its rollback), one at a time, each timed from
+the user's write to the Deployment's status (the controllers' share) to the Component's status
+(Backlot's). --real-latency-only runs only that phase; --no-real-latency skips it.
 `;
 
 interface Sizes {
@@ -67,6 +76,8 @@ interface Sizes {
 }
 
 const CONCURRENCY = 48;
+/** Where every figure but the realistic-cluster latency phase's comes from. */
+const BARE_PLANE = 'bare plane: etcd and kube-apiserver, workload status written by the benchmark';
 /** How long a converged operator is left alone before its steady-state memory is read. */
 const STEADY_STATE_MS = 15_000;
 /** Restarts on the converged world; the restart figures are their medians. */
@@ -853,6 +864,10 @@ async function main(): Promise<void> {
       'apiserver-profile': { type: 'string' },
       'shared-baseline': { type: 'boolean', default: false },
       'no-peer': { type: 'boolean', default: false },
+      'real-latency-only': { type: 'boolean', default: false },
+      'no-real-latency': { type: 'boolean', default: false },
+      'real-deployments': { type: 'string', default: '300' },
+      'real-changes': { type: 'string', default: '20' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -886,20 +901,35 @@ async function main(): Promise<void> {
   if (values['shared-baseline']) launch.sharedBaseline = true;
   if (values['apiserver-profile']) launch.apiServerProfileDir = resolve(values['apiserver-profile']);
   if (nodeOptions) launch.env = { NODE_OPTIONS: nodeOptions };
-  if (!values['no-peer']) launch.peer = await resolvePeer(log);
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number of 1 or more, not ${values.repeat}`);
+  const realOnly = values['real-latency-only'];
+  if (realOnly && values['no-real-latency']) throw new Error('--real-latency-only and --no-real-latency exclude each other');
+  // The peer runs beside the bare plane's restarts only.
+  if (!values['no-peer'] && !realOnly) launch.peer = await resolvePeer(log);
   const results: RunResult[] = [];
-  for (const size of curve) results.push(await runSize(scale(size), false, launch, log));
   const runs: RunResult[] = [];
-  for (let r = 0; r < repeat; r++) {
-    if (repeat > 1) log(`=== run ${r + 1} of ${repeat}`);
-    runs.push(await runSize(scale(Number(values.workloads)), true, launch, log));
+  if (!realOnly) {
+    log(`=== on the ${BARE_PLANE}`);
+    for (const size of curve) results.push(await runSize(scale(size), false, launch, log));
+    for (let r = 0; r < repeat; r++) {
+      if (repeat > 1) log(`=== run ${r + 1} of ${repeat}`);
+      runs.push(await runSize(scale(Number(values.workloads)), true, launch, log));
+    }
+    results.push(repeat === 1 ? runs[0]! : medianOf(runs));
   }
-  results.push(repeat === 1 ? runs[0]! : medianOf(runs));
-  const main = results[results.length - 1]!;
-  if (values.json) process.stdout.write(`${JSON.stringify({ ...main, curve: results, ...(repeat > 1 ? { runs } : {}) }, null, 2)}\n`);
-  else process.stdout.write(`${table(results, repeat > 1 ? runs : undefined)}\n`);
+  let realLatency: RealLatencyResult | undefined;
+  if (!values['no-real-latency']) {
+    realLatency = await runRealLatency({ deployments: Number(values['real-deployments']), changesPerKind: Number(values['real-changes']), operator: launch, log });
+  }
+  const main = results[results.length - 1];
+  if (values.json) {
+    const bare = main ? { plane: BARE_PLANE, ...main, curve: results, ...(repeat > 1 ? { runs } : {}) } : {};
+    process.stdout.write(`${JSON.stringify({ ...bare, ...(realLatency ? { realLatency } : {}) }, null, 2)}\n`);
+  } else {
+    if (main) process.stdout.write(`On the ${BARE_PLANE}:\n${table(results, repeat > 1 ? runs : undefined)}\n`);
+    if (realLatency) process.stdout.write(`${main ? '\n' : ''}${realLatencyTable(realLatency)}\n`);
+  }
 }
 
 main().catch((err: unknown) => {

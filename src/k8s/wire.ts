@@ -139,18 +139,42 @@ function abortError(cause: unknown): Error {
  * than decoded, joined and handed over through an async iterator one by one: a list page
  * arrives in hundreds of chunks. Rejects when the response errs (a deadline, an abort) or
  * closes before its end.
+ *
+ * Once settled it lets go of the response: the listeners that hold the chunks and the
+ * promise (and with it the text) come off. A keep-alive connection that goes back to the
+ * pool keeps its last response reachable for as long as it idles there, and would otherwise
+ * keep that response's body with it, twice (its chunks and its text): a megabyte or two per
+ * idle connection after the initial list pages. Errors after the end are ignored, as they
+ * were when they rejected a settled promise.
  */
 export function readBody(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => chunks.push(chunk));
-    res.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    res.once('error', reject);
-    res.once('close', () => {
-      if (!res.complete) reject(Object.assign(new Error('the response closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-    });
+    let chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => chunks.push(chunk);
+    const settle = () => {
+      res.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose).on('error', ignoreError);
+      const all = chunks;
+      chunks = [];
+      return all;
+    };
+    const onEnd = () => {
+      const all = settle();
+      resolve(all.length === 1 ? all[0]!.toString('utf8') : Buffer.concat(all).toString('utf8'));
+    };
+    const onError = (err: Error) => {
+      settle();
+      reject(err);
+    };
+    const onClose = () => {
+      if (res.complete) return;
+      settle();
+      reject(Object.assign(new Error('the response closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    };
+    res.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
   });
 }
+
+function ignoreError(): void {}
 
 export function errorFromResponse(status: number, text: string, method: string, path: string): KubeApiError {
   let body: Status | undefined;

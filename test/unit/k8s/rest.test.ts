@@ -5,12 +5,12 @@
  * real control plane by the integration tests.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, get as httpGet, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { narrowError } from '../../../src/k8s/errors.ts';
 import { MAX_RETRY_AFTER_RETRIES, RestClient, type RestClientOptions } from '../../../src/k8s/rest.ts';
-import { retryAfterMs } from '../../../src/k8s/wire.ts';
+import { readBody, retryAfterMs } from '../../../src/k8s/wire.ts';
 import { BucketRateLimiter } from '../../../src/runtime/ratelimit.ts';
 import { FakeClock } from '../runtime/fake-clock.ts';
 
@@ -199,6 +199,26 @@ describe('RestClient', () => {
     await rest.request({ path: '/ok' });
     expect(applied()).toBe(2);
     expect(seen.every((s) => s.authorization === 'Bearer secret-token')).toBe(true);
+  });
+});
+
+describe('readBody', () => {
+  /** A response of the local server to GET `path`, its body not read yet. */
+  const response = (path: string) => new Promise<IncomingMessage>((resolve, reject) => httpGet({ host: '127.0.0.1', port, path }, resolve).on('error', reject));
+
+  it('lets go of the response once read: a connection idling in the pool keeps no listener, chunk or text of it', async () => {
+    const body = 'x'.repeat(256 * 1024);
+    handler = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(body);
+    };
+    const res = await response('/body');
+    const events = ['data', 'end', 'close', 'error'] as const;
+    const before = events.map((e) => res.listenerCount(e));
+    expect(await readBody(res)).toBe(body);
+    // Only an error listener is left behind, which holds nothing: an error after the end is ignored, not thrown.
+    expect(events.map((e) => res.listenerCount(e))).toEqual([before[0], before[1], before[2], before[3]! + 1]);
+    expect(() => res.emit('error', new Error('late'))).not.toThrow();
   });
 });
 

@@ -55,6 +55,11 @@ export class OwnershipReconciler {
     this.options = options;
   }
 
+  /** Writes whose echo the cache has not shown yet (see RecentWrites). */
+  get pendingWrites(): number {
+    return this.recent.size;
+  }
+
   /** Who should own the workload, from the cache. */
   ownerFacts(kind: WorkloadKind, obj: KubeObject): OwnerFacts | undefined {
     const { world } = this.options;
@@ -89,11 +94,14 @@ export class OwnershipReconciler {
       this.recent.forget(key);
       return;
     }
+    // Asked first, so that the record of a write goes once the cache shows it: the echo of
+    // every write is reconciled, and finds the workload as it should be (one record per
+    // claimed workload would otherwise stay for the life of the process).
+    const justWritten = this.recent.pending(key, obj);
     const facts = this.ownerFacts(parts.kind, obj);
     const desired = desiredOwnership(facts);
     const current = currentOwnership(obj.metadata);
     if (!needsApply(desired, current, ownManagedFields(obj).length > 0)) return;
-    const justWritten = this.recent.pending(key, obj);
     if (justWritten && sameOwnership(justWritten, desired)) return;
     const resource = WORKLOAD_RESOURCES[parts.kind];
     const annotationsChange = !sameStrings(desired.annotations, current.annotations);

@@ -93,10 +93,13 @@ describe('OwnershipReconciler', () => {
     await reconciler.reconcile(KEY);
     await reconciler.reconcile(KEY);
     expect(applied).toHaveLength(1);
+    expect(reconciler.pendingWrites).toBe(1);
     const echo = web({ owned: true, generation: 2 });
     deployments.upsert({ ...echo, metadata: { ...echo.metadata, resourceVersion: '2' } });
     await reconciler.reconcile(KEY);
     expect(applied).toHaveLength(1);
+    // The echo reconciled, the write is no longer remembered.
+    expect(reconciler.pendingWrites).toBe(0);
   });
 
   it('releases a workload whose claim ended, taking only Backlot\'s fields, and tells the entity that lost it', async () => {

@@ -52,7 +52,7 @@ export async function apply(client: Pick<RestClient, 'request'>, req: ApplyReque
   });
 }
 
-/** The managedFields entries of Backlot's field manager (the cache keeps only these). */
+/** The managedFields entries of Backlot's field manager (a workload cache keeps only a mark of them: reconcilers/informers.ts). */
 export function ownManagedFields(obj: KubeObject): { manager?: string; operation?: string; subresource?: string; fieldsV1?: unknown }[] {
   const entries = (obj.metadata?.managedFields ?? []) as { manager?: string; operation?: string; subresource?: string; fieldsV1?: unknown }[];
   return entries.filter((e) => e.manager === FIELD_MANAGER);

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import { statefulSetReadiness } from '../../../src/catalog/readiness.ts';
-import { DEFINITION_LEFT_OUT, entityTransform, LAST_APPLIED_ANNOTATION, WORKLOAD_TRANSFORMS } from '../../../src/reconcilers/informers.ts';
+import { DEFINITION_LEFT_OUT, entityTransform, LAST_APPLIED_ANNOTATION, OWN_MANAGED_FIELDS, WORKLOAD_TRANSFORMS } from '../../../src/reconcilers/informers.ts';
+import { FIELD_MANAGER, ownManagedFields } from '../../../src/k8s/apply.ts';
 import { ENTITY_KINDS } from '../../../src/api/kinds.ts';
 
 const object = (kind: string, spec: Record<string, unknown>): KubeObject => ({
@@ -67,4 +68,22 @@ describe('WORKLOAD_TRANSFORMS', () => {
     expect(statefulSetReadiness(cached)).toEqual(statefulSetReadiness(sts));
     expect(statefulSetReadiness(cached).ready).toBe(true);
   });
+
+  it("keeps of Backlot's own managedFields entry only that there is one, shared by every workload that has one", () => {
+    const entry = (manager: string, subresource?: string) => ({ manager, operation: manager === FIELD_MANAGER ? 'Apply' : 'Update', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:backlot.dev/entity': {} } } }, ...(subresource ? { subresource } : {}) });
+    const deployment = (name: string, managedFields: unknown[]): KubeObject => ({ metadata: { name, namespace: 'shop', managedFields }, spec: { replicas: 1 }, status: {} });
+    const held = [WORKLOAD_TRANSFORMS.Deployment(deployment('a', [entry('kubectl'), entry(FIELD_MANAGER)])), WORKLOAD_TRANSFORMS.Service(deployment('b', [entry(FIELD_MANAGER), entry('kube-controller-manager')]))];
+    for (const obj of held) {
+      expect(obj.metadata?.managedFields).toBe(OWN_MANAGED_FIELDS);
+      expect(ownManagedFields(obj)).toEqual([{ manager: FIELD_MANAGER, operation: 'Apply' }]);
+    }
+    expect(Object.isFrozen(OWN_MANAGED_FIELDS) && Object.isFrozen(OWN_MANAGED_FIELDS[0])).toBe(true);
+    // Another manager's entry, or Backlot's on a subresource, is not Backlot's hold on the workload's metadata.
+    for (const managedFields of [[entry('kubectl')], [entry(FIELD_MANAGER, 'status')], []]) {
+      const obj = WORKLOAD_TRANSFORMS.Deployment(deployment('c', managedFields));
+      expect(obj.metadata).not.toHaveProperty('managedFields');
+      expect(ownManagedFields(obj)).toEqual([]);
+    }
+  });
 });
+

@@ -13,7 +13,7 @@ import { dropAnnotations, dropManagedFields, keepPaths, parsedWithout, type Tran
 import { API_VERSION } from '../api/common.ts';
 import { ENTITY_KINDS, entityResource, type EntityKind, type EntityObject } from '../api/kinds.ts';
 import type { EntityParser } from './entities.ts';
-import { entityIndexers, jobIndexers, sliceIndexers } from './indexes.ts';
+import { entityIndexers, jobIndexers, SERVICE_NAME_LABEL, sliceIndexers } from './indexes.ts';
 import type { WorldCaches } from './world.ts';
 
 /*
@@ -90,9 +90,31 @@ export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = {
   Service: keepWithOwnManagedFields(['spec.type', 'spec.selector', 'spec.externalName']),
 };
 
-/** What the Job and EndpointSlice caches keep: what CronJob and Service readiness read. */
+/** What the Job cache keeps: what CronJob readiness reads. */
 export const JOB_TRANSFORM = parsedWithout(keepPaths(['status.conditions', 'status.completionTime']), CUT_ALL_MANAGED_FIELDS);
-export const SLICE_TRANSFORM = parsedWithout(keepPaths(['endpoints']), CUT_ALL_MANAGED_FIELDS);
+
+/**
+ * An endpoint as a cached EndpointSlice holds it: whether it is ready, all that Service
+ * readiness reads of it (an absent ready condition counts as ready). Shared by every endpoint
+ * of its readiness: frozen.
+ */
+const READY_ENDPOINT = Object.freeze({ conditions: Object.freeze({ ready: true }) });
+const UNREADY_ENDPOINT = Object.freeze({ conditions: Object.freeze({ ready: false }) });
+
+/**
+ * What the EndpointSlice cache keeps: the slice's name, its Service (the one label read, which
+ * the index files it under) and whether each endpoint is ready. The rest of an endpoint
+ * (addresses, its pod, node and zone) and of the slice's metadata (the Service's labels,
+ * copied onto each slice, its owner reference and annotations) is read by nothing here.
+ */
+export const SLICE_TRANSFORM: Transform = parsedWithout((obj) => {
+  const m = obj.metadata ?? {};
+  const service = m.labels?.[SERVICE_NAME_LABEL];
+  const metadata: KubeObject['metadata'] = { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion };
+  if (service !== undefined) metadata.labels = { [SERVICE_NAME_LABEL]: service };
+  const endpoints = Array.isArray(obj.endpoints) ? (obj.endpoints as { conditions?: { ready?: boolean } }[]).map((e) => (e?.conditions?.ready === false ? UNREADY_ENDPOINT : READY_ENDPOINT)) : undefined;
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata, ...(endpoints ? { endpoints } : {}) };
+}, CUT_ALL_MANAGED_FIELDS);
 const NAMESPACE_TRANSFORM = parsedWithout(keepPaths([]), CUT_ALL_MANAGED_FIELDS);
 
 export interface CatalogInformers {

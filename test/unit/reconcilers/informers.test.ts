@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
-import type { V1StatefulSet } from '@kubernetes/client-node';
-import { statefulSetReadiness } from '../../../src/catalog/readiness.ts';
-import { DEFINITION_LEFT_OUT, entityTransform, LAST_APPLIED_ANNOTATION, OWN_MANAGED_FIELDS, WORKLOAD_TRANSFORMS } from '../../../src/reconcilers/informers.ts';
+import type { V1EndpointSlice, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { serviceReadiness, statefulSetReadiness } from '../../../src/catalog/readiness.ts';
+import { DEFINITION_LEFT_OUT, entityTransform, LAST_APPLIED_ANNOTATION, OWN_MANAGED_FIELDS, SLICE_TRANSFORM, WORKLOAD_TRANSFORMS } from '../../../src/reconcilers/informers.ts';
 import { FIELD_MANAGER, ownManagedFields } from '../../../src/k8s/apply.ts';
 import { ENTITY_KINDS } from '../../../src/api/kinds.ts';
 
@@ -87,3 +87,42 @@ describe('WORKLOAD_TRANSFORMS', () => {
   });
 });
 
+describe('SLICE_TRANSFORM', () => {
+  const endpoint = (i: number, ready: boolean | undefined) => ({
+    addresses: [`10.0.0.${i}`],
+    conditions: { ...(ready === undefined ? {} : { ready }), serving: ready !== false, terminating: false },
+    nodeName: `node-${i}`,
+    zone: 'zone-a',
+    targetRef: { kind: 'Pod', namespace: 'shop', name: `cart-${i}`, uid: `uid-${i}` },
+  });
+  const slice = (name: string, readiness: (boolean | undefined)[]): KubeObject => ({
+    metadata: {
+      name,
+      namespace: 'shop',
+      uid: `uid-${name}`,
+      resourceVersion: '7',
+      generation: 3,
+      labels: { 'kubernetes.io/service-name': 'cart', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io', app: 'cart', tier: 'web' },
+      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-01-01T00:00:00Z' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: 'cart', uid: 'uid-cart', controller: true, blockOwnerDeletion: true }],
+      creationTimestamp: '2026-01-01T00:00:00Z',
+    },
+    addressType: 'IPv4',
+    endpoints: readiness.map((r, i) => endpoint(i, r)),
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  });
+  const service = { metadata: { name: 'cart', namespace: 'shop' }, spec: { type: 'ClusterIP' } } as V1Service;
+
+  it("keeps a slice's name, its Service and whether each endpoint is ready, and nothing else", () => {
+    expect(SLICE_TRANSFORM(slice('cart-a', [true, false, undefined]))).toEqual({
+      metadata: { name: 'cart-a', namespace: 'shop', resourceVersion: '7', labels: { 'kubernetes.io/service-name': 'cart' } },
+      endpoints: [{ conditions: { ready: true } }, { conditions: { ready: false } }, { conditions: { ready: true } }],
+    });
+    expect(SLICE_TRANSFORM({ metadata: { name: 'orphan', namespace: 'shop', resourceVersion: '1' } })).toEqual({ metadata: { name: 'orphan', namespace: 'shop', resourceVersion: '1' } });
+  });
+
+  it.each([[[true, true]], [[false, undefined]], [[false, false]], [[]]])("leaves a Service's readiness as it was over endpoints of readiness %j", (readiness) => {
+    const slices = [slice('cart-a', readiness), slice('cart-b', [false])];
+    expect(serviceReadiness(service, slices.map((s) => SLICE_TRANSFORM(s)) as unknown as V1EndpointSlice[])).toEqual(serviceReadiness(service, slices as unknown as V1EndpointSlice[]));
+  });
+});

@@ -72,7 +72,8 @@ interface Journal {
 export class Store<T extends KubeObject> implements CacheReader<T> {
   private readonly items = new Map<string, T>();
   private readonly indexers = new Map<string, IndexFunc<T>>();
-  private readonly indices = new Map<string, Map<string, Set<string>>>();
+  /** Per index, the keys filed under each value: see Filed. */
+  private readonly indices = new Map<string, Map<string, Filed>>();
   private changes = 0;
   private metadataChanges = 0;
   /**
@@ -92,7 +93,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     if (existing === fn) return;
     if (existing) throw new Error(`index "${name}" already exists with a different function`);
     this.indexers.set(name, fn);
-    const index = new Map<string, Set<string>>();
+    const index = new Map<string, Filed>();
     this.indices.set(name, index);
     for (const [key, obj] of this.items) fileUnder(index, fn(obj), key);
   }
@@ -140,8 +141,14 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
 
   byIndex(indexName: string, value: string): T[] {
     const index = this.indexNamed(indexName);
+    const filed = index.get(value);
+    if (filed === undefined) return [];
+    if (typeof filed === 'string') {
+      const obj = this.items.get(filed);
+      return obj === undefined ? [] : [obj];
+    }
     const out: T[] = [];
-    for (const key of index.get(value) ?? []) {
+    for (const key of filed) {
       const obj = this.items.get(key);
       if (obj !== undefined) out.push(obj);
     }
@@ -152,7 +159,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
     return [...this.indexNamed(indexName).keys()];
   }
 
-  private indexNamed(indexName: string): Map<string, Set<string>> {
+  private indexNamed(indexName: string): Map<string, Filed> {
     const index = this.indices.get(indexName);
     if (!index) throw new Error(`unknown index "${indexName}" (known: ${this.indexNames().join(', ')})`);
     return index;
@@ -234,11 +241,7 @@ export class Store<T extends KubeObject> implements CacheReader<T> {
   private unindex(key: string, obj: T): void {
     for (const [name, fn] of this.indexers) {
       const index = this.indices.get(name)!;
-      for (const value of fn(obj)) {
-        const keys = index.get(value);
-        keys?.delete(key);
-        if (keys?.size === 0) index.delete(value);
-      }
+      for (const value of fn(obj)) unfile(index, value, key);
     }
   }
 }
@@ -265,10 +268,31 @@ function sameMetadata(a: KubeObject, b: KubeObject): boolean {
   );
 }
 
-function fileUnder(index: Map<string, Set<string>>, values: readonly string[], key: string): void {
+/**
+ * The keys filed under one index value: the key itself while it is the only one (most values
+ * of the refs, service and controller indexes name one object, and a Set of one costs some
+ * 150 bytes beside the key), a Set once there are more.
+ */
+type Filed = string | Set<string>;
+
+function fileUnder(index: Map<string, Filed>, values: readonly string[], key: string): void {
   for (const value of values) {
-    let keys = index.get(value);
-    if (!keys) index.set(value, (keys = new Set()));
-    keys.add(key);
+    const filed = index.get(value);
+    if (filed === undefined) index.set(value, key);
+    else if (typeof filed !== 'string') filed.add(key);
+    else if (filed !== key) index.set(value, new Set([filed, key]));
   }
+}
+
+function unfile(index: Map<string, Filed>, value: string, key: string): void {
+  const filed = index.get(value);
+  if (filed === undefined) return;
+  if (typeof filed === 'string') {
+    if (filed === key) index.delete(value);
+    return;
+  }
+  filed.delete(key);
+  // Back to the key alone once it is the last one.
+  if (filed.size === 1) index.set(value, filed.values().next().value!);
+  else if (filed.size === 0) index.delete(value);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../../../src/k8s/object.ts';
-import { byLabel, JOURNAL_LIMIT, NAMESPACE_INDEX, Store } from '../../../src/runtime/store.ts';
+import { byLabel, JOURNAL_LIMIT, NAMESPACE_INDEX, Store, type IndexFunc } from '../../../src/runtime/store.ts';
 
 const obj = (namespace: string | undefined, name: string, rv: string, labels?: Record<string, string>): KubeObject => ({
   metadata: { name, namespace, resourceVersion: rv, labels },
@@ -35,6 +35,23 @@ describe('Store', () => {
     expect(store.indexValues(NAMESPACE_INDEX)).toEqual([]);
     expect(store.size).toBe(0);
     expect(store.delete('a/x')).toBeUndefined();
+  });
+
+  it('answers every index as a scan of the cache would, through any sequence of adds, moves and deletes', () => {
+    // Values named by one object, by several, by the same object twice (an index function may
+    // return a value more than once), and by none once their objects move on or go.
+    const tags: IndexFunc<KubeObject> = (o) => (o.metadata?.labels?.tags ?? '').split(',').filter(Boolean);
+    const store = new Store({ tags });
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), Math.floor((seed / 2 ** 31) * n));
+    for (let step = 0; step < 500; step++) {
+      const name = `o${random(12)}`;
+      if (random(4) === 0) store.delete(`ns/${name}`);
+      else store.upsert(obj('ns', name, String(step), { tags: Array.from({ length: random(4) }, () => `t${random(5)}`).join(',') }));
+      const scan = (tag: string) => store.list().filter((o) => tags(o).includes(tag)).map((o) => o.metadata?.name).sort();
+      for (let t = 0; t < 5; t++) expect(store.byIndex('tags', `t${t}`).map((o) => o.metadata?.name).sort()).toEqual(scan(`t${t}`));
+      expect(store.indexValues('tags').sort()).toEqual([...new Set(store.list().flatMap(tags))].sort());
+    }
   });
 
   it('files existing objects under an index added later, and refuses a second function for a name', () => {

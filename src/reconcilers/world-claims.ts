@@ -42,7 +42,9 @@ function fileClaim(claims: NamespaceClaims, claimants: ClaimantIndex, kind: Work
   const name = obj.metadata?.name ?? '';
   const all = claimants.claimantsOf({ kind, namespace, name, labels: obj.metadata?.labels, annotations: obj.metadata?.annotations });
   if (all.length === 0) return;
-  const claim: WorkloadClaim = { kind, name, claimants: all };
+  // Kept as long as the namespace's claims, one per claimed workload: a copy of the exact
+  // length, where the list that was pushed to has room for 16 more (some 130 bytes).
+  const claim: WorkloadClaim = { kind, name, claimants: all.slice() };
   claims.byWorkload.set(`${kind}/${name}`, claim);
   for (const c of all) {
     const mine = claims.byClaimant.get(c.ref);
@@ -121,6 +123,8 @@ export class NamespaceClaimsMemo {
       for (const kind of WORKLOAD_KINDS) {
         for (const obj of this.caches.workloads[kind].byIndex('namespace', namespace)) fileClaim(claims, claimants, kind, namespace, obj, false);
       }
+      // The lists were grown by pushes, with room to spare; they are kept at their length.
+      for (const [ref, list] of claims.byClaimant) claims.byClaimant.set(ref, list.slice());
     }
     this.claimsMemo.set(namespace, { claimantsVersion: this.claimantsMemoVersion, versions, claims });
     return claims;

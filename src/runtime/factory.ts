@@ -13,6 +13,7 @@ import type { Clock } from '../util/clock.ts';
 import { Informer } from './informer.ts';
 import type { IndexFunc } from './store.ts';
 import type { Transform } from './transform.ts';
+import { StringPool } from './intern.ts';
 
 export interface InformerFactoryOptions {
   client: RestClient;
@@ -22,6 +23,8 @@ export interface InformerFactoryOptions {
   /** Namespaced resources are watched in these namespaces only, unless a request says otherwise; empty: all. */
   namespaces?: readonly string[];
   backoff?: BackoffPolicy;
+  /** Where the informers share the strings their caches hold; one pool of the factory's own by default. */
+  strings?: StringPool;
 }
 
 export interface InformerRequest<T extends KubeObject> {
@@ -37,11 +40,14 @@ export interface InformerRequest<T extends KubeObject> {
 export class InformerFactory {
   private readonly options: InformerFactoryOptions;
   private readonly byKey = new Map<string, Informer<KubeObject>>();
+  /** One pool for every informer: a namespace's name, a label value, a condition's message are shared across resources. */
+  private readonly strings: StringPool;
   private readonly all: Informer<KubeObject>[] = [];
   private started = false;
 
   constructor(options: InformerFactoryOptions) {
     this.options = options;
+    this.strings = options.strings ?? new StringPool();
   }
 
   /**
@@ -71,6 +77,7 @@ export class InformerFactory {
       ...(request.fieldSelector !== undefined ? { fieldSelector: request.fieldSelector } : {}),
       ...(request.transform ? { transform: request.transform } : {}),
       ...(request.indexers ? { indexers: request.indexers } : {}),
+      strings: this.strings,
       ...(metrics ? { metrics } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),

@@ -18,6 +18,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { Reflector, type ReflectorStats } from './reflector.ts';
 import { Store, type CacheReader, type IndexFunc } from './store.ts';
 import { dropManagedFields, type Transform } from './transform.ts';
+import { internStrings, type StringPool } from './intern.ts';
 
 export interface EventHandler<T extends KubeObject> {
   onAdd?(obj: T): unknown;
@@ -38,6 +39,8 @@ export interface InformerOptions<T extends KubeObject> {
   transform?: Transform<T>;
   /** Extra indexes beside the built-in `namespace` one. */
   indexers?: Record<string, IndexFunc<T>>;
+  /** Where the string values of what the cache keeps are shared with other objects' (see StringPool); none by default. */
+  strings?: StringPool;
   metrics?: InformerMetrics;
   clock?: Clock;
   random?: () => number;
@@ -65,6 +68,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly fieldSelector: string | undefined;
   readonly namespaces: readonly string[];
   private readonly store: Store<T>;
+  private readonly strings: StringPool | undefined;
   private readonly handlers = new Set<EventHandler<T>>();
   private readonly reflectors: Reflector[];
   private readonly log: Logger;
@@ -95,6 +99,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       throw new RangeError(`watchTimeoutSeconds needs 1 <= min <= max (got min=${watchTimeoutSeconds.min}, max=${watchTimeoutSeconds.max})`);
     }
     this.store = new Store<T>(options.indexers);
+    this.strings = options.strings;
     this.log = options.logger.child({ resource: this.name });
     this.metrics = options.metrics;
     this.metrics?.synced.set(0);
@@ -192,7 +197,9 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private transformed(obj: KubeObject): T {
     try {
-      return this.transform(obj);
+      const kept = this.transform(obj);
+      if (this.strings) internStrings(this.strings, kept);
+      return kept;
     } catch (err) {
       this.transformErrors += 1;
       this.metrics?.handlerErrors.inc();

@@ -32,19 +32,23 @@ interface ClaimsMemo {
   claimantsVersion: string;
   versions: number[];
   claims: NamespaceClaims;
+  /** The claimant lists of one claimant, one per claimant, shared by the workloads it alone claims. */
+  alone: Map<Claimant, readonly Claimant[]>;
 }
 
 /**
  * Files one workload's claim, if anyone claims it. With `copy`, the claimants' lists are
  * replaced rather than grown, so that a list read before the change stays as it was.
  */
-function fileClaim(claims: NamespaceClaims, claimants: ClaimantIndex, kind: WorkloadKind, namespace: string, obj: KubeObject, copy: boolean): void {
+function fileClaim(memo: Pick<ClaimsMemo, 'claims' | 'alone'>, claimants: ClaimantIndex, kind: WorkloadKind, namespace: string, obj: KubeObject, copy: boolean): void {
+  const { claims } = memo;
   const name = obj.metadata?.name ?? '';
   const all = claimants.claimantsOf({ kind, namespace, name, labels: obj.metadata?.labels, annotations: obj.metadata?.annotations });
   if (all.length === 0) return;
-  // Kept as long as the namespace's claims, one per claimed workload: a copy of the exact
-  // length, where the list that was pushed to has room for 16 more (some 130 bytes).
-  const claim: WorkloadClaim = { kind, name, claimants: all.slice() };
+  // Kept as long as the namespace's claims, one per claimed workload. Most workloads have one
+  // claimant, whose list they share; others get a copy of their list at its length (the list
+  // that was pushed to has room for 16 more, some 130 bytes).
+  const claim: WorkloadClaim = { kind, name, claimants: all.length === 1 ? aloneList(memo.alone, all[0]!) : all.slice() };
   claims.byWorkload.set(`${kind}/${name}`, claim);
   for (const c of all) {
     const mine = claims.byClaimant.get(c.ref);
@@ -58,6 +62,13 @@ function fileClaim(claims: NamespaceClaims, claimants: ClaimantIndex, kind: Work
 export interface ClaimCaches {
   entities: Readonly<Record<'Component' | 'Resource', CacheReader<EntityObject>>>;
   workloads: Readonly<Record<WorkloadKind, CacheReader<KubeObject>>>;
+}
+
+/** The shared, frozen list of `claimant` alone. */
+function aloneList(alone: Map<Claimant, readonly Claimant[]>, claimant: Claimant): readonly Claimant[] {
+  let list = alone.get(claimant);
+  if (!list) alone.set(claimant, (list = Object.freeze([claimant])));
+  return list;
 }
 
 export class NamespaceClaimsMemo {
@@ -119,14 +130,15 @@ export class NamespaceClaimsMemo {
     if (known?.claimantsVersion === this.claimantsMemoVersion && this.foldChanges(namespace, known, claimants)) return known.claims;
     const versions = WORKLOAD_KINDS.map((kind) => this.caches.workloads[kind].namespaceMetadataVersion(namespace));
     const claims: NamespaceClaims = { byClaimant: new Map(), byWorkload: new Map() };
+    const memo: ClaimsMemo = { claimantsVersion: this.claimantsMemoVersion, versions, claims, alone: new Map() };
     if (claimants.all.length > 0) {
       for (const kind of WORKLOAD_KINDS) {
-        for (const obj of this.caches.workloads[kind].byIndex('namespace', namespace)) fileClaim(claims, claimants, kind, namespace, obj, false);
+        for (const obj of this.caches.workloads[kind].byIndex('namespace', namespace)) fileClaim(memo, claimants, kind, namespace, obj, false);
       }
       // The lists were grown by pushes, with room to spare; they are kept at their length.
       for (const [ref, list] of claims.byClaimant) claims.byClaimant.set(ref, list.slice());
     }
-    this.claimsMemo.set(namespace, { claimantsVersion: this.claimantsMemoVersion, versions, claims });
+    this.claimsMemo.set(namespace, memo);
     return claims;
   }
 
@@ -161,7 +173,7 @@ export class NamespaceClaimsMemo {
           }
         }
         const obj = this.workload(kind, namespace, name);
-        if (obj && claimants.all.length > 0) fileClaim(claims, claimants, kind, namespace, obj, true);
+        if (obj && claimants.all.length > 0) fileClaim(known, claimants, kind, namespace, obj, true);
       }
       known.versions[at] = version;
     }

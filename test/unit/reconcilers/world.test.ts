@@ -48,6 +48,22 @@ describe('World.claimsIn', () => {
     expect([...claims.byWorkload.keys()]).toEqual(['Deployment/checkout']);
   });
 
+  it('shares one frozen list among the workloads a claimant claims alone, and gives a contested one its own', () => {
+    const deployments = [deployment('shop', 'checkout', 'checkout'), deployment('shop', 'checkout-api', 'checkout'), deployment('shop', 'checkout-worker', 'checkout')];
+    const world = worldOf({ entities: [older, component('cart', { 'backstage.io/kubernetes-label-selector': 'app=checkout' })], workloads: deployments });
+    const claims = world.claimsIn('shop');
+    const alone = claims.byWorkload.get('Deployment/checkout-api')!.claimants;
+    expect(alone.map((c) => c.ref)).toEqual(['component:shop/checkout']);
+    expect(Object.isFrozen(alone)).toBe(true);
+    expect(claims.byWorkload.get('Deployment/checkout-worker')!.claimants).toBe(alone);
+    // A workload added later, folded in alone, shares it too.
+    (world.caches.workloads.Deployment as Store<KubeObject>).upsert(deployment('shop', 'checkout-cron', 'checkout'));
+    expect(world.claimsIn('shop').byWorkload.get('Deployment/checkout-cron')!.claimants).toBe(alone);
+    const contested = workload('Deployment', 'shop', 'both', { 'backstage.io/kubernetes-id': 'checkout', app: 'checkout' });
+    (world.caches.workloads.Deployment as Store<KubeObject>).upsert(contested);
+    expect(world.claimsIn('shop').byWorkload.get('Deployment/both')!.claimants.map((c) => c.ref)).toEqual(['component:shop/checkout', 'component:shop/cart']);
+  });
+
   it('is kept until a workload of the namespace or a claimant changes', () => {
     const world = worldOf({ entities: [older], workloads: [deployment('shop', 'checkout', 'checkout'), deployment('other', 'checkout', 'checkout')] });
     const first = world.claimsIn('shop');

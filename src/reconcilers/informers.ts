@@ -81,17 +81,63 @@ export function entityTransform(kind: EntityKind): Transform<EntityObject> {
   return withTypeMeta(API_VERSION, kind, lean);
 }
 
-/** What each workload cache keeps: the fields the readiness rules and claims read. */
+type Condition = { type?: string; status?: string; reason?: string; lastTransitionTime?: string };
+
+/**
+ * The transform, keeping of `status.conditions` only the conditions `keep` accepts, and of
+ * each only the given fields (a condition's message and times are most of its bytes).
+ */
+function withConditions(transform: Transform, keep: (c: Condition) => boolean, fields: readonly (keyof Condition)[]): Transform {
+  const narrowed: Transform = (obj) => {
+    const out = transform(obj);
+    const status = out.status as { conditions?: unknown } | undefined;
+    if (!Array.isArray(status?.conditions)) return out;
+    const kept = (status.conditions as Condition[]).filter((c) => c !== null && typeof c === 'object' && keep(c));
+    const conditions = kept.map((c) => Object.fromEntries(fields.flatMap((f) => (c[f] === undefined ? [] : [[f, c[f]]]))));
+    return { ...out, status: { ...status, conditions } };
+  };
+  return transform.beforeParse ? parsedWithout(narrowed, transform.beforeParse) : narrowed;
+}
+
+/**
+ * What each workload cache keeps: the fields the readiness rules (catalog/readiness.ts) and
+ * claims read, and nothing else of spec and status. Of a Deployment's conditions that is the
+ * Progressing one's status and reason (a rollout past its progress deadline).
+ */
 export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = {
-  Deployment: keepWithOwnManagedFields(['spec.replicas', 'status']),
+  Deployment: withConditions(
+    keepWithOwnManagedFields(['spec.replicas', 'status.observedGeneration', 'status.replicas', 'status.updatedReplicas', 'status.readyReplicas', 'status.availableReplicas', 'status.conditions']),
+    (c) => c.type === 'Progressing',
+    ['type', 'status', 'reason'],
+  ),
   StatefulSet: keepWithOwnManagedFields(['spec.replicas', 'spec.updateStrategy', 'status.observedGeneration', 'status.readyReplicas', 'status.updatedReplicas', 'status.replicas']),
-  DaemonSet: keepWithOwnManagedFields(['status']),
-  CronJob: keepWithOwnManagedFields(['spec.suspend', 'spec.schedule', 'status']),
-  Service: keepWithOwnManagedFields(['spec.type', 'spec.selector', 'spec.externalName']),
+  DaemonSet: keepWithOwnManagedFields(['status.observedGeneration', 'status.desiredNumberScheduled', 'status.numberReady', 'status.numberAvailable', 'status.updatedNumberScheduled']),
+  CronJob: keepWithOwnManagedFields(['spec.suspend', 'status.lastScheduleTime', 'status.lastSuccessfulTime', 'status.active']),
+  Service: keepWithOwnManagedFields(['spec.type']),
 };
 
-/** What the Job cache keeps: what CronJob readiness reads. */
-export const JOB_TRANSFORM = parsedWithout(keepPaths(['status.conditions', 'status.completionTime']), CUT_ALL_MANAGED_FIELDS);
+/**
+ * What the Job cache keeps: what CronJob readiness and the Job triggers read. Its name, its
+ * creation time, its controller (the one owner reference the index and the trigger read, with
+ * the fields they read), its completion time and the conditions that say it finished, with
+ * their time: a Failed or Complete condition that is True (cronJobReadiness looks at no other).
+ * Not its labels and annotations, which the Job controller fills with its own bookkeeping.
+ */
+export const JOB_TRANSFORM: Transform = withConditions(
+  parsedWithout((obj) => {
+    const m = obj.metadata ?? {};
+    const owner = ((m.ownerReferences ?? []) as { kind?: string; name?: string; uid?: string; controller?: boolean }[]).find((o) => o?.controller);
+    const metadata: KubeObject['metadata'] = { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp };
+    if (owner) metadata.ownerReferences = [{ kind: owner.kind, name: owner.name, uid: owner.uid, controller: true }];
+    const status = obj.status as { conditions?: unknown; completionTime?: unknown } | undefined;
+    const kept: Record<string, unknown> = {};
+    if (status?.conditions !== undefined) kept.conditions = status.conditions;
+    if (status?.completionTime !== undefined) kept.completionTime = status.completionTime;
+    return { apiVersion: obj.apiVersion, kind: obj.kind, metadata, ...(status ? { status: kept } : {}) };
+  }, CUT_ALL_MANAGED_FIELDS),
+  (c) => c.status === 'True' && (c.type === 'Failed' || c.type === 'Complete'),
+  ['type', 'status', 'lastTransitionTime'],
+);
 
 /**
  * An endpoint as a cached EndpointSlice holds it: whether it is ready, all that Service

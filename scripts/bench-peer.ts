@@ -121,7 +121,7 @@ export async function expectedSeries(client: RestClient, resources: readonly Pee
     let count = first.items.length;
     if (first.metadata?.remainingItemCount !== undefined) count += first.metadata.remainingItemCount;
     else {
-      for (let cont = first.metadata?.continue; cont; ) {
+      for (let cont = first.metadata?.continue; cont;) {
         const page = await client.request<ListPage>({ path: collectionPath(r.resource), query: { limit: 500, continue: cont }, timeoutMs: 120_000 });
         count += page.items.length;
         cont = page.metadata?.continue || undefined;
@@ -248,7 +248,10 @@ async function startOnce(options: PeerOptions, n: number, expected: ReadonlyMap<
         const code = await proc.waitExit(1_000);
         throw new PeerError(`it exited with code ${code} before a complete scrape: ${lastLine(await proc.logTail(1))} (its log: ${proc.logPath})`);
       }
-      if (Date.now() > deadline) throw new PeerError(`no complete scrape within ${options.timeoutMs ?? 10 * 60_000} ms (missing: ${missing.join(', ')}${lastError ? `; last error: ${lastError}` : ''}); see ${proc.logPath}`);
+      if (Date.now() > deadline)
+        throw new PeerError(
+          `no complete scrape within ${options.timeoutMs ?? 10 * 60_000} ms (missing: ${missing.join(', ')}${lastError ? `; last error: ${lastError}` : ''}); see ${proc.logPath}`,
+        );
       const scrapeStarted = Date.now();
       let scrape: { counts: ReadonlyMap<string, number>; bytes: number } | undefined;
       try {
@@ -369,7 +372,11 @@ export function peerTable(results: readonly ({ workloads: number } & Partial<Pee
   const rows = results.filter((r) => r.peerScrapeSeconds !== undefined);
   if (rows.length === 0) return [];
   const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
-  const out = ['', 'peer, kube-state-metrics (median of its starts; ratios are Backlot over the peer):', 'workloads  complete scrape  restart ratio  CPU        rss        memory ratio'];
+  const out = [
+    '',
+    'peer, kube-state-metrics (median of its starts; ratios are Backlot over the peer):',
+    'workloads  complete scrape  restart ratio  CPU        rss        memory ratio',
+  ];
   for (const r of rows) {
     out.push(
       `${String(r.workloads).padEnd(10)} ${`${r.peerScrapeSeconds} s`.padEnd(16)} ${String(r.peerRestartRatio).padEnd(14)} ${`${r.peerCpuSeconds} s`.padEnd(10)} ${mib(r.peerRssBytes!).padEnd(10)} ${r.peerMemoryRatio}`,

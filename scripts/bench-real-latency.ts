@@ -163,7 +163,11 @@ function generate(deployments: number): RealWorld {
   const objects: RealWorld['objects'] = [];
   for (const namespace of namespaces) {
     objects.push({ resource: NAMESPACES, body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
-    objects.push({ resource: GROUPS, namespace, body: { apiVersion: API_VERSION, kind: 'Group', metadata: { name: 'team', namespace }, spec: { type: 'team' } } });
+    objects.push({
+      resource: GROUPS,
+      namespace,
+      body: { apiVersion: API_VERSION, kind: 'Group', metadata: { name: 'team', namespace }, spec: { type: 'team' } },
+    });
   }
   const world: RealWorld = { namespaces, objects, deployments: [], components: [], services: 0, pods: 0 };
   let made = 0;
@@ -174,7 +178,12 @@ function generate(deployments: number): RealWorld {
     objects.push({
       resource: COMPONENTS,
       namespace,
-      body: { apiVersion: API_VERSION, kind: 'Component', metadata: { name, namespace }, spec: { type: 'service', lifecycle: 'production', owner: 'team', ...(previous ? { dependsOn: [previous] } : {}) } },
+      body: {
+        apiVersion: API_VERSION,
+        kind: 'Component',
+        metadata: { name, namespace },
+        spec: { type: 'service', lifecycle: 'production', owner: 'team', ...(previous ? { dependsOn: [previous] } : {}) },
+      },
     });
     let claimed = 0;
     for (let k = 0; k < 2 && made < deployments; k++, made++, claimed++) {
@@ -201,7 +210,12 @@ function generate(deployments: number): RealWorld {
       objects.push({
         resource: SERVICES,
         namespace,
-        body: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: { 'backstage.io/kubernetes-id': name } }, spec: { selector: { app: `${name}-0` }, ports: [{ port: 80 }] } },
+        body: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name, namespace, labels: { 'backstage.io/kubernetes-id': name } },
+          spec: { selector: { app: `${name}-0` }, ports: [{ port: 80 }] },
+        },
       });
       world.services++;
       claimed++;
@@ -352,7 +366,10 @@ function cpuSince(before: Record<string, number>, after: Record<string, number>)
   return Object.fromEntries(Object.keys(after).map((k) => [k, Math.round((after[k]! - (before[k] ?? 0)) * 100) / 100]));
 }
 
-const cpuText = (use: Record<string, number>) => Object.entries(use).map(([k, v]) => `${k} ${v} s`).join(', ');
+const cpuText = (use: Record<string, number>) =>
+  Object.entries(use)
+    .map(([k, v]) => `${k} ${v} s`)
+    .join(', ');
 
 const CAUGHT_UP = 'caught up: every object reconciled';
 
@@ -395,16 +412,24 @@ const fmt = (s: Spread) => `${s.p50} / ${s.p99} ms`;
 
 export async function runRealLatency(options: RealLatencyOptions): Promise<RealLatencyResult> {
   const { log } = options;
-  for (const [flag, n] of [['--real-deployments', options.deployments], ['--real-changes', options.changesPerKind]] as const) {
+  for (const [flag, n] of [
+    ['--real-deployments', options.deployments],
+    ['--real-changes', options.changesPerKind],
+  ] as const) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number of 1 or more, not ${n}`);
   }
   const world = generate(options.deployments);
   const perKind = options.changesPerKind;
   // Each change of the first three kinds has a Component of its own; the rollback reuses the unready change's Deployment.
-  if (world.components.length < 3 * perKind) throw new Error(`${options.deployments} Deployments make ${world.components.length} Components: too few for ${perKind} changes of each kind on Components of their own`);
+  if (world.components.length < 3 * perKind)
+    throw new Error(
+      `${options.deployments} Deployments make ${world.components.length} Components: too few for ${perKind} changes of each kind on Components of their own`,
+    );
   const nodes = nodesFor(world.pods);
   log(`=== latency on the ${REALISTIC_PLANE}`);
-  log(`world: ${world.components.length} Components claiming ${world.deployments.length} Deployments (${world.pods} pods) and ${world.services} Services in ${world.namespaces.length} namespaces, on ${nodes.length} kwok nodes`);
+  log(
+    `world: ${world.components.length} Components claiming ${world.deployments.length} Deployments (${world.pods} pods) and ${world.services} Services in ${world.namespaces.length} namespaces, on ${nodes.length} kwok nodes`,
+  );
   const workDir = await mkdtemp(join(tmpdir(), 'backlot-bench-real-'));
   const started = Date.now();
   const cluster = await Cluster.start({ nodes });
@@ -421,7 +446,12 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
     if (crds.code !== 0) throw new Error(`kubectl apply crds: ${crds.stderr}`);
     await cluster.kubectl(['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
 
-    const deployments = new Informer<DeploymentObject>({ client, logger, resource: DEPLOYMENTS, transform: keepPaths(['spec.replicas', 'spec.template.spec.containers', 'status']) });
+    const deployments = new Informer<DeploymentObject>({
+      client,
+      logger,
+      resource: DEPLOYMENTS,
+      transform: keepPaths(['spec.replicas', 'spec.template.spec.containers', 'status']),
+    });
     const components = new Informer<ComponentObject>({ client, logger, resource: COMPONENTS, transform: keepPaths(['status']) });
     informers.push(deployments, components);
     deployments.start();
@@ -462,7 +492,8 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
       for (const { key, workloads } of world.components) {
         const c = components.cache.get(key);
         const s = c?.status;
-        if (!s || s.observedGeneration !== c.metadata?.generation || s.totalWorkloads !== workloads || s.readyWorkloads !== workloads) return `Component ${key}: ${JSON.stringify({ ready: s?.readyWorkloads, total: s?.totalWorkloads })}`;
+        if (!s || s.observedGeneration !== c.metadata?.generation || s.totalWorkloads !== workloads || s.readyWorkloads !== workloads)
+          return `Component ${key}: ${JSON.stringify({ ready: s?.readyWorkloads, total: s?.totalWorkloads })}`;
       }
       return true;
     });
@@ -492,8 +523,14 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
     const write = (change: TimedChange): Promise<unknown> => {
       const { namespace, name } = change.deployment;
       const path = objectPath(DEPLOYMENTS, name, namespace);
-      if (change.kind === 'scale') return client.request({ method: 'PATCH', path: `${path}/scale`, contentType: 'application/merge-patch+json', body: { spec: { replicas: change.to } } });
-      return client.request({ method: 'PATCH', path, contentType: 'application/strategic-merge-patch+json', body: { spec: { template: { spec: { containers: [{ name: 'app', image: change.to }] } } } } });
+      if (change.kind === 'scale')
+        return client.request({ method: 'PATCH', path: `${path}/scale`, contentType: 'application/merge-patch+json', body: { spec: { replicas: change.to } } });
+      return client.request({
+        method: 'PATCH',
+        path,
+        contentType: 'application/strategic-merge-patch+json',
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image: change.to }] } } } },
+      });
     };
     const changes: TimedChange[] = [];
     const run = async (kind: ChangeKind, deployment: WorldDeployment, to: number | string): Promise<TimedChange> => {
@@ -508,7 +545,8 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
       byDeployment.delete(key);
       byComponent.delete(deployment.component);
       changes.push(change);
-      if (!change.seen) log(`  ${kind} of ${key}: not seen within ${CHANGE_TIMEOUT_MS / 1000} s (t1 ${change.t1 === undefined ? 'unseen' : `${change.t1 - change.t0} ms`})`);
+      if (!change.seen)
+        log(`  ${kind} of ${key}: not seen within ${CHANGE_TIMEOUT_MS / 1000} s (t1 ${change.t1 === undefined ? 'unseen' : `${change.t1 - change.t0} ms`})`);
       await sleep(GAP_MS);
       return change;
     };
@@ -531,7 +569,14 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
       if (failed.t2 !== undefined) await run('rollback', failing, GOOD_IMAGE);
     }
     const cpu = cpuSince(cpuBefore, await cpuSnapshot(pids));
-    await writeFile(join(workDir, 'real-latency-changes.json'), JSON.stringify(changes.map((c) => ({ ...c, stalledDetails: [...c.stalledDetails] })), null, 1));
+    await writeFile(
+      join(workDir, 'real-latency-changes.json'),
+      JSON.stringify(
+        changes.map((c) => ({ ...c, stalledDetails: [...c.stalledDetails] })),
+        null,
+        1,
+      ),
+    );
 
     const byKind = Object.fromEntries(CHANGE_KINDS.map((k) => [k, figures(changes.filter((c) => c.kind === k))])) as Record<ChangeKind, ChangeFigures>;
     const overall = figures(changes);
@@ -543,10 +588,19 @@ export async function runRealLatency(options: RealLatencyOptions): Promise<RealL
           (f.shownInProgressMs ? `; the rollout shown under way after ${fmt(f.shownInProgressMs)}` : ''),
       );
     }
-    log(`real latency, every change: total p50/p99 ${fmt(overall.totalMs)}, controllers ${fmt(overall.controllersMs)}, Backlot ${fmt(overall.backlotMs)} (each change: ${join(workDir, 'real-latency-changes.json')}; operator log ${operator.logPath})`);
+    log(
+      `real latency, every change: total p50/p99 ${fmt(overall.totalMs)}, controllers ${fmt(overall.controllersMs)}, Backlot ${fmt(overall.backlotMs)} (each change: ${join(workDir, 'real-latency-changes.json')}; operator log ${operator.logPath})`,
+    );
     return {
       plane: REALISTIC_PLANE,
-      world: { namespaces: world.namespaces.length, components: world.components.length, deployments: world.deployments.length, services: world.services, pods: world.pods, nodes: nodes.length },
+      world: {
+        namespaces: world.namespaces.length,
+        components: world.components.length,
+        deployments: world.deployments.length,
+        services: world.services,
+        pods: world.pods,
+        nodes: nodes.length,
+      },
       settledSeconds: settledMs / 1000,
       gapMs: GAP_MS,
       byKind,
@@ -576,7 +630,9 @@ export function realLatencyTable(r: RealLatencyResult): string {
     `${'change'.padEnd(34)} ${'n'.padEnd(4)} ${'total p50 / p99'.padEnd(20)} ${'controllers p50 / p99'.padEnd(22)} Backlot p50 / p99`,
   ];
   const row = (label: string, f: ChangeFigures) =>
-    out.push(`${label.padEnd(34)} ${String(f.changes).padEnd(4)} ${fmt(f.totalMs).padEnd(20)} ${fmt(f.controllersMs).padEnd(22)} ${fmt(f.backlotMs)}${f.unobserved > 0 ? `  (${f.unobserved} unobserved)` : ''}`);
+    out.push(
+      `${label.padEnd(34)} ${String(f.changes).padEnd(4)} ${fmt(f.totalMs).padEnd(20)} ${fmt(f.controllersMs).padEnd(22)} ${fmt(f.backlotMs)}${f.unobserved > 0 ? `  (${f.unobserved} unobserved)` : ''}`,
+    );
   for (const kind of CHANGE_KINDS) row(CHANGE_LABEL[kind], r.byKind[kind]);
   row('every change', r.overall);
   return out.join('\n');

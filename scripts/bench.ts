@@ -121,7 +121,8 @@ function generate(sizes: Sizes): World {
   const ns = (i: number) => `bench-${String(i % sizes.namespaces).padStart(3, '0')}`;
   const namespaces = Array.from({ length: sizes.namespaces }, (_, i) => ns(i));
   const entities: KubeObject[] = [];
-  const entity = (kind: string, namespace: string, name: string, spec: Record<string, unknown>) => entities.push({ apiVersion: API_VERSION, kind, metadata: { name, namespace }, spec });
+  const entity = (kind: string, namespace: string, name: string, spec: Record<string, unknown>) =>
+    entities.push({ apiVersion: API_VERSION, kind, metadata: { name, namespace }, spec });
   for (let g = 0; g < sizes.groups; g++) entity('Group', ns(g), `team-${g}`, { type: 'team' });
   const groupRef = (i: number) => `group:${ns(i % sizes.groups)}/team-${i % sizes.groups}`;
   for (let s = 0; s < sizes.systems; s++) entity('System', ns(s), `system-${s}`, { owner: groupRef(s) });
@@ -152,20 +153,51 @@ function generate(sizes: Sizes): World {
       const labels = { 'backstage.io/kubernetes-id': name, app: wname };
       const body: KubeObject =
         kind === 'Deployment'
-          ? { apiVersion: 'apps/v1', kind, metadata: { name: wname, namespace, labels }, spec: { replicas: 2, selector: { matchLabels: { app: wname } }, template: { metadata: { labels: { app: wname } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] } } } }
+          ? {
+              apiVersion: 'apps/v1',
+              kind,
+              metadata: { name: wname, namespace, labels },
+              spec: {
+                replicas: 2,
+                selector: { matchLabels: { app: wname } },
+                template: { metadata: { labels: { app: wname } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] } },
+              },
+            }
           : { apiVersion: 'v1', kind, metadata: { name: wname, namespace, labels }, spec: { selector: { app: wname }, ports: [{ port: 80 }] } };
       workloads.push({ kind, namespace, name: wname, component: `component:${namespace}/${name}`, body });
       const owner = groupRef(c);
       ownership.set(`${kind}/${namespace}/${wname}`, {
-        labels: { 'backlot.dev/owner': owner.slice(owner.lastIndexOf('/') + 1), 'backlot.dev/owner-namespace': owner.slice(owner.indexOf(':') + 1, owner.lastIndexOf('/')) },
-        annotations: { 'backlot.dev/entity': `component:${namespace}/${name}`, 'backlot.dev/owner': owner, ...(systemRef ? { 'backlot.dev/system': systemRef } : {}), 'backlot.dev/lifecycle': 'production' },
+        labels: {
+          'backlot.dev/owner': owner.slice(owner.lastIndexOf('/') + 1),
+          'backlot.dev/owner-namespace': owner.slice(owner.indexOf(':') + 1, owner.lastIndexOf('/')),
+        },
+        annotations: {
+          'backlot.dev/entity': `component:${namespace}/${name}`,
+          'backlot.dev/owner': owner,
+          ...(systemRef ? { 'backlot.dev/system': systemRef } : {}),
+          'backlot.dev/lifecycle': 'production',
+        },
       });
     }
   }
   for (; w < sizes.workloads; w++) {
     const namespace = ns(w);
     const wname = `stray-${w}`;
-    workloads.push({ kind: 'Deployment', namespace, name: wname, body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: wname, namespace, labels: { app: wname } }, spec: { replicas: 1, selector: { matchLabels: { app: wname } }, template: { metadata: { labels: { app: wname } }, spec: { containers: [{ name: 'app', image: 'registry.example/stray:1' }] } } } } });
+    workloads.push({
+      kind: 'Deployment',
+      namespace,
+      name: wname,
+      body: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: wname, namespace, labels: { app: wname } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: wname } },
+          template: { metadata: { labels: { app: wname } }, spec: { containers: [{ name: 'app', image: 'registry.example/stray:1' }] } },
+        },
+      },
+    });
   }
   return { namespaces, entities, workloads, ownership };
 }
@@ -173,14 +205,22 @@ function generate(sizes: Sizes): World {
 async function create(client: RestClient, world: World, log: (s: string) => void): Promise<void> {
   // Owners live in other namespaces than most of what they own: every namespace accepts the others' relations.
   const metadata = (name: string) => ({ name, annotations: { 'backlot.dev/accept-relations-from': '*' } });
-  await pool(world.namespaces, CONCURRENCY, (name) => client.request({ method: 'POST', path: collectionPath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(name) } }));
+  await pool(world.namespaces, CONCURRENCY, (name) =>
+    client.request({ method: 'POST', path: collectionPath(NAMESPACES), body: { apiVersion: 'v1', kind: 'Namespace', metadata: metadata(name) } }),
+  );
   const t = Date.now();
-  await pool(world.entities, CONCURRENCY, (e) => client.request({ method: 'POST', path: collectionPath(catalogResource(PLURAL[e.kind!]!), e.metadata!.namespace), body: e }));
-  await pool(world.workloads, CONCURRENCY, (w) => client.request({ method: 'POST', path: collectionPath(w.kind === 'Deployment' ? DEPLOYMENTS : SERVICES, w.namespace), body: w.body }));
+  await pool(world.entities, CONCURRENCY, (e) =>
+    client.request({ method: 'POST', path: collectionPath(catalogResource(PLURAL[e.kind!]!), e.metadata!.namespace), body: e }),
+  );
+  await pool(world.workloads, CONCURRENCY, (w) =>
+    client.request({ method: 'POST', path: collectionPath(w.kind === 'Deployment' ? DEPLOYMENTS : SERVICES, w.namespace), body: w.body }),
+  );
   log(`created ${world.entities.length} entities and ${world.workloads.length} workloads in ${seconds(Date.now() - t)} s`);
   const r = Date.now();
   await pool(world.workloads, CONCURRENCY, (w) =>
-    w.kind === 'Deployment' ? setReplicasReady(client, 'Deployment', { namespace: w.namespace, name: w.name }) : setServiceEndpoints(client, { namespace: w.namespace, name: w.name }, 2, 2),
+    w.kind === 'Deployment'
+      ? setReplicasReady(client, 'Deployment', { namespace: w.namespace, name: w.name })
+      : setServiceEndpoints(client, { namespace: w.namespace, name: w.name }, 2, 2),
   );
   log(`reported every workload ready in ${seconds(Date.now() - r)} s`);
 }
@@ -190,7 +230,11 @@ async function listAll(client: RestClient, resource: ResourceRef): Promise<KubeO
   const items: KubeObject[] = [];
   let cont: string | undefined;
   do {
-    const page = await client.request<{ items: KubeObject[]; metadata?: { continue?: string } }>({ path: collectionPath(resource), query: { limit: 500, ...(cont ? { continue: cont } : {}) }, timeoutMs: 120_000 });
+    const page = await client.request<{ items: KubeObject[]; metadata?: { continue?: string } }>({
+      path: collectionPath(resource),
+      query: { limit: 500, ...(cont ? { continue: cont } : {}) },
+      timeoutMs: 120_000,
+    });
     items.push(...page.items);
     cont = page.metadata?.continue || undefined;
   } while (cont);
@@ -255,7 +299,11 @@ async function baseline(client: RestClient, world: World, plane: ControlPlane, p
       query: { fieldManager: 'bench-baseline', force: true, fieldValidation: FIELD_VALIDATION },
       contentType: 'application/apply-patch+yaml',
       accept: METADATA_ONLY,
-      body: { apiVersion: w.body.apiVersion, kind: w.kind, metadata: { name: w.name, namespace: w.namespace, ...world.ownership.get(`${w.kind}/${w.namespace}/${w.name}`) } },
+      body: {
+        apiVersion: w.body.apiVersion,
+        kind: w.kind,
+        metadata: { name: w.name, namespace: w.namespace, ...world.ownership.get(`${w.kind}/${w.namespace}/${w.name}`) },
+      },
     }),
   );
   await pool(world.entities, CONCURRENCY, (e) =>
@@ -265,7 +313,12 @@ async function baseline(client: RestClient, world: World, plane: ControlPlane, p
       query: { fieldManager: 'bench-baseline', force: true, fieldValidation: FIELD_VALIDATION },
       contentType: 'application/apply-patch+yaml',
       accept: METADATA_ONLY,
-      body: { apiVersion: API_VERSION, kind: e.kind, metadata: { name: e.metadata!.name, namespace: e.metadata!.namespace }, status: statuses.get(`${e.kind}/${e.metadata!.namespace}/${e.metadata!.name}`) },
+      body: {
+        apiVersion: API_VERSION,
+        kind: e.kind,
+        metadata: { name: e.metadata!.name, namespace: e.metadata!.namespace },
+        status: statuses.get(`${e.kind}/${e.metadata!.namespace}/${e.metadata!.name}`),
+      },
     }),
   );
   const elapsed = Date.now() - t;
@@ -332,7 +385,10 @@ function cpuSince(before: CpuUse, after: CpuUse): CpuUse {
   return Object.fromEntries(Object.keys(after).map((k) => [k, Math.round((after[k]! - (before[k] ?? 0)) * 100) / 100]));
 }
 
-const cpuText = (use: CpuUse) => Object.entries(use).map(([k, v]) => `${k} ${v} s`).join(', ');
+const cpuText = (use: CpuUse) =>
+  Object.entries(use)
+    .map(([k, v]) => `${k} ${v} s`)
+    .join(', ');
 
 async function rssBytes(pid: number | undefined): Promise<number> {
   if (!pid) return NaN;
@@ -367,7 +423,13 @@ async function caughtUp(operator: BacklotProcess, timeoutMs: number): Promise<{ 
  * that point (a retry after a conflict, say), the counters are read each second until it
  * lands, and convergence ends at the reading that shows it.
  */
-async function converge(plane: ControlPlane, operator: BacklotProcess, base: number, expected: number, timeoutMs: number): Promise<{ at: number; writes: number; keys: number }> {
+async function converge(
+  plane: ControlPlane,
+  operator: BacklotProcess,
+  base: number,
+  expected: number,
+  timeoutMs: number,
+): Promise<{ at: number; writes: number; keys: number }> {
   const deadline = Date.now() + timeoutMs;
   const pass = await caughtUp(operator, timeoutMs);
   let writes = (await apiWrites(plane)) - base;
@@ -409,7 +471,11 @@ async function rawList(client: RestClient): Promise<number> {
   for (const r of resources) {
     let cont: string | undefined;
     do {
-      const page = await client.request<{ metadata?: { continue?: string } }>({ path: collectionPath(r), query: { limit: 500, ...(cont ? { continue: cont } : {}) }, timeoutMs: 120_000 });
+      const page = await client.request<{ metadata?: { continue?: string } }>({
+        path: collectionPath(r),
+        query: { limit: 500, ...(cont ? { continue: cont } : {}) },
+        timeoutMs: 120_000,
+      });
       cont = page.metadata?.continue || undefined;
     } while (cont);
   }
@@ -545,19 +611,25 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
       await catchUpDeployments(client, world);
     }
     const { ms: baselineMs, cpu: baselineCpu } = baselineRun;
-    log(`baseline: ${minimumWrites} writes issued directly in ${seconds(baselineMs)} s${launch.sharedBaseline ? ' (on the plane Backlot runs on)' : ' (on a world of its own)'}; CPU: ${cpuText(baselineCpu)}`);
+    log(
+      `baseline: ${minimumWrites} writes issued directly in ${seconds(baselineMs)} s${launch.sharedBaseline ? ' (on the plane Backlot runs on)' : ' (on a world of its own)'}; CPU: ${cpuText(baselineCpu)}`,
+    );
 
     const { applies: base, events: eventsBefore } = await apiCounts(plane);
     const planePids = { apiserver: plane.apiServer.pid, etcd: plane.etcd.pid };
     const cpuBefore = await cpuSnapshot(planePids);
     const started = Date.now();
-    const profiled = profileDir ? apiServerProfile(plane, API_SERVER_PROFILE_SECONDS.convergence, join(profileDir, `apiserver-convergence-${sizes.workloads}.pprof`)) : undefined;
+    const profiled = profileDir
+      ? apiServerProfile(plane, API_SERVER_PROFILE_SECONDS.convergence, join(profileDir, `apiserver-convergence-${sizes.workloads}.pprof`))
+      : undefined;
     operator = await startOperator(plane, join(workDir, 'backlot.log'), launch);
     const converged = await converge(plane, operator, base, minimumWrites, 30 * 60_000);
     const convergenceMs = converged.at - started;
     const convergenceCpu = cpuSince(cpuBefore, await cpuSnapshot({ ...planePids, operator: operator.pid }));
     await profiled;
-    log(`cold convergence: ${seconds(convergenceMs)} s, ${converged.writes} writes (minimum ${minimumWrites}), ${converged.keys} keys reconciled; CPU: ${cpuText(convergenceCpu)}`);
+    log(
+      `cold convergence: ${seconds(convergenceMs)} s, ${converged.writes} writes (minimum ${minimumWrites}), ${converged.keys} keys reconciled; CPU: ${cpuText(convergenceCpu)}`,
+    );
     // Backlot's annotations moved the claimed Deployments' generations; their controller would catch up.
     if (!launch.sharedBaseline) await catchUpDeployments(client, world);
     const text = await operator.metrics();
@@ -584,7 +656,9 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
       await writeFile(join(workDir, 'operator-metrics-before-churn.txt'), await operator.metrics());
       const churnPids = { ...planePids, operator: operator.pid };
       const cpuBeforeChurn = await cpuSnapshot(churnPids);
-      const churnProfiled = profileDir ? apiServerProfile(plane, API_SERVER_PROFILE_SECONDS.churn, join(profileDir, `apiserver-churn-${sizes.workloads}.pprof`)) : undefined;
+      const churnProfiled = profileDir
+        ? apiServerProfile(plane, API_SERVER_PROFILE_SECONDS.churn, join(profileDir, `apiserver-churn-${sizes.workloads}.pprof`))
+        : undefined;
       latency = await measureLatencies(client, operator, world, workDir, log);
       await churnProfiled;
       log(`CPU over the churn and orphan phases: ${cpuText(cpuSince(cpuBeforeChurn, await cpuSnapshot(churnPids)))}`);
@@ -610,7 +684,9 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
       const writes = (await apiWrites(plane)) - beforeRestart;
       const listMs = await rawList(client);
       restartRuns.push({ ms: restarted.at - restartStarted, listMs, cpu, writes, keys: restarted.keys });
-      log(`restart ${r + 1}: synced and idle in ${seconds(restarted.at - restartStarted)} s (${restarted.keys} keys reconciled, operator CPU ${cpu} s) with ${writes} writes; one raw paged LIST of the same objects: ${seconds(listMs)} s`);
+      log(
+        `restart ${r + 1}: synced and idle in ${seconds(restarted.at - restartStarted)} s (${restarted.keys} keys reconciled, operator CPU ${cpu} s) with ${writes} writes; one raw paged LIST of the same objects: ${seconds(listMs)} s`,
+      );
     }
     const restartMs = median(restartRuns.map((r) => r.ms));
     const listMs = median(restartRuns.map((r) => r.listMs));
@@ -618,7 +694,11 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
     log(`restart: median of ${RESTARTS}: ${seconds(restartMs)} s against ${seconds(listMs)} s for the raw LIST; ${restartWrites} writes in all`);
     // The peer, as many starts on the same world, with Backlot stopped as it was between its restarts.
     await operator.stop();
-    const peer = await runPeer(launch.peer, { kubeconfig: plane.kubeconfigPath, client, workDir, starts: RESTARTS, steadyStateMs: STEADY_STATE_MS, cpuSeconds, log }, { restartMs, rssBytes: rss });
+    const peer = await runPeer(
+      launch.peer,
+      { kubeconfig: plane.kubeconfigPath, client, workDir, starts: RESTARTS, steadyStateMs: STEADY_STATE_MS, cpuSeconds, log },
+      { restartMs, rssBytes: rss },
+    );
 
     return {
       workloads: sizes.workloads,
@@ -652,7 +732,13 @@ async function runSize(sizes: Sizes, full: boolean, launch: OperatorOptions, log
  * time until the owning Component's status shows it (seen through a watch). Orphan latency:
  * new unclaimed Deployments, and the time until /metrics reports them.
  */
-async function measureLatencies(client: RestClient, operator: BacklotProcess, world: World, workDir: string, log: (s: string) => void): Promise<Partial<RunResult>> {
+async function measureLatencies(
+  client: RestClient,
+  operator: BacklotProcess,
+  world: World,
+  workDir: string,
+  log: (s: string) => void,
+): Promise<Partial<RunResult>> {
   const logger = pino({ level: 'silent' });
   const components = new Informer<KubeObject & { status?: { readyWorkloads?: number; dependencies?: { ref?: string; ready?: boolean }[] } }>({
     client,
@@ -773,14 +859,28 @@ async function measureLatencies(client: RestClient, operator: BacklotProcess, wo
   // queue, its reconcile, its status write, and that write's own way back through a watch.
   const afterDelivery = [...changes.values()].flatMap((c) => (c.latencyMs !== undefined && c.deliveredMs !== undefined ? [c.latencyMs - c.deliveredMs] : []));
   log(`event latency from the change's delivery: p50 ${percentile(afterDelivery, 50)} ms, p99 ${percentile(afterDelivery, 99)} ms`);
-  log(`dependent latency: ${dependentLatencies.length} dependents observed, ${dependentPending.size} unobserved; p50 ${percentile(dependentLatencies, 50)} ms, p99 ${percentile(dependentLatencies, 99)} ms`);
+  log(
+    `dependent latency: ${dependentLatencies.length} dependents observed, ${dependentPending.size} unobserved; p50 ${percentile(dependentLatencies, 50)} ms, p99 ${percentile(dependentLatencies, 99)} ms`,
+  );
 
   const orphanLatencies: number[] = [];
   for (let n = 0; n < 30; n++) {
     const namespace = world.namespaces[n % world.namespaces.length]!;
     const name = `late-orphan-${n}`;
     const t = Date.now();
-    await client.request({ method: 'POST', path: collectionPath(DEPLOYMENTS, namespace), body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'a', image: 'x' }] } } } } });
+    await client.request({
+      method: 'POST',
+      path: collectionPath(DEPLOYMENTS, namespace),
+      body: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace },
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'a', image: 'x' }] } },
+        },
+      },
+    });
     for (;;) {
       if ((await operator.metrics()).includes(`workload="${name}"`)) break;
       if (Date.now() - t > 30_000) throw new Error(`orphan ${name} not reported within 30 s`);
@@ -827,18 +927,40 @@ function table(results: RunResult[], runs?: RunResult[]): string {
   const rows: [string, string, string][] = [
     ['cold convergence', `${main.convergenceSeconds} s (baseline ${main.baselineSeconds} s, ratio ${main.convergenceRatio})`, 'ratio ≤ 1.3'],
     ['writes at convergence', `${main.writes} (minimum ${main.minimumWrites})`, 'equal'],
-    ['restart on a converged world', `${main.restartSeconds} s, ${main.restartWrites} writes (raw LIST ${main.listSeconds} s, ratio ${main.restartRatio})`, '0 writes, ratio ≤ 1.5'],
+    [
+      'restart on a converged world',
+      `${main.restartSeconds} s, ${main.restartWrites} writes (raw LIST ${main.listSeconds} s, ratio ${main.restartRatio})`,
+      '0 writes, ratio ≤ 1.5',
+    ],
     ['event latency p50 / p99', `${main.eventLatencyP50Ms ?? '-'} / ${main.eventLatencyP99Ms ?? '-'} ms`, 'p99 ≤ 500 ms'],
-    ['dependent latency p50 / p99', `${main.dependentLatencyP50Ms ?? '-'} / ${main.dependentLatencyP99Ms ?? '-'} ms (${main.dependentUnobserved ?? '-'} unobserved)`, ''],
+    [
+      'dependent latency p50 / p99',
+      `${main.dependentLatencyP50Ms ?? '-'} / ${main.dependentLatencyP99Ms ?? '-'} ms (${main.dependentUnobserved ?? '-'} unobserved)`,
+      '',
+    ],
     ['orphan latency p50 / p99', `${main.orphanLatencyP50Ms ?? '-'} / ${main.orphanLatencyP99Ms ?? '-'} ms`, 'p99 ≤ 1000 ms'],
-    ['memory, steady state', `${mib(main.rssBytes)} resident (${mib(main.rssAtConvergenceBytes)} at convergence), ${mib(main.heapBytes)} heap, ${main.bytesPerObject} B/object`, '≤ 200 MiB resident'],
+    [
+      'memory, steady state',
+      `${mib(main.rssBytes)} resident (${mib(main.rssAtConvergenceBytes)} at convergence), ${mib(main.heapBytes)} heap, ${main.bytesPerObject} B/object`,
+      '≤ 200 MiB resident',
+    ],
     ['event-loop lag p99 (cold)', `${main.eventLoopLagP99Ms} ms`, ''],
   ];
   if (runs) {
-    rows.push(['cold ratio of each run', runs.map((r) => r.convergenceRatio).join(', '), ''], ['restart ratio of each run', runs.map((r) => r.restartRatio).join(', '), '']);
+    rows.push(
+      ['cold ratio of each run', runs.map((r) => r.convergenceRatio).join(', '), ''],
+      ['restart ratio of each run', runs.map((r) => r.restartRatio).join(', '), ''],
+    );
   }
   const heading = `Backlot benchmark, ${main.workloads} workloads${runs ? `, median of ${runs.length} runs` : ''}`;
-  const out = [heading, '', ...rows.map(([a, b, c]) => `${a.padEnd(30)} ${b.padEnd(70)} ${c}`), '', 'scaling curve:', 'workloads  convergence  baseline  ratio  restart  list    writes/min        rss'];
+  const out = [
+    heading,
+    '',
+    ...rows.map(([a, b, c]) => `${a.padEnd(30)} ${b.padEnd(70)} ${c}`),
+    '',
+    'scaling curve:',
+    'workloads  convergence  baseline  ratio  restart  list    writes/min        rss',
+  ];
   for (const r of results) {
     out.push(
       `${String(r.workloads).padEnd(10)} ${`${r.convergenceSeconds} s`.padEnd(12)} ${`${r.baselineSeconds} s`.padEnd(9)} ${String(r.convergenceRatio).padEnd(6)} ${`${r.restartSeconds} s`.padEnd(8)} ${`${r.listSeconds} s`.padEnd(7)} ${`${r.writes}/${r.minimumWrites}`.padEnd(17)} ${mib(r.rssBytes)}`,
@@ -920,7 +1042,12 @@ async function main(): Promise<void> {
   }
   let realLatency: RealLatencyResult | undefined;
   if (!values['no-real-latency']) {
-    realLatency = await runRealLatency({ deployments: Number(values['real-deployments']), changesPerKind: Number(values['real-changes']), operator: launch, log });
+    realLatency = await runRealLatency({
+      deployments: Number(values['real-deployments']),
+      changesPerKind: Number(values['real-changes']),
+      operator: launch,
+      log,
+    });
   }
   const main = results[results.length - 1];
   if (values.json) {

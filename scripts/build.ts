@@ -92,7 +92,10 @@ await runAsProgram();
 `;
 
 /** What src/ imports from @kubernetes/client-node at run time (type imports are erased). */
-const CLIENT_NODE_ENTRY = ["export { KubeConfig } from '@kubernetes/client-node/dist/config.js';", "export { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';"].join('\n');
+const CLIENT_NODE_ENTRY = [
+  "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';",
+  "export { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';",
+].join('\n');
 
 const GENERATED_CLIENT_STAND_IN = `
 const unavailable = () => { throw new Error('the generated Kubernetes API client is not part of the backlot bundle (KubeConfig.makeApiClient is not available)'); };
@@ -111,9 +114,13 @@ const trimClientNode: Plugin = {
   name: 'trim-client-node',
   setup(build) {
     build.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({ path: 'client-node-entry', namespace: 'backlot' }));
-    build.onResolve({ filter: /^undici$/ }, (args) => (args.importer.endsWith('/@kubernetes/client-node/dist/config.js') ? { path: 'undici', namespace: 'backlot' } : undefined));
+    build.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.endsWith('/@kubernetes/client-node/dist/config.js') ? { path: 'undici', namespace: 'backlot' } : undefined,
+    );
     build.onLoad({ filter: /^undici$/, namespace: 'backlot' }, () => ({ contents: UNDICI_STAND_IN, loader: 'js' }));
-    build.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) => (args.importer.endsWith('/@kubernetes/client-node/dist/config.js') ? { path: 'generated-client', namespace: 'backlot' } : undefined));
+    build.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
+      args.importer.endsWith('/@kubernetes/client-node/dist/config.js') ? { path: 'generated-client', namespace: 'backlot' } : undefined,
+    );
     build.onLoad({ filter: /^client-node-entry$/, namespace: 'backlot' }, () => ({ contents: CLIENT_NODE_ENTRY, loader: 'js', resolveDir: ROOT }));
     build.onLoad({ filter: /^generated-client$/, namespace: 'backlot' }, () => ({ contents: GENERATED_CLIENT_STAND_IN, loader: 'js' }));
   },
@@ -124,7 +131,24 @@ const trimClientNode: Plugin = {
  * built-in copies every export, and node:http's WebSocket, CloseEvent and MessageEvent are
  * getters that load Node's own fetch implementation, at every start, to answer.
  */
-const HTTP_EXPORTS = ['Agent', 'ClientRequest', 'IncomingMessage', 'METHODS', 'OutgoingMessage', 'STATUS_CODES', 'Server', 'ServerResponse', 'createServer', 'get', 'globalAgent', 'maxHeaderSize', 'request', 'setMaxIdleHTTPParsers', 'validateHeaderName', 'validateHeaderValue'];
+const HTTP_EXPORTS = [
+  'Agent',
+  'ClientRequest',
+  'IncomingMessage',
+  'METHODS',
+  'OutgoingMessage',
+  'STATUS_CODES',
+  'Server',
+  'ServerResponse',
+  'createServer',
+  'get',
+  'globalAgent',
+  'maxHeaderSize',
+  'request',
+  'setMaxIdleHTTPParsers',
+  'validateHeaderName',
+  'validateHeaderValue',
+];
 const httpThroughRequire: Plugin = {
   name: 'http-through-require',
   setup(build) {

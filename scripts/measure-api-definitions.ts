@@ -135,7 +135,11 @@ try {
   const runs: Measurement[] = [];
   for (let i = 0; i < 3; i++) {
     // Without bytecode flushing, the collections do not also drop the code the warm-up compiled.
-    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--no-flush-bytecode', import.meta.filename, '--measure', plane.kubeconfigPath], { maxBuffer: 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--expose-gc', '--no-flush-bytecode', import.meta.filename, '--measure', plane.kubeconfigPath],
+      { maxBuffer: 1024 * 1024 },
+    );
     const run = JSON.parse(stdout.trim()) as Measurement;
     if (run.apis !== count) throw new Error(`expected ${count} cached APIs, got ${run.apis}`);
     runs.push(run);

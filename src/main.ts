@@ -109,9 +109,13 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       const reviewer = new Reviewer({ client: new RestClient(kubeConfig), clock, metrics: authReviewMetrics(registry) });
       const routes: Record<string, GuardedRoute> = { '/metrics': { handler: metricsHandler, access: [METRICS_ACCESS] } };
       for (const [path, handler] of Object.entries(catalogRoutes)) routes[path] = { handler, access: CATALOG_READ_ACCESS };
-      servers.push(await startSecureServer({ name: 'metrics', bind: config.metricsBindAddress, routes, reviewer, certificate: config.metricsCert, clock, logger }));
+      servers.push(
+        await startSecureServer({ name: 'metrics', bind: config.metricsBindAddress, routes, reviewer, certificate: config.metricsCert, clock, logger }),
+      );
     } else if (config.metricsBindAddress) {
-      servers.push(await startHttpServer({ name: 'metrics', bind: config.metricsBindAddress, routes: { '/metrics': metricsHandler, ...catalogRoutes }, logger }));
+      servers.push(
+        await startHttpServer({ name: 'metrics', bind: config.metricsBindAddress, routes: { '/metrics': metricsHandler, ...catalogRoutes }, logger }),
+      );
     }
     if (config.catalogBindAddress) {
       servers.push(await startHttpServer({ name: 'catalog', bind: config.catalogBindAddress, routes: catalogRoutes, logger }));
@@ -136,7 +140,11 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
               identity: leaderElection.identity,
               // A client of its own, outside the rate limit, as controller-runtime's leader
               // election has: a renewal never queues behind a burst of writes.
-              lease: new RestLeaseStore({ client: new RestClient(kubeConfig, { clock, metrics: clientMetrics }), namespace: leaderElection.namespace!, name: leaderElection.leaseName }),
+              lease: new RestLeaseStore({
+                client: new RestClient(kubeConfig, { clock, metrics: clientMetrics }),
+                namespace: leaderElection.namespace!,
+                name: leaderElection.leaseName,
+              }),
               leaseDurationMs: leaderElection.leaseDurationMs,
               renewDeadlineMs: leaderElection.renewDeadlineMs,
               retryPeriodMs: leaderElection.retryPeriodMs,
@@ -151,7 +159,12 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     // system; a regular full collection leaves V8's heap as large as it grew.
     const collectAll = globalThis.gc;
     const stopCollector = collectAll
-      ? startIdleCollector({ clock, logger, activity: () => manager.activity(), collect: () => collectAll({ type: 'major', execution: 'sync', flavor: 'last-resort' }) })
+      ? startIdleCollector({
+          clock,
+          logger,
+          activity: () => manager.activity(),
+          collect: () => collectAll({ type: 'major', execution: 'sync', flavor: 'last-resort' }),
+        })
       : undefined;
     try {
       await manager.run(io.signal);

@@ -84,7 +84,11 @@ export function catalogRegistration(catalogInfo: RunConfig['catalogInfo']): Cont
     });
     ctx.metricsText.push(() => catalog.stateMetrics.text());
     if (catalogInfo.enabled) {
-      ctx.catalogRoutes[CATALOG_INFO_PATH] = catalogInfoHandler(catalog.world, { defaultNamespace: catalogInfo.defaultNamespace, synced: ctx.synced, logger: ctx.logger });
+      ctx.catalogRoutes[CATALOG_INFO_PATH] = catalogInfoHandler(catalog.world, {
+        defaultNamespace: catalogInfo.defaultNamespace,
+        synced: ctx.synced,
+        logger: ctx.logger,
+      });
       ctx.catalogRoutes[DEFINITIONS_PREFIX] = definitionHandler(catalog.world, { client: ctx.client, synced: ctx.synced, logger: ctx.logger });
     }
     return catalog.controllers;

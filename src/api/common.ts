@@ -102,7 +102,9 @@ export const commonSpecFields = {
     .max(LIMITS.tags)
     .meta(SET_LIST)
     .optional()
-    .describe('Single-word classifiers, e.g. [java, payments]: lower-case words of letters, digits and :+# joined by dashes, at most 63 characters each; unique, at most 32.'),
+    .describe(
+      'Single-word classifiers, e.g. [java, payments]: lower-case words of letters, digits and :+# joined by dashes, at most 63 characters each; unique, at most 32.',
+    ),
   links: z.array(Link).max(LIMITS.links).optional().describe('Links to external resources about the entity: dashboards, runbooks, repositories; at most 32.'),
 };
 

@@ -10,7 +10,7 @@ export const ComponentSpec = z
     type: word('What kind of software this is, e.g. service, website, library, job.'),
     lifecycle: word('Where the component is in its life, e.g. experimental, production, deprecated.'),
     owner: refString(
-      'The group that owns the component: a reference [group:][<namespace>/]<name>, the kind defaulting to group and the namespace to the component\'s, e.g. team-payments or group:shop/team-payments.',
+      "The group that owns the component: a reference [group:][<namespace>/]<name>, the kind defaulting to group and the namespace to the component's, e.g. team-payments or group:shop/team-payments.",
     ),
     system: refString('The system the component belongs to: [system:][<namespace>/]<name>, e.g. webshop.').optional(),
     subcomponentOf: refString('The component this one is part of: [component:][<namespace>/]<name>.').optional(),
@@ -24,7 +24,7 @@ export const ComponentSpec = z
     consumesApis: refList('APIs this component consumes: [api:][<namespace>/]<name>, e.g. api:platform/auth-api. At most 64, unique.').optional(),
     workloads: Workloads.optional(),
   })
-  .describe('The desired state of the Component, in Backstage\'s vocabulary.');
+  .describe("The desired state of the Component, in Backstage's vocabulary.");
 export type ComponentSpec = z.infer<typeof ComponentSpec>;
 
 export const ComponentStatus = WorkloadEntityStatus;

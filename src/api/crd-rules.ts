@@ -6,15 +6,7 @@
  */
 import type { CelRule } from './common.ts';
 import type { JsonSchema } from './crd-schema.ts';
-import {
-  formatMessage,
-  kindAllowedMessage,
-  kindRequiredMessage,
-  REF_PATTERN,
-  staticText,
-  type RefField,
-  type RefMessage,
-} from './refs.ts';
+import { formatMessage, kindAllowedMessage, kindRequiredMessage, REF_PATTERN, staticText, type RefField, type RefMessage } from './refs.ts';
 
 /** Text placed inside a single-quoted CEL string literal must need no escaping. */
 function celLiteral(text: string): string {
@@ -51,10 +43,9 @@ export function addRefRules(spec: JsonSchema, fields: readonly RefField[]): Json
   for (const field of fields) {
     const node = properties[field.field];
     if (!node) throw new Error(`reference field ${field.field} is not in the spec schema`);
-    if (field.list !== (node.type === 'array')) throw new Error(`reference field ${field.field}: list is ${field.list} but the schema type is ${String(node.type)}`);
-    properties[field.field] = field.list
-      ? { ...node, items: withRules(node.items as JsonSchema, refRules(field)) }
-      : withRules(node, refRules(field));
+    if (field.list !== (node.type === 'array'))
+      throw new Error(`reference field ${field.field}: list is ${field.list} but the schema type is ${String(node.type)}`);
+    properties[field.field] = field.list ? { ...node, items: withRules(node.items as JsonSchema, refRules(field)) } : withRules(node, refRules(field));
   }
   return { ...spec, properties };
 }

@@ -9,7 +9,7 @@ export const DomainSpec = z
     owner: refString('The group that owns the domain: [group:][<namespace>/]<name>, e.g. team-storefront.'),
     subdomainOf: refString('The domain this one is part of: [domain:][<namespace>/]<name>, e.g. commerce.').optional(),
   })
-  .describe('The desired state of the Domain, in Backstage\'s vocabulary.');
+  .describe("The desired state of the Domain, in Backstage's vocabulary.");
 export type DomainSpec = z.infer<typeof DomainSpec>;
 
 export const DomainStatus = EntityStatus;

@@ -25,7 +25,7 @@ export const GroupSpec = z
       GROUP_LIMITS.members,
     ).optional(),
   })
-  .describe('The desired state of the Group, in Backstage\'s vocabulary.');
+  .describe("The desired state of the Group, in Backstage's vocabulary.");
 export type GroupSpec = z.infer<typeof GroupSpec>;
 
 export const GroupStatus = EntityStatus;

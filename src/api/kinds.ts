@@ -87,7 +87,8 @@ export const KINDS: readonly KindInfo[] = [
     plural: 'components',
     singular: 'component',
     shortNames: ['comp'],
-    description: 'A Component is a piece of software: a service, website, job or library. It claims the workloads that run it and reports their health and that of its dependencies.',
+    description:
+      'A Component is a piece of software: a service, website, job or library. It claims the workloads that run it and reports their health and that of its dependencies.',
     spec: ComponentSpec,
     status: ComponentStatus,
     printerColumns: [columns.type, columns.owner, columns.system, columns.lifecycle, columns.workloads, columns.ready, columns.age],
@@ -122,14 +123,7 @@ export const KINDS: readonly KindInfo[] = [
     description: 'A Resource is infrastructure a component needs at run time: a database, a queue, a bucket. It may claim the workloads that run it.',
     spec: ResourceSpec,
     status: ResourceStatus,
-    printerColumns: [
-      columns.wide(columns.type),
-      columns.owner,
-      columns.wide(columns.system),
-      columns.wide(columns.workloads),
-      columns.ready,
-      columns.age,
-    ],
+    printerColumns: [columns.wide(columns.type), columns.owner, columns.wide(columns.system), columns.wide(columns.workloads), columns.ready, columns.age],
     refs: [ownerRef, systemRef, dependsOnRefs, dependencyOfRefs],
   },
   {

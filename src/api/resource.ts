@@ -18,7 +18,7 @@ export const ResourceSpec = z
     ).optional(),
     workloads: Workloads.optional(),
   })
-  .describe('The desired state of the Resource, in Backstage\'s vocabulary.');
+  .describe("The desired state of the Resource, in Backstage's vocabulary.");
 export type ResourceSpec = z.infer<typeof ResourceSpec>;
 
 export const ResourceStatus = WorkloadEntityStatus;

@@ -31,7 +31,7 @@ export const Condition = z
       .describe('A CamelCase reason for the last transition, e.g. AllWorkloadsReady or DependencyNotFound.'),
     message: z.string().max(32768).describe('A human-readable explanation of the transition.'),
   })
-  .describe('One aspect of the entity\'s state (metav1.Condition).');
+  .describe("One aspect of the entity's state (metav1.Condition).");
 export type Condition = z.infer<typeof Condition>;
 
 const conditions = z
@@ -39,7 +39,7 @@ const conditions = z
   .max(STATUS_LIMITS.conditions)
   .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
   .optional()
-  .describe('The entity\'s conditions, one per type: Ready, and where they apply WorkloadsReady, DependenciesReady, RefsResolved.');
+  .describe("The entity's conditions, one per type: Ready, and where they apply WorkloadsReady, DependenciesReady, RefsResolved.");
 
 /** What every kind's status has. */
 export const entityStatusFields = {
@@ -53,8 +53,10 @@ export type EntityStatus = z.infer<typeof EntityStatus>;
 export const WorkloadStatus = z
   .object({
     kind: z.enum(WORKLOAD_KINDS).describe('The workload kind.'),
-    name: z.string().max(STATUS_LIMITS.workloadName).describe('The workload name, in the entity\'s namespace.'),
-    ready: z.boolean().describe('True when the workload has all the replicas it wants ready (a Service: it has ready endpoints; a CronJob: its last run did not fail).'),
+    name: z.string().max(STATUS_LIMITS.workloadName).describe("The workload name, in the entity's namespace."),
+    ready: z
+      .boolean()
+      .describe('True when the workload has all the replicas it wants ready (a Service: it has ready endpoints; a CronJob: its last run did not fail).'),
     replicas: z.int().min(0).meta(int32).optional().describe('The replicas the workload wants, where it has replicas.'),
     readyReplicas: z.int().min(0).meta(int32).optional().describe('The replicas that are ready, where it has replicas.'),
   })
@@ -90,13 +92,17 @@ export const WorkloadEntityStatus = z
       .max(STATUS_LIMITS.workloads)
       .meta(ATOMIC_LIST)
       .optional()
-      .describe('The workloads the entity claims, with their readiness, one per kind and name, ordered by kind and name; at most 256 (totalWorkloads counts them all).'),
+      .describe(
+        'The workloads the entity claims, with their readiness, one per kind and name, ordered by kind and name; at most 256 (totalWorkloads counts them all).',
+      ),
     dependencies: z
       .array(DependencyStatus)
       .max(STATUS_LIMITS.dependencies)
       .meta(ATOMIC_LIST)
       .optional()
-      .describe('The entity\'s dependencies (named in its dependsOn, or naming it in their dependencyOf), with whether each exists and is Ready, one per ref, ordered by ref; at most 128 (totalDependencies counts them all).'),
+      .describe(
+        "The entity's dependencies (named in its dependsOn, or naming it in their dependencyOf), with whether each exists and is Ready, one per ref, ordered by ref; at most 128 (totalDependencies counts them all).",
+      ),
     readyWorkloads: count('How many claimed workloads are ready, whether listed in workloads or not.'),
     totalWorkloads: count('How many workloads the entity claims: the whole count, when workloads lists only the first 256.'),
     totalDependencies: count('How many dependencies the entity has: the whole count, when dependencies lists only the first 128.'),

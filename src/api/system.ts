@@ -9,7 +9,7 @@ export const SystemSpec = z
     owner: refString('The group that owns the system: [group:][<namespace>/]<name>, e.g. team-storefront.'),
     domain: refString('The domain the system belongs to: [domain:][<namespace>/]<name>, e.g. commerce.').optional(),
   })
-  .describe('The desired state of the System, in Backstage\'s vocabulary.');
+  .describe("The desired state of the System, in Backstage's vocabulary.");
 export type SystemSpec = z.infer<typeof SystemSpec>;
 
 export const SystemStatus = z

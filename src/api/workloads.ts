@@ -33,8 +33,7 @@ export const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-
 /** A label value: empty, or letters and digits with `-_.` inside. */
 export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$';
 
-const labelKey = (description: string) =>
-  z.string().min(1).max(SELECTOR_LIMITS.labelKey).regex(new RegExp(LABEL_KEY_PATTERN)).describe(description);
+const labelKey = (description: string) => z.string().min(1).max(SELECTOR_LIMITS.labelKey).regex(new RegExp(LABEL_KEY_PATTERN)).describe(description);
 
 export const LabelSelectorRequirement = z
   .object({
@@ -65,7 +64,10 @@ export const POSITIVE_REQUIREMENT =
 const POSITIVE_REQUIREMENT_MESSAGE = `spec.workloads.selector ${POSITIVE_REQUIREMENT}`;
 
 /** The TypeScript twin of the CEL rule below: a matchLabels entry, or an In or Exists expression. */
-export function hasPositiveRequirement(selector: { matchLabels?: Readonly<Record<string, string>>; matchExpressions?: readonly { operator: string }[] }): boolean {
+export function hasPositiveRequirement(selector: {
+  matchLabels?: Readonly<Record<string, string>>;
+  matchExpressions?: readonly { operator: string }[];
+}): boolean {
   return Object.keys(selector.matchLabels ?? {}).length > 0 || (selector.matchExpressions ?? []).some((e) => e.operator === 'In' || e.operator === 'Exists');
 }
 
@@ -88,7 +90,11 @@ export const LabelSelector = z
       })
       .optional()
       .describe('Labels an object must carry, each key with exactly this value, e.g. {app.kubernetes.io/name: checkout}.'),
-    matchExpressions: z.array(LabelSelectorRequirement).max(SELECTOR_LIMITS.matchExpressions).optional().describe('Requirements an object must meet, all of them.'),
+    matchExpressions: z
+      .array(LabelSelectorRequirement)
+      .max(SELECTOR_LIMITS.matchExpressions)
+      .optional()
+      .describe('Requirements an object must meet, all of them.'),
   })
   .refine((selector) => hasPositiveRequirement(selector), { message: POSITIVE_REQUIREMENT_MESSAGE })
   .meta(

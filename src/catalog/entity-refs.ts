@@ -25,7 +25,8 @@ function valuesOf(spec: Record<string, unknown>, field: RefField): Array<{ value
   const raw = spec[field.field];
   if (raw === undefined || raw === null) return [];
   if (!field.list) return [{ value: raw, path: `spec.${field.field}` }];
-  if (!Array.isArray(raw)) throw new EntityRefError(`${field.field} must be a list of entity references, e.g. [${field.example}]`, { path: `spec.${field.field}`, value: raw });
+  if (!Array.isArray(raw))
+    throw new EntityRefError(`${field.field} must be a list of entity references, e.g. [${field.example}]`, { path: `spec.${field.field}`, value: raw });
   return raw.map((value: unknown, i) => ({ value, path: `spec.${field.field}[${i}]` }));
 }
 

@@ -118,7 +118,8 @@ function notAcceptedMessage(refs: readonly RefFact[]): string {
 export function refsResolvedCondition(refs: readonly RefFact[], generation: number): DesiredCondition {
   const missing = refs.filter((r) => !r.found && !r.ref.startsWith('user:'));
   const refused = refs.filter((r) => r.found && r.accepted === false);
-  if (missing.length === 0 && refused.length === 0) return condition(ConditionType.RefsResolved, 'True', ConditionReason.AllRefsResolved, 'every reference names an existing entity', generation);
+  if (missing.length === 0 && refused.length === 0)
+    return condition(ConditionType.RefsResolved, 'True', ConditionReason.AllRefsResolved, 'every reference names an existing entity', generation);
   const parts: string[] = [];
   if (missing.length > 0) parts.push(`not found: ${listOf(missing.map((r) => `${r.field} ${r.ref}`))}`);
   if (refused.length > 0) parts.push(notAcceptedMessage(refused));
@@ -149,10 +150,12 @@ export function workloadsReadyCondition(claim: ClaimFacts, generation: number): 
     return condition(type, 'False', ConditionReason.WorkloadsNotReady, message, generation);
   }
   if (claim.won.length === 0) {
-    if (claim.lost.length > 0) return condition(type, 'False', ConditionReason.ClaimConflict, `every workload it matches is claimed by an older entity${conflictNote}`, generation);
+    if (claim.lost.length > 0)
+      return condition(type, 'False', ConditionReason.ClaimConflict, `every workload it matches is claimed by an older entity${conflictNote}`, generation);
     return condition(type, 'Unknown', ConditionReason.NoWorkloadsMatched, 'the entity claims no workload in its namespace', generation);
   }
-  if (conflicts.length > 0) return condition(type, 'True', ConditionReason.ClaimConflict, `all ${claim.won.length} claimed workloads are ready${conflictNote}`, generation);
+  if (conflicts.length > 0)
+    return condition(type, 'True', ConditionReason.ClaimConflict, `all ${claim.won.length} claimed workloads are ready${conflictNote}`, generation);
   return condition(type, 'True', ConditionReason.AllWorkloadsReady, `all ${claim.won.length} claimed workloads are ready`, generation);
 }
 
@@ -180,7 +183,8 @@ export function partsReadyCondition(facts: PartFacts, generation: number): Desir
   const total = Object.values(facts.counts).reduce((n, c) => n + c.total, 0);
   const ready = Object.values(facts.counts).reduce((n, c) => n + c.ready, 0);
   if (total === 0) return condition(ConditionType.Ready, 'True', ConditionReason.NoParts, 'nothing names this entity yet', generation);
-  if (facts.notReady.length > 0) return condition(ConditionType.Ready, 'False', ConditionReason.PartsNotReady, `${ready}/${total} ready; not ready: ${listOf(facts.notReady)}`, generation);
+  if (facts.notReady.length > 0)
+    return condition(ConditionType.Ready, 'False', ConditionReason.PartsNotReady, `${ready}/${total} ready; not ready: ${listOf(facts.notReady)}`, generation);
   return condition(ConditionType.Ready, 'True', ConditionReason.AllPartsReady, `all ${total} are ready`, generation);
 }
 
@@ -188,8 +192,15 @@ export function partsReadyCondition(facts: PartFacts, generation: number): Desir
 export function apiReadyCondition(facts: ProviderFacts, generation: number): DesiredCondition {
   if (facts.providers.length === 0) return condition(ConditionType.Ready, 'Unknown', ConditionReason.NoProviders, 'no component provides this API', generation);
   const ready = facts.providers.filter((p) => p.ready);
-  if (ready.length > 0) return condition(ConditionType.Ready, 'True', ConditionReason.ProviderReady, `provided by ${listOf(ready.map((p) => p.ref))}`, generation);
-  return condition(ConditionType.Ready, 'False', ConditionReason.NoProviderReady, `no provider is ready: ${listOf(facts.providers.map((p) => p.ref))}`, generation);
+  if (ready.length > 0)
+    return condition(ConditionType.Ready, 'True', ConditionReason.ProviderReady, `provided by ${listOf(ready.map((p) => p.ref))}`, generation);
+  return condition(
+    ConditionType.Ready,
+    'False',
+    ConditionReason.NoProviderReady,
+    `no provider is ready: ${listOf(facts.providers.map((p) => p.ref))}`,
+    generation,
+  );
 }
 
 /** Ready for a Group: its references. */
@@ -241,7 +252,10 @@ function workloadStatusFields(claim: ClaimFacts, dependencies: readonly Dependen
 export function decideStatus(facts: EntityFacts, now: Date): DecidedStatus {
   const g = facts.generation;
   const refsResolved = refsResolvedCondition(facts.refs, g);
-  const status = (desired: readonly DesiredCondition[]) => ({ observedGeneration: g, conditions: buildConditions(facts.previousConditions, [...desired, refsResolved], now) });
+  const status = (desired: readonly DesiredCondition[]) => ({
+    observedGeneration: g,
+    conditions: buildConditions(facts.previousConditions, [...desired, refsResolved], now),
+  });
   switch (facts.kind) {
     case 'Component':
     case 'Resource': {
@@ -254,7 +268,12 @@ export function decideStatus(facts: EntityFacts, now: Date): DecidedStatus {
     case 'System': {
       const parts = facts.parts ?? { counts: {}, notReady: [] };
       const { components, resources, apis } = parts.counts;
-      return { ...status([partsReadyCondition(parts, g)]), ...(components ? { components } : {}), ...(resources ? { resources } : {}), ...(apis ? { apis } : {}) };
+      return {
+        ...status([partsReadyCondition(parts, g)]),
+        ...(components ? { components } : {}),
+        ...(resources ? { resources } : {}),
+        ...(apis ? { apis } : {}),
+      };
     }
     case 'Domain':
       return status([partsReadyCondition(facts.parts ?? { counts: {}, notReady: [] }, g)]);

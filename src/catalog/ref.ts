@@ -116,7 +116,8 @@ export function parseEntityRef(value: unknown, options: ParseOptions): EntityRef
   const parts = splitEntityRef(value, options);
   const kind = (parts.kind ?? options.defaultKind)?.toLowerCase();
   if (kind === undefined) fail({ ...GENERIC, problem: 'needs a kind' }, value, options.path);
-  if (!isReferenceKind(kind)) fail({ ...GENERIC, problem: `names the unknown kind "${parts.kind ?? ''}"`, hint: `use one of ${REFERENCE_KINDS.join(', ')}` }, value, options.path);
+  if (!isReferenceKind(kind))
+    fail({ ...GENERIC, problem: `names the unknown kind "${parts.kind ?? ''}"`, hint: `use one of ${REFERENCE_KINDS.join(', ')}` }, value, options.path);
   return { kind, namespace: (parts.namespace ?? options.defaultNamespace).toLowerCase(), name: parts.name.toLowerCase() };
 }
 

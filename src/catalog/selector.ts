@@ -67,7 +67,11 @@ export class SelectorError extends Error {
 export function compileSelector(selector: LabelSelector): Selector {
   if (!hasPositiveRequirement(selector)) return { matches: () => false, required: [] };
   const pairs = Object.entries(selector.matchLabels ?? {});
-  const checks: Requirement[] = pairs.map(([key, value]) => (labels) => labelValue(labels, key) === value);
+  const checks: Requirement[] = pairs.map(
+    ([key, value]) =>
+      (labels) =>
+        labelValue(labels, key) === value,
+  );
   for (const expr of selector.matchExpressions ?? []) checks.push(requirement(expr.key, expr.operator, expr.values ?? []));
   const required = pairs.map(([k, v]) => [k, v] as const);
   for (const expr of selector.matchExpressions ?? []) {
@@ -100,13 +104,17 @@ function shown(text: string): string {
 
 function checkKey(key: string): void {
   if (key.length > SELECTOR_LIMITS.labelKey || !LABEL_KEY.test(key)) {
-    throw new SelectorError(`${shown(key)} is not a label key: use [<dns-prefix>/]<name>, a name of at most 63 letters, digits, "-", "_" or ".", e.g. app.kubernetes.io/name`);
+    throw new SelectorError(
+      `${shown(key)} is not a label key: use [<dns-prefix>/]<name>, a name of at most 63 letters, digits, "-", "_" or ".", e.g. app.kubernetes.io/name`,
+    );
   }
 }
 
 function checkValue(key: string, value: string): void {
   if (value.length > SELECTOR_LIMITS.labelValue || !LABEL_VALUE.test(value)) {
-    throw new SelectorError(`${shown(value)} (of key ${shown(key)}) is not a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`);
+    throw new SelectorError(
+      `${shown(value)} (of key ${shown(key)}) is not a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`,
+    );
   }
 }
 
@@ -117,7 +125,8 @@ const TOO_MANY = {
 
 const NO_POSITIVE_REQUIREMENT = {
   field: POSITIVE_REQUIREMENT,
-  annotation: 'must have a positive requirement (key=value, key in (...) or key): one made only of key!=value, key notin (...) or !key would claim every workload of the namespace',
+  annotation:
+    'must have a positive requirement (key=value, key in (...) or key): one made only of key!=value, key notin (...) or !key would claim every workload of the namespace',
 } as const;
 
 /**
@@ -131,7 +140,8 @@ export function checkSelector(selector: LabelSelector, form: SelectorForm): void
   const expressions = selector.matchExpressions ?? [];
   const names = TOO_MANY[form];
   if (labels.length > SELECTOR_LIMITS.matchLabels) throw new SelectorError(`${labels.length} ${names.matchLabels}, at most ${SELECTOR_LIMITS.matchLabels}`);
-  if (expressions.length > SELECTOR_LIMITS.matchExpressions) throw new SelectorError(`${expressions.length} ${names.matchExpressions}, at most ${SELECTOR_LIMITS.matchExpressions}`);
+  if (expressions.length > SELECTOR_LIMITS.matchExpressions)
+    throw new SelectorError(`${expressions.length} ${names.matchExpressions}, at most ${SELECTOR_LIMITS.matchExpressions}`);
   for (const [key, value] of labels) {
     checkKey(key);
     checkValue(key, value);
@@ -139,7 +149,8 @@ export function checkSelector(selector: LabelSelector, form: SelectorForm): void
   for (const { key, operator, values = [] } of expressions) {
     checkKey(key);
     const takesValues = operator === 'In' || operator === 'NotIn';
-    if (!takesValues && operator !== 'Exists' && operator !== 'DoesNotExist') throw new SelectorError(`unknown operator ${shown(operator)}: use In, NotIn, Exists or DoesNotExist`);
+    if (!takesValues && operator !== 'Exists' && operator !== 'DoesNotExist')
+      throw new SelectorError(`unknown operator ${shown(operator)}: use In, NotIn, Exists or DoesNotExist`);
     if (takesValues && values.length === 0) throw new SelectorError(`${operator} on ${shown(key)} must list at least one value`);
     if (!takesValues && values.length > 0) throw new SelectorError(`${operator} on ${shown(key)} takes no values`);
     if (values.length > SELECTOR_LIMITS.values) throw new SelectorError(`${values.length} values for ${shown(key)}, at most ${SELECTOR_LIMITS.values}`);

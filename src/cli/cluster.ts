@@ -94,11 +94,15 @@ export function explainError(err: unknown, conn: Pick<Connection, 'server' | 'co
       { cause: err },
     );
   }
-  if (n.status === 403) return new ClusterError(`no permission to ${req.verb} ${name}${scope}: ${n.message}. Check what you may do with \`${canI}\``, { cause: err });
+  if (n.status === 403)
+    return new ClusterError(`no permission to ${req.verb} ${name}${scope}: ${n.message}. Check what you may do with \`${canI}\``, { cause: err });
   if (n.status === 401) {
-    return new ClusterError(`the API server at ${conn.server} did not accept the credentials of context "${conn.context}" (401 Unauthorized): log in again, or choose another context with --context`, {
-      cause: err,
-    });
+    return new ClusterError(
+      `the API server at ${conn.server} did not accept the credentials of context "${conn.context}" (401 Unauthorized): log in again, or choose another context with --context`,
+      {
+        cause: err,
+      },
+    );
   }
   return new ClusterError(`${req.verb} ${name}${scope} failed: ${n.status}${n.reason ? ` ${n.reason}` : ''}: ${n.message}`, { cause: err });
 }
@@ -106,7 +110,11 @@ export function explainError(err: unknown, conn: Pick<Connection, 'server' | 'co
 const PAGE_SIZE = 500;
 
 /** Every object of a resource, in pages of 500. */
-export async function listAll(conn: Connection, resource: ResourceRef, options: { namespace?: string | undefined; signal?: AbortSignal } = {}): Promise<KubeObject[]> {
+export async function listAll(
+  conn: Connection,
+  resource: ResourceRef,
+  options: { namespace?: string | undefined; signal?: AbortSignal } = {},
+): Promise<KubeObject[]> {
   const items: KubeObject[] = [];
   let token: string | undefined;
   try {
@@ -140,9 +148,16 @@ export interface LoadedWorld {
 }
 
 /** A World over plain objects, through the Stores and indexes the operator's informers use. */
-export function buildWorld(objects: { entities: Partial<Record<EntityKind, KubeObject[]>>; workloads?: Partial<Record<WorkloadKind, KubeObject[]>>; namespaces?: KubeObject[] }): World {
+export function buildWorld(objects: {
+  entities: Partial<Record<EntityKind, KubeObject[]>>;
+  workloads?: Partial<Record<WorkloadKind, KubeObject[]>>;
+  namespaces?: KubeObject[];
+}): World {
   const parser = new EntityParser();
-  const entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Store<EntityObject>(entityIndexers(k, parser))])) as Record<EntityKind, Store<EntityObject>>;
+  const entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Store<EntityObject>(entityIndexers(k, parser))])) as Record<
+    EntityKind,
+    Store<EntityObject>
+  >;
   const workloads = Object.fromEntries(WORKLOAD_KINDS.map((k) => [k, new Store<KubeObject>()])) as Record<WorkloadKind, Store<KubeObject>>;
   const namespaces = new Store<KubeObject>();
   for (const kind of ENTITY_KINDS) {
@@ -154,7 +169,10 @@ export function buildWorld(objects: { entities: Partial<Record<EntityKind, KubeO
     for (const obj of objects.workloads?.[kind] ?? []) workloads[kind].upsert(transform(obj));
   }
   for (const ns of objects.namespaces ?? []) namespaces.upsert(ns);
-  return new World({ entities, workloads, jobs: new Store<KubeObject>(jobIndexers()), endpointSlices: new Store<KubeObject>(sliceIndexers()), namespaces }, { parser });
+  return new World(
+    { entities, workloads, jobs: new Store<KubeObject>(jobIndexers()), endpointSlices: new Store<KubeObject>(sliceIndexers()), namespaces },
+    { parser },
+  );
 }
 
 async function readNamespaces(conn: Connection, signal: AbortSignal | undefined, warnings: string[]): Promise<KubeObject[]> {
@@ -189,7 +207,9 @@ export async function loadWorld(conn: Connection, needs: WorldNeeds, signal?: Ab
   if (failed) throw failed.reason;
   const values = settled.map((s) => (s as PromiseFulfilledResult<KubeObject[]>).value);
   const entities = Object.fromEntries(ENTITY_KINDS.map((kind, i) => [kind, values[i]!])) as Record<EntityKind, KubeObject[]>;
-  const workloads = needs.workloads ? (Object.fromEntries(WORKLOAD_KINDS.map((kind, i) => [kind, values[ENTITY_KINDS.length + i]!])) as Record<WorkloadKind, KubeObject[]>) : {};
+  const workloads = needs.workloads
+    ? (Object.fromEntries(WORKLOAD_KINDS.map((kind, i) => [kind, values[ENTITY_KINDS.length + i]!])) as Record<WorkloadKind, KubeObject[]>)
+    : {};
   return { world: buildWorld({ entities, workloads, namespaces: values.at(-1)! }), warnings };
 }
 
@@ -199,7 +219,11 @@ export function allEntities(world: World): EntityObject[] {
 }
 
 /** Connects as the flags say and reads the World, printing what could not be read to stderr. */
-export async function readCluster(flags: ParsedFlags, io: { env: NodeJS.ProcessEnv; stderr: NodeJS.WritableStream; signal: AbortSignal }, needs: WorldNeeds): Promise<{ conn: Connection; world: World }> {
+export async function readCluster(
+  flags: ParsedFlags,
+  io: { env: NodeJS.ProcessEnv; stderr: NodeJS.WritableStream; signal: AbortSignal },
+  needs: WorldNeeds,
+): Promise<{ conn: Connection; world: World }> {
   const conn = connect(flags, io.env);
   const { world, warnings } = await loadWorld(conn, needs, io.signal);
   for (const w of warnings) io.stderr.write(`warning: ${w}\n`);

@@ -8,12 +8,4 @@ import { orphansCommand } from './orphans.ts';
 import { ownersCommand } from './owners.ts';
 import { runCommand } from './run.ts';
 
-export const commands: readonly Command[] = [
-  runCommand,
-  crdsCommand,
-  importCommand,
-  exportCommand,
-  orphansCommand,
-  ownersCommand,
-  graphCommand,
-];
+export const commands: readonly Command[] = [runCommand, crdsCommand, importCommand, exportCommand, orphansCommand, ownersCommand, graphCommand];

@@ -36,7 +36,7 @@ Kubernetes plugin shows the workloads Backlot matched. See docs/backstage.md.`,
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'Print the cluster\'s catalog as Backstage catalog-info.yaml',
+  summary: "Print the cluster's catalog as Backstage catalog-info.yaml",
   async run(argv, io) {
     const flags = parseFlags(argv, [...FLAGS, ...CLUSTER_FLAGS], { command: 'export' });
     if (flags.help) {
@@ -44,7 +44,8 @@ export const exportCommand: Command = {
       return 0;
     }
     const defaultNamespace = flags.strings.get('default-namespace') ?? 'default';
-    if (!BACKSTAGE_NAMESPACE.test(defaultNamespace)) throw new UsageError(`--default-namespace "${defaultNamespace}" is not a Kubernetes namespace name (a DNS label such as shop)`);
+    if (!BACKSTAGE_NAMESPACE.test(defaultNamespace))
+      throw new UsageError(`--default-namespace "${defaultNamespace}" is not a Kubernetes namespace name (a DNS label such as shop)`);
     const { conn, world } = await readCluster(flags, io, {});
     const entities = allEntities(world);
     if (entities.length === 0) {

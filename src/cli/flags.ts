@@ -109,7 +109,8 @@ export function intFlag(flags: ParsedFlags, name: string, min: number): number |
   const raw = flags.strings.get(name);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) throw new UsageError(`flag --${name} takes a whole number of at least ${min}, not "${raw}"`);
+  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min)
+    throw new UsageError(`flag --${name} takes a whole number of at least ${min}, not "${raw}"`);
   return value;
 }
 
@@ -154,7 +155,9 @@ export function flagTable(specs: readonly FlagSpec[], nameWidth = 0): string {
   const width = Math.max(nameWidth, ...names.map((n) => n.length));
   const indent = 2 + width + 3;
   return specs
-    .flatMap((s, i) => wrap(s.help, Math.max(40, HELP_WIDTH - indent)).map((line, j) => (j === 0 ? `  ${names[i]!.padEnd(width)}   ${line}` : `${' '.repeat(indent)}${line}`)))
+    .flatMap((s, i) =>
+      wrap(s.help, Math.max(40, HELP_WIDTH - indent)).map((line, j) => (j === 0 ? `  ${names[i]!.padEnd(width)}   ${line}` : `${' '.repeat(indent)}${line}`)),
+    )
     .join('\n');
 }
 

@@ -9,7 +9,12 @@ import { commandHelp, intFlag, outputFlag, outputFlagSpec, parseFlags, type Flag
 const FLAGS: readonly FlagSpec[] = [
   outputFlagSpec('mermaid (default) or dot'),
   { name: 'apis', type: 'boolean', help: 'include APIs and the provides/consumes edges' },
-  { name: 'from', type: 'string', value: 'REF', help: 'only what this entity leads to: [<kind>:][<namespace>/]<name>, the kind defaulting to component and the namespace to the one read' },
+  {
+    name: 'from',
+    type: 'string',
+    value: 'REF',
+    help: 'only what this entity leads to: [<kind>:][<namespace>/]<name>, the kind defaulting to component and the namespace to the one read',
+  },
   { name: 'depth', type: 'string', value: 'N', help: 'with --from: at most N steps away (default: no limit)' },
 ];
 

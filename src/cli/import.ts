@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { importBackstage, inDocumentOrder, MAX_IMPORT_DOCUMENTS, MAX_IMPORT_FILE_BYTES, type ImportResult } from '../interop/import.ts';
 import { formatProblem, parseDocuments, stringifyDocuments, type DocumentProblem, type SourceDocument } from '../interop/yaml.ts';
 import { BACKSTAGE_NAMESPACE } from '../interop/backstage.ts';
-import { BACKSTAGE_TOKEN_ENV, BackstageUrlError, catalogApiUrl, checkToken, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, readBackstageCatalog } from '../interop/backstage-api.ts';
+import {
+  BACKSTAGE_TOKEN_ENV,
+  BackstageUrlError,
+  catalogApiUrl,
+  checkToken,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  readBackstageCatalog,
+} from '../interop/backstage-api.ts';
 import { parseDuration } from '../util/duration.ts';
 import { UsageError, type Command, type CommandIo } from './command.ts';
 import { commandHelp, intFlag, parseFlags, type FlagSpec } from './flags.ts';
@@ -18,7 +26,12 @@ import { commandHelp, intFlag, parseFlags, type FlagSpec } from './flags.ts';
 const FLAGS: readonly FlagSpec[] = [
   { name: 'default-namespace', type: 'string', value: 'NS', help: "the Kubernetes namespace for entities in Backstage's default namespace (default: default)" },
   { name: 'create-namespaces', type: 'boolean', help: 'also print a Namespace for each namespace the entities live in' },
-  { name: 'from-backstage', type: 'string', value: 'URL', help: 'read the entities from the Backstage backend at URL (its base address, or its /api/catalog) instead of files' },
+  {
+    name: 'from-backstage',
+    type: 'string',
+    value: 'URL',
+    help: 'read the entities from the Backstage backend at URL (its base address, or its /api/catalog) instead of files',
+  },
   { name: 'token', type: 'string', value: 'TOKEN', help: 'the bearer token for --from-backstage (default: $BACKSTAGE_TOKEN)' },
   { name: 'page-size', type: 'string', value: 'N', help: `entities asked for in one request, 1 to ${MAX_PAGE_SIZE} (default: ${DEFAULT_PAGE_SIZE})` },
   { name: 'request-timeout', type: 'string', value: 'DUR', help: 'how long one request to Backstage may take (default: 30s)' },
@@ -122,11 +135,14 @@ async function readSources(args: readonly string[], io: CommandIo): Promise<Sour
     out.parseProblems.push(...parsed.problems);
     left -= parsed.read;
     if (parsed.truncated) {
-      out.problems.push(`${file}: more than ${MAX_IMPORT_DOCUMENTS.toLocaleString('en')} documents in one import (the most it reads): import the catalog in parts, each with what it refers to`);
+      out.problems.push(
+        `${file}: more than ${MAX_IMPORT_DOCUMENTS.toLocaleString('en')} documents in one import (the most it reads): import the catalog in parts, each with what it refers to`,
+      );
     }
     return !parsed.truncated;
   };
-  const tooLarge = (file: string) => `${file}: larger than ${MAX_IMPORT_FILE_BYTES / MiB} MiB, the most import reads from one file: split it into several files`;
+  const tooLarge = (file: string) =>
+    `${file}: larger than ${MAX_IMPORT_FILE_BYTES / MiB} MiB, the most import reads from one file: split it into several files`;
   for (const arg of args) {
     if (arg === '-') {
       try {
@@ -172,14 +188,21 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  * `skippedKinds` counts, by kind, what was skipped without being read (a Backstage catalog's
  * other kinds).
  */
-function summary(result: ImportResult, source: { from: string; unit: readonly [string, string]; skippedKinds?: ReadonlyMap<string, number> }, problems: readonly string[]): string {
+function summary(
+  result: ImportResult,
+  source: { from: string; unit: readonly [string, string]; skippedKinds?: ReadonlyMap<string, number> },
+  problems: readonly string[],
+): string {
   const lines: string[] = [];
   const { from } = source;
   if (problems.length > 0) {
     lines.push(`Nothing was imported: ${plural(problems.length, 'problem')} ${from}:`);
     for (const p of problems) lines.push(`  ${p}`);
   } else {
-    const kinds = counts(result.objects.map((o) => o.kind), ['Group', 'Domain', 'System', 'Component', 'Resource', 'API']);
+    const kinds = counts(
+      result.objects.map((o) => o.kind),
+      ['Group', 'Domain', 'System', 'Component', 'Resource', 'API'],
+    );
     lines.push(`Imported ${plural(result.objects.length, 'entity', 'entities')} ${from}${kinds ? `: ${kinds}` : ''}.`);
     if (result.renamed.length > 0) {
       lines.push(`Renamed ${plural(result.renamed.length, 'entity', 'entities')} (the original name is kept in the annotation backlot.dev/backstage-name):`);
@@ -214,7 +237,8 @@ async function fromBackstage(given: string, flags: ReturnType<typeof parseFlags>
   if (pageSize > MAX_PAGE_SIZE) throw new UsageError(`flag --page-size takes at most ${MAX_PAGE_SIZE}, not ${pageSize}`);
   const timeout = flags.strings.get('request-timeout');
   const requestTimeoutMs = timeout === undefined ? undefined : parseDuration(timeout);
-  if (requestTimeoutMs === 0 || (timeout !== undefined && requestTimeoutMs === undefined)) throw new UsageError(`flag --request-timeout takes a duration such as 30s or 2m, not "${timeout ?? ''}"`);
+  if (requestTimeoutMs === 0 || (timeout !== undefined && requestTimeoutMs === undefined))
+    throw new UsageError(`flag --request-timeout takes a duration such as 30s or 2m, not "${timeout ?? ''}"`);
   const flagToken = flags.strings.get('token');
   const token = flagToken ?? (io.env[BACKSTAGE_TOKEN_ENV] || undefined);
   let url: URL;
@@ -225,7 +249,13 @@ async function fromBackstage(given: string, flags: ReturnType<typeof parseFlags>
     if (err instanceof BackstageUrlError) throw new UsageError(`--from-backstage: ${err.message}`);
     throw err;
   }
-  const catalog = await readBackstageCatalog({ url, pageSize, signal: io.signal, ...(token !== undefined ? { token } : {}), ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
+  const catalog = await readBackstageCatalog({
+    url,
+    pageSize,
+    signal: io.signal,
+    ...(token !== undefined ? { token } : {}),
+    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
+  });
   const from = `from the Backstage catalog at ${url.href.replace(/\/$/, '')} (${plural(catalog.documents.length, 'entity', 'entities')} read in ${plural(catalog.pages, 'page')})`;
   return { documents: catalog.documents, parseProblems: [], problems: [], source: { from, unit: ['entity', 'entities'], skippedKinds: catalog.skipped } };
 }
@@ -235,7 +265,7 @@ const BACKSTAGE_ONLY_FLAGS = ['token', 'page-size', 'request-timeout'];
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'Turn catalog-info.yaml files, or a running Backstage\'s catalog, into Backlot custom resources',
+  summary: "Turn catalog-info.yaml files, or a running Backstage's catalog, into Backlot custom resources",
   async run(argv, io: CommandIo) {
     const flags = parseFlags(argv, FLAGS, { command: 'import', positionals: true });
     if (flags.help) {
@@ -243,12 +273,15 @@ export const importCommand: Command = {
       return 0;
     }
     const backstage = flags.strings.get('from-backstage');
-    if (backstage === undefined && flags.positionals.length === 0) throw new UsageError('name at least one file, directory, or - for standard input, or --from-backstage URL');
-    if (backstage !== undefined && flags.positionals.length > 0) throw new UsageError(`--from-backstage reads no files: drop "${flags.positionals[0] ?? ''}", or import the files in a run of their own`);
+    if (backstage === undefined && flags.positionals.length === 0)
+      throw new UsageError('name at least one file, directory, or - for standard input, or --from-backstage URL');
+    if (backstage !== undefined && flags.positionals.length > 0)
+      throw new UsageError(`--from-backstage reads no files: drop "${flags.positionals[0] ?? ''}", or import the files in a run of their own`);
     const withBackstage = BACKSTAGE_ONLY_FLAGS.filter((f) => flags.strings.has(f));
     if (backstage === undefined && withBackstage.length > 0) throw new UsageError(`--${withBackstage[0] ?? ''} goes with --from-backstage URL`);
     const defaultNamespace = flags.strings.get('default-namespace') ?? 'default';
-    if (!BACKSTAGE_NAMESPACE.test(defaultNamespace)) throw new UsageError(`--default-namespace "${defaultNamespace}" is not a Kubernetes namespace name (a DNS label such as shop)`);
+    if (!BACKSTAGE_NAMESPACE.test(defaultNamespace))
+      throw new UsageError(`--default-namespace "${defaultNamespace}" is not a Kubernetes namespace name (a DNS label such as shop)`);
 
     const read = backstage === undefined ? await fromFiles(flags.positionals, io) : await fromBackstage(backstage, flags, io);
     const result = importBackstage(read.documents, { defaultNamespace });

@@ -11,7 +11,12 @@ import { orphanReport } from './reports.ts';
 
 const FLAGS: readonly FlagSpec[] = [
   outputFlagSpec('table (default), json or yaml'),
-  { name: 'exclude-namespaces', type: 'string', value: 'NS,...', help: `namespaces whose workloads are never orphans (default: ${DEFAULT_EXCLUDED_NAMESPACES.join(',')})` },
+  {
+    name: 'exclude-namespaces',
+    type: 'string',
+    value: 'NS,...',
+    help: `namespaces whose workloads are never orphans (default: ${DEFAULT_EXCLUDED_NAMESPACES.join(',')})`,
+  },
 ];
 
 const HELP = commandHelp({
@@ -46,7 +51,14 @@ export const orphansCommand: Command = {
     }
     const output = outputFlag(flags, ['table', 'json', 'yaml'] as const, 'table');
     const excludeFlag = flags.strings.get('exclude-namespaces');
-    const excluded = new Set(excludeFlag === undefined ? DEFAULT_EXCLUDED_NAMESPACES : excludeFlag.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    const excluded = new Set(
+      excludeFlag === undefined
+        ? DEFAULT_EXCLUDED_NAMESPACES
+        : excludeFlag
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+    );
     const { conn, world } = await readCluster(flags, io, { workloads: true, namespaces: true });
     const rows = orphanReport(world, excluded);
     if (output !== 'table') {
@@ -59,7 +71,12 @@ export const orphansCommand: Command = {
     }
     const all = conn.namespace === undefined;
     const headers = [...(all ? ['NAMESPACE'] : []), 'KIND', 'NAME', 'NAMESPACE OWNER'];
-    io.stdout.write(formatTable(headers, rows.map((o) => [...(all ? [o.namespace] : []), o.kind, o.name, o.namespaceOwner === '' ? '' : `${o.namespaceOwnerNamespace}/${o.namespaceOwner}`])));
+    io.stdout.write(
+      formatTable(
+        headers,
+        rows.map((o) => [...(all ? [o.namespace] : []), o.kind, o.name, o.namespaceOwner === '' ? '' : `${o.namespaceOwnerNamespace}/${o.namespaceOwner}`]),
+      ),
+    );
     return 0;
   },
 };

@@ -60,9 +60,7 @@ export const ownersCommand: Command = {
       io.stderr.write(`No owned entities found ${scopeText(conn)}${owner ? ` for ${owner}` : ''}.\n`);
       return 0;
     }
-    const rows = report.flatMap((o) =>
-      o.entities.map((e) => [`${o.owner}${o.found === false ? ' (not found)' : ''}`, e.ref, e.workloads.join(', ')]),
-    );
+    const rows = report.flatMap((o) => o.entities.map((e) => [`${o.owner}${o.found === false ? ' (not found)' : ''}`, e.ref, e.workloads.join(', ')]));
     io.stdout.write(formatTable(['OWNER', 'ENTITY', 'WORKLOADS'], rows));
     return 0;
   },

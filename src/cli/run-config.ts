@@ -74,27 +74,72 @@ export interface RunConfig {
 
 /** The flags of `backlot run`, in the order --help lists them. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
-  { name: 'kubeconfig', type: 'string', value: 'PATH', help: 'kubeconfig file; default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config' },
+  {
+    name: 'kubeconfig',
+    type: 'string',
+    value: 'PATH',
+    help: 'kubeconfig file; default: $KUBECONFIG, then the in-cluster service account, then ~/.kube/config',
+  },
   { name: 'namespaces', type: 'string', value: 'NS[,NS...]', help: 'watch only these namespaces (comma-separated); default: all namespaces' },
   { name: 'leader-elect', type: 'boolean', value: '[=true|false]', help: 'run only while holding the leader Lease; default: true in a cluster, false outside' },
-  { name: 'leader-election-namespace', type: 'string', value: 'NS', help: "namespace of the leader Lease; default: $POD_NAMESPACE, then the service account's namespace" },
+  {
+    name: 'leader-election-namespace',
+    type: 'string',
+    value: 'NS',
+    help: "namespace of the leader Lease; default: $POD_NAMESPACE, then the service account's namespace",
+  },
   { name: 'leader-election-id', type: 'string', value: 'NAME', help: 'name of the leader Lease (default backlot-leader)' },
   { name: 'lease-duration', type: 'string', value: 'DURATION', help: 'how long a leader Lease is valid without renewal (default 15s)' },
   { name: 'renew-deadline', type: 'string', value: 'DURATION', help: 'how long the leader keeps trying to renew before it steps down (default 10s)' },
   { name: 'retry-period', type: 'string', value: 'DURATION', help: 'time between acquire and renew attempts (default 2s)' },
-  { name: 'metrics-bind-address', type: 'string', value: 'ADDR', help: 'where /metrics is served, host:port or :port; 0 disables (default :8443 with --metrics-secure, :8080 without)' },
-  { name: 'metrics-secure', type: 'boolean', value: '[=true|false]', help: 'serve metrics over HTTPS to callers the API server authenticates and authorizes for get on /metrics (and /catalog-info.yaml to those that may list every catalog kind); default: true in a cluster, false outside' },
-  { name: 'metrics-cert-path', type: 'string', value: 'DIR', help: 'directory holding the metrics server certificate and key, re-read when they change; default: none, a self-signed certificate' },
+  {
+    name: 'metrics-bind-address',
+    type: 'string',
+    value: 'ADDR',
+    help: 'where /metrics is served, host:port or :port; 0 disables (default :8443 with --metrics-secure, :8080 without)',
+  },
+  {
+    name: 'metrics-secure',
+    type: 'boolean',
+    value: '[=true|false]',
+    help: 'serve metrics over HTTPS to callers the API server authenticates and authorizes for get on /metrics (and /catalog-info.yaml to those that may list every catalog kind); default: true in a cluster, false outside',
+  },
+  {
+    name: 'metrics-cert-path',
+    type: 'string',
+    value: 'DIR',
+    help: 'directory holding the metrics server certificate and key, re-read when they change; default: none, a self-signed certificate',
+  },
   { name: 'metrics-cert-name', type: 'string', value: 'FILE', help: 'the certificate file in --metrics-cert-path (default tls.crt)' },
   { name: 'metrics-cert-key', type: 'string', value: 'FILE', help: 'the private key file in --metrics-cert-path (default tls.key)' },
   { name: 'health-probe-bind-address', type: 'string', value: 'ADDR', help: 'where /healthz and /readyz are served; 0 disables (default :8081)' },
   { name: 'log-level', type: 'string', value: 'LEVEL', help: 'trace, debug, info, warn, error, fatal or silent (default info)' },
-  { name: 'workers', type: 'string', value: 'N', help: 'concurrent reconciles of the ownership controller (default 32); the entity controller runs half as many, and its derived work holds at most a quarter of those while direct work runs' },
+  {
+    name: 'workers',
+    type: 'string',
+    value: 'N',
+    help: 'concurrent reconciles of the ownership controller (default 32); the entity controller runs half as many, and its derived work holds at most a quarter of those while direct work runs',
+  },
   { name: 'kube-api-qps', type: 'string', value: 'QPS', help: 'requests per second to the API server, the client-side limit; 0 turns it off (default 1000)' },
   { name: 'kube-api-burst', type: 'string', value: 'N', help: 'requests that may go at once before --kube-api-qps paces the rest (default 2000)' },
-  { name: 'serve-catalog-info', type: 'boolean', value: '[=true|false]', help: 'serve the catalog as Backstage YAML at /catalog-info.yaml on the metrics port (default true)' },
-  { name: 'catalog-info-default-namespace', type: 'string', value: 'NS', help: "the namespace written as Backstage's default namespace in /catalog-info.yaml (default default)" },
-  { name: 'catalog-bind-address', type: 'string', value: 'ADDR', help: 'also serve /catalog-info.yaml and its API definitions here, plain HTTP with no authentication, for a Backstage backend; 0 disables (default 0)' },
+  {
+    name: 'serve-catalog-info',
+    type: 'boolean',
+    value: '[=true|false]',
+    help: 'serve the catalog as Backstage YAML at /catalog-info.yaml on the metrics port (default true)',
+  },
+  {
+    name: 'catalog-info-default-namespace',
+    type: 'string',
+    value: 'NS',
+    help: "the namespace written as Backstage's default namespace in /catalog-info.yaml (default default)",
+  },
+  {
+    name: 'catalog-bind-address',
+    type: 'string',
+    value: 'ADDR',
+    help: 'also serve /catalog-info.yaml and its API definitions here, plain HTTP with no authentication, for a Backstage backend; 0 disables (default 0)',
+  },
 ];
 
 const RUN_HELP = commandHelp({
@@ -149,10 +194,20 @@ const FlagsSchema = z
     namespaces: z
       .string()
       .transform((text, ctx) => {
-        const list = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))].sort();
+        const list = [
+          ...new Set(
+            text
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          ),
+        ].sort();
         const bad = list.filter((ns) => !DNS_LABEL.test(ns) || ns.length > 63);
         if (bad.length > 0) {
-          ctx.addIssue({ code: 'custom', message: `--namespaces: ${bad.map((b) => `"${b}"`).join(', ')} is not a namespace name; expected lower-case DNS labels like shop,payments` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `--namespaces: ${bad.map((b) => `"${b}"`).join(', ')} is not a namespace name; expected lower-case DNS labels like shop,payments`,
+          });
           return z.NEVER;
         }
         return list;
@@ -193,7 +248,10 @@ const FlagsSchema = z
       .refine((n) => n >= 1 && Number.isSafeInteger(n), '--kube-api-burst: expected a whole number, 1 or above')
       .optional(),
     'serve-catalog-info': z.boolean().optional(),
-    'catalog-info-default-namespace': z.string().regex(DNS_LABEL, '--catalog-info-default-namespace: expected a namespace name (a lower-case DNS label)').optional(),
+    'catalog-info-default-namespace': z
+      .string()
+      .regex(DNS_LABEL, '--catalog-info-default-namespace: expected a namespace name (a lower-case DNS label)')
+      .optional(),
     'catalog-bind-address': bindAddress('catalog-bind-address').optional(),
   })
   .strict();
@@ -247,7 +305,10 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
   const inCluster = kubeconfig.kind === 'in-cluster';
 
   const leaderElect = flags['leader-elect'] ?? inCluster;
-  const leaseNamespace = flags['leader-election-namespace'] ?? (env.POD_NAMESPACE || undefined) ?? (inCluster ? readTextFile(join(SERVICE_ACCOUNT_DIR, 'namespace'))?.trim() || undefined : undefined);
+  const leaseNamespace =
+    flags['leader-election-namespace'] ??
+    (env.POD_NAMESPACE || undefined) ??
+    (inCluster ? readTextFile(join(SERVICE_ACCOUNT_DIR, 'namespace'))?.trim() || undefined : undefined);
   if (leaderElect && !leaseNamespace) {
     throw new UsageError('--leader-election-namespace is required with leader election outside a cluster (or set --leader-elect=false)');
   }
@@ -266,10 +327,12 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
   // can reach the port. Outside a cluster (development) plain HTTP, as before.
   const metricsSecure = flags['metrics-secure'] ?? inClusterEnv;
   const certFlags = (['metrics-cert-name', 'metrics-cert-key'] as const).filter((f) => flags[f] !== undefined);
-  if (!flags['metrics-cert-path'] && certFlags.length > 0) throw new UsageError(`--${certFlags[0]} needs --metrics-cert-path (the directory that holds the file)`);
+  if (!flags['metrics-cert-path'] && certFlags.length > 0)
+    throw new UsageError(`--${certFlags[0]} needs --metrics-cert-path (the directory that holds the file)`);
   if (flags['metrics-cert-path'] && !metricsSecure) throw new UsageError('--metrics-cert-path needs --metrics-secure=true: plain HTTP uses no certificate');
   const serveCatalogInfo = flags['serve-catalog-info'] ?? true;
-  if (flags['catalog-bind-address'] && !serveCatalogInfo) throw new UsageError('--catalog-bind-address serves the Backstage export, which --serve-catalog-info=false turns off: drop one of them');
+  if (flags['catalog-bind-address'] && !serveCatalogInfo)
+    throw new UsageError('--catalog-bind-address serves the Backstage export, which --serve-catalog-info=false turns off: drop one of them');
 
   return deepFreeze({
     kubeconfig,
@@ -282,13 +345,15 @@ export function loadRunConfig(options: LoadRunConfigOptions): RunConfig {
       identity: `${host}_${randomUUID()}`,
       ...timing,
     },
-    metricsBindAddress: flags['metrics-bind-address'] === undefined ? { host: undefined, port: metricsSecure ? 8443 : 8080 } : (flags['metrics-bind-address'] ?? undefined),
+    metricsBindAddress:
+      flags['metrics-bind-address'] === undefined ? { host: undefined, port: metricsSecure ? 8443 : 8080 } : (flags['metrics-bind-address'] ?? undefined),
     metricsSecure,
     metricsCert: flags['metrics-cert-path']
       ? { dir: flags['metrics-cert-path'], certFile: flags['metrics-cert-name'] ?? 'tls.crt', keyFile: flags['metrics-cert-key'] ?? 'tls.key' }
       : undefined,
     catalogBindAddress: flags['catalog-bind-address'] ?? undefined,
-    healthProbeBindAddress: flags['health-probe-bind-address'] === undefined ? { host: undefined, port: 8081 } : (flags['health-probe-bind-address'] ?? undefined),
+    healthProbeBindAddress:
+      flags['health-probe-bind-address'] === undefined ? { host: undefined, port: 8081 } : (flags['health-probe-bind-address'] ?? undefined),
     logLevel: flags['log-level'] ?? 'info',
     // Reconciles mostly wait on the API server. 32 for the ownership controller's bulk of
     // applies; the entity controller runs half as many (entityWorkers in catalog.ts).

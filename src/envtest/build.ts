@@ -129,7 +129,15 @@ export async function buildAssets(options: BuildOptions): Promise<void> {
       await writeFile(join(etcdDir, 'tools.go'), toolsFile(['go.etcd.io/etcd/server/v3']));
       log(`resolving the module graph of go.etcd.io/etcd/server/v3 ${etcdVersion}`);
       await runGo(['mod', 'tidy'], { cwd: etcdDir, env });
-      await goBuild({ dir: etcdDir, packages: ['go.etcd.io/etcd/server/v3'], output: join(binDir, 'etcd'), ldflags: '-s -w', env, label: `etcd ${etcdVersion}`, log });
+      await goBuild({
+        dir: etcdDir,
+        packages: ['go.etcd.io/etcd/server/v3'],
+        output: join(binDir, 'etcd'),
+        ldflags: '-s -w',
+        env,
+        label: `etcd ${etcdVersion}`,
+        log,
+      });
       await install(['etcd']);
     }
     await writeFile(join(options.cacheDir, 'VERSION'), `kubernetes ${version}\netcd ${etcdVersion}\nbuilt with ${go}\n`);

@@ -57,7 +57,9 @@ async function main(): Promise<number> {
   const started = Date.now();
   const running: ControlPlane | Cluster = values.bare ? await ControlPlane.start(options) : await Cluster.start(options);
   if (running instanceof Cluster) log(`nodes (kwok): ${running.nodes.map((n) => `${n.name} (${n.zone})`).join(', ')}; stages: ${KWOK_STAGES}`);
-  log(`${values.bare ? 'bare control plane' : 'cluster'} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (files in ${running.dir}):\n${describe(running.processes)}`);
+  log(
+    `${values.bare ? 'bare control plane' : 'cluster'} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (files in ${running.dir}):\n${describe(running.processes)}`,
+  );
   process.stdout.write(`KUBECONFIG=${running.kubeconfigPath}\n`);
 
   return new Promise((resolve) => {

@@ -243,7 +243,8 @@ export class Cluster {
     let lastError = '';
     while (Date.now() < deadline) {
       for (const proc of this.processes) {
-        if (!proc.running) throw new ControlPlaneError(`${proc.name} exited while waiting for ${what}; the end of its log (${proc.logPath}):\n${await proc.logTail()}`);
+        if (!proc.running)
+          throw new ControlPlaneError(`${proc.name} exited while waiting for ${what}; the end of its log (${proc.logPath}):\n${await proc.logTail()}`);
       }
       try {
         if (await ready()) return;
@@ -254,7 +255,8 @@ export class Cluster {
     }
     const proc = this.processes.find((p) => p.name === what);
     throw new ControlPlaneError(
-      `${what} was not ready after ${timeoutMs} ms${lastError ? ` (last error: ${lastError})` : ''}` + (proc ? `; the end of its log (${proc.logPath}):\n${await proc.logTail()}` : ''),
+      `${what} was not ready after ${timeoutMs} ms${lastError ? ` (last error: ${lastError})` : ''}` +
+        (proc ? `; the end of its log (${proc.logPath}):\n${await proc.logTail()}` : ''),
     );
   }
 
@@ -266,7 +268,10 @@ export class Cluster {
    * the same name, labels and last posted status without the annotation, which kwok ignores.
    */
   async loseNode(name: string): Promise<void> {
-    const node = JSON.parse(await this.kubectlOrThrow(['get', 'node', name, '-o', 'json'])) as { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; status?: unknown };
+    const node = JSON.parse(await this.kubectlOrThrow(['get', 'node', name, '-o', 'json'])) as {
+      metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      status?: unknown;
+    };
     const annotations = Object.fromEntries(Object.entries(node.metadata.annotations ?? {}).filter(([key]) => key !== KWOK_NODE_ANNOTATION));
     const replacement = { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: node.metadata.labels, annotations }, status: node.status };
     await this.kubectlOrThrow(['replace', '--force', '-f', '-'], JSON.stringify(replacement));

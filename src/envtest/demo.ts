@@ -47,7 +47,9 @@ function marked(image: string, suffix: string): string {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { kubeconfig: { type: 'string' }, 'no-churn': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+  const { values } = parseArgs({
+    options: { kubeconfig: { type: 'string' }, 'no-churn': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;

@@ -56,10 +56,7 @@ function run(command: string, args: string[], options: RunOptions): Promise<RunR
     child.on('close', (code) => {
       if (partial) tail.push(partial);
       if (code === 0) resolve({ stdout, stderrTail: tail });
-      else
-        reject(
-          new BuildError(`${command} ${args.join(' ')} exited with code ${code ?? 'null'} in ${options.cwd}:\n${tail.join('\n')}`),
-        );
+      else reject(new BuildError(`${command} ${args.join(' ')} exited with code ${code ?? 'null'} in ${options.cwd}:\n${tail.join('\n')}`));
     });
   });
 }
@@ -183,7 +180,15 @@ export async function buildGoTool(tool: GoTool, options: { dir: string; env?: No
     options.log(`resolving the module graph of ${tool.module} ${tool.version}`);
     await runGo(['mod', 'tidy'], { cwd: work, env });
     const output = join(work, tool.name);
-    await goBuild({ dir: work, packages: [tool.package], output, ldflags: ['-s -w', tool.ldflags ?? ''].join(' ').trim(), env, label: `${tool.name} ${tool.version}`, log: options.log });
+    await goBuild({
+      dir: work,
+      packages: [tool.package],
+      output,
+      ldflags: ['-s -w', tool.ldflags ?? ''].join(' ').trim(),
+      env,
+      label: `${tool.name} ${tool.version}`,
+      log: options.log,
+    });
     await chmod(output, 0o755);
     const target = join(options.dir, tool.name);
     await rename(output, target);

@@ -10,7 +10,17 @@
 import { KeyObject } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DAY_MS, ECDSA_P256 as ALG, leafExtensions, newKeyPair as keyPair, privateKeyPem as privatePem, serialNumber as serial, x509, type CryptoKey, type CryptoKeyPair } from '../server/self-signed.ts';
+import {
+  DAY_MS,
+  ECDSA_P256 as ALG,
+  leafExtensions,
+  newKeyPair as keyPair,
+  privateKeyPem as privatePem,
+  serialNumber as serial,
+  x509,
+  type CryptoKey,
+  type CryptoKeyPair,
+} from '../server/self-signed.ts';
 
 export interface PemPair {
   certPem: string;

@@ -184,7 +184,11 @@ export class ManagedProcess {
   async logTail(lines = 30): Promise<string> {
     try {
       const text = await readFile(this.logPath, 'utf8');
-      return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+      return text
+        .split('\n')
+        .slice(-lines - 1)
+        .join('\n')
+        .trimEnd();
     } catch {
       return '(no log written)';
     }

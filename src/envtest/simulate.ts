@@ -39,7 +39,15 @@ export async function setReplicasReady(client: RestClient, kind: ReplicatedKind,
     const want = kind === 'DaemonSet' ? 1 : ((obj.spec as { replicas?: number } | undefined)?.replicas ?? 1);
     const n = Math.min(ready ?? want, want);
     if (kind === 'DaemonSet') {
-      return { observedGeneration: generation, desiredNumberScheduled: want, currentNumberScheduled: want, updatedNumberScheduled: want, numberReady: n, numberAvailable: n, numberMisscheduled: 0 };
+      return {
+        observedGeneration: generation,
+        desiredNumberScheduled: want,
+        currentNumberScheduled: want,
+        updatedNumberScheduled: want,
+        numberReady: n,
+        numberAvailable: n,
+        numberMisscheduled: 0,
+      };
     }
     const base = { observedGeneration: generation, replicas: want, readyReplicas: n, updatedReplicas: want };
     return kind === 'Deployment' ? { ...base, availableReplicas: n } : { ...base, availableReplicas: n, currentReplicas: want };
@@ -52,7 +60,12 @@ export async function setReplicasReady(client: RestClient, kind: ReplicatedKind,
  */
 export async function changeReadyCount(client: RestClient, kind: ReplicatedKind, id: WorkloadId, ready: number): Promise<void> {
   const status = kind === 'DaemonSet' ? { numberReady: ready, numberAvailable: ready } : { readyReplicas: ready, availableReplicas: ready };
-  await client.request({ method: 'PATCH', path: `${objectPath(RESOURCES[kind], id.name, id.namespace)}/status`, contentType: 'application/merge-patch+json', body: { status } });
+  await client.request({
+    method: 'PATCH',
+    path: `${objectPath(RESOURCES[kind], id.name, id.namespace)}/status`,
+    contentType: 'application/merge-patch+json',
+    body: { status },
+  });
 }
 
 const ENDPOINT_SLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true };
@@ -63,7 +76,11 @@ export async function setServiceEndpoints(client: RestClient, id: WorkloadId, co
   const body = {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name, namespace: id.namespace, labels: { 'kubernetes.io/service-name': id.name, 'endpointslice.kubernetes.io/managed-by': 'backlot-simulator' } },
+    metadata: {
+      name,
+      namespace: id.namespace,
+      labels: { 'kubernetes.io/service-name': id.name, 'endpointslice.kubernetes.io/managed-by': 'backlot-simulator' },
+    },
     addressType: 'IPv4',
     endpoints: Array.from({ length: count }, (_, i) => ({ addresses: [`10.1.${i >> 8}.${(i & 255) + 1}`], conditions: { ready: i < ready } })),
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
@@ -118,7 +135,9 @@ export class GenerationFollower {
   async sync(): Promise<number> {
     let caughtUp = 0;
     for (const namespace of this.namespaces) {
-      const list = await this.client.request<{ items: (KubeObject & { status?: { observedGeneration?: number } })[] }>({ path: `/apis/apps/v1/namespaces/${namespace}/deployments` });
+      const list = await this.client.request<{ items: (KubeObject & { status?: { observedGeneration?: number } })[] }>({
+        path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      });
       for (const d of list.items) {
         const generation = d.metadata?.generation;
         const observed = d.status?.observedGeneration;

@@ -57,9 +57,12 @@ export function catalogApiUrl(given: string): URL {
   } catch {
     throw new BackstageUrlError(`"${given}" is not a URL: give the Backstage backend's address, e.g. https://backstage.example.com`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BackstageUrlError(`"${url.protocol}" URLs are not read: give an http or https address of the Backstage backend`);
-  if (url.username !== '' || url.password !== '') throw new BackstageUrlError(`the URL holds credentials: pass the token with --token or ${BACKSTAGE_TOKEN_ENV} instead`);
-  if (url.search !== '' || url.hash !== '') throw new BackstageUrlError(`the URL has a query or fragment: give the Backstage backend's address alone, e.g. ${url.origin}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new BackstageUrlError(`"${url.protocol}" URLs are not read: give an http or https address of the Backstage backend`);
+  if (url.username !== '' || url.password !== '')
+    throw new BackstageUrlError(`the URL holds credentials: pass the token with --token or ${BACKSTAGE_TOKEN_ENV} instead`);
+  if (url.search !== '' || url.hash !== '')
+    throw new BackstageUrlError(`the URL has a query or fragment: give the Backstage backend's address alone, e.g. ${url.origin}`);
   const path = url.pathname.replace(/\/+$/, '');
   url.pathname = path.endsWith('/api/catalog') ? path : `${path}/api/catalog`;
   return url;
@@ -67,7 +70,8 @@ export function catalogApiUrl(given: string): URL {
 
 /** A token as an Authorization header carries it: printable ASCII without spaces. */
 export function checkToken(token: string, source: string): void {
-  if (!/^[\x21-\x7e]+$/.test(token)) throw new BackstageUrlError(`the token from ${source} is empty or holds spaces, line breaks or other characters a bearer token cannot hold`);
+  if (!/^[\x21-\x7e]+$/.test(token))
+    throw new BackstageUrlError(`the token from ${source} is empty or holds spaces, line breaks or other characters a bearer token cannot hold`);
 }
 
 export interface ReadCatalogOptions {
@@ -113,7 +117,9 @@ export async function readBackstageCatalog(options: ReadCatalogOptions): Promise
     if (documents.length > MAX_IMPORT_DOCUMENTS) throw tooMany(what);
     if (page.nextCursor === undefined) break;
     if (page.items.length === 0 || page.nextCursor === cursor) {
-      throw new BackstageApiError(`${what}: a page with ${page.items.length === 0 ? 'no entities' : 'the same cursor again'} and a next cursor: stopped after ${pages} ${pages === 1 ? 'page' : 'pages'}, as paging would not end`);
+      throw new BackstageApiError(
+        `${what}: a page with ${page.items.length === 0 ? 'no entities' : 'the same cursor again'} and a next cursor: stopped after ${pages} ${pages === 1 ? 'page' : 'pages'}, as paging would not end`,
+      );
     }
     cursor = page.nextCursor;
   }
@@ -144,7 +150,9 @@ const FACETS_PATH = '/entity-facets';
 function tooMany(what: string, total?: number): BackstageApiError {
   const max = MAX_IMPORT_DOCUMENTS.toLocaleString('en');
   const held = total === undefined ? `more than ${max}` : total.toLocaleString('en');
-  return new BackstageApiError(`${what}: the catalog holds ${held} entities of the kinds Backlot imports; one import reads ${max} at most: export the catalog to files and import them in parts, each with what it refers to`);
+  return new BackstageApiError(
+    `${what}: the catalog holds ${held} entities of the kinds Backlot imports; one import reads ${max} at most: export the catalog to files and import them in parts, each with what it refers to`,
+  );
 }
 
 interface Page {
@@ -154,7 +162,8 @@ interface Page {
 }
 
 function parsePage(body: unknown, what: string): Page {
-  if (!isRecord(body) || !Array.isArray(body.items)) throw new BackstageApiError(`${what}: the answer has no "items" list: is this a Backstage catalog backend (1.x or later)?`);
+  if (!isRecord(body) || !Array.isArray(body.items))
+    throw new BackstageApiError(`${what}: the answer has no "items" list: is this a Backstage catalog backend (1.x or later)?`);
   const pageInfo = isRecord(body.pageInfo) ? body.pageInfo : {};
   const nextCursor = typeof pageInfo.nextCursor === 'string' && pageInfo.nextCursor !== '' ? pageInfo.nextCursor : undefined;
   const totalItems = typeof body.totalItems === 'number' && body.totalItems > 0 ? body.totalItems : undefined;
@@ -182,7 +191,8 @@ class CatalogClient {
   async skippedKinds(): Promise<Map<string, number>> {
     const body = await this.getJson(FACETS_PATH, new URLSearchParams({ facet: 'kind' }));
     const facets = isRecord(body) && isRecord(body.facets) ? body.facets.kind : undefined;
-    if (!Array.isArray(facets)) throw new BackstageApiError(`GET ${this.display}${FACETS_PATH}: the answer has no "kind" facet: is this a Backstage catalog backend?`);
+    if (!Array.isArray(facets))
+      throw new BackstageApiError(`GET ${this.display}${FACETS_PATH}: the answer has no "kind" facet: is this a Backstage catalog backend?`);
     const skipped = new Map<string, number>();
     for (const f of facets) {
       if (!isRecord(f) || typeof f.value !== 'string' || typeof f.count !== 'number') continue;
@@ -212,7 +222,9 @@ class CatalogClient {
     if (res.status !== 200) throw new BackstageApiError(`${what}: ${statusAdvice(res, text, this.token !== undefined)}`);
     const type = res.headers.get('content-type') ?? '';
     if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-      throw new BackstageApiError(`${what}: the answer is ${type ? type.split(';')[0] : 'of no content type'}, not JSON: give the address of Backstage's backend (where /api/catalog is served), not of its web app`);
+      throw new BackstageApiError(
+        `${what}: the answer is ${type ? type.split(';')[0] : 'of no content type'}, not JSON: give the address of Backstage's backend (where /api/catalog is served), not of its web app`,
+      );
     }
     try {
       return JSON.parse(text) as unknown;
@@ -225,7 +237,10 @@ class CatalogClient {
   private async readBounded(res: Response, what: string): Promise<string> {
     const chunks: Uint8Array[] = [];
     let size = 0;
-    const tooLarge = (limit: number, of: string) => new BackstageApiError(`${what}: the answer is larger than ${kb(limit)}, the most import reads ${of}${of === 'in one answer' ? ': use a smaller --page-size' : ''}`);
+    const tooLarge = (limit: number, of: string) =>
+      new BackstageApiError(
+        `${what}: the answer is larger than ${kb(limit)}, the most import reads ${of}${of === 'in one answer' ? ': use a smaller --page-size' : ''}`,
+      );
     if (!res.body) return '';
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
       size += chunk.byteLength;

@@ -14,7 +14,8 @@ import { splitWrittenRef, type WrittenRef } from '../catalog/ref.ts';
 /** Why a written reference is not a Backstage reference, or undefined when it is one. */
 export function backstageRefProblem(parts: WrittenRef): string | undefined {
   if (parts.kind !== undefined && !BACKSTAGE_KIND.test(parts.kind)) return `the kind "${parts.kind}" is not a word of letters and digits`;
-  if (parts.namespace !== undefined && !BACKSTAGE_NAMESPACE.test(parts.namespace.toLowerCase())) return `the namespace "${parts.namespace}" is not a Backstage namespace (a DNS label)`;
+  if (parts.namespace !== undefined && !BACKSTAGE_NAMESPACE.test(parts.namespace.toLowerCase()))
+    return `the namespace "${parts.namespace}" is not a Backstage namespace (a DNS label)`;
   if (!BACKSTAGE_NAME.test(parts.name)) return `the name "${parts.name}" is not a Backstage entity name (letters and digits with -, _ or . inside, at most 63)`;
   return undefined;
 }
@@ -53,7 +54,10 @@ export class RefRewriteError extends Error {
  */
 export function importRef(value: unknown, options: { field: RefField; holderNamespace: string; mapping: NameMapping }): string {
   const { field, mapping } = options;
-  if (typeof value !== 'string') throw new RefRewriteError(`${field.list ? `${field.field} entry` : field.field} must be a string: use [<kind>:][<namespace>/]<name>, e.g. ${field.example}`);
+  if (typeof value !== 'string')
+    throw new RefRewriteError(
+      `${field.list ? `${field.field} entry` : field.field} must be a string: use [<kind>:][<namespace>/]<name>, e.g. ${field.example}`,
+    );
   const parts = splitWrittenRef(value);
   const problem = value === '' || parts.kind === '' || parts.namespace === '' || parts.name === '' ? 'a part is empty' : backstageRefProblem(parts);
   if (problem) throw new RefRewriteError(textWithValue(formatMessage(field), value, problem));

@@ -36,11 +36,7 @@ export const KUBERNETES_NAMESPACE_ANNOTATION = 'backstage.io/kubernetes-namespac
  * where Backstage found the entity, which stops being true once Backlot serves it, so import
  * leaves them out.
  */
-export const LOCATION_ANNOTATIONS: readonly string[] = [
-  'backstage.io/managed-by-location',
-  'backstage.io/managed-by-origin-location',
-  'backstage.io/orphan',
-];
+export const LOCATION_ANNOTATIONS: readonly string[] = ['backstage.io/managed-by-location', 'backstage.io/managed-by-origin-location', 'backstage.io/orphan'];
 
 /**
  * What export writes for an API that has no definition (Backstage requires one); import

@@ -76,8 +76,11 @@ export interface CatalogInfoResponse {
   body: string;
 }
 
-
-const text = (status: number, body: string, headers: Record<string, string> = {}): CatalogInfoResponse => ({ status, headers: { 'Content-Type': TEXT_CONTENT_TYPE, ...headers }, body });
+const text = (status: number, body: string, headers: Record<string, string> = {}): CatalogInfoResponse => ({
+  status,
+  headers: { 'Content-Type': TEXT_CONTENT_TYPE, ...headers },
+  body,
+});
 const NOT_SYNCED = text(503, 'the catalog is not synced yet: try again shortly\n', { 'Retry-After': '5' });
 
 /**
@@ -91,7 +94,8 @@ export function catalogInfoResponder(catalog: CatalogSource, options: CatalogInf
     defaultNamespace: options.defaultNamespace,
     // Relative to the catalog's own URL, as Backstage resolves a placeholder: it works behind a proxy's path prefix too.
     definitionUrl: (namespace: string, name: string) => `.${definitionPath(namespace, name)}`,
-    onProblem: (p: { entity: string; message: string }) => options.logger?.warn({ entity: p.entity, problem: p.message }, 'entity served without some of its fields'),
+    onProblem: (p: { entity: string; message: string }) =>
+      options.logger?.warn({ entity: p.entity, problem: p.message }, 'entity served without some of its fields'),
   };
   let kept: { state: string; headers: Record<string, string>; body: string } | undefined;
   const current = () => {
@@ -155,9 +159,14 @@ export function definitionResponder(catalog: CatalogSource, options: DefinitionO
     if (reading >= maxReads) return text(503, 'too many definitions are being read: try again shortly\n', { 'Retry-After': '1' });
     reading++;
     try {
-      const api = await options.client.request<EntityObject>({ path: objectPath(entityResource('API'), name, namespace), timeoutMs: DEFINITION_READ_TIMEOUT_MS });
+      const api = await options.client.request<EntityObject>({
+        path: objectPath(entityResource('API'), name, namespace),
+        timeoutMs: DEFINITION_READ_TIMEOUT_MS,
+      });
       const definition = api.spec?.definition;
-      return typeof definition === 'string' ? { status: 200, headers: { 'Content-Type': TEXT_CONTENT_TYPE, 'Cache-Control': 'no-cache' }, body: definition } : missing;
+      return typeof definition === 'string'
+        ? { status: 200, headers: { 'Content-Type': TEXT_CONTENT_TYPE, 'Cache-Control': 'no-cache' }, body: definition }
+        : missing;
     } catch (err) {
       if (isNotFound(err)) return missing;
       options.logger.warn({ namespace, name, err: narrowError(err).message }, 'reading an API definition failed');

@@ -78,7 +78,9 @@ export function exportBackstage(entities: readonly ExportableEntity[], options: 
     if (!info || !name) continue;
     named.push({ info, entity, namespace: entity.metadata?.namespace ?? 'default', name });
   }
-  named.sort((a, b) => KIND_ORDER.indexOf(a.info.kind) - KIND_ORDER.indexOf(b.info.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  named.sort(
+    (a, b) => KIND_ORDER.indexOf(a.info.kind) - KIND_ORDER.indexOf(b.info.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name),
+  );
 
   const originals = new Map<string, string>();
   for (const n of named) originals.set(`${n.info.refKind}:${n.namespace}/${n.name}`, backstageName(n));
@@ -165,10 +167,12 @@ function exportRef(value: unknown, field: KindInfo['refs'][number], namespace: s
 function kubernetesAnnotations(name: string, annotations: Record<string, string>, workloads: unknown): Record<string, string> {
   const selector = isRecord(workloads) && isRecord(workloads.selector) ? (workloads.selector as LabelSelector) : undefined;
   const labels = selector?.matchLabels ?? {};
-  const onlyId = selector !== undefined && !selector.matchExpressions?.length && Object.keys(labels).length === 1 && labels[KUBERNETES_ID_ANNOTATION] !== undefined;
+  const onlyId =
+    selector !== undefined && !selector.matchExpressions?.length && Object.keys(labels).length === 1 && labels[KUBERNETES_ID_ANNOTATION] !== undefined;
   const out: Record<string, string> = {};
   if (annotations[KUBERNETES_ID_ANNOTATION] === undefined) out[KUBERNETES_ID_ANNOTATION] = onlyId ? labels[KUBERNETES_ID_ANNOTATION]! : name;
-  if (selector && !onlyId && annotations[KUBERNETES_LABEL_SELECTOR_ANNOTATION] === undefined) out[KUBERNETES_LABEL_SELECTOR_ANNOTATION] = selectorString(selector);
+  if (selector && !onlyId && annotations[KUBERNETES_LABEL_SELECTOR_ANNOTATION] === undefined)
+    out[KUBERNETES_LABEL_SELECTOR_ANNOTATION] = selectorString(selector);
   return out;
 }
 
@@ -196,7 +200,9 @@ function restoreFields(out: BackstageEntity, annotation: string | undefined, rep
   if (annotation === undefined) return;
   const bytes = Buffer.byteLength(annotation);
   if (bytes > BACKSTAGE_FIELDS_MAX_BYTES) {
-    report(`${BACKSTAGE_FIELDS_ANNOTATION}: not restored: ${bytes.toLocaleString('en')} bytes, more than the ${BACKSTAGE_FIELDS_MAX_BYTES / 1024} KiB export restores`);
+    report(
+      `${BACKSTAGE_FIELDS_ANNOTATION}: not restored: ${bytes.toLocaleString('en')} bytes, more than the ${BACKSTAGE_FIELDS_MAX_BYTES / 1024} KiB export restores`,
+    );
     return;
   }
   let fields: unknown;
@@ -213,7 +219,9 @@ function restoreFields(out: BackstageEntity, annotation: string | undefined, rep
     else restoreField(out, parts, value);
   }
   if (refused.length > 0) {
-    report(`${BACKSTAGE_FIELDS_ANNOTATION}: not restored: ${refused.map((p) => JSON.stringify(p)).join(', ')} (a field path cannot go through ${PROTOTYPE_KEYS_TEXT})`);
+    report(
+      `${BACKSTAGE_FIELDS_ANNOTATION}: not restored: ${refused.map((p) => JSON.stringify(p)).join(', ')} (a field path cannot go through ${PROTOTYPE_KEYS_TEXT})`,
+    );
   }
 }
 

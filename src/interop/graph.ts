@@ -107,7 +107,9 @@ export function buildGraph(entities: readonly GraphEntity[], options: GraphOptio
     for (const ref of [...nodeRefs]) if (!keep.has(ref)) nodeRefs.delete(ref);
     edges = edges.filter((e) => nodeRefs.has(e.from) && nodeRefs.has(e.to));
   }
-  const nodes = [...nodeRefs].sort().map((ref): GraphNode => ({ ref, state: known.has(ref) ? 'found' : options.namespaceRead(namespaceOf(ref)) ? 'missing' : 'unknown' }));
+  const nodes = [...nodeRefs]
+    .sort()
+    .map((ref): GraphNode => ({ ref, state: known.has(ref) ? 'found' : options.namespaceRead(namespaceOf(ref)) ? 'missing' : 'unknown' }));
   edges.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.relation.localeCompare(b.relation));
   return { nodes, edges };
 }

@@ -118,7 +118,11 @@ export function convert(c: Candidate, mapping: NameMapping, errs: Problems, warn
     const kept = JSON.stringify(unmodelled);
     const bytes = Buffer.byteLength(kept);
     if (bytes <= BACKSTAGE_FIELDS_MAX_BYTES) annotations[BACKSTAGE_FIELDS_ANNOTATION] = kept;
-    else errs.add(undefined, `the fields Backlot does not model take ${bytes.toLocaleString('en')} bytes as JSON, more than the ${BACKSTAGE_FIELDS_MAX_BYTES / 1024} KiB the annotation ${BACKSTAGE_FIELDS_ANNOTATION} keeps: shorten or remove them`);
+    else
+      errs.add(
+        undefined,
+        `the fields Backlot does not model take ${bytes.toLocaleString('en')} bytes as JSON, more than the ${BACKSTAGE_FIELDS_MAX_BYTES / 1024} KiB the annotation ${BACKSTAGE_FIELDS_ANNOTATION} keeps: shorten or remove them`,
+      );
   }
   if (info.kind === 'Component' || info.kind === 'Resource') claimFromAnnotations({ annotations, name, namespace: c.namespace, spec, errs, warns });
 
@@ -137,7 +141,10 @@ export function convert(c: Candidate, mapping: NameMapping, errs: Problems, warn
   };
 }
 
-function importRefField(value: unknown, o: { field: NonNullable<KindInfo['refs'][number]>; holderNamespace: string; mapping: NameMapping; errs: Problems; path: string }): unknown {
+function importRefField(
+  value: unknown,
+  o: { field: NonNullable<KindInfo['refs'][number]>; holderNamespace: string; mapping: NameMapping; errs: Problems; path: string },
+): unknown {
   const one = (v: unknown, path: string): unknown => {
     try {
       return importRef(v, { field: o.field, holderNamespace: o.holderNamespace, mapping: o.mapping });
@@ -161,7 +168,7 @@ function splitProfile(profile: Record<string, unknown>, keep: (path: string, val
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(profile)) {
     if (modelled.includes(key)) out[key] = value;
-    else keep(`spec.profile.${key}`, value, 'not a field of Backlot\'s Group profile');
+    else keep(`spec.profile.${key}`, value, "not a field of Backlot's Group profile");
   }
   return out;
 }
@@ -176,7 +183,8 @@ function importLabels(raw: unknown, errs: Problems): Record<string, string> {
   for (const [key, value] of Object.entries(raw)) {
     const path = `metadata.labels[${JSON.stringify(key)}]`;
     if (!QUALIFIED_KEY.test(key)) errs.add(path, 'is not a label key: use [<dns-prefix>/]<name>, e.g. example.com/tier');
-    else if (typeof value !== 'string' || !LABEL_VALUE.test(value)) errs.add(path, 'is not a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit');
+    else if (typeof value !== 'string' || !LABEL_VALUE.test(value))
+      errs.add(path, 'is not a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit');
     else out[key] = value;
   }
   return out;
@@ -205,12 +213,22 @@ function importAnnotations(raw: unknown, errs: Problems): Record<string, string>
  * Kubernetes name. When the two differ, the entity claims by the annotation's value, so it
  * claims what Backstage showed for it.
  */
-function claimFromAnnotations(o: { annotations: Record<string, string>; name: string; namespace: string; spec: Record<string, unknown>; errs: Problems; warns: Problems }): void {
+function claimFromAnnotations(o: {
+  annotations: Record<string, string>;
+  name: string;
+  namespace: string;
+  spec: Record<string, unknown>;
+  errs: Problems;
+  warns: Problems;
+}): void {
   const { annotations, spec } = o;
   const id = annotations[KUBERNETES_ID_ANNOTATION];
   const selector = annotations[KUBERNETES_LABEL_SELECTOR_ANNOTATION];
   if (id !== undefined && !LABEL_VALUE.test(id)) {
-    o.errs.add(`metadata.annotations[${JSON.stringify(KUBERNETES_ID_ANNOTATION)}]`, `${JSON.stringify(id)} cannot be a label value: workloads could never carry it`);
+    o.errs.add(
+      `metadata.annotations[${JSON.stringify(KUBERNETES_ID_ANNOTATION)}]`,
+      `${JSON.stringify(id)} cannot be a label value: workloads could never carry it`,
+    );
   } else if (id !== undefined && id !== o.name && selector === undefined && spec.workloads === undefined) {
     spec.workloads = { selector: { matchLabels: { [KUBERNETES_ID_ANNOTATION]: id } } };
   }
@@ -219,12 +237,18 @@ function claimFromAnnotations(o: { annotations: Record<string, string>; name: st
       parseSelectorString(selector);
     } catch (err) {
       if (!(err instanceof SelectorError)) throw err;
-      o.warns.add(`metadata.annotations[${JSON.stringify(KUBERNETES_LABEL_SELECTOR_ANNOTATION)}]`, `${err.message}: the entity will claim no workloads until it is fixed`);
+      o.warns.add(
+        `metadata.annotations[${JSON.stringify(KUBERNETES_LABEL_SELECTOR_ANNOTATION)}]`,
+        `${err.message}: the entity will claim no workloads until it is fixed`,
+      );
     }
   }
   const ns = annotations[KUBERNETES_NAMESPACE_ANNOTATION];
   if (ns !== undefined && ns !== o.namespace) {
-    o.warns.add(`metadata.annotations[${JSON.stringify(KUBERNETES_NAMESPACE_ANNOTATION)}]`, `Backlot claims workloads in the entity's own namespace "${o.namespace}" only, not in "${ns}"`);
+    o.warns.add(
+      `metadata.annotations[${JSON.stringify(KUBERNETES_NAMESPACE_ANNOTATION)}]`,
+      `Backlot claims workloads in the entity's own namespace "${o.namespace}" only, not in "${ns}"`,
+    );
   }
 }
 

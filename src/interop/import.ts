@@ -12,14 +12,7 @@
  * This file reads the documents and names the entities; import-entity.ts converts each one.
  * Pure: the documents are read and the output written elsewhere.
  */
-import {
-  BACKSTAGE_API_VERSIONS,
-  BACKSTAGE_DEFAULT_NAMESPACE,
-  BACKSTAGE_NAME,
-  BACKSTAGE_NAMESPACE,
-  isRecord,
-  modelledKind,
-} from './backstage.ts';
+import { BACKSTAGE_API_VERSIONS, BACKSTAGE_DEFAULT_NAMESPACE, BACKSTAGE_NAME, BACKSTAGE_NAMESPACE, isRecord, modelledKind } from './backstage.ts';
 import { defaultNameMapping, renameKey } from './backstage-refs.ts';
 import { convert, Problems, type BacklotEntity, type Candidate } from './import-entity.ts';
 import { assignNames } from './names.ts';
@@ -149,7 +142,13 @@ function classify(documents: readonly SourceDocument[], options: ImportOptions, 
     const entity = `${info.refKind}:${backstageNamespace}/${name}`;
     const first = seen.get(entity.toLowerCase());
     if (first) {
-      out.errors.push({ file: doc.file, index: doc.index, entity, path: 'metadata.name', message: `duplicates the entity of ${first.file}, document ${first.index + 1} (Backstage compares names ignoring case)` });
+      out.errors.push({
+        file: doc.file,
+        index: doc.index,
+        entity,
+        path: 'metadata.name',
+        message: `duplicates the entity of ${first.file}, document ${first.index + 1} (Backstage compares names ignoring case)`,
+      });
       continue;
     }
     seen.set(entity.toLowerCase(), doc);

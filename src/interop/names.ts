@@ -25,7 +25,10 @@ export function kubernetesName(backstageName: string): string {
     .split('.')
     .map((part) => part.replace(/^-+|-+$/g, ''))
     .filter((part) => part !== '');
-  const name = parts.join('.').slice(0, KUBERNETES_NAME_MAX).replace(/[-.]+$/, '');
+  const name = parts
+    .join('.')
+    .slice(0, KUBERNETES_NAME_MAX)
+    .replace(/[-.]+$/, '');
   return name === '' ? 'entity' : name;
 }
 

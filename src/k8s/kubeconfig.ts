@@ -23,8 +23,7 @@ export type KubeconfigOrigin = '--kubeconfig' | 'KUBECONFIG' | 'the default loca
 
 /** Where the client configuration comes from: kubeconfig files, or the pod's service account. */
 export type KubeconfigSource =
-  | { kind: 'file'; paths: readonly string[]; from: KubeconfigOrigin }
-  | { kind: 'in-cluster'; host: string; port: string; tokenFile: string; caFile: string };
+  { kind: 'file'; paths: readonly string[]; from: KubeconfigOrigin } | { kind: 'in-cluster'; host: string; port: string; tokenFile: string; caFile: string };
 
 export class KubeconfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -106,8 +106,19 @@ export class RestLeaseStore implements LeaseStore {
   }
 
   async create(record: LeaderRecord, signal: AbortSignal): Promise<StoredLease> {
-    const body: LeaseObject = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace }, spec: specFromRecord(record) };
-    const lease = await this.client.request<LeaseObject>({ method: 'POST', path: collectionPath(LEASES, this.namespace), body, signal, timeoutMs: this.requestTimeoutMs });
+    const body: LeaseObject = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: specFromRecord(record),
+    };
+    const lease = await this.client.request<LeaseObject>({
+      method: 'POST',
+      path: collectionPath(LEASES, this.namespace),
+      body,
+      signal,
+      timeoutMs: this.requestTimeoutMs,
+    });
     return stored(lease);
   }
 
@@ -118,7 +129,13 @@ export class RestLeaseStore implements LeaseStore {
       metadata: { name: this.name, namespace: this.namespace, resourceVersion },
       spec: specFromRecord(record),
     };
-    const lease = await this.client.request<LeaseObject>({ method: 'PUT', path: objectPath(LEASES, this.name, this.namespace), body, signal, timeoutMs: this.requestTimeoutMs });
+    const lease = await this.client.request<LeaseObject>({
+      method: 'PUT',
+      path: objectPath(LEASES, this.name, this.namespace),
+      body,
+      signal,
+      timeoutMs: this.requestTimeoutMs,
+    });
     return stored(lease);
   }
 }

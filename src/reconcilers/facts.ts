@@ -50,7 +50,12 @@ function dependencyFacts(world: World, oracle: ReadinessOracle, entity: ParsedEn
   return cycle ? { dependencies, cycle } : { dependencies };
 }
 
-function partFacts(world: World, oracle: ReadinessOracle, entity: ParsedEntity, parts: readonly { kind: EntityKind; field: string; key: PartKey }[]): PartFacts {
+function partFacts(
+  world: World,
+  oracle: ReadinessOracle,
+  entity: ParsedEntity,
+  parts: readonly { kind: EntityKind; field: string; key: PartKey }[],
+): PartFacts {
   const counts: Partial<Record<PartKey, { total: number; ready: number }>> = {};
   const notReady: string[] = [];
   for (const { kind, field, key } of parts) {
@@ -105,4 +110,3 @@ export function gatherEntityFacts(world: World, kind: EntityKind, obj: EntityObj
   }
   return facts;
 }
-

@@ -82,4 +82,3 @@ export function transitiveDependents(world: World, entity: ParsedEntity, limit =
   }
   return [...out];
 }
-

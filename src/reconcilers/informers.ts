@@ -32,14 +32,18 @@ const CUT_OTHERS_MANAGED_FIELDS = managedFieldsCut(FIELD_MANAGER);
  * its fieldsV1, an object per field) came to some 870 bytes per claimed workload. Shared by
  * every cached workload that has one: frozen.
  */
-export const OWN_MANAGED_FIELDS: readonly { manager: string; operation: string }[] = Object.freeze([Object.freeze({ manager: FIELD_MANAGER, operation: 'Apply' })]);
+export const OWN_MANAGED_FIELDS: readonly { manager: string; operation: string }[] = Object.freeze([
+  Object.freeze({ manager: FIELD_MANAGER, operation: 'Apply' }),
+]);
 
 /** Keeps the given paths plus the mark of Backlot's own managedFields entry (OWN_MANAGED_FIELDS). */
 function keepWithOwnManagedFields(paths: readonly string[]): Transform {
   const base = keepPaths(paths);
   return parsedWithout((obj) => {
     const out = base(obj);
-    const own = ((obj.metadata?.managedFields ?? []) as { manager?: string; subresource?: string }[]).some((e) => e.manager === FIELD_MANAGER && !e.subresource);
+    const own = ((obj.metadata?.managedFields ?? []) as { manager?: string; subresource?: string }[]).some(
+      (e) => e.manager === FIELD_MANAGER && !e.subresource,
+    );
     if (own && out.metadata) out.metadata.managedFields = OWN_MANAGED_FIELDS as unknown[];
     return out;
   }, CUT_OTHERS_MANAGED_FIELDS);
@@ -65,7 +69,7 @@ export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-confi
  * reads a definition, and one may take 1 MiB; the served export links to it instead, and
  * the link's handler reads it from the API server (interop/catalog-info.ts).
  */
-export const DEFINITION_LEFT_OUT = 'The definition is not kept in the operator\'s cache.';
+export const DEFINITION_LEFT_OUT = "The definition is not kept in the operator's cache.";
 
 /**
  * What an entity cache keeps: the whole object, as parsed (entity schemas keep fields they do
@@ -106,12 +110,33 @@ function withConditions(transform: Transform, keep: (c: Condition) => boolean, f
  */
 export const WORKLOAD_TRANSFORMS: Readonly<Record<WorkloadKind, Transform>> = {
   Deployment: withConditions(
-    keepWithOwnManagedFields(['spec.replicas', 'status.observedGeneration', 'status.replicas', 'status.updatedReplicas', 'status.readyReplicas', 'status.availableReplicas', 'status.conditions']),
+    keepWithOwnManagedFields([
+      'spec.replicas',
+      'status.observedGeneration',
+      'status.replicas',
+      'status.updatedReplicas',
+      'status.readyReplicas',
+      'status.availableReplicas',
+      'status.conditions',
+    ]),
     (c) => c.type === 'Progressing',
     ['type', 'status', 'reason'],
   ),
-  StatefulSet: keepWithOwnManagedFields(['spec.replicas', 'spec.updateStrategy', 'status.observedGeneration', 'status.readyReplicas', 'status.updatedReplicas', 'status.replicas']),
-  DaemonSet: keepWithOwnManagedFields(['status.observedGeneration', 'status.desiredNumberScheduled', 'status.numberReady', 'status.numberAvailable', 'status.updatedNumberScheduled']),
+  StatefulSet: keepWithOwnManagedFields([
+    'spec.replicas',
+    'spec.updateStrategy',
+    'status.observedGeneration',
+    'status.readyReplicas',
+    'status.updatedReplicas',
+    'status.replicas',
+  ]),
+  DaemonSet: keepWithOwnManagedFields([
+    'status.observedGeneration',
+    'status.desiredNumberScheduled',
+    'status.numberReady',
+    'status.numberAvailable',
+    'status.updatedNumberScheduled',
+  ]),
   CronJob: keepWithOwnManagedFields(['spec.suspend', 'status.lastScheduleTime', 'status.lastSuccessfulTime', 'status.active']),
   Service: keepWithOwnManagedFields(['spec.type']),
 };
@@ -127,7 +152,12 @@ export const JOB_TRANSFORM: Transform = withConditions(
   parsedWithout((obj) => {
     const m = obj.metadata ?? {};
     const owner = ((m.ownerReferences ?? []) as { kind?: string; name?: string; uid?: string; controller?: boolean }[]).find((o) => o?.controller);
-    const metadata: KubeObject['metadata'] = { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp };
+    const metadata: KubeObject['metadata'] = {
+      name: m.name,
+      namespace: m.namespace,
+      resourceVersion: m.resourceVersion,
+      creationTimestamp: m.creationTimestamp,
+    };
     if (owner) metadata.ownerReferences = [{ kind: owner.kind, name: owner.name, uid: owner.uid, controller: true }];
     const status = obj.status as { conditions?: unknown; completionTime?: unknown } | undefined;
     const kept: Record<string, unknown> = {};
@@ -158,7 +188,9 @@ export const SLICE_TRANSFORM: Transform = parsedWithout((obj) => {
   const service = m.labels?.[SERVICE_NAME_LABEL];
   const metadata: KubeObject['metadata'] = { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion };
   if (service !== undefined) metadata.labels = { [SERVICE_NAME_LABEL]: service };
-  const endpoints = Array.isArray(obj.endpoints) ? (obj.endpoints as { conditions?: { ready?: boolean } }[]).map((e) => (e?.conditions?.ready === false ? UNREADY_ENDPOINT : READY_ENDPOINT)) : undefined;
+  const endpoints = Array.isArray(obj.endpoints)
+    ? (obj.endpoints as { conditions?: { ready?: boolean } }[]).map((e) => (e?.conditions?.ready === false ? UNREADY_ENDPOINT : READY_ENDPOINT))
+    : undefined;
   return { apiVersion: obj.apiVersion, kind: obj.kind, metadata, ...(endpoints ? { endpoints } : {}) };
 }, CUT_ALL_MANAGED_FIELDS);
 const NAMESPACE_TRANSFORM = parsedWithout(keepPaths([]), CUT_ALL_MANAGED_FIELDS);
@@ -179,10 +211,16 @@ export type MakeInformer = <T extends KubeObject>(request: InformerRequest<T>) =
 /** The catalog's informers; the entity caches' indexes parse through `parser`, which the World is to share. */
 export function createCatalogInformers(make: MakeInformer, parser: EntityParser): CatalogInformers {
   const entities = Object.fromEntries(
-    ENTITY_KINDS.map((kind) => [kind, make<EntityObject>({ resource: entityResource(kind), transform: entityTransform(kind), indexers: entityIndexers(kind, parser) })]),
+    ENTITY_KINDS.map((kind) => [
+      kind,
+      make<EntityObject>({ resource: entityResource(kind), transform: entityTransform(kind), indexers: entityIndexers(kind, parser) }),
+    ]),
   ) as Record<EntityKind, Informer<EntityObject>>;
   const workloads = Object.fromEntries(
-    WORKLOAD_KINDS.map((kind) => [kind, make({ resource: WORKLOAD_RESOURCES[kind], transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) })]),
+    WORKLOAD_KINDS.map((kind) => [
+      kind,
+      make({ resource: WORKLOAD_RESOURCES[kind], transform: withTypeMeta(WORKLOAD_RESOURCES[kind].apiVersion, kind, WORKLOAD_TRANSFORMS[kind]) }),
+    ]),
   ) as Record<WorkloadKind, Informer>;
   const jobs = make({ resource: JOBS, transform: JOB_TRANSFORM, indexers: jobIndexers() });
   const endpointSlices = make({ resource: ENDPOINT_SLICES, transform: SLICE_TRANSFORM, indexers: sliceIndexers() });

@@ -131,13 +131,30 @@ export class OwnershipReconciler {
     // Claims move in bulk (a first install, a relabelled namespace): an entity's claim Events
     // that wait to be sent together are combined into one that lists the workloads.
     if (lost) {
-      const note = (list: string, count: number) => (after ? `${list} ${count > 1 ? 'are' : 'is'} now claimed by ${after}` : `${list} ${count > 1 ? 'are' : 'is'} no longer claimed`);
-      this.options.events.record({ regarding: lost.obj, related: workload, reason: 'ClaimLost', action: 'Unclaim', type: 'Normal', note: note(what, 1), combine: { group: after ?? '', item: what, note } });
+      const note = (list: string, count: number) =>
+        after ? `${list} ${count > 1 ? 'are' : 'is'} now claimed by ${after}` : `${list} ${count > 1 ? 'are' : 'is'} no longer claimed`;
+      this.options.events.record({
+        regarding: lost.obj,
+        related: workload,
+        reason: 'ClaimLost',
+        action: 'Unclaim',
+        type: 'Normal',
+        note: note(what, 1),
+        combine: { group: after ?? '', item: what, note },
+      });
     }
     const gained = after ? this.options.world.entity(after) : undefined;
     if (gained) {
       const note = (list: string) => `claimed ${list}`;
-      this.options.events.record({ regarding: gained.obj, related: workload, reason: 'ClaimGained', action: 'Claim', type: 'Normal', note: note(what), combine: { group: '', item: what, note } });
+      this.options.events.record({
+        regarding: gained.obj,
+        related: workload,
+        reason: 'ClaimGained',
+        action: 'Claim',
+        type: 'Normal',
+        note: note(what),
+        combine: { group: '', item: what, note },
+      });
     }
   }
 }

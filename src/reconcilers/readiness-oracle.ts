@@ -56,7 +56,9 @@ export class ReadinessOracle {
         return providers.some((p) => this.ready(p.parsed.ref));
       }
       case 'System':
-        return (['Component', 'Resource', 'API'] as const).every((kind) => world.acceptedNaming(kind, 'system', entity.ref).every((p) => this.ready(p.parsed.ref)));
+        return (['Component', 'Resource', 'API'] as const).every((kind) =>
+          world.acceptedNaming(kind, 'system', entity.ref).every((p) => this.ready(p.parsed.ref)),
+        );
       case 'Domain':
         return world.acceptedNaming('System', 'domain', entity.ref).every((p) => this.ready(p.parsed.ref));
       case 'Group':
@@ -64,4 +66,3 @@ export class ReadinessOracle {
     }
   }
 }
-

@@ -51,7 +51,10 @@ const ENTITY_DEPENDENCIES_READY: Family = {
   name: 'backlot_entity_dependencies_ready',
   help: 'Whether every dependency of a Component or Resource exists and is Ready (1) or not (0).',
 };
-const DEPENDENCY_READY: Family = { name: 'backlot_dependency_ready', help: 'One dependency of a Component or Resource: 1 when it exists and is Ready, else 0.' };
+const DEPENDENCY_READY: Family = {
+  name: 'backlot_dependency_ready',
+  help: 'One dependency of a Component or Resource: 1 when it exists and is Ready, else 0.',
+};
 const WORKLOAD_OWNER_INFO: Family = {
   name: 'backlot_workload_owner_info',
   help: 'A claimed workload and the entity, owner and system it belongs to. Always 1; a join target for any workload metric.',
@@ -93,9 +96,9 @@ function series(family: Family, labels: Record<string, string>, value: number): 
 
 /** The exposition text of the state families, each given the lines of its series. */
 function exposition(lines: ReadonlyMap<Family, readonly string[]>): string {
-  return `${STATE_FAMILIES
-    .map((f) => [`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} gauge`, ...(lines.get(f) ?? [])].join('\n'))
-    .join('\n\n')}\n`;
+  return `${STATE_FAMILIES.map((f) => [`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} gauge`, ...(lines.get(f) ?? [])].join('\n')).join(
+    '\n\n',
+  )}\n`;
 }
 
 /** The entity's reference in `field`, if it has one that takes effect where it points. */
@@ -132,7 +135,11 @@ function entitySeries(world: World, obj: EntityObject, e: ParsedEntity): EntityS
     dependencies: [],
   };
   if (e.kind !== 'Component' && e.kind !== 'Resource') return out;
-  out.dependenciesReady = series(ENTITY_DEPENDENCIES_READY, { ...own, owner, owner_namespace }, isTrue(conditionsOf(obj), ConditionType.DependenciesReady) ? 1 : 0);
+  out.dependenciesReady = series(
+    ENTITY_DEPENDENCIES_READY,
+    { ...own, owner, owner_namespace },
+    isTrue(conditionsOf(obj), ConditionType.DependenciesReady) ? 1 : 0,
+  );
   const deps = obj.status?.dependencies ?? [];
   out.dependencies = deps.flatMap((d) => (d.ref ? [series(DEPENDENCY_READY, { ...own, owner, owner_namespace, dependency: d.ref }, d.ready ? 1 : 0)] : []));
   return out;
@@ -203,7 +210,11 @@ export function createStateMetrics(options: StateMetricsOptions): StateMetrics {
     }
     for (const o of orphans(world, claims, excludedNamespaces)) {
       out.orphans.push(
-        series(ORPHANED_WORKLOAD, { namespace, workload_kind: o.kind, workload: o.name, namespace_owner: o.namespaceOwner, namespace_owner_namespace: o.namespaceOwnerNamespace }, 1),
+        series(
+          ORPHANED_WORKLOAD,
+          { namespace, workload_kind: o.kind, workload: o.name, namespace_owner: o.namespaceOwner, namespace_owner_namespace: o.namespaceOwnerNamespace },
+          1,
+        ),
       );
     }
     perNamespace.set(namespace, out);

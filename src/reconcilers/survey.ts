@@ -61,7 +61,13 @@ export function surveyNamespace(world: World, namespace: string): SurveyedWorklo
     for (const obj of world.workloadsIn(kind, namespace)) {
       const target = claimTarget(kind, obj);
       if (isIgnored(target) || isApiServerService(kind, obj)) continue;
-      out.push({ namespace, kind, name: target.name, claimants: workloadClaimants(world, kind, obj, claimants).map((c) => c.ref), controlled: hasController(obj) });
+      out.push({
+        namespace,
+        kind,
+        name: target.name,
+        claimants: workloadClaimants(world, kind, obj, claimants).map((c) => c.ref),
+        controlled: hasController(obj),
+      });
     }
   }
   return out;

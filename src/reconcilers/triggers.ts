@@ -170,7 +170,8 @@ export function onNamespaceChange(world: World, enqueue: Enqueue, oldObj: KubeOb
       for (const referrer of referrers) {
         enqueue.entity?.(referrer.ref, LOW_PRIORITY);
         if (!enqueue.workload) continue;
-        for (const claim of world.claimsIn(referrer.namespace).byClaimant.get(referrer.ref) ?? []) enqueue.workload(workloadKey(claim.kind, referrer.namespace, claim.name), LOW_PRIORITY);
+        for (const claim of world.claimsIn(referrer.namespace).byClaimant.get(referrer.ref) ?? [])
+          enqueue.workload(workloadKey(claim.kind, referrer.namespace, claim.name), LOW_PRIORITY);
       }
     }
   }

@@ -85,4 +85,3 @@ function workOutClaims(world: World, entity: ParsedEntity): ClaimFacts {
   const order = (a: { kind: string; name: string }, b: { kind: string; name: string }) => collator.compare(a.kind, b.kind) || collator.compare(a.name, b.name);
   return { won: won.sort(order), lost: lost.sort(order) };
 }
-

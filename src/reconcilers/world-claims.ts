@@ -40,7 +40,14 @@ interface ClaimsMemo {
  * Files one workload's claim, if anyone claims it. With `copy`, the claimants' lists are
  * replaced rather than grown, so that a list read before the change stays as it was.
  */
-function fileClaim(memo: Pick<ClaimsMemo, 'claims' | 'alone'>, claimants: ClaimantIndex, kind: WorkloadKind, namespace: string, obj: KubeObject, copy: boolean): void {
+function fileClaim(
+  memo: Pick<ClaimsMemo, 'claims' | 'alone'>,
+  claimants: ClaimantIndex,
+  kind: WorkloadKind,
+  namespace: string,
+  obj: KubeObject,
+  copy: boolean,
+): void {
   const { claims } = memo;
   const name = obj.metadata?.name ?? '';
   const all = claimants.claimantsOf({ kind, namespace, name, labels: obj.metadata?.labels, annotations: obj.metadata?.annotations });

@@ -115,11 +115,13 @@ export class Controller {
     const unregister = this.options.sources.map((s) => s.register((key, priority) => queue.add(key, priority)));
     const workers: Array<Promise<void>> = [];
     const synced = Promise.all(this.options.sources.map((s) => s.synced()));
-    const started = Promise.race([synced, new Promise<void>((resolve) => hardStop.signal.addEventListener('abort', () => resolve(), { once: true }))]).then(() => {
-      if (queue.isShuttingDown) return;
-      for (let i = 0; i < this.workers; i++) workers.push(this.work(queue, hardStop.signal));
-      this.log.info({ workers: this.workers }, 'controller started');
-    });
+    const started = Promise.race([synced, new Promise<void>((resolve) => hardStop.signal.addEventListener('abort', () => resolve(), { once: true }))]).then(
+      () => {
+        if (queue.isShuttingDown) return;
+        for (let i = 0; i < this.workers; i++) workers.push(this.work(queue, hardStop.signal));
+        this.log.info({ workers: this.workers }, 'controller started');
+      },
+    );
     const stop = async ({ drainTimeoutMs, abortGraceMs = 5_000 }: StopOptions): Promise<boolean> => {
       for (const off of unregister) off();
       const drained = await queue.shutDownWithDrain(drainTimeoutMs);

@@ -57,11 +57,15 @@ export class InformerFactory {
    */
   informer<T extends KubeObject = KubeObject>(request: InformerRequest<T>): Informer<T> {
     const namespaces = request.resource.namespaced ? [...new Set(request.namespaces ?? this.options.namespaces ?? [])].sort() : [];
-    const key = [resourceName(request.resource), request.resource.version, request.labelSelector ?? '', request.fieldSelector ?? '', namespaces.join(',')].join('|');
+    const key = [resourceName(request.resource), request.resource.version, request.labelSelector ?? '', request.fieldSelector ?? '', namespaces.join(',')].join(
+      '|',
+    );
     const existing = this.byKey.get(key) as Informer<T> | undefined;
     if (existing) {
       if (request.transform && request.transform !== existing.transform) {
-        throw new Error(`an informer for ${existing.name} already exists with a different cache transform: informers are shared, so requests for the same resource must pass the same transform function`);
+        throw new Error(
+          `an informer for ${existing.name} already exists with a different cache transform: informers are shared, so requests for the same resource must pass the same transform function`,
+        );
       }
       for (const [name, fn] of Object.entries(request.indexers ?? {})) existing.addIndexer(name, fn);
       return existing;

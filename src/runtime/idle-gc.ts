@@ -43,7 +43,17 @@ export function startIdleCollector(options: IdleCollectorOptions): () => void {
       const started = clock.now();
       collect();
       const after = process.memoryUsage();
-      logger.debug({ work: added - collectedAt, ms: clock.now() - started, heapUsedBefore: before.heapUsed, heapUsedAfter: after.heapUsed, rssBefore: before.rss, rssAfter: after.rss }, 'collected garbage after a burst of work');
+      logger.debug(
+        {
+          work: added - collectedAt,
+          ms: clock.now() - started,
+          heapUsedBefore: before.heapUsed,
+          heapUsedAfter: after.heapUsed,
+          rssBefore: before.rss,
+          rssAfter: after.rss,
+        },
+        'collected garbage after a burst of work',
+      );
       collectedAt = added;
     }
     timer = clock.setTimer(intervalMs, look);

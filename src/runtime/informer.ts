@@ -153,7 +153,16 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   stats(): InformerStats {
-    const total: InformerStats = { lists: 0, relists: 0, watches: 0, watchRestarts: 0, gone: 0, failures: 0, handlerErrors: this.handlerErrors, transformErrors: this.transformErrors };
+    const total: InformerStats = {
+      lists: 0,
+      relists: 0,
+      watches: 0,
+      watchRestarts: 0,
+      gone: 0,
+      failures: 0,
+      handlerErrors: this.handlerErrors,
+      transformErrors: this.transformErrors,
+    };
     for (const r of this.reflectors) {
       for (const k of Object.keys(r.stats) as Array<keyof ReflectorStats>) total[k] += r.stats[k];
     }
@@ -245,7 +254,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const fail = (err: unknown) => {
       this.handlerErrors += 1;
       this.metrics?.handlerErrors.inc();
-      this.log.error({ handler: kind, err: err instanceof Error ? err.stack ?? err.message : String(err) }, 'informer event handler failed');
+      this.log.error({ handler: kind, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'informer event handler failed');
     };
     try {
       const result = fn();

@@ -180,7 +180,8 @@ export class LeaderElector {
         observation: this.observation,
       });
       if (decision.kind === 'held') return false;
-      const written = decision.kind === 'create' ? await lease.create(decision.record, attempt) : await lease.update(decision.record, current!.resourceVersion, attempt);
+      const written =
+        decision.kind === 'create' ? await lease.create(decision.record, attempt) : await lease.update(decision.record, current!.resourceVersion, attempt);
       this.stored = written;
       this.observation = observe(this.observation, written.record, this.clock.now());
       this.noteLeader(written.record.holderIdentity);

@@ -15,9 +15,7 @@ export interface Observation {
 }
 
 export type Decision =
-  | { kind: 'create'; record: LeaderRecord }
-  | { kind: 'update'; record: LeaderRecord }
-  | { kind: 'held'; holder: string; expiresAt: number };
+  { kind: 'create'; record: LeaderRecord } | { kind: 'update'; record: LeaderRecord } | { kind: 'held'; holder: string; expiresAt: number };
 
 export function sameRecord(a: LeaderRecord, b: LeaderRecord): boolean {
   return (
@@ -90,7 +88,8 @@ export const ACQUIRE_JITTER = 0.2;
 export function validateLeaseTiming(t: LeaseTiming): void {
   const problems: string[] = [];
   if (!(t.retryPeriodMs > 0)) problems.push(`retry period must be > 0 (got ${t.retryPeriodMs} ms)`);
-  if (!(t.leaseDurationMs > t.renewDeadlineMs)) problems.push(`lease duration (${t.leaseDurationMs} ms) must be greater than the renew deadline (${t.renewDeadlineMs} ms)`);
+  if (!(t.leaseDurationMs > t.renewDeadlineMs))
+    problems.push(`lease duration (${t.leaseDurationMs} ms) must be greater than the renew deadline (${t.renewDeadlineMs} ms)`);
   if (!(t.renewDeadlineMs > t.retryPeriodMs * (1 + ACQUIRE_JITTER))) {
     problems.push(`renew deadline (${t.renewDeadlineMs} ms) must be greater than ${1 + ACQUIRE_JITTER} × the retry period (${t.retryPeriodMs} ms)`);
   }

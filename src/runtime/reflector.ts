@@ -145,10 +145,7 @@ export class Reflector {
     return resourceVersion;
   }
 
-  private async watch(
-    resourceVersion: string,
-    signal: AbortSignal,
-  ): Promise<{ kind: 'resume' | 'relist'; resourceVersion: string; error?: unknown }> {
+  private async watch(resourceVersion: string, signal: AbortSignal): Promise<{ kind: 'resume' | 'relist'; resourceVersion: string; error?: unknown }> {
     const { client, resource, namespace, watchTimeoutSeconds: range, random, clock } = this.options;
     const timeoutSeconds = Math.round(range.min + random() * (range.max - range.min));
     const started = clock.now();
@@ -195,7 +192,8 @@ export class Reflector {
 
   /** Applies one event; returns the resourceVersion it carries. Throws on an ERROR event. */
   private apply(event: WatchEvent): string | undefined {
-    if (event.type === 'ERROR') throw new WatchErrorEvent(KubeApiError.fromStatus(event.object, 500, { method: 'WATCH', path: collectionPath(this.options.resource) }));
+    if (event.type === 'ERROR')
+      throw new WatchErrorEvent(KubeApiError.fromStatus(event.object, 500, { method: 'WATCH', path: collectionPath(this.options.resource) }));
     const version = event.object.metadata?.resourceVersion;
     if (event.type !== 'BOOKMARK') this.options.sink.event(event.type, event.object);
     return version;

@@ -36,7 +36,18 @@ export function dropAnnotations<T extends KubeObject>(obj: T, keys: readonly str
 }
 
 /** Metadata fields every consumer of the cache may rely on. */
-const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'labels', 'annotations', 'ownerReferences', 'creationTimestamp', 'deletionTimestamp'] as const;
+const KEPT_METADATA = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'creationTimestamp',
+  'deletionTimestamp',
+] as const;
 
 /**
  * A stricter transform: apiVersion, kind, the usual metadata (not managedFields), and only

@@ -50,7 +50,9 @@ export function guard(handler: Handler, options: GuardOptions): Handler {
       return;
     }
     if (!user) {
-      deny(res, 401, 'Unauthorized: the Kubernetes API server does not authenticate this token', { 'WWW-Authenticate': 'Bearer realm="backlot", error="invalid_token"' });
+      deny(res, 401, 'Unauthorized: the Kubernetes API server does not authenticate this token', {
+        'WWW-Authenticate': 'Bearer realm="backlot", error="invalid_token"',
+      });
       return;
     }
     let allowed: boolean[];

@@ -42,7 +42,12 @@ export interface ReviewTtls {
   deniedMs: number;
 }
 
-export const DEFAULT_REVIEW_TTLS: Readonly<ReviewTtls> = Object.freeze({ authenticatedMs: 120_000, unauthenticatedMs: 120_000, allowedMs: 300_000, deniedMs: 30_000 });
+export const DEFAULT_REVIEW_TTLS: Readonly<ReviewTtls> = Object.freeze({
+  authenticatedMs: 120_000,
+  unauthenticatedMs: 120_000,
+  allowedMs: 300_000,
+  deniedMs: 30_000,
+});
 /** Entries of each cache, at most: distinct tokens, distinct (identity, access) pairs. */
 export const DEFAULT_MAX_REVIEW_ENTRIES = 1024;
 const REVIEW_TIMEOUT_MS = 10_000;
@@ -199,7 +204,13 @@ export class Reviewer {
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
-        spec: { user: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups ?? [], ...(user.extra ? { extra: user.extra } : {}), ...attributes },
+        spec: {
+          user: user.username,
+          ...(user.uid ? { uid: user.uid } : {}),
+          groups: user.groups ?? [],
+          ...(user.extra ? { extra: user.extra } : {}),
+          ...attributes,
+        },
       },
       timeoutMs: REVIEW_TIMEOUT_MS,
     });

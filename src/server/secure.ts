@@ -43,7 +43,9 @@ export async function startSecureServer(options: SecureServerOptions): Promise<R
     ...(options.selfSigned ? { selfSigned: options.selfSigned } : {}),
     ...(options.checkIntervalMs ? { checkIntervalMs: options.checkIntervalMs } : {}),
   });
-  const routes = Object.fromEntries(Object.entries(options.routes).map(([path, route]) => [path, guard(route.handler, { reviewer, access: route.access, logger, server: name })]));
+  const routes = Object.fromEntries(
+    Object.entries(options.routes).map(([path, route]) => [path, guard(route.handler, { reviewer, access: route.access, logger, server: name })]),
+  );
   let server: RunningServer;
   try {
     server = await startHttpServer({ name, bind: options.bind, routes, logger, tls: certificate.current });

@@ -86,13 +86,18 @@ export class ServingCertificate {
       try {
         check(read);
       } catch (err) {
-        throw new Error(`the metrics serving certificate in ${files!.dir} (${files!.certFile}, ${files!.keyFile}) is not usable: ${(err as Error).message}`, { cause: err });
+        throw new Error(`the metrics serving certificate in ${files!.dir} (${files!.certFile}, ${files!.keyFile}) is not usable: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       pair = read;
       logger.info({ dir: files!.dir, ...describe(pair) }, 'metrics serving certificate loaded');
     } else {
       pair = await (options.selfSigned ?? (() => defaultSelfSigned(options.clock)))();
-      logger.info({ ...(files ? { dir: files.dir } : {}), ...describe(pair) }, files ? 'no metrics serving certificate in the directory yet: serving a self-signed one until it appears' : 'metrics serving certificate self-signed');
+      logger.info(
+        { ...(files ? { dir: files.dir } : {}), ...describe(pair) },
+        files ? 'no metrics serving certificate in the directory yet: serving a self-signed one until it appears' : 'metrics serving certificate self-signed',
+      );
     }
     const certificate = new ServingCertificate(options, pair, read ? read.cert + read.key : undefined);
     if (files) certificate.follow(files);

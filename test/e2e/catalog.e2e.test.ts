@@ -16,7 +16,14 @@ import { BacklotProcess } from '../../src/envtest/operator-process.ts';
 import { eventually } from '../support/eventually.ts';
 import { mutatingRequests, writesBetween, type WriteCounts } from '../support/apiserver-writes.ts';
 import { Prometheus } from '../support/prometheus.ts';
-import { boundServiceAccount, METRICS_READER_ROLE, METRICS_READER_ROLE_PATH, USER_ROLES_PATH, VIEWER_ROLE, type BoundServiceAccount } from '../support/tenant.ts';
+import {
+  boundServiceAccount,
+  METRICS_READER_ROLE,
+  METRICS_READER_ROLE_PATH,
+  USER_ROLES_PATH,
+  VIEWER_ROLE,
+  type BoundServiceAccount,
+} from '../support/tenant.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BACKLOT_WRITES = / (deployments|statefulsets|daemonsets|cronjobs|services|components|systems|resources|apis|groups|domains|events)(\/status)?$/;
@@ -31,7 +38,12 @@ interface Condition {
 interface Entity {
   metadata: { name: string; generation: number };
   spec: Record<string, unknown>;
-  status?: { observedGeneration?: number; conditions?: Condition[]; workloads?: { kind: string; name: string; ready: boolean }[]; dependencies?: { ref: string; found: boolean; ready: boolean }[] };
+  status?: {
+    observedGeneration?: number;
+    conditions?: Condition[];
+    workloads?: { kind: string; name: string; ready: boolean }[];
+    dependencies?: { ref: string; found: boolean; ready: boolean }[];
+  };
 }
 
 describe('backlot run, end to end', () => {
@@ -58,7 +70,13 @@ describe('backlot run, end to end', () => {
     Object.fromEntries(Object.entries(writesBetween(before, after).byResource).filter(([k]) => BACKLOT_WRITES.test(k)));
 
   /** The operator as every step of the story runs it: secure metrics, read with Prometheus's token. */
-  const startOperator = (log: string) => BacklotProcess.start({ kubeconfig: plane.kubeconfigPath, logPath: join(plane.dir, log), metricsToken: prometheusAccount.token, extraArgs: ['--leader-elect=false'] });
+  const startOperator = (log: string) =>
+    BacklotProcess.start({
+      kubeconfig: plane.kubeconfigPath,
+      logPath: join(plane.dir, log),
+      metricsToken: prometheusAccount.token,
+      extraArgs: ['--leader-elect=false'],
+    });
 
   /** Every entity has a status for its current generation. */
   const converged = async (): Promise<true | undefined> => {
@@ -151,16 +169,30 @@ describe('backlot run, end to end', () => {
       const e = await entity('component', 'shop', 'checkout');
       return condition(e, 'DependenciesReady')?.status === 'False' ? e : undefined;
     });
-    expect(condition(checkout, 'DependenciesReady')).toMatchObject({ reason: 'DependencyNotReady', message: expect.stringContaining('component:shop/payments-gateway') });
+    expect(condition(checkout, 'DependenciesReady')).toMatchObject({
+      reason: 'DependencyNotReady',
+      message: expect.stringContaining('component:shop/payments-gateway'),
+    });
     expect(condition(checkout, 'Ready')?.status).toBe('True');
     // Events are sent in the background, a moment after the status.
     await eventually('a WorkloadsNotReady event about payments-gateway', async () => {
-      const events = await kubectl('get', 'events', '-n', 'shop', '--field-selector', 'involvedObject.name=payments-gateway', '-o', 'jsonpath={.items[*].reason}');
+      const events = await kubectl(
+        'get',
+        'events',
+        '-n',
+        'shop',
+        '--field-selector',
+        'involvedObject.name=payments-gateway',
+        '-o',
+        'jsonpath={.items[*].reason}',
+      );
       return events.split(' ').includes('WorkloadsNotReady') ? true : undefined;
     });
 
     await setReplicasReady(client, 'Deployment', { namespace: 'shop', name: 'payments-gateway' });
-    await eventually('checkout to recover', async () => (condition(await entity('component', 'shop', 'checkout'), 'DependenciesReady')?.status === 'True' ? true : undefined));
+    await eventually('checkout to recover', async () =>
+      condition(await entity('component', 'shop', 'checkout'), 'DependenciesReady')?.status === 'True' ? true : undefined,
+    );
     expect(condition(await entity('component', 'shop', 'payments-gateway'), 'Ready')?.status).toBe('True');
   });
 
@@ -177,7 +209,9 @@ describe('backlot run, end to end', () => {
     const restored = manifest.replace(/^\s+(resourceVersion|uid|creationTimestamp):.*$/gm, '');
     const applied = await plane.kubectl(['apply', '-f', '-'], { input: restored });
     expect(applied.code).toBe(0);
-    await eventually('checkout to find orders-db again', async () => (condition(await entity('component', 'shop', 'checkout'), 'DependenciesReady')?.status === 'True' ? true : undefined));
+    await eventually('checkout to find orders-db again', async () =>
+      condition(await entity('component', 'shop', 'checkout'), 'DependenciesReady')?.status === 'True' ? true : undefined,
+    );
   });
 
   it('an owner that changes moves the ownership written on the workloads', async () => {
@@ -197,22 +231,27 @@ describe('backlot run, end to end', () => {
 
   it('an orphan appears, is reported, and leaves the orphan set when claimed', async () => {
     await kubectl('create', 'deployment', '-n', 'shop', 'newcomer', '--image=registry.example/newcomer:1');
-    const series = 'backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="newcomer",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1';
+    const series =
+      'backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="newcomer",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1';
     await eventually('newcomer to be reported as an orphan', async () => ((await operator.metrics()).includes(series) ? true : undefined));
     const orphans = (await operator.metrics()).split('\n').filter((l) => l.startsWith('backlot_orphaned_workload{'));
     expect(orphans).toContain(series);
 
     await kubectl('label', 'deployment', '-n', 'shop', 'newcomer', 'backstage.io/kubernetes-id=cart');
-    await eventually('newcomer to leave the orphan set', async () => (!(await operator.metrics()).includes('workload="newcomer",namespace_owner') ? true : undefined));
+    await eventually('newcomer to leave the orphan set', async () =>
+      !(await operator.metrics()).includes('workload="newcomer",namespace_owner') ? true : undefined,
+    );
     const meta = await eventually('newcomer to be annotated', async () => {
       const m = await annotations('deployment', 'shop', 'newcomer');
       return m.annotations?.['backlot.dev/entity'] === 'component:shop/cart' ? m : undefined;
     });
     expect(meta.labels?.['backlot.dev/owner']).toBe('team-storefront');
-    expect(await operator.metrics()).toContain('backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="newcomer",entity="component:shop/cart",owner="team-storefront",owner_namespace="shop",system="webshop"} 1');
+    expect(await operator.metrics()).toContain(
+      'backlot_workload_owner_info{namespace="shop",workload_kind="Deployment",workload="newcomer",entity="component:shop/cart",owner="team-storefront",owner_namespace="shop",system="webshop"} 1',
+    );
   });
 
-  it('an entity deleted: its workloads lose Backlot\'s fields and nothing else, and become orphans', async () => {
+  it("an entity deleted: its workloads lose Backlot's fields and nothing else, and become orphans", async () => {
     await kubectl('annotate', 'deployment', '-n', 'shop', 'cart', 'team.example/pager=cart-oncall');
     await kubectl('delete', 'component', '-n', 'shop', 'cart');
     const meta = await eventually('cart to lose its ownership', async () => {
@@ -223,7 +262,11 @@ describe('backlot run, end to end', () => {
     expect(meta.labels?.['backlot.dev/owner']).toBeUndefined();
     expect(meta.annotations?.['team.example/pager']).toBe('cart-oncall');
     expect(meta.labels?.['backstage.io/kubernetes-id']).toBe('cart');
-    await eventually('cart to be an orphan', async () => ((await operator.metrics()).includes('workload_kind="Deployment",workload="cart",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1') ? true : undefined));
+    await eventually('cart to be an orphan', async () =>
+      (await operator.metrics()).includes('workload_kind="Deployment",workload="cart",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1')
+        ? true
+        : undefined,
+    );
   });
 
   it('writes nothing after a restart once claims have ended and moved', async () => {
@@ -238,15 +281,27 @@ describe('backlot run, end to end', () => {
   });
 
   it('a real Prometheus scrapes it: the orphan series, and the alert rule pending on it', async () => {
-    const prometheus = await Prometheus.start({ targets: [new URL(operator.metricsUrl).host], ruleFiles: [join(ROOT, 'deploy/alerts/backlot.rules.yaml')], secure: { token: prometheusAccount.token } });
+    const prometheus = await Prometheus.start({
+      targets: [new URL(operator.metricsUrl).host],
+      ruleFiles: [join(ROOT, 'deploy/alerts/backlot.rules.yaml')],
+      secure: { token: prometheusAccount.token },
+    });
     try {
       const series = await eventually('Prometheus to have the orphan series', async () => {
         const r = await prometheus.query('backlot_orphaned_workload{workload="promo-banner"}');
         return r.length > 0 ? r : undefined;
       });
-      expect(series[0]?.metric).toMatchObject({ namespace: 'shop', workload_kind: 'Deployment', workload: 'promo-banner', namespace_owner: 'team-storefront', job: 'backlot' });
+      expect(series[0]?.metric).toMatchObject({
+        namespace: 'shop',
+        workload_kind: 'Deployment',
+        workload: 'promo-banner',
+        namespace_owner: 'team-storefront',
+        job: 'backlot',
+      });
       // The rule's result: the alert is pending (its `for` is 30 minutes) with the owner to route to.
-      const alert = await eventually('BacklotOrphanedWorkload to be pending', async () => (await prometheus.alerts()).find((a) => a.labels.alertname === 'BacklotOrphanedWorkload' && a.labels.workload === 'promo-banner'));
+      const alert = await eventually('BacklotOrphanedWorkload to be pending', async () =>
+        (await prometheus.alerts()).find((a) => a.labels.alertname === 'BacklotOrphanedWorkload' && a.labels.workload === 'promo-banner'),
+      );
       expect(alert).toMatchObject({ state: 'pending', labels: { owner: 'team-storefront', severity: 'info' } });
       expect(await prometheus.query('backlot_leader')).toHaveLength(1);
     } finally {

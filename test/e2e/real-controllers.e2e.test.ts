@@ -67,7 +67,12 @@ describe('backlot run on real controllers', () => {
   const backlotWrites = (before: WriteCounts, after: WriteCounts) =>
     Object.fromEntries(Object.entries(writesBetween(before, after).byResource).filter(([k]) => BACKLOT_WRITES.test(k)));
   const startOperator = (log: string) =>
-    BacklotProcess.start({ kubeconfig: cluster.kubeconfigPath, logPath: join(cluster.plane.dir, log), metricsToken: prometheusAccount.token, extraArgs: ['--leader-elect=false'] });
+    BacklotProcess.start({
+      kubeconfig: cluster.kubeconfigPath,
+      logPath: join(cluster.plane.dir, log),
+      metricsToken: prometheusAccount.token,
+      extraArgs: ['--leader-elect=false'],
+    });
   const rolledOut = (...namespaces: string[]) =>
     Promise.all(namespaces.map((ns) => kubectl('rollout', 'status', '-n', ns, 'deployment,statefulset,daemonset', '--timeout=120s')));
 
@@ -78,11 +83,15 @@ describe('backlot run on real controllers', () => {
   };
   const conditionOf = async (kind: string, namespace: string, name: string, type: string) => condition(await entity(kind, namespace, name), type);
   const waitCondition = (kind: string, namespace: string, name: string, type: string, want: Partial<Condition>, timeoutMs = 60_000) =>
-    eventually(`${kind} ${namespace}/${name} ${type} ${JSON.stringify(want)}`, async () => {
-      const c = await conditionOf(kind, namespace, name, type);
-      if (c && Object.entries(want).every(([k, v]) => c[k as keyof Condition] === v)) return c;
-      throw new Error(`last seen: ${JSON.stringify(c)}`);
-    }, timeoutMs);
+    eventually(
+      `${kind} ${namespace}/${name} ${type} ${JSON.stringify(want)}`,
+      async () => {
+        const c = await conditionOf(kind, namespace, name, type);
+        if (c && Object.entries(want).every(([k, v]) => c[k as keyof Condition] === v)) return c;
+        throw new Error(`last seen: ${JSON.stringify(c)}`);
+      },
+      timeoutMs,
+    );
 
   beforeAll(async () => {
     cluster = await Cluster.start();
@@ -109,7 +118,13 @@ describe('backlot run on real controllers', () => {
   it('converges: every entity has a status, every claimed workload its ownership', async () => {
     await eventually('every entity to converge', converged, 60_000);
     const list = await getJson<{ items: Entity[] }>('catalog', '-A');
-    const claimed = list.items.flatMap((e) => (e.status?.workloads ?? []).map((w) => ({ entity: `${e.kind.toLowerCase()}:${e.metadata.namespace}/${e.metadata.name}`, namespace: e.metadata.namespace, ...w })));
+    const claimed = list.items.flatMap((e) =>
+      (e.status?.workloads ?? []).map((w) => ({
+        entity: `${e.kind.toLowerCase()}:${e.metadata.namespace}/${e.metadata.name}`,
+        namespace: e.metadata.namespace,
+        ...w,
+      })),
+    );
     expect(claimed.length).toBeGreaterThan(5);
     for (const w of claimed) {
       const m = await eventually(`${w.kind} ${w.namespace}/${w.name} to carry its ownership`, async () => {
@@ -136,7 +151,13 @@ describe('backlot run on real controllers', () => {
     expect(deps.message).toContain('component:shop/payments-gateway');
     expect((await conditionOf('component', 'shop', 'checkout', 'Ready'))?.status).toBe('True');
     // The pod of the new image exists and is not ready: the real rollout stalls on it.
-    const pods = await getJson<{ items: { spec: { containers: { image: string }[] }; status: { conditions?: { type: string; status: string }[] } }[] }>('pods', '-n', 'shop', '-l', 'app.kubernetes.io/name=payments-gateway');
+    const pods = await getJson<{ items: { spec: { containers: { image: string }[] }; status: { conditions?: { type: string; status: string }[] } }[] }>(
+      'pods',
+      '-n',
+      'shop',
+      '-l',
+      'app.kubernetes.io/name=payments-gateway',
+    );
     const unready = pods.items.filter((p) => p.spec.containers[0]?.image === GATEWAY_UNREADY_IMAGE);
     expect(unready.length).toBeGreaterThan(0);
     expect(unready.every((p) => p.status.conditions?.find((c) => c.type === 'Ready')?.status !== 'True')).toBe(true);
@@ -157,7 +178,9 @@ describe('backlot run on real controllers', () => {
       expect(m.labels?.['backlot.dev/owner']).toBe('team-storefront');
     }
     await kubectl('patch', 'component', '-n', 'shop', 'checkout', '--type=merge', '-p', '{"spec":{"owner":"team-payments"}}');
-    await eventually('checkout to return to team-payments', async () => ((await meta('deployment', 'shop', 'checkout')).labels?.['backlot.dev/owner'] === 'team-payments' ? true : undefined));
+    await eventually('checkout to return to team-payments', async () =>
+      (await meta('deployment', 'shop', 'checkout')).labels?.['backlot.dev/owner'] === 'team-payments' ? true : undefined,
+    );
     // The Deployment controller observes the generation Backlot's writes bump.
     await eventually('checkout Deployment observed', async () => {
       const d = await getJson<{ metadata: { generation: number }; status?: { observedGeneration?: number } }>('deployment', '-n', 'shop', 'checkout');
@@ -171,7 +194,12 @@ describe('backlot run on real controllers', () => {
         apiVersion: 'catalog.backlot.dev/v1alpha1',
         kind: 'Component',
         metadata: { name: 'checkout-v2', namespace: 'shop' },
-        spec: { type: 'service', lifecycle: 'experimental', owner: 'team-storefront', workloads: { selector: { matchLabels: { 'app.kubernetes.io/name': 'checkout' } } } },
+        spec: {
+          type: 'service',
+          lifecycle: 'experimental',
+          owner: 'team-storefront',
+          workloads: { selector: { matchLabels: { 'app.kubernetes.io/name': 'checkout' } } },
+        },
       },
     ]);
     const newer = await waitCondition('component', 'shop', 'checkout-v2', 'Ready', { status: 'False', reason: 'ClaimConflict' });
@@ -179,11 +207,15 @@ describe('backlot run on real controllers', () => {
     const older = await waitCondition('component', 'shop', 'checkout', 'Ready', { status: 'True', reason: 'ClaimConflict' });
     expect(older.message).toContain('component:shop/checkout-v2');
     expect((await meta('deployment', 'shop', 'checkout')).annotations?.['backlot.dev/entity']).toBe('component:shop/checkout');
-    await eventually('the conflict series', async () => ((await operator.metrics()).includes('backlot_workload_claim_conflict{namespace="shop"') ? true : undefined));
+    await eventually('the conflict series', async () =>
+      (await operator.metrics()).includes('backlot_workload_claim_conflict{namespace="shop"') ? true : undefined,
+    );
 
     await kubectl('delete', 'component', '-n', 'shop', 'checkout-v2');
     await waitCondition('component', 'shop', 'checkout', 'Ready', { status: 'True', reason: 'AllWorkloadsReady' });
-    await eventually('the conflict series to go', async () => (!(await operator.metrics()).includes('backlot_workload_claim_conflict{namespace="shop"') ? true : undefined));
+    await eventually('the conflict series to go', async () =>
+      !(await operator.metrics()).includes('backlot_workload_claim_conflict{namespace="shop"') ? true : undefined,
+    );
     expect((await meta('deployment', 'shop', 'checkout')).annotations?.['backlot.dev/owner']).toBe('group:shop/team-payments');
   });
 
@@ -206,7 +238,11 @@ describe('backlot run on real controllers', () => {
     const commerce = await waitCondition('domain', 'shop', 'commerce', 'Ready', { status: 'False', reason: 'PartsNotReady' });
     expect(commerce.message).toContain('system:shop/webshop');
     await eventually('cart to be an orphan', async () =>
-      (await operator.metrics()).includes('backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="cart",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1') ? true : undefined,
+      (await operator.metrics()).includes(
+        'backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="cart",namespace_owner="team-storefront",namespace_owner_namespace="shop"} 1',
+      )
+        ? true
+        : undefined,
     );
   });
 
@@ -214,12 +250,24 @@ describe('backlot run on real controllers', () => {
     await apply([
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'popup', labels: { 'backlot.dev/owner': 'team-popup' } } },
       { apiVersion: 'catalog.backlot.dev/v1alpha1', kind: 'Group', metadata: { name: 'team-popup', namespace: 'popup' }, spec: { type: 'team' } },
-      { apiVersion: 'catalog.backlot.dev/v1alpha1', kind: 'Component', metadata: { name: 'stall', namespace: 'popup' }, spec: { type: 'service', lifecycle: 'experimental', owner: 'team-popup' } },
+      {
+        apiVersion: 'catalog.backlot.dev/v1alpha1',
+        kind: 'Component',
+        metadata: { name: 'stall', namespace: 'popup' },
+        spec: { type: 'service', lifecycle: 'experimental', owner: 'team-popup' },
+      },
       {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'leftover', namespace: 'popup' },
-        spec: { replicas: 1, selector: { matchLabels: { app: 'leftover' } }, template: { metadata: { labels: { app: 'leftover' } }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'registry.example.com/popup/leftover:1' }] } } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'leftover' } },
+          template: {
+            metadata: { labels: { app: 'leftover' } },
+            spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: 'registry.example.com/popup/leftover:1' }] },
+          },
+        },
       },
     ]);
     await rolledOut('popup');
@@ -234,7 +282,12 @@ describe('backlot run on real controllers', () => {
     expect(series.length).toBeGreaterThan(1);
 
     await kubectl('delete', 'namespace', 'popup', '--wait=false');
-    await eventually('the namespace controller to remove popup', async () => ((await cluster.kubectl(['get', 'namespace', 'popup'])).code !== 0 ? true : undefined), 90_000, 500);
+    await eventually(
+      'the namespace controller to remove popup',
+      async () => ((await cluster.kubectl(['get', 'namespace', 'popup'])).code !== 0 ? true : undefined),
+      90_000,
+      500,
+    );
     await eventually('every popup series to disappear', async () => (!(await operator.metrics()).includes('namespace="popup"') ? true : undefined));
     expect((await operator.metrics()).split('\n').filter((l) => l.includes('popup'))).toEqual([]);
   });
@@ -252,7 +305,9 @@ describe('backlot run on real controllers', () => {
     const after = backlotWrites(beforeRestart, await writes());
     if (Object.keys(after).length > 0) {
       process.stderr.write(`[real-controllers] domains after restart: ${await kubectl('get', 'domains', '-A', '-o', 'yaml')}\n`);
-      process.stderr.write(`[real-controllers] events: ${await kubectl('get', 'events', '-A', '--sort-by=.lastTimestamp', '-o', 'custom-columns=NS:.metadata.namespace,OBJ:.involvedObject.name,KIND:.involvedObject.kind,REASON:.reason,SRC:.source.component,MSG:.message,T:.lastTimestamp')}\n`);
+      process.stderr.write(
+        `[real-controllers] events: ${await kubectl('get', 'events', '-A', '--sort-by=.lastTimestamp', '-o', 'custom-columns=NS:.metadata.namespace,OBJ:.involvedObject.name,KIND:.involvedObject.kind,REASON:.reason,SRC:.source.component,MSG:.message,T:.lastTimestamp')}\n`,
+      );
     }
     expect(after).toEqual({});
     expect(await converged()).toBe(true);

@@ -31,7 +31,20 @@ import { MAIN, NODE, runProcess } from '../unit/cli/run.ts';
 const EXAMPLE_COUNTS = { Group: 5, Domain: 3, System: 4, Component: 13, Resource: 9, API: 8 };
 const EXAMPLE_NAMESPACES = ['shop', 'platform'];
 /** The relations Backstage derives from the fields Backlot exports, each pair both ways. */
-const RELATIONS = ['ownedBy', 'ownerOf', 'dependsOn', 'dependencyOf', 'partOf', 'hasPart', 'providesApi', 'apiProvidedBy', 'consumesApi', 'apiConsumedBy', 'parentOf', 'childOf'];
+const RELATIONS = [
+  'ownedBy',
+  'ownerOf',
+  'dependsOn',
+  'dependencyOf',
+  'partOf',
+  'hasPart',
+  'providesApi',
+  'apiProvidedBy',
+  'consumesApi',
+  'apiConsumedBy',
+  'parentOf',
+  'childOf',
+];
 /** Backstage's catalog database (one database per plugin, the default). */
 const CATALOG_DATABASE = 'backstage_plugin_catalog';
 
@@ -78,7 +91,11 @@ function comparable(o: BacklotObject): { entity: string; refs: string[]; spec: R
   if (found.errors.length > 0) throw new Error(`${o.kind} ${o.metadata.namespace}/${o.metadata.name}: ${found.errors.map((e) => e.message).join('; ')}`);
   const refFields = new Set(kindInfo(o.kind)!.refs.map((r) => r.field));
   const spec = Object.fromEntries(Object.entries(o.spec).filter(([k]) => !refFields.has(k) && k !== 'workloads'));
-  return { entity: `${o.kind}:${o.metadata.namespace}/${o.metadata.name}`, refs: found.refs.map((r) => `${r.field} ${r.ref.kind}:${r.ref.namespace}/${r.ref.name}`).sort(), spec };
+  return {
+    entity: `${o.kind}:${o.metadata.namespace}/${o.metadata.name}`,
+    refs: found.refs.map((r) => `${r.field} ${r.ref.kind}:${r.ref.namespace}/${r.ref.name}`).sort(),
+    spec,
+  };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -149,7 +166,9 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
     await operator!.waitReady();
     const operatorReady = Date.now();
     backstage = await BackstageBackend.start({ appConfig: appConfigFor(await readDocumentedAppConfig(), catalogUrl), database: postgres!.connection, dir });
-    process.stderr.write(`[backstage] backlot run ready in ${seconds(operatorReady - operatorStartedAt)}, Backstage's catalog backend ${seconds(Date.now() - operatorReady)} after it\n`);
+    process.stderr.write(
+      `[backstage] backlot run ready in ${seconds(operatorReady - operatorStartedAt)}, Backstage's catalog backend ${seconds(Date.now() - operatorReady)} after it\n`,
+    );
   }, 150_000);
 
   afterAll(async () => {
@@ -165,7 +184,7 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
     else if (dir) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('ingests every entity of the examples: the counts per kind through Backstage\'s catalog API', async () => {
+  it("ingests every entity of the examples: the counts per kind through Backstage's catalog API", async () => {
     expect(await exampleCounts()).toEqual(EXAMPLE_COUNTS);
     const complete = await examplesComplete();
     process.stderr.write(`[backstage] the examples complete in Backstage ${seconds(Date.now() - operatorStartedAt)} after backlot run started\n`);
@@ -177,16 +196,24 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
   it('gives the examples back through backlot import --from-backstage: kinds, names and references', async () => {
     await examplesComplete();
     const started = Date.now();
-    const imported = await runProcess(NODE, [MAIN, 'import', '--from-backstage', backstage!.url, '--page-size', '7'], { env: { PATH: process.env.PATH, HOME: '/nonexistent', BACKSTAGE_TOKEN: backstage!.importToken } });
+    const imported = await runProcess(NODE, [MAIN, 'import', '--from-backstage', backstage!.url, '--page-size', '7'], {
+      env: { PATH: process.env.PATH, HOME: '/nonexistent', BACKSTAGE_TOKEN: backstage!.importToken },
+    });
     expect(imported.stderr).not.toContain(backstage!.importToken);
     expect(imported.code).toBe(0);
     process.stderr.write(`[backstage] import --from-backstage in ${seconds(Date.now() - started)}: ${imported.stderr}`);
     // The examples, this test's probe (if still there), and Backstage's own Location, skipped.
     const [first] = imported.stderr.split('\n');
-    expect(first).toMatch(new RegExp(`^Imported \\d+ entities from the Backstage catalog at ${backstage!.url}/api/catalog \\(\\d+ entities read in \\d+ pages\\): Group \\d+, Domain 3, System 4, Component \\d+, Resource 9, API 8\\.$`));
+    expect(first).toMatch(
+      new RegExp(
+        `^Imported \\d+ entities from the Backstage catalog at ${backstage!.url}/api/catalog \\(\\d+ entities read in \\d+ pages\\): Group \\d+, Domain 3, System 4, Component \\d+, Resource 9, API 8\\.$`,
+      ),
+    );
     expect(imported.stderr).toContain('Skipped 1 entity of kinds Backlot does not model: Location 1.\n');
 
-    const objects = parseAllDocuments(imported.stdout).map((d) => d.toJS() as BacklotObject).filter((o) => EXAMPLE_NAMESPACES.includes(o.metadata.namespace));
+    const objects = parseAllDocuments(imported.stdout)
+      .map((d) => d.toJS() as BacklotObject)
+      .filter((o) => EXAMPLE_NAMESPACES.includes(o.metadata.namespace));
     const examples = await exampleEntities();
     const byEntity = (list: BacklotObject[]) => new Map(list.map(comparable).map((c) => [c.entity, c]));
     const got = byEntity(objects);
@@ -194,9 +221,13 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [entity, expected] of want) expect(got.get(entity)).toEqual(expected);
     // A token Backstage does not know: the real 401, and what to do about it.
-    const refused = await runProcess(NODE, [MAIN, 'import', '--from-backstage', backstage!.url], { env: { PATH: process.env.PATH, HOME: '/nonexistent', BACKSTAGE_TOKEN: 'not-a-known-token' } });
+    const refused = await runProcess(NODE, [MAIN, 'import', '--from-backstage', backstage!.url], {
+      env: { PATH: process.env.PATH, HOME: '/nonexistent', BACKSTAGE_TOKEN: 'not-a-known-token' },
+    });
     expect([refused.code, refused.stdout]).toEqual([1, '']);
-    expect(refused.stderr).toMatch(/^backlot import: GET http:\/\/127\.0\.0\.1:\d+\/api\/catalog\/entity-facets: 401 Unauthorized \(Backstage says: .*\): the token was refused/);
+    expect(refused.stderr).toMatch(
+      /^backlot import: GET http:\/\/127\.0\.0\.1:\d+\/api\/catalog\/entity-facets: 401 Unauthorized \(Backstage says: .*\): the token was refused/,
+    );
     expect(refused.stderr).not.toContain('not-a-known-token');
     // The API server takes it as it is.
     await mustKubectl(['apply', '--dry-run=server', '-f', '-'], imported.stdout);
@@ -239,7 +270,9 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
       ]),
     );
     expect(relations('group:shop/team-payments')).toEqual(expect.arrayContaining(['ownerOf component:shop/checkout', 'childOf group:platform/engineering']));
-    expect(relations('group:platform/engineering')).toEqual(expect.arrayContaining(['parentOf group:shop/team-payments', 'parentOf group:platform/team-platform']));
+    expect(relations('group:platform/engineering')).toEqual(
+      expect.arrayContaining(['parentOf group:shop/team-payments', 'parentOf group:platform/team-platform']),
+    );
     expect(relations('resource:shop/orders-db')).toEqual(expect.arrayContaining(['dependencyOf component:shop/checkout']));
     expect(relations('api:shop/payments-api')).toEqual(expect.arrayContaining(['apiConsumedBy component:shop/checkout']));
     expect(relations('system:shop/webshop')).toEqual(expect.arrayContaining(['hasPart component:shop/checkout']));
@@ -248,8 +281,9 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
     expect(relations('component:shop/payments-gateway')).toEqual(expect.arrayContaining(['hasPart component:shop/payments-reconciler']));
   });
 
-  it('reports no processing error, neither on an entity nor in the catalog\'s refresh state', async () => {
-    const refreshErrors = () => postgres!.query(CATALOG_DATABASE, "SELECT entity_ref, errors FROM refresh_state WHERE errors IS NOT NULL AND errors NOT IN ('', '[]')");
+  it("reports no processing error, neither on an entity nor in the catalog's refresh state", async () => {
+    const refreshErrors = () =>
+      postgres!.query(CATALOG_DATABASE, "SELECT entity_ref, errors FROM refresh_state WHERE errors IS NOT NULL AND errors NOT IN ('', '[]')");
     const seen = await until(
       async () => ({ entities: processingErrors(await backstage!.entities()), refreshState: await refreshErrors() }),
       (s) => s.entities.length === 0 && s.refreshState.length === 0,
@@ -257,27 +291,36 @@ spec: {type: service, lifecycle: experimental, owner: probe-team}
       500,
     );
     expect(seen).toEqual({ entities: [], refreshState: [] });
-    expect(await postgres!.query(CATALOG_DATABASE, 'SELECT count(*) FROM refresh_state')).toEqual([String(Object.values(EXAMPLE_COUNTS).reduce((a, b) => a + b) + 3)]);
+    expect(await postgres!.query(CATALOG_DATABASE, 'SELECT count(*) FROM refresh_state')).toEqual([
+      String(Object.values(EXAMPLE_COUNTS).reduce((a, b) => a + b) + 3),
+    ]);
   });
 
   it('resolves each API definition from its $text placeholder, relative to the location', async () => {
     const inCluster = new Map<string, string>();
     for (const ns of EXAMPLE_NAMESPACES) {
-      const list = JSON.parse(await mustKubectl(['get', 'apis.catalog.backlot.dev', '-n', ns, '-o', 'json'])) as { items: { metadata: { name: string }; spec: { definition?: string } }[] };
+      const list = JSON.parse(await mustKubectl(['get', 'apis.catalog.backlot.dev', '-n', ns, '-o', 'json'])) as {
+        items: { metadata: { name: string }; spec: { definition?: string } }[];
+      };
       for (const api of list.items) if (api.spec.definition) inCluster.set(`api:${ns}/${api.metadata.name}`, api.spec.definition);
     }
     expect(inCluster.size).toBeGreaterThan(0);
     // What the operator serves: a placeholder for each API that has a definition.
     const served = parseAllDocuments(await (await fetch(catalogUrl)).text()).map((d) => d.toJS() as BackstageEntity);
-    const placeholders = Object.fromEntries(served.filter((e) => e.kind === 'API' && inCluster.has(entityRef(e))).map((e) => [entityRef(e), e.spec?.definition]));
+    const placeholders = Object.fromEntries(
+      served.filter((e) => e.kind === 'API' && inCluster.has(entityRef(e))).map((e) => [entityRef(e), e.spec?.definition]),
+    );
     expect(Object.keys(placeholders).sort()).toEqual([...inCluster.keys()].sort());
-    for (const [ref, definition] of Object.entries(placeholders)) expect([ref, definition]).toEqual([ref, { $text: expect.stringMatching(/^\.\/catalog-info\/apis\/[a-z-]+\/[a-z-]+\/definition$/) }]);
+    for (const [ref, definition] of Object.entries(placeholders))
+      expect([ref, definition]).toEqual([ref, { $text: expect.stringMatching(/^\.\/catalog-info\/apis\/[a-z-]+\/[a-z-]+\/definition$/) }]);
 
     // What Backstage made of it: the text itself.
     const apis = (await backstage!.entities()).filter((e) => e.kind === 'API' && inCluster.has(entityRef(e)));
     expect(Object.fromEntries(apis.map((e) => [entityRef(e), e.spec?.definition]))).toEqual(Object.fromEntries(inCluster));
     expect(apis[0]?.metadata.annotations?.['backstage.io/managed-by-location']).toBe(`url:${catalogUrl}`);
-    process.stderr.write(`[backstage] ${apis.length} of ${EXAMPLE_COUNTS.API} APIs have a definition in the cluster, each read by Backstage through its placeholder\n`);
+    process.stderr.write(
+      `[backstage] ${apis.length} of ${EXAMPLE_COUNTS.API} APIs have a definition in the cluster, each read by Backstage through its placeholder\n`,
+    );
   });
 
   it('an entity deleted in the cluster leaves Backstage on the next refresh, and its relations with it', async () => {

@@ -37,7 +37,11 @@ interface InstalledCrd {
 /** The parts of a CRD document the list-type test changes. */
 interface CrdDocument {
   metadata: { name: string };
-  spec: { group: string; names: Record<string, string>; versions: { schema: { openAPIV3Schema: { properties: { status: { properties: Record<string, Record<string, unknown>> } } } } }[] };
+  spec: {
+    group: string;
+    names: Record<string, string>;
+    versions: { schema: { openAPIV3Schema: { properties: { status: { properties: Record<string, Record<string, unknown>> } } } } }[];
+  };
 }
 
 const key = (r: Ref) => `${r.kind}/${r.namespace}/${r.name}`;
@@ -89,8 +93,15 @@ describe('the catalog API', () => {
       expect(applied.stderr).toBe('');
       expect(applied.code).toBe(0);
       const entities = await exampleEntities();
-      for (const e of entities) expect(applied.stdout).toMatch(new RegExp(`^${e.kind.toLowerCase()}\\.catalog\\.backlot\\.dev/${e.name} (created|configured|unchanged)$`, 'm'));
-      for (const workload of ['deployment.apps/storefront', 'statefulset.apps/orders-db', 'cronjob.batch/payments-reconciler', 'daemonset.apps/fluent-bit', 'service/checkout']) {
+      for (const e of entities)
+        expect(applied.stdout).toMatch(new RegExp(`^${e.kind.toLowerCase()}\\.catalog\\.backlot\\.dev/${e.name} (created|configured|unchanged)$`, 'm'));
+      for (const workload of [
+        'deployment.apps/storefront',
+        'statefulset.apps/orders-db',
+        'cronjob.batch/payments-reconciler',
+        'daemonset.apps/fluent-bit',
+        'service/checkout',
+      ]) {
         expect(applied.stdout).toMatch(new RegExp(`^${workload} (created|configured|unchanged)$`, 'm'));
       }
     });
@@ -106,13 +117,27 @@ describe('the catalog API', () => {
 
       const text = await kubectl(['get', 'catalog', '-A']);
       expect(text.code).toBe(0);
-      for (const name of ['component.catalog.backlot.dev/storefront', 'system.catalog.backlot.dev/webshop', 'resource.catalog.backlot.dev/orders-db', 'api.catalog.backlot.dev/auth-api', 'group.catalog.backlot.dev/team-payments', 'domain.catalog.backlot.dev/commerce']) {
+      for (const name of [
+        'component.catalog.backlot.dev/storefront',
+        'system.catalog.backlot.dev/webshop',
+        'resource.catalog.backlot.dev/orders-db',
+        'api.catalog.backlot.dev/auth-api',
+        'group.catalog.backlot.dev/team-payments',
+        'domain.catalog.backlot.dev/commerce',
+      ]) {
         expect(text.stdout).toContain(name);
       }
     });
 
     it('answers to the short names and the backlot category', async () => {
-      for (const [resource, name] of [['comp', 'checkout'], ['sys', 'webshop'], ['res', 'orders-db'], ['apis', 'checkout-api'], ['team', 'team-payments'], ['dom', 'commerce']]) {
+      for (const [resource, name] of [
+        ['comp', 'checkout'],
+        ['sys', 'webshop'],
+        ['res', 'orders-db'],
+        ['apis', 'checkout-api'],
+        ['team', 'team-payments'],
+        ['dom', 'commerce'],
+      ]) {
         const got = await kubectl(['get', resource!, name!, '-n', 'shop', '-o', 'name']);
         expect([resource, got.code]).toEqual([resource, 0]);
       }
@@ -143,7 +168,7 @@ describe('the catalog API', () => {
       }
     });
 
-    it('explains the fields with the model\'s descriptions', async () => {
+    it("explains the fields with the model's descriptions", async () => {
       const explained = await kubectl(['explain', 'component.spec.dependsOn']);
       expect(explained.code).toBe(0);
       expect(explained.stdout).toContain('FIELD: dependsOn <[]string>');
@@ -166,7 +191,12 @@ describe('the catalog API', () => {
     });
 
     it('is written through the status subresource and feeds the Workloads and Ready columns', async () => {
-      const component = { apiVersion: 'catalog.backlot.dev/v1alpha1', kind: 'Component', metadata: { name: 'checkout', namespace: ns.name }, spec: { type: 'service', lifecycle: 'production', owner: 'team-payments', system: 'webshop' } };
+      const component = {
+        apiVersion: 'catalog.backlot.dev/v1alpha1',
+        kind: 'Component',
+        metadata: { name: 'checkout', namespace: ns.name },
+        spec: { type: 'service', lifecycle: 'production', owner: 'team-payments', system: 'webshop' },
+      };
       expect((await kubectl(['apply', '-f', '-'], { input: stringify(component) })).code).toBe(0);
 
       const status = {
@@ -176,7 +206,16 @@ describe('the catalog API', () => {
           totalWorkloads: 3,
           workloadSummary: '2/3',
           workloads: [{ kind: 'Deployment', name: 'checkout', ready: false, replicas: 3, readyReplicas: 2 }],
-          conditions: [{ type: 'Ready', status: 'False', reason: 'WorkloadsNotReady', message: 'Deployment checkout: 2/3 replicas ready', lastTransitionTime: '2026-01-02T03:04:05Z', observedGeneration: 1 }],
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'WorkloadsNotReady',
+              message: 'Deployment checkout: 2/3 replicas ready',
+              lastTransitionTime: '2026-01-02T03:04:05Z',
+              observedGeneration: 1,
+            },
+          ],
         },
       };
       const patched = await kubectl(['patch', 'component', 'checkout', '-n', ns.name, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
@@ -213,16 +252,30 @@ describe('the catalog API', () => {
         expect((await kubectl(['wait', '--for', 'condition=Established', `crd/${doc.metadata.name}`, '--timeout=30s'])).code).toBe(0);
       };
       const workload = (name: string, ready: boolean) => ({ kind: 'Deployment', name, ready, replicas: 2, readyReplicas: ready ? 2 : 1 });
-      const object = (status?: Record<string, unknown>) => ({ apiVersion: `${group}/v1alpha1`, kind: 'ComponentProbe', metadata: { name: 'cart', namespace: ns.name }, ...(status ? { status } : { spec: { type: 'service', lifecycle: 'production', owner: 'team-payments' } }) });
-      const applyStatus = (status: Record<string, unknown>) => kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=backlot', '--subresource=status', '-f', '-'], { input: stringify(object(status)) });
+      const object = (status?: Record<string, unknown>) => ({
+        apiVersion: `${group}/v1alpha1`,
+        kind: 'ComponentProbe',
+        metadata: { name: 'cart', namespace: ns.name },
+        ...(status ? { status } : { spec: { type: 'service', lifecycle: 'production', owner: 'team-payments' } }),
+      });
+      const applyStatus = (status: Record<string, unknown>) =>
+        kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=backlot', '--subresource=status', '-f', '-'], {
+          input: stringify(object(status)),
+        });
       const statusFields = async () => {
-        const got = JSON.parse((await kubectl(['get', `componentprobes.${group}`, 'cart', '-n', ns.name, '-o', 'json', '--show-managed-fields'])).stdout) as { status: Record<string, unknown>; metadata: { managedFields: { subresource?: string; fieldsV1: { 'f:status': Record<string, unknown> } }[] } };
+        const got = JSON.parse((await kubectl(['get', `componentprobes.${group}`, 'cart', '-n', ns.name, '-o', 'json', '--show-managed-fields'])).stdout) as {
+          status: Record<string, unknown>;
+          metadata: { managedFields: { subresource?: string; fieldsV1: { 'f:status': Record<string, unknown> } }[] };
+        };
         return { status: got.status, fields: got.metadata.managedFields.find((m) => m.subresource === 'status')!.fieldsV1['f:status'] };
       };
       try {
         await applyCrd(crd(true));
         expect((await kubectl(['apply', '-f', '-'], { input: stringify(object()) })).code).toBe(0);
-        const before = { workloads: [workload('cart-a', true), workload('cart-b', true)], dependencies: [{ ref: 'component:shop/db', found: true, ready: true }] };
+        const before = {
+          workloads: [workload('cart-a', true), workload('cart-b', true)],
+          dependencies: [{ ref: 'component:shop/db', found: true, ready: true }],
+        };
         expect((await applyStatus(before)).code).toBe(0);
         expect(Object.keys((await statusFields()).fields['f:workloads'] as object)).toContain('k:{"kind":"Deployment","name":"cart-a"}');
 

@@ -34,7 +34,15 @@ import { RestClient } from '../../src/k8s/rest.ts';
 import { forbiddenRequests, type DeploymentObject } from '../support/deploy.ts';
 import { policyDenials } from '../support/deploy-least-power.ts';
 import { MONITORING_STAND_IN_CRDS } from '../support/deploy-monitoring-crds.ts';
-import { applyExamples, catalogConverged, leadingReplicas, replicaMetrics, serviceAccountClient, startReplicas, type Replica } from '../support/deploy-replicas.ts';
+import {
+  applyExamples,
+  catalogConverged,
+  leadingReplicas,
+  replicaMetrics,
+  serviceAccountClient,
+  startReplicas,
+  type Replica,
+} from '../support/deploy-replicas.ts';
 import { stageImage, type StagedImage } from '../support/pod-image.ts';
 import { eventually } from '../support/eventually.ts';
 import { Helm } from '../support/helm.ts';
@@ -111,14 +119,31 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     expect(out).toContain('STATUS: deployed');
     await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', CRD_SELECTOR);
     expect(await crdNames()).toHaveLength(6);
-    for (const name of await crdNames()) expect((await getJson<{ metadata: { annotations: Record<string, string> } }>('crd', name)).metadata.annotations).toMatchObject({ 'helm.sh/resource-policy': 'keep', 'meta.helm.sh/release-name': RELEASE });
+    for (const name of await crdNames())
+      expect((await getJson<{ metadata: { annotations: Record<string, string> } }>('crd', name)).metadata.annotations).toMatchObject({
+        'helm.sh/resource-policy': 'keep',
+        'meta.helm.sh/release-name': RELEASE,
+      });
     const stored = await deployment();
     expect(stored.spec.template.spec.serviceAccountName).toBe(FULLNAME);
     expect(stored.spec.template.spec.containers[0]!.args).toContain(`--leader-election-id=${FULLNAME}-leader`);
-    for (const [kind, name] of [['serviceaccount', FULLNAME], ['service', `${FULLNAME}-metrics`], ['poddisruptionbudget', FULLNAME], ['networkpolicy', FULLNAME], ['role', `${FULLNAME}-leader-election`]]) {
+    for (const [kind, name] of [
+      ['serviceaccount', FULLNAME],
+      ['service', `${FULLNAME}-metrics`],
+      ['poddisruptionbudget', FULLNAME],
+      ['networkpolicy', FULLNAME],
+      ['role', `${FULLNAME}-leader-election`],
+    ]) {
       expect((await getJson<{ metadata: { namespace: string } }>(kind!, '-n', NAMESPACE, name!)).metadata.namespace).toBe(NAMESPACE);
     }
-    for (const name of [`clusterrole/${FULLNAME}-operator`, `clusterrolebinding/${FULLNAME}-operator`, `clusterrole/${FULLNAME}-metrics-reader`, `validatingadmissionpolicy/${POLICY}`, `validatingadmissionpolicybinding/${POLICY}`]) await kubectl('get', name);
+    for (const name of [
+      `clusterrole/${FULLNAME}-operator`,
+      `clusterrolebinding/${FULLNAME}-operator`,
+      `clusterrole/${FULLNAME}-metrics-reader`,
+      `validatingadmissionpolicy/${POLICY}`,
+      `validatingadmissionpolicybinding/${POLICY}`,
+    ])
+      await kubectl('get', name);
     // Prometheus, bound to the reader role the chart ships, as the README has it.
     await kubectl('create', 'namespace', 'monitoring');
     prometheusAccount = await boundServiceAccount(admin, { namespace: 'monitoring', name: 'prometheus', clusterRoles: [`${FULLNAME}-metrics-reader`] });
@@ -130,16 +155,36 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     expect([dry.code, dry.stderr]).toEqual([0, '']);
   });
 
-  it('holds the chart\'s ServiceAccount to backlot.dev/ metadata with the chart\'s admission policy', async () => {
+  it("holds the chart's ServiceAccount to backlot.dev/ metadata with the chart's admission policy", async () => {
     const ns = 'least-power';
     await kubectl('create', 'namespace', ns);
     const labels = { app: 'least-power' };
-    await plane.kubectl(['apply', '-f', '-'], { input: stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'least-power', namespace: ns }, spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] } } } }) });
+    await plane.kubectl(['apply', '-f', '-'], {
+      input: stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'least-power', namespace: ns },
+        spec: {
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] } },
+        },
+      }),
+    });
     const uid = (await getJson<{ metadata: { uid: string } }>('deployment', '-n', ns, 'least-power')).metadata.uid;
     const operator = await serviceAccountClient(admin, adminConfig, NAMESPACE, FULLNAME);
     const write = async (body: Record<string, unknown>) => {
       try {
-        await apply(operator, { resource: WORKLOAD_RESOURCES.Deployment, namespace: ns, name: 'least-power', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'least-power', namespace: ns, uid, ...(body.metadata as object) }, ...(body.spec ? { spec: body.spec } : {}) } });
+        await apply(operator, {
+          resource: WORKLOAD_RESOURCES.Deployment,
+          namespace: ns,
+          name: 'least-power',
+          body: {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name: 'least-power', namespace: ns, uid, ...(body.metadata as object) },
+            ...(body.spec ? { spec: body.spec } : {}),
+          },
+        });
         return 'applied';
       } catch (err) {
         const e = narrowError(err);
@@ -150,7 +195,11 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     let tries = 0;
     const changeImage = () => write({ spec: { template: { spec: { containers: [{ name: 'app', image: `attacker.example/app:${++tries}` }] } } } });
     await eventually('the policy to be in force', async () => ((await changeImage()).startsWith('403') ? true : undefined));
-    expect(await changeImage()).toMatch(new RegExp(`^403 .*ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: Backlot's ServiceAccount may change only backlot\\.dev/ labels and annotations: this request changes the spec or the status$`));
+    expect(await changeImage()).toMatch(
+      new RegExp(
+        `^403 .*ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: Backlot's ServiceAccount may change only backlot\\.dev/ labels and annotations: this request changes the spec or the status$`,
+      ),
+    );
     expect(await write({ metadata: { annotations: { 'backlot.dev/entity': `component:${ns}/app` } } })).toBe('applied');
   });
 
@@ -160,7 +209,16 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     follower = await applyExamples(plane, admin);
 
     const started = Date.now();
-    replicas = await startReplicas({ plane, admin, deployment: await deployment(), namespace: NAMESPACE, names: [`${FULLNAME}-6f7d9c8b4-k2m4p`, `${FULLNAME}-6f7d9c8b4-q8r2t`], work, image, metricsToken: prometheusAccount.token });
+    replicas = await startReplicas({
+      plane,
+      admin,
+      deployment: await deployment(),
+      namespace: NAMESPACE,
+      names: [`${FULLNAME}-6f7d9c8b4-k2m4p`, `${FULLNAME}-6f7d9c8b4-q8r2t`],
+      work,
+      image,
+      metricsToken: prometheusAccount.token,
+    });
     const converged = await catalogConverged(plane);
     timings.push(`convergence of ${converged.length} entities ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(converged.length).toBeGreaterThan(30);
@@ -170,7 +228,9 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     });
     expect(checkout.metadata.annotations?.['backlot.dev/owner']).toBe('group:shop/team-payments');
 
-    const leading = await eventually('exactly one replica to lead', async () => ((await leadingReplicas(replicas)).length === 1 ? leadingReplicas(replicas) : undefined));
+    const leading = await eventually('exactly one replica to lead', async () =>
+      (await leadingReplicas(replicas)).length === 1 ? leadingReplicas(replicas) : undefined,
+    );
     const lease = await getJson<{ spec: { holderIdentity: string } }>('lease', '-n', NAMESPACE, `${FULLNAME}-leader`);
     expect(lease.spec.holderIdentity.startsWith(`${leading[0]!.name}_`)).toBe(true);
     // /metrics is HTTPS (leadingReplicas read it with Prometheus's token): without one, 401.
@@ -186,7 +246,13 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     const before = await deployment();
     // Monitoring objects: no change to the pods. (Stand-ins for the Prometheus Operator's CRDs.)
     await plane.kubectl(['apply', '-f', '-'], { input: MONITORING_STAND_IN_CRDS.map((c) => stringify(c)).join('---\n') });
-    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com');
+    await kubectl(
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/servicemonitors.monitoring.coreos.com',
+      'crd/prometheusrules.monitoring.coreos.com',
+    );
     const monitoring = ['--set', 'serviceMonitor.enabled=true,prometheusRule.enabled=true,grafanaDashboard.enabled=true'];
     await eventually('discovery to serve monitoring.coreos.com', async () => {
       const r = await helm.run(['upgrade', ...(await helm.releaseArgs({ release: RELEASE, namespace: NAMESPACE })), '--reuse-values', ...monitoring]);
@@ -194,24 +260,48 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
       if (!/no matches for kind|resource mapping not found|could not find the requested resource/.test(r.stderr)) throw new Error(r.stderr);
       return undefined;
     });
-    for (const name of [`servicemonitor/${FULLNAME}`, `prometheusrule/${FULLNAME}`, `configmap/${FULLNAME}-grafana-dashboard`]) await kubectl('get', '-n', NAMESPACE, name);
+    for (const name of [`servicemonitor/${FULLNAME}`, `prometheusrule/${FULLNAME}`, `configmap/${FULLNAME}-grafana-dashboard`])
+      await kubectl('get', '-n', NAMESPACE, name);
     const unchanged = await deployment();
     expect(unchanged.metadata.generation).toBe(before.metadata.generation);
     expect(unchanged.spec.template).toEqual(before.spec.template);
 
     // Flags, and the plain catalog port: a new pod template, which the Deployment controller rolls out.
-    await timed('helm upgrade', ['upgrade', ...(await helm.releaseArgs({ release: RELEASE, namespace: NAMESPACE })), '--reuse-values', '--set', 'logLevel=debug,workers=8,catalog.enabled=true']);
+    await timed('helm upgrade', [
+      'upgrade',
+      ...(await helm.releaseArgs({ release: RELEASE, namespace: NAMESPACE })),
+      '--reuse-values',
+      '--set',
+      'logLevel=debug,workers=8,catalog.enabled=true',
+    ]);
     const rolled = await deployment();
     expect(rolled.metadata.generation).toBe(before.metadata.generation + 1);
     const args = (d: DeploymentObject) => d.spec.template.spec.containers[0]!.args ?? [];
     expect(args(rolled).filter((a) => !args(before).includes(a))).toEqual(['--log-level=debug', '--catalog-bind-address=:8082', '--workers=8']);
-    expect({ ...rolled.spec.template, spec: { ...rolled.spec.template.spec, containers: [] } }).toEqual({ ...before.spec.template, spec: { ...before.spec.template.spec, containers: [] } });
-    const catalogService = await getJson<{ spec: { ports: { name: string; port: number; targetPort: string }[] } }>('service', '-n', NAMESPACE, `${FULLNAME}-catalog`);
+    expect({ ...rolled.spec.template, spec: { ...rolled.spec.template.spec, containers: [] } }).toEqual({
+      ...before.spec.template,
+      spec: { ...before.spec.template.spec, containers: [] },
+    });
+    const catalogService = await getJson<{ spec: { ports: { name: string; port: number; targetPort: string }[] } }>(
+      'service',
+      '-n',
+      NAMESPACE,
+      `${FULLNAME}-catalog`,
+    );
     expect(catalogService.spec.ports).toMatchObject([{ name: 'catalog', port: 8082, targetPort: 'catalog' }]);
 
     // The rollout, as the kubelet would carry it out: the old pods go, the new template's come.
     await stopReplicas();
-    replicas = await startReplicas({ plane, admin, deployment: rolled, namespace: NAMESPACE, names: [`${FULLNAME}-5c4b8d7f9-w3x5z`, `${FULLNAME}-5c4b8d7f9-h6j8n`], work, image, metricsToken: prometheusAccount.token });
+    replicas = await startReplicas({
+      plane,
+      admin,
+      deployment: rolled,
+      namespace: NAMESPACE,
+      names: [`${FULLNAME}-5c4b8d7f9-w3x5z`, `${FULLNAME}-5c4b8d7f9-h6j8n`],
+      work,
+      image,
+      metricsToken: prometheusAccount.token,
+    });
     await eventually('one of the new replicas to lead', async () => ((await leadingReplicas(replicas)).length === 1 ? true : undefined));
     // The new leader reconciles: a change made now reaches status, and it logs at debug level.
     await kubectl('patch', 'component', '-n', 'shop', 'order-service', '--type=merge', '-p', '{"spec":{"description":"Rolled out with the new flags"}}');
@@ -232,17 +322,41 @@ describe('Backlot installed with `helm install`, running as its ServiceAccount',
     expect(out).toMatch(/These resources were kept due to the resource policy:[\s\S]*CustomResourceDefinition/);
     expect(await crdNames()).toHaveLength(6);
     expect((await getJson<{ items: unknown[] }>('catalog', '-A')).items).toHaveLength(entities);
-    const left = async () => (await plane.kubectl(['get', 'deployment,serviceaccount,service,role,rolebinding,poddisruptionbudget,networkpolicy,servicemonitor,prometheusrule,configmap', '-n', NAMESPACE, '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'name'])).stdout.trim();
-    await eventually('the release\'s namespaced objects to be deleted', async () => ((await left()) === '' ? true : undefined));
-    for (const name of [`clusterrole/${FULLNAME}-operator`, `clusterrolebinding/${FULLNAME}-operator`, `validatingadmissionpolicy/${POLICY}`, `clusterrole/${FULLNAME}-catalog-editor`, `clusterrole/${FULLNAME}-metrics-reader`]) {
+    const left = async () =>
+      (
+        await plane.kubectl([
+          'get',
+          'deployment,serviceaccount,service,role,rolebinding,poddisruptionbudget,networkpolicy,servicemonitor,prometheusrule,configmap',
+          '-n',
+          NAMESPACE,
+          '-l',
+          `app.kubernetes.io/instance=${RELEASE}`,
+          '-o',
+          'name',
+        ])
+      ).stdout.trim();
+    await eventually("the release's namespaced objects to be deleted", async () => ((await left()) === '' ? true : undefined));
+    for (const name of [
+      `clusterrole/${FULLNAME}-operator`,
+      `clusterrolebinding/${FULLNAME}-operator`,
+      `validatingadmissionpolicy/${POLICY}`,
+      `clusterrole/${FULLNAME}-catalog-editor`,
+      `clusterrole/${FULLNAME}-metrics-reader`,
+    ]) {
       expect((await plane.kubectl(['get', name])).stderr).toMatch(/NotFound/);
     }
   });
 
   it('deletes the CRDs, and the catalog with them, on `helm uninstall` of a release installed with crds.keep=false', async () => {
     // The kept CRDs still carry the release's ownership, so the same release takes them back.
-    await timed('helm install (crds.keep=false, CRDs adopted)', ['install', ...(await helm.releaseArgs({ release: RELEASE, namespace: NAMESPACE, values: { crds: { keep: false } } }))]);
-    for (const name of await crdNames()) expect((await getJson<{ metadata: { annotations: Record<string, string> } }>('crd', name)).metadata.annotations['helm.sh/resource-policy']).toBeUndefined();
+    await timed('helm install (crds.keep=false, CRDs adopted)', [
+      'install',
+      ...(await helm.releaseArgs({ release: RELEASE, namespace: NAMESPACE, values: { crds: { keep: false } } })),
+    ]);
+    for (const name of await crdNames())
+      expect(
+        (await getJson<{ metadata: { annotations: Record<string, string> } }>('crd', name)).metadata.annotations['helm.sh/resource-policy'],
+      ).toBeUndefined();
     await timed('helm uninstall (crds.keep=false)', ['uninstall', RELEASE, '--namespace', NAMESPACE]);
     await eventually('the CRDs to be deleted', async () => ((await crdNames()).length === 0 ? true : undefined), 60_000);
     expect((await plane.kubectl(['get', 'components.catalog.backlot.dev', '-A'])).stderr).toMatch(/the server doesn't have a resource type/);

@@ -61,7 +61,7 @@ describe('backlot import → kubectl apply → backlot export', () => {
     expect(infra).toEqual([...expected.keys()].filter((k) => k.includes(`:${INFRA}/`)).sort());
   });
 
-  it('exports one namespace with -n, as Backstage\'s default namespace when asked', async () => {
+  it("exports one namespace with -n, as Backstage's default namespace when asked", async () => {
     const exported = await backlot(['export', '-n', ns.name, '--default-namespace', ns.name], { kubeconfig: kubeconfigPath() });
     expect(exported.code).toBe(0);
     const docs = parseAllDocuments(exported.stdout).map((d) => d.toJS() as { metadata: { namespace: string } });
@@ -73,7 +73,10 @@ describe('backlot import → kubectl apply → backlot export', () => {
     const api = (name: string, fields: string) =>
       `apiVersion: catalog.backlot.dev/v1alpha1\nkind: API\nmetadata:\n  name: ${name}\n  namespace: ${ns.name}\n  annotations:\n    backlot.dev/backstage-fields: '${fields}'\nspec: {type: openapi, lifecycle: production, owner: team-a, definition: "openapi: 3.1.0\\n"}\n`;
     const created = await kubectl(['create', '-f', '-'], {
-      input: [api('hostile', '{"__proto__.workloads": "x", "constructor.prototype.polluted": "y", "spec.kept": 1}'), api('oversized', JSON.stringify({ 'spec.notes': 'x'.repeat(70_000) }))].join('---\n'),
+      input: [
+        api('hostile', '{"__proto__.workloads": "x", "constructor.prototype.polluted": "y", "spec.kept": 1}'),
+        api('oversized', JSON.stringify({ 'spec.notes': 'x'.repeat(70_000) })),
+      ].join('---\n'),
     });
     expect(created.stderr).toBe('');
     try {

@@ -30,13 +30,15 @@ describe('everyday questions on the example catalog', () => {
   });
 
   describe('backlot orphans', () => {
-    it('finds exactly the examples\' unclaimed workload with -A -o json', async () => {
+    it("finds exactly the examples' unclaimed workload with -A -o json", async () => {
       const got = await backlot(['orphans', '-A', '-o', 'json'], { kubeconfig: kubeconfigPath() });
       expect(got.stderr).toBe('');
       expect(got.code).toBe(0);
       const items = (JSON.parse(got.stdout) as { items: OrphanItem[] }).items;
       // promo-banner is claimed by nobody; debug-toolbox is ignored; every other example workload is claimed.
-      expect(items.filter((i) => EXAMPLE_NAMESPACES.has(i.namespace))).toEqual([{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront', namespaceOwnerNamespace: 'shop' }]);
+      expect(items.filter((i) => EXAMPLE_NAMESPACES.has(i.namespace))).toEqual([
+        { namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront', namespaceOwnerNamespace: 'shop' },
+      ]);
     });
 
     it('prints a kubectl-style table for one namespace, and YAML on request', async () => {
@@ -44,7 +46,9 @@ describe('everyday questions on the example catalog', () => {
       expect(table.code).toBe(0);
       expect(table.stdout).toBe('KIND         NAME           NAMESPACE OWNER\nDeployment   promo-banner   shop/team-storefront\n');
       const yaml = await backlot(['orphans', '-n', 'shop', '-o', 'yaml'], { kubeconfig: kubeconfigPath() });
-      expect(parse(yaml.stdout)).toEqual({ items: [{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront', namespaceOwnerNamespace: 'shop' }] });
+      expect(parse(yaml.stdout)).toEqual({
+        items: [{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront', namespaceOwnerNamespace: 'shop' }],
+      });
     });
 
     it('says so when a namespace has none', async () => {
@@ -146,7 +150,11 @@ describe('everyday questions on the example catalog', () => {
       expect(JSON.parse(plugin.stdout)).toEqual(JSON.parse(direct.stdout));
     });
 
-    it.each([['owners', '-n', 'shop'], ['graph', '-n', 'shop', '-o', 'dot'], ['export', '-n', 'platform']])('runs kubectl backlot %s', async (...args) => {
+    it.each([
+      ['owners', '-n', 'shop'],
+      ['graph', '-n', 'shop', '-o', 'dot'],
+      ['export', '-n', 'platform'],
+    ])('runs kubectl backlot %s', async (...args) => {
       const got = await runProcess(kubectlBinary(), ['backlot', ...args], { env });
       expect([args, got.code, got.stderr]).toEqual([args, 0, '']);
       expect(got.stdout.length).toBeGreaterThan(0);

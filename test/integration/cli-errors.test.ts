@@ -24,7 +24,9 @@ describe('cluster errors', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function kubeconfigWith(change: (config: { clusters: { cluster: { server: string } }[]; users: { user: Record<string, unknown> }[] }) => void): Promise<string> {
+  async function kubeconfigWith(
+    change: (config: { clusters: { cluster: { server: string } }[]; users: { user: Record<string, unknown> }[] }) => void,
+  ): Promise<string> {
     const config = parse(await readFile(kubeconfigPath(), 'utf8')) as Parameters<typeof change>[0];
     change(config);
     const path = join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`);

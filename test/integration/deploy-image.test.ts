@@ -32,7 +32,10 @@ const run = promisify(execFile);
 /** Whether .dockerignore (an exclude-all with exceptions) lets `path` into the build context. */
 function inContext(dockerignore: string, path: string): boolean {
   let included = true;
-  for (const raw of dockerignore.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
+  for (const raw of dockerignore
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))) {
     const negate = raw.startsWith('!');
     const pattern = negate ? raw.slice(1) : raw;
     const matches = pattern === '*' || path === pattern || path.startsWith(`${pattern}/`);
@@ -68,7 +71,10 @@ describe('the container image, built and run as the Dockerfile says', () => {
     expect(stages.map((s) => s.from)).toEqual(['node:24-bookworm-slim', 'node:24-bookworm-slim']);
     const [build, final] = stages;
     expect(build!.name).toBe('build');
-    expect(build!.instructions.filter((i) => i.op === 'RUN').map((i) => i.args)).toEqual(['sh scripts/image.sh deps', `sh scripts/image.sh build ${IMAGE_DEST}`]);
+    expect(build!.instructions.filter((i) => i.op === 'RUN').map((i) => i.args)).toEqual([
+      'sh scripts/image.sh deps',
+      `sh scripts/image.sh build ${IMAGE_DEST}`,
+    ]);
     expect(final!.instructions.filter((i) => i.op === 'RUN')).toEqual([]);
     expect(final!.instructions.filter((i) => i.op === 'COPY').map((i) => i.args)).toEqual([`--from=build ${IMAGE_DEST} ${IMAGE_DEST}`]);
     expect(final!.instructions.find((i) => i.op === 'USER')?.args).toMatch(/^[1-9]\d*:[1-9]\d*$/);
@@ -85,7 +91,8 @@ describe('the container image, built and run as the Dockerfile says', () => {
     const sources = stages[0]!.instructions.filter((i) => i.op === 'COPY').flatMap((i) => i.args.split(/\s+/).slice(0, -1));
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) expect([source, inContext(dockerignore, source)]).toEqual([source, true]);
-    for (const outside of ['node_modules', 'dist', 'test', 'examples', '.git', '.tmp']) expect([outside, inContext(dockerignore, outside)]).toEqual([outside, false]);
+    for (const outside of ['node_modules', 'dist', 'test', 'examples', '.git', '.tmp'])
+      expect([outside, inContext(dockerignore, outside)]).toEqual([outside, false]);
   });
 
   it('ships the bundle and its executable alone: no node_modules, no sources, and the licence notices of what it bundles', async () => {
@@ -102,7 +109,11 @@ describe('the container image, built and run as the Dockerfile says', () => {
     // `from 'x'` counts after an import or export clause only: a message such as "Cannot get
     // 'saltLength' from 'alg' argument" (in @peculiar/x509) is no import.
     const imports = (source: string) =>
-      [...source.matchAll(new RegExp(String.raw`\b(?:import|export)\s*[\w*{}\s,$]*?\bfrom\s*${name}|\bimport\s*\(\s*${name}\s*\)|\brequire\(\s*${name}\s*\)`, 'g'))].map((m) => m[1] ?? m[2] ?? m[3]!);
+      [
+        ...source.matchAll(
+          new RegExp(String.raw`\b(?:import|export)\s*[\w*{}\s,$]*?\bfrom\s*${name}|\bimport\s*\(\s*${name}\s*\)|\brequire\(\s*${name}\s*\)`, 'g'),
+        ),
+      ].map((m) => m[1] ?? m[2] ?? m[3]!);
     const notBuiltin = (s: string) => !builtinModules.includes(s.replace(/^node:/, ''));
     expect(imports(bundle).length).toBeGreaterThan(0);
     expect(imports(bundle).filter(notBuiltin)).toEqual([]);
@@ -124,7 +135,16 @@ describe('the container image, built and run as the Dockerfile says', () => {
     expect(help.stdout).toMatch(/^\s+run\s/m);
     expect(help.stderr).toBe('');
     const runHelp = await run(entry, ['run', '--help'], { env });
-    for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--metrics-bind-address', '--metrics-secure', '--health-probe-bind-address', '--log-level']) expect(runHelp.stdout).toContain(flag);
+    for (const flag of [
+      '--kubeconfig',
+      '--namespaces',
+      '--leader-elect',
+      '--metrics-bind-address',
+      '--metrics-secure',
+      '--health-probe-bind-address',
+      '--log-level',
+    ])
+      expect(runHelp.stdout).toContain(flag);
   });
 
   it("keeps Node.js's compile cache of the bundle in the user's cache directory, and runs without one where none can be made", async () => {
@@ -148,17 +168,26 @@ describe('the container image, built and run as the Dockerfile says', () => {
 
   it('runs it in what a restricted pod gets: its UID, a read-only root, no capabilities', async () => {
     const probe = await SandboxedProcess.start({
-      argv: ['sh', '-c', 'id -u; id -g; touch /var/tmp/backlot-probe 2>/dev/null && echo writable || echo read-only; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status'],
+      argv: [
+        'sh',
+        '-c',
+        'id -u; id -g; touch /var/tmp/backlot-probe 2>/dev/null && echo writable || echo read-only; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status',
+      ],
       env: { PATH: image.path },
       uid: 65532,
       gid: 65532,
       logPath: join(work, 'sandbox-probe.log'),
     });
     expect(await probe.exit()).toBe(0);
-    expect(probe.logs().split('\n').map((l) => l.replace(/\s+/g, ' ').trim())).toEqual(['65532', '65532', 'read-only', 'CapEff: 0000000000000000', 'NoNewPrivs: 1', '']);
+    expect(
+      probe
+        .logs()
+        .split('\n')
+        .map((l) => l.replace(/\s+/g, ' ').trim()),
+    ).toEqual(['65532', '65532', 'read-only', 'CapEff: 0000000000000000', 'NoNewPrivs: 1', '']);
   });
 
-  it('runs `backlot run` with the Deployment\'s args as UID 65532 on a read-only root: ready, leading, secure metrics with a certificate of its own, and a clean stop', async () => {
+  it("runs `backlot run` with the Deployment's args as UID 65532 on a read-only root: ready, leading, secure metrics with a certificate of its own, and a clean stop", async () => {
     await installCrds();
     await installUserRoles();
     const ns = await testNamespace('deploy-image');
@@ -182,7 +211,9 @@ describe('the container image, built and run as the Dockerfile says', () => {
       // The bundle made its self-signed certificate (the mounted Secret's directory is not
       // there), and asks the API server about the token.
       const metricsUrl = `https://127.0.0.1:${ports.metricsPort}/metrics`;
-      await eventually('the replica to take the lease', async () => ((await httpsGet(metricsUrl, { token: reader.token })).body.includes('backlot_leader 1') ? true : undefined));
+      await eventually('the replica to take the lease', async () =>
+        (await httpsGet(metricsUrl, { token: reader.token })).body.includes('backlot_leader 1') ? true : undefined,
+      );
       expect((await httpsGet(metricsUrl)).status).toBe(401);
       expect(operator.logs()).toContain('no metrics serving certificate in the directory yet: serving a self-signed one until it appears');
       const lease = await kubectl(['get', 'lease', '-n', ns.name, 'backlot-leader', '-o', 'jsonpath={.spec.holderIdentity}']);

@@ -35,7 +35,16 @@ import { DEPLOY_DIR, find, forbiddenRequests, kustomize, MONITORING_DIR, type De
 import { policyDenials, workloadApplies, workloadFixtures } from '../support/deploy-least-power.ts';
 import { dashboardPanels, exposedNames, metricNames, readDashboard, variableMetrics, withVariables } from '../support/deploy-dashboard.ts';
 import { MONITORING_STAND_IN_CRDS } from '../support/deploy-monitoring-crds.ts';
-import { applyExamples, catalogConverged, leadingReplicas, replicaMetrics, serviceAccountClient, startReplicas, type CatalogEntity, type Replica } from '../support/deploy-replicas.ts';
+import {
+  applyExamples,
+  catalogConverged,
+  leadingReplicas,
+  replicaMetrics,
+  serviceAccountClient,
+  startReplicas,
+  type CatalogEntity,
+  type Replica,
+} from '../support/deploy-replicas.ts';
 import { stageImage, type StagedImage } from '../support/pod-image.ts';
 import { eventually } from '../support/eventually.ts';
 import { Prometheus } from '../support/prometheus.ts';
@@ -112,7 +121,13 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
   it('passes a server-side dry run of deploy/monitoring against stand-ins for the Prometheus Operator CRDs', async () => {
     const installed = await plane.kubectl(['apply', '-f', '-'], { input: MONITORING_STAND_IN_CRDS.map((c) => stringify(c)).join('---\n') });
     expect(installed.code).toBe(0);
-    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com');
+    await kubectl(
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/servicemonitors.monitoring.coreos.com',
+      'crd/prometheusrules.monitoring.coreos.com',
+    );
     const dry = await eventually('discovery to serve monitoring.coreos.com', async () => {
       const r = await plane.kubectl(['apply', '--dry-run=server', '--validate=strict', '-k', MONITORING_DIR]);
       return r.code === 0 || !/no matches for kind|resource mapping not found/.test(r.stderr) ? r : undefined;
@@ -137,7 +152,13 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
   });
 
   it('stores the NetworkPolicy as shipped: the metrics and probe ports by name, egress to the API server and DNS only', async () => {
-    const policy = await getJson<{ spec: { policyTypes: string[]; ingress: { from?: unknown[]; ports: { port: string | number; protocol: string }[] }[]; egress: { ports: { port: number; protocol: string }[] }[] } }>('networkpolicy', '-n', NAMESPACE, 'backlot');
+    const policy = await getJson<{
+      spec: {
+        policyTypes: string[];
+        ingress: { from?: unknown[]; ports: { port: string | number; protocol: string }[] }[];
+        egress: { ports: { port: number; protocol: string }[] }[];
+      };
+    }>('networkpolicy', '-n', NAMESPACE, 'backlot');
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.ingress).toEqual([
       { from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/metrics-access': 'true' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] },
@@ -146,7 +167,7 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     expect(policy.spec.egress.flatMap((e) => e.ports.map((p) => `${p.port}/${p.protocol}`))).toEqual(['443/TCP', '6443/TCP', '53/UDP', '53/TCP']);
   });
 
-  it('keeps the Deployment\'s topology spread constraints as shipped: the API server drops none of their fields', async () => {
+  it("keeps the Deployment's topology spread constraints as shipped: the API server drops none of their fields", async () => {
     const stored = await getJson<DeploymentObject>('deployment', '-n', NAMESPACE, 'backlot');
     expect(stored.spec.template.spec.topologySpreadConstraints).toEqual(deployment.spec.template.spec.topologySpreadConstraints);
     expect(stored.spec.template.spec.topologySpreadConstraints?.map((c) => c.topologyKey)).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
@@ -179,29 +200,60 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
         return `${e.status} ${e.message}`;
       }
     };
-    const refusal = (what: string) => new RegExp(`^403 .* is forbidden: ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: Backlot's ServiceAccount ${what}$`);
+    const refusal = (what: string) =>
+      new RegExp(`^403 .* is forbidden: ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}' denied request: Backlot's ServiceAccount ${what}$`);
     const changes = (what: string) => refusal(`may change only backlot\\.dev/ labels and annotations: this request changes ${what}`);
-    const current = async (resource: (typeof fixtures)[number]['resource'], name: string) => admin.request<KubeObject & { spec: unknown }>({ path: objectPath(resource, name, ns) });
+    const current = async (resource: (typeof fixtures)[number]['resource'], name: string) =>
+      admin.request<KubeObject & { spec: unknown }>({ path: objectPath(resource, name, ns) });
 
-    for (const [namespace, client] of [[NAMESPACE, await clientAs(NAMESPACE, 'backlot')], [elsewhere, await clientAs(elsewhere, 'backlot')]] as const) {
+    for (const [namespace, client] of [
+      [NAMESPACE, await clientAs(NAMESPACE, 'backlot')],
+      [elsewhere, await clientAs(elsewhere, 'backlot')],
+    ] as const) {
       for (const f of fixtures) {
         const before = await current(f.resource, 'least-power');
         const write = (body: Record<string, unknown>, metadata: Record<string, unknown> = {}) =>
-          attempt(() => apply(client, { resource: f.resource, namespace: ns, name: 'least-power', body: { apiVersion: f.resource.apiVersion, kind: f.kind, metadata: { name: 'least-power', namespace: ns, uid: before.metadata?.uid, ...metadata }, ...body } }));
+          attempt(() =>
+            apply(client, {
+              resource: f.resource,
+              namespace: ns,
+              name: 'least-power',
+              body: {
+                apiVersion: f.resource.apiVersion,
+                kind: f.kind,
+                metadata: { name: 'least-power', namespace: ns, uid: before.metadata?.uid, ...metadata },
+                ...body,
+              },
+            }),
+          );
         // What Backlot writes: admitted, and nothing else moves.
-        const owned = { labels: { 'backlot.dev/owner': 'team' }, annotations: { 'backlot.dev/entity': `component:${ns}/app`, 'backlot.dev/owner': 'group:least-power/team' } };
+        const owned = {
+          labels: { 'backlot.dev/owner': 'team' },
+          annotations: { 'backlot.dev/entity': `component:${ns}/app`, 'backlot.dev/owner': 'group:least-power/team' },
+        };
         expect([namespace, f.kind, await write({}, owned)]).toEqual([namespace, f.kind, 'applied']);
         const after = await current(f.resource, 'least-power');
         expect([f.kind, after.spec, after.metadata?.labels]).toEqual([f.kind, before.spec, { ...before.metadata?.labels, ...owned.labels }]);
         // A change of image (of the Service's selector): refused.
-        expect([namespace, f.kind, await write({ spec: f.hostileSpec })]).toEqual([namespace, f.kind, expect.stringMatching(changes('the spec or the status'))]);
+        expect([namespace, f.kind, await write({ spec: f.hostileSpec })]).toEqual([
+          namespace,
+          f.kind,
+          expect.stringMatching(changes('the spec or the status')),
+        ]);
         refusalsExpected++;
       }
       // The rest of the metadata that is not Backlot's, on one workload.
       const deployment = byKind('Deployment');
       const uid = (await current(deployment.resource, 'least-power')).metadata?.uid;
       const metadataChange = (metadata: Record<string, unknown>) =>
-        attempt(() => apply(client, { resource: deployment.resource, namespace: ns, name: 'least-power', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'least-power', namespace: ns, uid, ...metadata } } }));
+        attempt(() =>
+          apply(client, {
+            resource: deployment.resource,
+            namespace: ns,
+            name: 'least-power',
+            body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'least-power', namespace: ns, uid, ...metadata } },
+          }),
+        );
       const other = { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: '0c8b6f8e-0000-4000-8000-000000000001' };
       expect(await metadataChange({ labels: { app: 'other' } })).toMatch(changes('another label'));
       expect(await metadataChange({ annotations: { 'example.com/note': 'x' } })).toMatch(changes('another annotation'));
@@ -215,8 +267,12 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     await kubectl('create', 'rolebinding', 'too-much', '-n', ns, '--role=too-much', `--serviceaccount=${elsewhere}:backlot`);
     const tooMuch = await clientAs(elsewhere, 'backlot');
     const created = { ...byKind('Deployment').manifest, metadata: { name: 'created', namespace: ns } };
-    expect(await attempt(() => tooMuch.request({ method: 'POST', path: collectionPath(byKind('Deployment').resource, ns), body: created }))).toMatch(refusal('may not create or delete workloads or Services'));
-    expect(await attempt(() => tooMuch.request({ method: 'DELETE', path: objectPath(byKind('Service').resource, 'least-power', ns) }))).toMatch(refusal('may not create or delete workloads or Services'));
+    expect(await attempt(() => tooMuch.request({ method: 'POST', path: collectionPath(byKind('Deployment').resource, ns), body: created }))).toMatch(
+      refusal('may not create or delete workloads or Services'),
+    );
+    expect(await attempt(() => tooMuch.request({ method: 'DELETE', path: objectPath(byKind('Service').resource, 'least-power', ns) }))).toMatch(
+      refusal('may not create or delete workloads or Services'),
+    );
     refusalsExpected += 2;
     await kubectl('delete', 'rolebinding,role', 'too-much', '-n', ns);
 
@@ -227,7 +283,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     const evaluations = (await denials()) - denialsBefore;
     expect(refused).toBe(refusalsExpected);
     expect(evaluations).toBeGreaterThanOrEqual(refusalsExpected);
-    process.stderr.write(`[deploy-install] ${POLICY}: ${refused} of ${refusalsExpected} hostile writes refused with 403 (${evaluations} denying evaluations counted); all ${2 * fixtures.length} writes of backlot.dev/ metadata admitted\n`);
+    process.stderr.write(
+      `[deploy-install] ${POLICY}: ${refused} of ${refusalsExpected} hostile writes refused with 403 (${evaluations} denying evaluations counted); all ${2 * fixtures.length} writes of backlot.dev/ metadata admitted\n`,
+    );
     await kubectl('delete', ...fixtures.map((f) => `${f.resource.resource}${f.resource.group ? `.${f.resource.group}` : ''}/least-power`), '-n', ns);
     await kubectl('delete', 'clusterrolebinding', 'backlot-operator-elsewhere');
   });
@@ -242,7 +300,18 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     follower = await applyExamples(plane, admin);
 
     // Read over HTTPS with Prometheus's token, as the ServiceMonitor scrapes them.
-    replicas.push(...(await startReplicas({ plane, admin, deployment, namespace: NAMESPACE, names: ['backlot-7d9f8c6b5-a1b2c', 'backlot-7d9f8c6b5-d3e4f'], work, image, metricsToken: prometheusAccount.token })));
+    replicas.push(
+      ...(await startReplicas({
+        plane,
+        admin,
+        deployment,
+        namespace: NAMESPACE,
+        names: ['backlot-7d9f8c6b5-a1b2c', 'backlot-7d9f8c6b5-d3e4f'],
+        work,
+        image,
+        metricsToken: prometheusAccount.token,
+      })),
+    );
 
     const converged = await catalogConverged(plane);
     expect(converged.length).toBeGreaterThan(30);
@@ -259,7 +328,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     const catalogUrl = replicas[0]!.metricsUrl.replace(/\/metrics$/, '/catalog-info.yaml');
     const catalog = await httpsGet(catalogUrl, { token: backstageAccount.token });
     expect(catalog.status).toBe(200);
-    const served = parseAllDocuments(catalog.body).map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: { definition?: { $text?: string } } });
+    const served = parseAllDocuments(catalog.body).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string }; spec: { definition?: { $text?: string } } },
+    );
     const placeholder = served.find((d) => d.kind === 'API' && d.metadata.name === 'orders-api')?.spec.definition?.$text;
     expect(placeholder).toBe('./catalog-info/apis/shop/orders-api/definition');
     const definition = await httpsGet(new URL(placeholder!, catalogUrl).toString(), { token: backstageAccount.token });
@@ -278,7 +349,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     // The policy saw the operator's writes: every workload it claimed got its annotations.
     const applies = workloadApplies(await apiServerMetrics()) - appliesBefore;
     expect(applies).toBeGreaterThan(20);
-    process.stderr.write(`[deploy-install] convergence as ${SA}: ${applies} server-side applies to workloads, ${after.total - before.total} 403 responses, ${refusedByPolicy} refusals by ${POLICY} (apiserver_validating_admission_policy_check_total{enforcement_action="deny"})\n`);
+    process.stderr.write(
+      `[deploy-install] convergence as ${SA}: ${applies} server-side applies to workloads, ${after.total - before.total} 403 responses, ${refusedByPolicy} refusals by ${POLICY} (apiserver_validating_admission_policy_check_total{enforcement_action="deny"})\n`,
+    );
     for (const r of replicas) expect(r.process.logs()).not.toMatch(/forbidden|denied|"status":40[13]|"status":422/i);
   });
 
@@ -329,21 +402,44 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     expect(answers).toEqual(table.map(([args, expected]) => [args.join(' '), expected]));
   });
 
-  it('keeps a tenant inside their namespace: a Component in team-a that selects team-b\'s workloads claims nothing there', async () => {
+  it("keeps a tenant inside their namespace: a Component in team-a that selects team-b's workloads claims nothing there", async () => {
     // team-b's workloads carry exactly the labels team-a's Component will select.
     for (const ns of ['team-a', 'team-b']) await kubectl('create', 'namespace', ns);
     const labels = { 'app.kubernetes.io/name': 'shared-api', 'backstage.io/kubernetes-id': 'grab' };
     const manifests = [
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shared-api', namespace: 'team-b', labels }, spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'api', image: 'registry.example/shared-api:1' }] } } } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'shared-api', namespace: 'team-b', labels },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'api', image: 'registry.example/shared-api:1' }] } },
+        },
+      },
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shared-api', namespace: 'team-b', labels }, spec: { selector: labels, ports: [{ port: 80 }] } },
     ];
     await plane.kubectl(['apply', '-f', '-'], { input: manifests.map((m) => stringify(m)).join('---\n') });
     await makeNamespaceReady(admin, 'team-b');
     const snapshot = async () =>
-      Promise.all(['deployment', 'service'].map(async (kind) => (await getJson<{ metadata: { resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string> } }>(kind, '-n', 'team-b', 'shared-api')).metadata));
+      Promise.all(
+        ['deployment', 'service'].map(
+          async (kind) =>
+            (
+              await getJson<{ metadata: { resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string> } }>(
+                kind,
+                '-n',
+                'team-b',
+                'shared-api',
+              )
+            ).metadata,
+        ),
+      );
     // The operator has seen team-b's workloads: both are reported as orphans.
     const leader = (await leaders())[0]!;
-    await eventually('team-b\'s workloads to be orphans', async () => ((await metrics(leader)).match(/backlot_orphaned_workload\{namespace="team-b"/g)?.length === 2 ? true : undefined));
+    await eventually("team-b's workloads to be orphans", async () =>
+      (await metrics(leader)).match(/backlot_orphaned_workload\{namespace="team-b"/g)?.length === 2 ? true : undefined,
+    );
     const before = await snapshot();
 
     // The tenant: may edit the catalog in team-a (the shipped editor role, bound there only).
@@ -370,15 +466,26 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
       }),
       { mode: 0o600 },
     );
-    const asAlice = (args: string[], input?: string) => (input === undefined ? plane.kubectl([`--kubeconfig=${aliceConfig}`, ...args]) : plane.kubectl([`--kubeconfig=${aliceConfig}`, ...args], { input }));
+    const asAlice = (args: string[], input?: string) =>
+      input === undefined ? plane.kubectl([`--kubeconfig=${aliceConfig}`, ...args]) : plane.kubectl([`--kubeconfig=${aliceConfig}`, ...args], { input });
     const component = (namespace: string) =>
       stringify({
         apiVersion: 'catalog.backlot.dev/v1alpha1',
         kind: 'Component',
         metadata: { name: 'grab', namespace },
-        spec: { type: 'service', lifecycle: 'production', owner: 'team-a', workloads: { selector: { matchLabels: { 'app.kubernetes.io/name': 'shared-api' } } } },
+        spec: {
+          type: 'service',
+          lifecycle: 'production',
+          owner: 'team-a',
+          workloads: { selector: { matchLabels: { 'app.kubernetes.io/name': 'shared-api' } } },
+        },
       });
-    const group = stringify({ apiVersion: 'catalog.backlot.dev/v1alpha1', kind: 'Group', metadata: { name: 'team-a', namespace: 'team-a' }, spec: { type: 'team' } });
+    const group = stringify({
+      apiVersion: 'catalog.backlot.dev/v1alpha1',
+      kind: 'Group',
+      metadata: { name: 'team-a', namespace: 'team-a' },
+      spec: { type: 'team' },
+    });
 
     // The counters see a refusal: alice's attempt to write into team-b.
     const beforeAttempt = await forbidden();
@@ -387,7 +494,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     expect(intoB.stderr).toMatch(/forbidden/i);
     const afterAttempt = await forbidden();
     expect(afterAttempt.total).toBeGreaterThan(beforeAttempt.total);
-    process.stderr.write(`[deploy-install] the tenant's refused attempt: ${JSON.stringify(afterAttempt.byRequest)} (before: ${JSON.stringify(beforeAttempt.byRequest)})\n`);
+    process.stderr.write(
+      `[deploy-install] the tenant's refused attempt: ${JSON.stringify(afterAttempt.byRequest)} (before: ${JSON.stringify(beforeAttempt.byRequest)})\n`,
+    );
     const created = await asAlice(['apply', '-f', '-'], `${group}---\n${component('team-a')}`);
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
@@ -399,7 +508,11 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
       return e.status?.observedGeneration === e.metadata.generation ? e : undefined;
     });
     expect(grab.status?.workloads ?? []).toEqual([]);
-    expect(grab.status?.conditions?.find((c) => c.type === 'WorkloadsReady')).toMatchObject({ status: 'Unknown', reason: 'NoWorkloadsMatched', message: 'the entity claims no workload in its namespace' });
+    expect(grab.status?.conditions?.find((c) => c.type === 'WorkloadsReady')).toMatchObject({
+      status: 'Unknown',
+      reason: 'NoWorkloadsMatched',
+      message: 'the entity claims no workload in its namespace',
+    });
     // Long enough for any write the Component might cause to have happened.
     await sleep(3_000);
     expect(await snapshot()).toEqual(before);
@@ -416,17 +529,21 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
     for (const r of replicas) expect(r.process.logs()).not.toMatch(/forbidden|"status":403/i);
   });
 
-  it('does not report its own namespace\'s workloads as orphans', async () => {
+  it("does not report its own namespace's workloads as orphans", async () => {
     const leader = (await leaders())[0]!;
     expect((await metrics(leader)).split('\n').filter((l) => l.includes(`namespace="${NAMESPACE}"`) && l.startsWith('backlot_orphaned_workload'))).toEqual([]);
   });
 
-  it('runs every query of the Grafana dashboard on a real Prometheus scraping both replicas: no error, no unknown metric, the leader\'s series only', async () => {
+  it("runs every query of the Grafana dashboard on a real Prometheus scraping both replicas: no error, no unknown metric, the leader's series only", async () => {
     const dashboard = await readDashboard();
     const rules = await readFile(join(DEPLOY_DIR, 'alerts/backlot.rules.yaml'), 'utf8');
     // Scraped as the shipped ServiceMonitor says: its scheme and TLS settings, and the token
     // of Prometheus's ServiceAccount (bearerTokenFile) bound to backlot-metrics-reader.
-    const monitor = find<KubeObject & { spec: { endpoints: ServiceMonitorEndpoint[] } }>(await kustomize(plane.assets.kubectl, MONITORING_DIR), 'ServiceMonitor', 'backlot');
+    const monitor = find<KubeObject & { spec: { endpoints: ServiceMonitorEndpoint[] } }>(
+      await kustomize(plane.assets.kubectl, MONITORING_DIR),
+      'ServiceMonitor',
+      'backlot',
+    );
     const endpoint = monitor.spec.endpoints[0]!;
     expect(endpoint).toMatchObject({ scheme: 'https', path: '/metrics', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
     const prometheus = await Prometheus.start({
@@ -439,7 +556,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
         const up = await prometheus.query('count_over_time(up[1m]) >= 3 and up == 1');
         return up.length === replicas.length ? true : undefined;
       });
-      expect((await prometheus.targets()).map((t) => [t.scrapeUrl.replace(/:\d+\//, ':PORT/'), t.health, t.lastError])).toEqual(replicas.map(() => ['https://127.0.0.1:PORT/metrics', 'up', '']));
+      expect((await prometheus.targets()).map((t) => [t.scrapeUrl.replace(/:\d+\//, ':PORT/'), t.health, t.lastError])).toEqual(
+        replicas.map(() => ['https://127.0.0.1:PORT/metrics', 'up', '']),
+      );
       const exported = new Set<string>(['up']);
       for (const r of replicas) for (const name of exposedNames(await metrics(r))) exported.add(name);
 
@@ -477,7 +596,9 @@ describe('Backlot installed from deploy/, running as its ServiceAccount', () => 
       expect(ruleExprs.length).toBe(6);
       for (const expr of ruleExprs) for (const name of metricNames(expr)) expect([expr, exported.has(name)]).toEqual([expr, true]);
 
-      process.stderr.write(`[deploy-install] dashboard: ${dashboardPanels(dashboard).length} panels, ${queries.length} queries checked, ${withData} with data\n`);
+      process.stderr.write(
+        `[deploy-install] dashboard: ${dashboardPanels(dashboard).length} panels, ${queries.length} queries checked, ${withData} with data\n`,
+      );
     } finally {
       await prometheus.stop();
     }

@@ -18,8 +18,26 @@ import type { InformerRequest } from '../../src/runtime/factory.ts';
 import { WORKLOAD_RESOURCES } from '../../src/api/workloads.ts';
 import { ENTITY_KINDS, entityResource } from '../../src/api/kinds.ts';
 import type { Informer } from '../../src/runtime/informer.ts';
-import { dashboardPanels, metricNames, readDashboard, variableMetrics, withVariables, type Dashboard, type DashboardPanel } from '../support/deploy-dashboard.ts';
-import { BACKSTAGE_DIR, DEPLOY_DIR, find, kustomize, kustomizeOverlay, MONITORING_DIR, REPO_ROOT, type DeploymentObject, type ServiceMonitorEndpoint } from '../support/deploy.ts';
+import {
+  dashboardPanels,
+  metricNames,
+  readDashboard,
+  variableMetrics,
+  withVariables,
+  type Dashboard,
+  type DashboardPanel,
+} from '../support/deploy-dashboard.ts';
+import {
+  BACKSTAGE_DIR,
+  DEPLOY_DIR,
+  find,
+  kustomize,
+  kustomizeOverlay,
+  MONITORING_DIR,
+  REPO_ROOT,
+  type DeploymentObject,
+  type ServiceMonitorEndpoint,
+} from '../support/deploy.ts';
 
 interface PolicyRule {
   apiGroups?: string[];
@@ -32,7 +50,9 @@ interface PolicyRule {
 function grants(rules: readonly PolicyRule[]): string[] {
   const out: string[] = [];
   for (const r of rules) {
-    for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) out.push(`${g ? `${g}/` : ''}${res} ${v}${r.resourceNames ? ` [${r.resourceNames.join(',')}]` : ''}`);
+    for (const g of r.apiGroups ?? [])
+      for (const res of r.resources ?? [])
+        for (const v of r.verbs) out.push(`${g ? `${g}/` : ''}${res} ${v}${r.resourceNames ? ` [${r.resourceNames.join(',')}]` : ''}`);
   }
   return out.sort();
 }
@@ -114,7 +134,9 @@ describe('deploy/ (kubectl kustomize)', () => {
     );
     // kustomize's schema takes the admission policy kinds for namespaced ones and gives them a
     // namespace, which the API server drops (they are cluster-scoped); deploy-install applies them.
-    const namespaced = objects.filter((o) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', ...POLICY_KINDS].includes(o.kind ?? ''));
+    const namespaced = objects.filter(
+      (o) => !['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', ...POLICY_KINDS].includes(o.kind ?? ''),
+    );
     for (const o of namespaced) expect([o.kind, o.metadata?.namespace]).toEqual([o.kind, 'backlot-system']);
   });
 
@@ -154,7 +176,7 @@ describe('deploy/ (kubectl kustomize)', () => {
     expect(all.filter((g) => workloads.includes(g.split(' ')[0]!) && /\s(create|update|delete|deletecollection)$/.test(g))).toEqual([]);
   });
 
-  it('binds the operator role and the Lease role to the operator\'s ServiceAccount', () => {
+  it("binds the operator role and the Lease role to the operator's ServiceAccount", () => {
     const subject = { kind: 'ServiceAccount', name: deployment.spec.template.spec.serviceAccountName, namespace: 'backlot-system' };
     expect(subject.name).toBe('backlot');
     const crb = find<KubeObject & { subjects: unknown[]; roleRef: unknown }>(objects, 'ClusterRoleBinding', 'backlot-operator');
@@ -189,7 +211,13 @@ describe('deploy/ (kubectl kustomize)', () => {
   it('probes /healthz and /readyz on the probe port and serves secure metrics on the metrics port the flags name', () => {
     const container = deployment.spec.template.spec.containers[0]!;
     const port = (name: string) => container.ports?.find((p) => p.name === name)?.containerPort;
-    const flagPort = (flag: string) => Number(container.args?.find((a) => a.startsWith(`${flag}=`))?.split(':').at(-1));
+    const flagPort = (flag: string) =>
+      Number(
+        container.args
+          ?.find((a) => a.startsWith(`${flag}=`))
+          ?.split(':')
+          .at(-1),
+      );
     expect(port('probes')).toBe(8081);
     expect(port('metrics')).toBe(8443);
     expect(flagPort('--health-probe-bind-address')).toBe(8081);
@@ -210,17 +238,31 @@ describe('deploy/ (kubectl kustomize)', () => {
     const pod = deployment.spec.template.spec.securityContext;
     const container = deployment.spec.template.spec.containers[0]!.securityContext;
     expect(pod).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(container).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(container?.capabilities?.add).toBeUndefined();
   });
 
-  it('selects the Deployment\'s pods with its PodDisruptionBudget and its metrics Service', () => {
+  it("selects the Deployment's pods with its PodDisruptionBudget and its metrics Service", () => {
     const labels = deployment.spec.template.metadata.labels;
-    const pdb = find<KubeObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }>(objects, 'PodDisruptionBudget', 'backlot');
+    const pdb = find<KubeObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }>(
+      objects,
+      'PodDisruptionBudget',
+      'backlot',
+    );
     expect(pdb.spec.minAvailable).toBe(1);
     expect(labels).toMatchObject(pdb.spec.selector.matchLabels);
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
-    const svc = find<KubeObject & { spec: { selector: Record<string, string>; ports: { name: string; targetPort: string }[] } }>(objects, 'Service', 'backlot-metrics');
+    const svc = find<KubeObject & { spec: { selector: Record<string, string>; ports: { name: string; targetPort: string }[] } }>(
+      objects,
+      'Service',
+      'backlot-metrics',
+    );
     expect(labels).toMatchObject(svc.spec.selector);
     expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8443, targetPort: 'metrics', protocol: 'TCP' }]);
   });
@@ -238,7 +280,7 @@ describe('deploy/ (kubectl kustomize)', () => {
     expect(role.rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
   });
 
-  it('holds the operator\'s identity to backlot.dev/ metadata on every kind its role may patch: the admission policy and its binding', () => {
+  it("holds the operator's identity to backlot.dev/ metadata on every kind its role may patch: the admission policy and its binding", () => {
     const policy = find<AdmissionPolicy>(objects, 'ValidatingAdmissionPolicy', 'backlot-operator-least-power');
     const binding = find<AdmissionPolicyBinding>(objects, 'ValidatingAdmissionPolicyBinding', 'backlot-operator-least-power');
     expect(binding.spec).toEqual({ policyName: policy.metadata?.name, validationActions: ['Deny'] });
@@ -246,8 +288,14 @@ describe('deploy/ (kubectl kustomize)', () => {
     // Exactly the workload resources the ClusterRole grants patch on, with their subresources,
     // for every change an identity can make to them.
     const role = find<KubeObject & { rules: PolicyRule[] }>(objects, 'ClusterRole', 'backlot-operator');
-    const patched = grants(role.rules).filter((g) => g.endsWith(' patch') && !g.includes('/status') && !g.startsWith('catalog.backlot.dev/')).map((g) => g.split(' ')[0]!);
-    expect(patched.sort()).toEqual(Object.values(WORKLOAD_RESOURCES).map((r) => key(r)).sort());
+    const patched = grants(role.rules)
+      .filter((g) => g.endsWith(' patch') && !g.includes('/status') && !g.startsWith('catalog.backlot.dev/'))
+      .map((g) => g.split(' ')[0]!);
+    expect(patched.sort()).toEqual(
+      Object.values(WORKLOAD_RESOURCES)
+        .map((r) => key(r))
+        .sort(),
+    );
     const matched = policy.spec.matchConstraints.resourceRules.flatMap((r) => {
       expect([r.apiVersions, r.operations]).toEqual([['*'], ['CREATE', 'UPDATE', 'DELETE']]);
       return r.apiGroups.flatMap((g) => r.resources.map((res) => `${g ? `${g}/` : ''}${res}`));
@@ -256,7 +304,10 @@ describe('deploy/ (kubectl kustomize)', () => {
     // The identity: the Deployment's ServiceAccount, in whatever namespace it is installed.
     const sa = deployment.spec.template.spec.serviceAccountName;
     expect(policy.spec.matchConditions).toEqual([
-      { name: 'backlot-service-account', expression: `request.userInfo.username.startsWith('system:serviceaccount:') && request.userInfo.username.endsWith(':${sa}')` },
+      {
+        name: 'backlot-service-account',
+        expression: `request.userInfo.username.startsWith('system:serviceaccount:') && request.userInfo.username.endsWith(':${sa}')`,
+      },
     ]);
     for (const v of policy.spec.validations) expect([v.reason, v.message]).toEqual(['Forbidden', expect.stringMatching(/^Backlot's ServiceAccount may /)]);
   });
@@ -264,7 +315,10 @@ describe('deploy/ (kubectl kustomize)', () => {
   it('keeps the admission policy working in an overlay that installs into another namespace', async () => {
     const overlay = await kustomizeOverlay(kubectl(), { resources: [DEPLOY_DIR], fields: { namespace: 'platform-tools' } });
     const withoutNamespace = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, namespace: undefined } });
-    for (const kind of POLICY_KINDS) expect(withoutNamespace(find(overlay, kind, 'backlot-operator-least-power'))).toEqual(withoutNamespace(find(objects, kind, 'backlot-operator-least-power')));
+    for (const kind of POLICY_KINDS)
+      expect(withoutNamespace(find(overlay, kind, 'backlot-operator-least-power'))).toEqual(
+        withoutNamespace(find(objects, kind, 'backlot-operator-least-power')),
+      );
     // The ServiceAccount moves (the bindings' subjects do not: README, Troubleshooting); the
     // expression names no namespace, so it matches the ServiceAccount there as well.
     expect(find(overlay, 'ServiceAccount', 'backlot').metadata?.namespace).toBe('platform-tools');
@@ -280,18 +334,37 @@ describe('deploy/ (kubectl kustomize)', () => {
     const named = new Set(container.ports?.map((p) => p.name));
     const [metrics, probes, ...more] = policy.spec.ingress;
     expect(more).toEqual([]);
-    expect(metrics).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/metrics-access': 'true' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] });
+    expect(metrics).toEqual({
+      from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/metrics-access': 'true' } } }],
+      ports: [{ port: 'metrics', protocol: 'TCP' }],
+    });
     expect(probes).toEqual({ ports: [{ port: 'probes', protocol: 'TCP' }] });
     for (const rule of policy.spec.ingress) for (const p of rule.ports) expect([p.port, named.has(String(p.port))]).toEqual([p.port, true]);
-    expect(policy.spec.egress.map((e) => e.ports.map((p) => `${p.port}/${p.protocol}`))).toEqual([['443/TCP', '6443/TCP'], ['53/UDP', '53/TCP']]);
+    expect(policy.spec.egress.map((e) => e.ports.map((p) => `${p.port}/${p.protocol}`))).toEqual([
+      ['443/TCP', '6443/TCP'],
+      ['53/UDP', '53/TCP'],
+    ]);
   });
 
   it('spreads the two replicas over nodes (hard) and zones (best effort), and leaves the priority class to the overlay', () => {
     const spec = deployment.spec.template.spec;
     const pods = deployment.spec.selector.matchLabels;
     expect(spec.topologySpreadConstraints).toEqual([
-      { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor', labelSelector: { matchLabels: pods }, matchLabelKeys: ['pod-template-hash'] },
-      { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: pods }, matchLabelKeys: ['pod-template-hash'] },
+      {
+        topologyKey: 'kubernetes.io/hostname',
+        maxSkew: 1,
+        whenUnsatisfiable: 'DoNotSchedule',
+        nodeTaintsPolicy: 'Honor',
+        labelSelector: { matchLabels: pods },
+        matchLabelKeys: ['pod-template-hash'],
+      },
+      {
+        topologyKey: 'topology.kubernetes.io/zone',
+        maxSkew: 1,
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: pods },
+        matchLabelKeys: ['pod-template-hash'],
+      },
     ]);
     // The spread per node replaces the anti-affinity that said the same thing.
     expect(spec.affinity).toBeUndefined();
@@ -311,7 +384,10 @@ describe('deploy/backstage (a kustomize component)', () => {
     expect(find<DeploymentObject>(objects, 'Deployment', 'backlot').spec.template.metadata.labels).toMatchObject(svc.spec.selector);
     // The NetworkPolicy admits namespaces labelled for it to that port, and nothing new elsewhere.
     const ingress = find<KubeObject & { spec: { ingress: unknown[] } }>(objects, 'NetworkPolicy', 'backlot').spec.ingress;
-    expect(ingress.at(-1)).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/catalog-access': 'true' } } }], ports: [{ port: 'catalog', protocol: 'TCP' }] });
+    expect(ingress.at(-1)).toEqual({
+      from: [{ namespaceSelector: { matchLabels: { 'backlot.dev/catalog-access': 'true' } } }],
+      ports: [{ port: 'catalog', protocol: 'TCP' }],
+    });
     expect(ingress).toHaveLength(3);
   });
 });
@@ -339,25 +415,30 @@ describe('deploy/monitoring (kubectl kustomize)', () => {
     expect(rule.spec).toEqual(rules);
   });
 
-  it('scrapes the metrics Service\'s port over HTTPS with Prometheus\'s token, keeping the metrics\' own namespace label, as job "backlot"', () => {
-    const monitor = find<KubeObject & { spec: { jobLabel: string; selector: { matchLabels: Record<string, string> }; endpoints: (ServiceMonitorEndpoint & { port: string })[] } }>(objects, 'ServiceMonitor', 'backlot');
+  it("scrapes the metrics Service's port over HTTPS with Prometheus's token, keeping the metrics' own namespace label, as job \"backlot\"", () => {
+    const monitor = find<
+      KubeObject & { spec: { jobLabel: string; selector: { matchLabels: Record<string, string> }; endpoints: (ServiceMonitorEndpoint & { port: string })[] } }
+    >(objects, 'ServiceMonitor', 'backlot');
     const svc = find<KubeObject & { spec: { ports: { name: string }[] } }>(base, 'Service', 'backlot-metrics');
     expect(svc.metadata?.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(svc.metadata?.labels?.[monitor.spec.jobLabel]).toBe('backlot');
     for (const endpoint of monitor.spec.endpoints) {
       expect(svc.spec.ports.map((p) => p.name)).toContain(endpoint.port);
       expect(endpoint.honorLabels).toBe(true);
-      expect(endpoint).toMatchObject({ scheme: 'https', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token', tlsConfig: { insecureSkipVerify: true } });
+      expect(endpoint).toMatchObject({
+        scheme: 'https',
+        bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+        tlsConfig: { insecureSkipVerify: true },
+      });
     }
   });
 
-  it('ships the dashboard file unchanged, labelled for Grafana\'s sidecar', async () => {
+  it("ships the dashboard file unchanged, labelled for Grafana's sidecar", async () => {
     const cm = find<KubeObject & { data: Record<string, string> }>(objects, 'ConfigMap', 'backlot-grafana-dashboard');
     expect(cm.metadata?.labels?.grafana_dashboard).toBe('1');
     expect(cm.data['backlot.json']).toBe(await readFile(join(MONITORING_DIR, 'grafana-dashboard.json'), 'utf8'));
   });
 });
-
 
 describe('metric names in a PromQL expression', () => {
   it.each([

@@ -40,7 +40,13 @@ const LABEL_SELECTOR = 'backstage.io/kubernetes-label-selector';
 const KUBERNETES_ID = 'backstage.io/kubernetes-id';
 const PLURALS = { Component: 'components', Resource: 'resources', System: 'systems', API: 'apis', Group: 'groups', Domain: 'domains' } as const;
 type Kind = keyof typeof PLURALS;
-const WORKLOAD_PATHS = { Deployment: '/apis/apps/v1', StatefulSet: '/apis/apps/v1', DaemonSet: '/apis/apps/v1', CronJob: '/apis/batch/v1', Service: '/api/v1' } as const;
+const WORKLOAD_PATHS = {
+  Deployment: '/apis/apps/v1',
+  StatefulSet: '/apis/apps/v1',
+  DaemonSet: '/apis/apps/v1',
+  CronJob: '/apis/batch/v1',
+  Service: '/api/v1',
+} as const;
 const WORKLOAD_PLURALS = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', CronJob: 'cronjobs', Service: 'services' } as const;
 /** The state families, whose series are about entities and workloads (not the runtime). */
 const STATE_FAMILIES = new Set([
@@ -117,7 +123,9 @@ const NO_DIFFERENCE: Difference = { statuses: {}, events: { added: [], removed: 
 
 /** JSON with keys sorted, so that two objects compare equal whatever their key order. */
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 /** The keys whose values differ, with both values (as `show` renders them for the failure message). */
@@ -192,10 +200,14 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
 
   /** The entity once the operator has written its status for the current generation. */
   const reconciled = (kind: Kind, namespace: string, name: string, timeoutMs = 30_000) =>
-    eventually(`${kind} ${namespace}/${name} to get a status for its generation`, async () => {
-      const e = await get(kind, namespace, name);
-      return e.status?.observedGeneration === e.metadata.generation && (e.status.conditions?.length ?? 0) > 0 ? e : undefined;
-    }, timeoutMs);
+    eventually(
+      `${kind} ${namespace}/${name} to get a status for its generation`,
+      async () => {
+        const e = await get(kind, namespace, name);
+        return e.status?.observedGeneration === e.metadata.generation && (e.status.conditions?.length ?? 0) > 0 ? e : undefined;
+      },
+      timeoutMs,
+    );
 
   const metricsText = async (): Promise<{ status: number | string; text: string }> => {
     try {
@@ -229,9 +241,14 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
 
   const eventsIn = async (namespace: string): Promise<string[]> =>
     (
-      await list<{ metadata: { name: string }; type?: string; reason?: string; note?: string; regarding?: { kind?: string; name?: string }; series?: { count?: number } }>(
-        `/apis/events.k8s.io/v1/namespaces/${namespace}/events`,
-      )
+      await list<{
+        metadata: { name: string };
+        type?: string;
+        reason?: string;
+        note?: string;
+        regarding?: { kind?: string; name?: string };
+        series?: { count?: number };
+      }>(`/apis/events.k8s.io/v1/namespaces/${namespace}/events`)
     )
       .map((e) => `${e.metadata.name} ${e.type} ${e.reason} ${e.regarding?.kind}/${e.regarding?.name} x${e.series?.count ?? 1}: ${e.note}`)
       .sort();
@@ -239,13 +256,18 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
   /** The state series that belong to `namespace`: about its objects, or routed to its Groups. */
   const seriesOf = (text: string, namespace: string): string[] =>
     parseSeries(text)
-      .filter((s) => STATE_FAMILIES.has(s.name) && (s.labels.namespace === namespace || s.labels.owner_namespace === namespace || s.labels.namespace_owner_namespace === namespace))
+      .filter(
+        (s) =>
+          STATE_FAMILIES.has(s.name) &&
+          (s.labels.namespace === namespace || s.labels.owner_namespace === namespace || s.labels.namespace_owner_namespace === namespace),
+      )
       .map((s) => s.line)
       .sort();
 
   const snapshot = async (namespace: string): Promise<Snapshot> => {
     const statuses: Snapshot['statuses'] = {};
-    for (const kind of Object.keys(PLURALS) as Kind[]) for (const e of await list<Entity>(entityPath(kind, namespace))) statuses[`${kind}/${e.metadata.name}`] = e.status;
+    for (const kind of Object.keys(PLURALS) as Kind[])
+      for (const e of await list<Entity>(entityPath(kind, namespace))) statuses[`${kind}/${e.metadata.name}`] = e.status;
     const metrics = await metricsText();
     return {
       statuses,
@@ -308,7 +330,9 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
     return {
       status: c?.status,
       reason: c?.reason,
-      named: candidates.filter((text) => new RegExp(`not accepted by namespace ${escapeRegExp(ns)}:[\\s\\S]*?[\\s,;]${escapeRegExp(text)}(?![\\w/-])`).test(message)),
+      named: candidates.filter((text) =>
+        new RegExp(`not accepted by namespace ${escapeRegExp(ns)}:[\\s\\S]*?[\\s,;]${escapeRegExp(text)}(?![\\w/-])`).test(message),
+      ),
     };
   };
 
@@ -336,7 +360,9 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
 
   /** `kubectl apply --server-side` as the attacker, into A. */
   const attackerApplies = async (...objects: object[]) => {
-    const r = await mallory.kubectl(['apply', '--server-side', '--field-manager=mallory', '-n', A, '-f', '-'], { input: objects.map((o) => stringify(o)).join('---\n') });
+    const r = await mallory.kubectl(['apply', '--server-side', '--field-manager=mallory', '-n', A, '-f', '-'], {
+      input: objects.map((o) => stringify(o)).join('---\n'),
+    });
     if (r.code !== 0) throw new Error(`the attacker's kubectl apply failed (exit ${r.code}): ${r.stderr}`);
     return r;
   };
@@ -355,7 +381,12 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
     for (const o of objects) await admin.request({ method: 'POST', path: entityPath((o as { kind: Kind }).kind, namespace), body: o });
   };
   const annotateNamespace = (name: string, value: string | null) =>
-    admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${name}`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { [ACCEPT]: value } } } });
+    admin.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${name}`,
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { [ACCEPT]: value } } },
+    });
 
   // ---- the stage ---------------------------------------------------------------------------
 
@@ -431,7 +462,8 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
       for (const kind of Object.keys(PLURALS) as Kind[]) await admin?.request({ method: 'DELETE', path: entityPath(kind, ns.name) }).catch(() => undefined);
       for (const path of [`/api/v1/namespaces/${ns.name}/services`, `/apis/discovery.k8s.io/v1/namespaces/${ns.name}/endpointslices`]) {
         await admin?.request({ method: 'DELETE', path }).catch(async () => {
-          for (const o of await list<{ metadata: { name: string } }>(path)) await admin.request({ method: 'DELETE', path: `${path}/${o.metadata.name}` }).catch(() => undefined);
+          for (const o of await list<{ metadata: { name: string } }>(path))
+            await admin.request({ method: 'DELETE', path: `${path}/${o.metadata.name}` }).catch(() => undefined);
         });
       }
       await ns.remove().catch(() => undefined);
@@ -477,8 +509,18 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
       'Group/kid': { Ready: 'True Resolved', RefsResolved: 'True AllRefsResolved' },
       'Domain/d': { Ready: 'True AllPartsReady', RefsResolved: 'True AllRefsResolved' },
       'System/s': { Ready: 'True AllPartsReady', RefsResolved: 'True AllRefsResolved' },
-      'Component/x': { Ready: 'True AllWorkloadsReady', WorkloadsReady: 'True AllWorkloadsReady', DependenciesReady: 'True NoDependencies', RefsResolved: 'True AllRefsResolved' },
-      'Resource/db': { Ready: 'True AllWorkloadsReady', WorkloadsReady: 'True AllWorkloadsReady', DependenciesReady: 'True NoDependencies', RefsResolved: 'True AllRefsResolved' },
+      'Component/x': {
+        Ready: 'True AllWorkloadsReady',
+        WorkloadsReady: 'True AllWorkloadsReady',
+        DependenciesReady: 'True NoDependencies',
+        RefsResolved: 'True AllRefsResolved',
+      },
+      'Resource/db': {
+        Ready: 'True AllWorkloadsReady',
+        WorkloadsReady: 'True AllWorkloadsReady',
+        DependenciesReady: 'True NoDependencies',
+        RefsResolved: 'True AllRefsResolved',
+      },
       'API/y': { Ready: 'Unknown NoProviders', RefsResolved: 'True AllRefsResolved' },
     });
     expect(before.b.statuses['System/s']).toMatchObject({ components: { total: 1, ready: 1 }, resources: { total: 1, ready: 1 } });
@@ -492,7 +534,14 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
   describe('relations into B without its consent', () => {
     /** Every reference the attack makes into B, as `field ref`: all need B's consent but the last two. */
     const intoB = () => ({
-      intruder: [`system system:${B}/s`, `subcomponentOf component:${B}/x`, `dependencyOf component:${B}/x`, `providesApis api:${B}/y`, `dependsOn resource:${B}/db`, `consumesApis api:${B}/y`],
+      intruder: [
+        `system system:${B}/s`,
+        `subcomponentOf component:${B}/x`,
+        `dependencyOf component:${B}/x`,
+        `providesApis api:${B}/y`,
+        `dependsOn resource:${B}/db`,
+        `consumesApis api:${B}/y`,
+      ],
       'intruder-sys': [`domain domain:${B}/d`],
       'intruder-dom': [`subdomainOf domain:${B}/d`],
       'intruder-team': [`parent group:${B}/team-x`, `children group:${B}/kid`],
@@ -518,7 +567,7 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
       };
     };
 
-    it('changes nothing in B (status, Events, metrics) and the attacker\'s entities report RelationNotAccepted for each reference', async () => {
+    it("changes nothing in B (status, Events, metrics) and the attacker's entities report RelationNotAccepted for each reference", async () => {
       // The attack: a Component in A (not ready: its Service has no endpoints) that names B's
       // System, Component and API; a System in B's Domain; a Domain under it; a Group that
       // makes itself B's team's child and B's other Group its own child.
@@ -545,7 +594,9 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
         intruderDependencies: { condition: condition(intruder, 'DependenciesReady')?.reason, list: intruder.status?.dependencies },
       }).toEqual({
         harm: NO_HARM,
-        refs: Object.fromEntries(Object.entries(intoB()).map(([name, refs]) => [name, { status: 'False', reason: 'RelationNotAccepted', named: needConsent(refs) }])),
+        refs: Object.fromEntries(
+          Object.entries(intoB()).map(([name, refs]) => [name, { status: 'False', reason: 'RelationNotAccepted', named: needConsent(refs) }]),
+        ),
         intruderDependencies: { condition: 'AllDependenciesReady', list: [{ ref: `resource:${B}/db`, found: true, ready: true }] },
       });
     });
@@ -574,7 +625,10 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
       // B says what it said before the consent (only the times of its transitions moved).
       const after = await snapshot(B);
       const said = (s: Snapshot) => Object.fromEntries(Object.entries(s.statuses).map(([k, v]) => [k, withoutTimes(v)]));
-      expect({ statuses: changes<EntityStatus | undefined>(said(beforeConsent), said(after), readable), series: listDifference(beforeConsent.series, after.series) }).toEqual({ statuses: {}, series: { added: [], removed: [] } });
+      expect({
+        statuses: changes<EntityStatus | undefined>(said(beforeConsent), said(after), readable),
+        series: listDifference(beforeConsent.series, after.series),
+      }).toEqual({ statuses: {}, series: { added: [], removed: [] } });
       expect({ readyz: await readyz(), rejectedStatusWrites: rejectedWrites(before.logAt) }).toEqual({ readyz: 200, rejectedStatusWrites: [] });
     });
   });
@@ -592,7 +646,12 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
         refs: notAccepted(await get('Component', A, 'pager'), B, [`owner group:${B}/team-x`]),
       }).toEqual({
         harm: NO_HARM,
-        series: Object.fromEntries(['backlot_entity_info', 'backlot_entity_ready', 'backlot_entity_dependencies_ready', 'backlot_workload_owner_info'].map((f) => [f, { owner: '', owner_namespace: '' }])),
+        series: Object.fromEntries(
+          ['backlot_entity_info', 'backlot_entity_ready', 'backlot_entity_dependencies_ready', 'backlot_workload_owner_info'].map((f) => [
+            f,
+            { owner: '', owner_namespace: '' },
+          ]),
+        ),
         // Still claimed (an entity claims in its own namespace), but with no owner to page.
         workload: { 'annotation backlot.dev/entity': `component:${A}/pager`, 'annotation backlot.dev/lifecycle': 'production' },
         refs: { status: 'False', reason: 'RelationNotAccepted', named: [`owner group:${B}/team-x`] },
@@ -611,7 +670,12 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
         refs: condition(await get('Component', A, 'routed'), 'RefsResolved')?.reason,
       }).toEqual({
         harm: NO_HARM,
-        series: Object.fromEntries(['backlot_entity_info', 'backlot_entity_ready', 'backlot_entity_dependencies_ready', 'backlot_workload_owner_info'].map((f) => [f, { owner: 't', owner_namespace: T }])),
+        series: Object.fromEntries(
+          ['backlot_entity_info', 'backlot_entity_ready', 'backlot_entity_dependencies_ready', 'backlot_workload_owner_info'].map((f) => [
+            f,
+            { owner: 't', owner_namespace: T },
+          ]),
+        ),
         workload: {
           'label backlot.dev/owner': 't',
           'label backlot.dev/owner-namespace': T,
@@ -627,10 +691,16 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
   describe('claims in its own namespace', () => {
     it('a spec selector with no positive requirement (only DoesNotExist, or only NotIn) is refused at admission, naming spec.workloads.selector', async () => {
       const tryApply = async (name: string, selector: Record<string, unknown>) => {
-        const r = await mallory.kubectl(['apply', '--server-side', '--field-manager=mallory', '-n', A, '-f', '-'], { input: stringify(component(name, { workloads: { selector } })) });
+        const r = await mallory.kubectl(['apply', '--server-side', '--field-manager=mallory', '-n', A, '-f', '-'], {
+          input: stringify(component(name, { workloads: { selector } })),
+        });
         // Accepted where it should not be: out again at once, before it claims the namespace for long.
         if (r.code === 0) await attackerDeletes('Component', name);
-        return { refused: r.code !== 0, namesTheField: r.stderr.includes('spec.workloads.selector'), stderr: r.code === 0 ? r.stdout.trim() : r.stderr.trim().slice(0, 400) };
+        return {
+          refused: r.code !== 0,
+          namesTheField: r.stderr.includes('spec.workloads.selector'),
+          stderr: r.code === 0 ? r.stdout.trim() : r.stderr.trim().slice(0, 400),
+        };
       };
       const doesNotExist = await tryApply('grab-all', { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] });
       const notIn = await tryApply('grab-most', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['secret'] }] });
@@ -660,10 +730,16 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
         const metrics = await metricsText();
         const workloadsReady = condition(bang, 'WorkloadsReady');
         expect({
-          workloadsReady: { status: workloadsReady?.status, reason: workloadsReady?.reason, namesTheAnnotation: workloadsReady?.message.includes(LABEL_SELECTOR) },
+          workloadsReady: {
+            status: workloadsReady?.status,
+            reason: workloadsReady?.reason,
+            namesTheAnnotation: workloadsReady?.message.includes(LABEL_SELECTOR),
+          },
           claimed: { total: bang.status?.totalWorkloads ?? 0, workloads: bang.status?.workloads ?? [] },
           aWorkloads: changes(before.aWorkloads, await workloadsOf(A)),
-          conflictsInA: parseSeries(metrics.text).filter((s) => s.name === 'backlot_workload_claim_conflict' && s.labels.namespace === A).map((s) => s.line),
+          conflictsInA: parseSeries(metrics.text)
+            .filter((s) => s.name === 'backlot_workload_claim_conflict' && s.labels.namespace === A)
+            .map((s) => s.line),
           harm: await harm(),
         }).toEqual({
           workloadsReady: { status: 'False', reason: 'InvalidSelector', namesTheAnnotation: true },
@@ -690,7 +766,10 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
         expect({
           // The one workload labelled `constructor` is claimed; nothing else is.
           constructor: { claimed: (ctor.status?.workloads ?? []).map((w) => `${w.kind}/${w.name}`), workloadsReady: condition(ctor, 'WorkloadsReady')?.reason },
-          toString: { claimed: (toString.status?.workloads ?? []).map((w) => `${w.kind}/${w.name}`), workloadsReady: condition(toString, 'WorkloadsReady')?.reason },
+          toString: {
+            claimed: (toString.status?.workloads ?? []).map((w) => `${w.kind}/${w.name}`),
+            workloadsReady: condition(toString, 'WorkloadsReady')?.reason,
+          },
           aWorkloadsChanged: Object.keys(aWorkloads),
           harm: await harm(),
         }).toEqual({
@@ -734,7 +813,10 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
       expect({
         rejectedStatusWrites: rejected,
         totalWorkloads: hoard.status?.totalWorkloads,
-        listed: firstInOrder((hoard.status?.workloads ?? []).map((w) => w.name), names),
+        listed: firstInOrder(
+          (hoard.status?.workloads ?? []).map((w) => w.name),
+          names,
+        ),
         longestMessage: Math.max(0, ...messages) <= MAX_MESSAGE,
         notReadyMessage: condition(hoard, 'WorkloadsReady')?.message.match(/and \d+ more/)?.[0],
         harm: rejected.length === 0 ? await harm() : 'not checked: a status write was refused',
@@ -761,7 +843,10 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
       expect({
         rejectedStatusWrites: rejected,
         totalDependencies: popular.status?.totalDependencies,
-        listed: firstInOrder((popular.status?.dependencies ?? []).map((d) => d.ref), names.map((n) => `component:${A}/${n}`)),
+        listed: firstInOrder(
+          (popular.status?.dependencies ?? []).map((d) => d.ref),
+          names.map((n) => `component:${A}/${n}`),
+        ),
         longestMessage: Math.max(0, ...messages) <= MAX_MESSAGE,
         harm: rejected.length === 0 ? await harm() : 'not checked: a status write was refused',
       }).toEqual({
@@ -777,7 +862,11 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
   it('an API with a 1 MiB definition is accepted; the operator stays ready and /catalog-info.yaml answers with a stable ETag', async () => {
     const line = '  /things/{id}: {get: {summary: "a thing", responses: {"200": {description: ok}}}}\n';
     const definition = `openapi: 3.0.0\ninfo: {title: big, version: "1"}\npaths:\n${line.repeat(Math.ceil(1_040_000 / line.length))}`.slice(0, 1_040_000);
-    await mallory.client.request({ method: 'POST', path: entityPath('API', A), body: entity('API', 'big', { type: 'openapi', lifecycle: 'production', owner: 'mallory-team', definition }) });
+    await mallory.client.request({
+      method: 'POST',
+      path: entityPath('API', A),
+      body: entity('API', 'big', { type: 'openapi', lifecycle: 'production', owner: 'mallory-team', definition }),
+    });
     const big = await reconciled('API', A, 'big');
     await settle('the 1 MiB API');
     const fetchCatalog = async (etag?: string) => {
@@ -804,7 +893,9 @@ describe('a hostile tenant with nothing but backlot-catalog-editor in its own na
   });
 
   it('the annotation backlot.dev/backstage-fields with __proto__ and constructor.prototype keys does not pollute the process: /catalog-info.yaml, /metrics and /readyz keep working', async () => {
-    await attackerApplies(component('souvenir', {}, { [BACKSTAGE_FIELDS]: JSON.stringify({ '__proto__.workloads': 'x', 'constructor.prototype.polluted': 'y' }) }));
+    await attackerApplies(
+      component('souvenir', {}, { [BACKSTAGE_FIELDS]: JSON.stringify({ '__proto__.workloads': 'x', 'constructor.prototype.polluted': 'y' }) }),
+    );
     await reconciled('Component', A, 'souvenir');
     await settle('the backstage-fields annotation');
     const labelsBefore = labelNames((await metricsText()).text);

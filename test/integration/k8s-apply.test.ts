@@ -23,7 +23,11 @@ describe('apply', () => {
 
   it('writes under the Backlot field manager and answers with the metadata only', async () => {
     const resource = WORKLOAD_RESOURCES.Service;
-    await client.request({ method: 'POST', path: `/api/v1/namespaces/${ns.name}/services`, body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } } });
+    await client.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns.name}/services`,
+      body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } },
+    });
     const answer = await apply(client, {
       resource,
       namespace: ns.name,

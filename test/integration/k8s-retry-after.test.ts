@@ -31,7 +31,9 @@ describe('an overloaded API server: 429 with Retry-After', () => {
   let plane: ControlPlane;
 
   beforeAll(async () => {
-    plane = await ControlPlane.start({ apiServerFlags: ['--enable-priority-and-fairness=false', '--max-requests-inflight=1', '--max-mutating-requests-inflight=1'] });
+    plane = await ControlPlane.start({
+      apiServerFlags: ['--enable-priority-and-fairness=false', '--max-requests-inflight=1', '--max-mutating-requests-inflight=1'],
+    });
   }, 120_000);
   afterAll(async () => {
     await plane?.stop();
@@ -50,7 +52,11 @@ describe('an overloaded API server: 429 with Retry-After', () => {
     const admin = planeKubeConfig(plane);
     const namespace = 'busy';
     await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-    const kc = await serviceAccountKubeConfig(admin, { namespace, name: 'operator', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'list', 'patch'] }] });
+    const kc = await serviceAccountKubeConfig(admin, {
+      namespace,
+      name: 'operator',
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'list', 'patch'] }],
+    });
 
     // Every send passes the rate limiter once: counting its calls counts the requests sent.
     // Every wait the client makes goes through its clock: without a rate limit, those are the Retry-After waits.
@@ -80,12 +86,25 @@ describe('an overloaded API server: 429 with Retry-After', () => {
     };
     const started = performance.now();
     const times = {
-      create: await wave('create', (i) => client.request({ method: 'POST', path: collectionPath(CONFIGMAPS, namespace), body: { metadata: { name: `cm-${i}` }, data: { n: String(i), blob: BLOB } } })),
+      create: await wave('create', (i) =>
+        client.request({
+          method: 'POST',
+          path: collectionPath(CONFIGMAPS, namespace),
+          body: { metadata: { name: `cm-${i}` }, data: { n: String(i), blob: BLOB } },
+        }),
+      ),
       read: await wave('read', (i) =>
-        i % 3 === 0 ? client.request({ path: collectionPath(CONFIGMAPS, namespace), query: { limit: 10 } }) : client.request({ path: objectPath(CONFIGMAPS, `cm-${i}`, namespace) }),
+        i % 3 === 0
+          ? client.request({ path: collectionPath(CONFIGMAPS, namespace), query: { limit: 10 } })
+          : client.request({ path: objectPath(CONFIGMAPS, `cm-${i}`, namespace) }),
       ),
       patch: await wave('patch', (i) =>
-        client.request({ method: 'PATCH', path: objectPath(CONFIGMAPS, `cm-${i}`, namespace), contentType: 'application/merge-patch+json', body: { metadata: { labels: { patched: 'yes' } }, data: { blob: BLOB.toUpperCase() } } }),
+        client.request({
+          method: 'PATCH',
+          path: objectPath(CONFIGMAPS, `cm-${i}`, namespace),
+          contentType: 'application/merge-patch+json',
+          body: { metadata: { labels: { patched: 'yes' } }, data: { blob: BLOB.toUpperCase() } },
+        }),
       ),
     };
     const totalMs = Math.round(performance.now() - started);

@@ -26,11 +26,19 @@ const SCRAPES = 200;
 
 /** backlot_auth_reviews_total by `review result cached=...`, from an exposition. */
 function reviews(text: string): Record<string, number> {
-  return Object.fromEntries(parseSeries(text).filter((s) => s.name === 'backlot_auth_reviews_total').map((s) => [`${s.labels.review} ${s.labels.result} cached=${s.labels.cached}`, s.value]));
+  return Object.fromEntries(
+    parseSeries(text)
+      .filter((s) => s.name === 'backlot_auth_reviews_total')
+      .map((s) => [`${s.labels.review} ${s.labels.result} cached=${s.labels.cached}`, s.value]),
+  );
 }
 
 function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).filter(([k, v]) => v !== (before[k] ?? 0)).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+  return Object.fromEntries(
+    Object.entries(after)
+      .filter(([k, v]) => v !== (before[k] ?? 0))
+      .map(([k, v]) => [k, v - (before[k] ?? 0)]),
+  );
 }
 
 const cpuSeconds = (text: string) => parseSeries(text).find((s) => s.name === 'process_cpu_seconds_total')!.value;
@@ -98,7 +106,9 @@ describe('secure metrics, authenticated and authorized by the API server', () =>
   it('serves the Backstage export only to an identity that may list every catalog kind cluster-wide', async () => {
     const denied = await get('/catalog-info.yaml', accounts.prometheus.token);
     expect(denied.status).toBe(403);
-    expect(denied.body).toBe(`Forbidden: User "${accounts.prometheus.user}" cannot list resource "components", "systems", "resources", "apis", "groups", "domains" in API group "catalog.backlot.dev" at the cluster scope\n`);
+    expect(denied.body).toBe(
+      `Forbidden: User "${accounts.prometheus.user}" cannot list resource "components", "systems", "resources", "apis", "groups", "domains" in API group "catalog.backlot.dev" at the cluster scope\n`,
+    );
     // Viewing the catalog in one namespace is not listing it.
     expect((await get('/catalog-info.yaml', accounts.localViewer.token)).status).toBe(403);
     expect((await get('/catalog-info/apis/x/y/definition', accounts.nobody.token)).status).toBe(403);
@@ -130,7 +140,12 @@ describe('secure metrics, authenticated and authorized by the API server', () =>
         expect((await httpsGet(operator.metricsUrl, { token: fresh.token, agent })).status).toBe(200);
         const first = difference(reviews(await operator.metrics()), before);
         // The reads of the counters scrape too, with the test's token: cached.
-        expect(first).toEqual({ 'token authenticated cached=false': 1, 'access allowed cached=false': 1, 'token authenticated cached=true': 1, 'access allowed cached=true': 1 });
+        expect(first).toEqual({
+          'token authenticated cached=false': 1,
+          'access allowed cached=false': 1,
+          'token authenticated cached=true': 1,
+          'access allowed cached=true': 1,
+        });
 
         // SCRAPES more with the same token: answered from the cache, no review sent.
         const start = await httpsGet(operator.metricsUrl, { token: fresh.token, agent });
@@ -143,7 +158,11 @@ describe('secure metrics, authenticated and authorized by the API server', () =>
         expect(cached).toEqual({ 'token authenticated cached=true': SCRAPES + 1, 'access allowed cached=true': SCRAPES + 1 });
 
         // The same scrapes of a replica without authentication (plain HTTP, --metrics-secure=false).
-        const plain = await BacklotProcess.start({ kubeconfig: kubeconfigPath(), logPath: join(dir, 'plain.log'), extraArgs: ['--leader-elect=false', `--namespaces=${ns.name}`] });
+        const plain = await BacklotProcess.start({
+          kubeconfig: kubeconfigPath(),
+          logPath: join(dir, 'plain.log'),
+          extraArgs: ['--leader-elect=false', `--namespaces=${ns.name}`],
+        });
         try {
           await plain.waitReady();
           // fetch keeps the connection alive, as the HTTPS agent above does.

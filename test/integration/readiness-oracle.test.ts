@@ -130,7 +130,9 @@ describe('the readiness oracle on real controllers', () => {
         if (until(target, s)) pending.delete(target);
       }
       if (pending.size > 0 && Date.now() > deadline) {
-        const waiting = [...pending].map((t) => `${t.kind} ${t.name}: kubectl "${last.get(t.kind)?.kubectl.message}", status ${JSON.stringify(statusOf(last.get(t.kind)!))}`);
+        const waiting = [...pending].map(
+          (t) => `${t.kind} ${t.name}: kubectl "${last.get(t.kind)?.kubectl.message}", status ${JSON.stringify(statusOf(last.get(t.kind)!))}`,
+        );
         throw new Error(`${scenario}: timed out waiting for\n${waiting.join('\n')}`);
       }
     }
@@ -145,7 +147,8 @@ describe('the readiness oracle on real controllers', () => {
   }
 
   const setImage = (target: Target, image: string) => kubectl('set', 'image', '-n', NS, `${target.kind.toLowerCase()}/${target.name}`, `app=${image}`);
-  const patch = (target: Target, body: unknown) => kubectl('patch', '-n', NS, `${target.kind.toLowerCase()}/${target.name}`, '--type=merge', '-p', JSON.stringify(body));
+  const patch = (target: Target, body: unknown) =>
+    kubectl('patch', '-n', NS, `${target.kind.toLowerCase()}/${target.name}`, '--type=merge', '-p', JSON.stringify(body));
   const scale = (target: Target, replicas: number) => kubectl('scale', '-n', NS, `${target.kind.toLowerCase()}/${target.name}`, `--replicas=${replicas}`);
 
   async function pods(selector: string): Promise<V1Pod[]> {
@@ -186,7 +189,8 @@ describe('the readiness oracle on real controllers', () => {
 
   it('a rollout that exceeds its progress deadline, then is rolled back', async () => {
     await patch(web, { spec: { progressDeadlineSeconds: 5 } });
-    const timedOut = (_: Target, s: Sample) => statusOf(s).conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false;
+    const timedOut = (_: Target, s: Sample) =>
+      statusOf(s).conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded') ?? false;
     const last = await observe('rollout exceeds its progress deadline', [web], timedOut, { timeoutMs: 60_000 });
     expect(last.get('Deployment')?.kubectl.message).toContain('exceeded its progress deadline');
     expect(last.get('Deployment')?.backlot.detail).toContain('the rollout exceeded its progress deadline');
@@ -213,18 +217,36 @@ describe('the readiness oracle on real controllers', () => {
   });
 
   it('a partitioned StatefulSet update', async () => {
-    await patch(db, { spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } }, template: { spec: { containers: [{ name: 'app', image: IMAGE_V2 }] } } } });
-    const canary = await observe('partitioned StatefulSet update', [db], (_, s) => observed(s) && (statusOf(s).updatedReplicas ?? 0) >= 1 && (statusOf(s).readyReplicas ?? 0) >= 2, { settle: 3 });
+    await patch(db, {
+      spec: {
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } },
+        template: { spec: { containers: [{ name: 'app', image: IMAGE_V2 }] } },
+      },
+    });
+    const canary = await observe(
+      'partitioned StatefulSet update',
+      [db],
+      (_, s) => observed(s) && (statusOf(s).updatedReplicas ?? 0) >= 1 && (statusOf(s).readyReplicas ?? 0) >= 2,
+      { settle: 3 },
+    );
     expect(canary.get('StatefulSet')?.kubectl.message).toContain('partitioned roll out complete');
     await patch(db, { spec: { updateStrategy: { rollingUpdate: { partition: 0 } } } });
-    await observe('partitioned StatefulSet update', [db], (_, s) => observed(s) && s.kubectl.done && statusOf(s).currentRevision === statusOf(s).updateRevision);
+    await observe(
+      'partitioned StatefulSet update',
+      [db],
+      (_, s) => observed(s) && s.kubectl.done && statusOf(s).currentRevision === statusOf(s).updateRevision,
+    );
     expectAgreement('partitioned StatefulSet update');
   });
 
   it('scaled to 0, and back', async () => {
     await Promise.all([scale(web, 0), scale(db, 0), patch(agent, { spec: { template: { spec: { nodeSelector: { 'backlot.dev/no-such-node': 'x' } } } } })]);
     await observe('scaled to 0', ALL, (_, s) => observed(s) && s.kubectl.done && (statusOf(s).readyReplicas ?? statusOf(s).numberReady ?? 0) === 0);
-    await Promise.all([scale(web, 3), scale(db, 3), kubectl('patch', '-n', NS, 'daemonset/agent', '--type=json', '-p', '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]')]);
+    await Promise.all([
+      scale(web, 3),
+      scale(db, 3),
+      kubectl('patch', '-n', NS, 'daemonset/agent', '--type=json', '-p', '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]'),
+    ]);
     await observe('scaled back from 0', ALL, (_, s) => observed(s) && s.kubectl.done, { timeoutMs: 90_000 });
     expectAgreement('scaled to 0');
     expectAgreement('scaled back from 0');
@@ -278,7 +300,8 @@ describe('the readiness oracle on real controllers', () => {
     const onDelete = [db, agent];
     await Promise.all(onDelete.map((t) => patch(t, { spec: { updateStrategy: { type: 'OnDelete', rollingUpdate: null } } })));
     const held = await observe(scenario, onDelete, (_, s) => observed(s));
-    for (const s of held.values()) expect([s.backlot.ready, s.kubectl.message]).toEqual([true, 'error: rollout status is only available for RollingUpdate strategy type']);
+    for (const s of held.values())
+      expect([s.backlot.ready, s.kubectl.message]).toEqual([true, 'error: rollout status is only available for RollingUpdate strategy type']);
     await Promise.all(onDelete.map((t) => setImage(t, IMAGE)));
     const pending = await observe(scenario, onDelete, (t, s) => observed(s) && (statusOf(s).updatedReplicas ?? statusOf(s).updatedNumberScheduled ?? 0) === 0);
     for (const s of pending.values()) expect(s.backlot.ready).toBe(false);
@@ -337,7 +360,8 @@ describe('the readiness oracle on real controllers', () => {
       return backlotReadiness('Service', svc, { slices });
     };
     // The oracle: is any pod the Service selects Ready?
-    const anyPodReady = async (app: string) => (await pods(`app=${app}`)).some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const anyPodReady = async (app: string) =>
+      (await pods(`app=${app}`)).some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     const check = async (scenario: string, name: string, app: string, expectPods: (n: number) => boolean) => {
       let backlot = await readiness(name);
       let expected = await anyPodReady(app);

@@ -59,7 +59,8 @@ describe('fault: kube-apiserver killed and restarted', () => {
       for (let i = 0; writing; i++) {
         try {
           if (i % 3 === 0) await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: `w-${i}` } } });
-          else if (i % 3 === 1) await core.patchNamespacedConfigMap({ name: `seed-${i % 10}`, namespace, body: [{ op: 'replace', path: '/data/n', value: String(i) }] });
+          else if (i % 3 === 1)
+            await core.patchNamespacedConfigMap({ name: `seed-${i % 10}`, namespace, body: [{ op: 'replace', path: '/data/n', value: String(i) }] });
           else await core.deleteNamespacedConfigMap({ name: `w-${i - 2}`, namespace });
           writes++;
         } catch {

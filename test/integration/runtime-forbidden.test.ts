@@ -56,7 +56,9 @@ describe('fault: a resource the identity may not list (403)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'backlot-forbidden-'));
     await writeFile(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
-    plane = await ControlPlane.start({ apiServerFlags: [`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${join(dir, 'audit.log')}`] });
+    plane = await ControlPlane.start({
+      apiServerFlags: [`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${join(dir, 'audit.log')}`],
+    });
   }, 120_000);
   afterAll(async () => {
     await running?.stop({ drainTimeoutMs: 5_000 });
@@ -73,7 +75,14 @@ describe('fault: a resource the identity may not list (403)', () => {
   const forbiddenSecretRequests = async (from: number, to: number) =>
     (await auditEvents()).filter((e) => {
       const at = Date.parse(e.requestReceivedTimestamp);
-      return e.stage === 'ResponseComplete' && e.user?.username === user && e.objectRef?.resource === 'secrets' && e.responseStatus?.code === 403 && at >= from && at < to;
+      return (
+        e.stage === 'ResponseComplete' &&
+        e.user?.username === user &&
+        e.objectRef?.resource === 'secrets' &&
+        e.responseStatus?.code === 403 &&
+        at >= from &&
+        at < to
+      );
     }).length;
 
   it('backs off without a flood while the rest keeps working, and recovers when allowed', async () => {
@@ -100,7 +109,12 @@ describe('fault: a resource the identity may not list (403)', () => {
       reconcile: async (key) => {
         const [ns, name] = key.split('/') as [string, string];
         if (!configMaps.cache.get(key)) return;
-        await client.request({ method: 'PATCH', path: objectPath(CONFIGMAPS, name, ns), contentType: 'application/merge-patch+json', body: { metadata: { labels: { seen: 'yes' } } } });
+        await client.request({
+          method: 'PATCH',
+          path: objectPath(CONFIGMAPS, name, ns),
+          contentType: 'application/merge-patch+json',
+          body: { metadata: { labels: { seen: 'yes' } } },
+        });
         reconciled.push(key);
       },
     });
@@ -119,7 +133,9 @@ describe('fault: a resource the identity may not list (403)', () => {
     const to = Date.now();
     const perMinute = await forbiddenSecretRequests(from, to);
     const warnings = lines.filter((l) => l.msg === 'list failed' && l.resource === 'secrets');
-    process.stderr.write(`[runtime-forbidden] 403 list requests for secrets in ${Math.round((to - from) / 1000)} s: ${perMinute} (backoff 800 ms doubling to a 10 s cap); logged failures: ${warnings.length}\n`);
+    process.stderr.write(
+      `[runtime-forbidden] 403 list requests for secrets in ${Math.round((to - from) / 1000)} s: ${perMinute} (backoff 800 ms doubling to a 10 s cap); logged failures: ${warnings.length}\n`,
+    );
     expect(perMinute).toBeGreaterThanOrEqual(3); // it keeps trying...
     expect(perMinute).toBeLessThanOrEqual(20); // ...without a flood
     expect(secrets.synced).toBe(false);

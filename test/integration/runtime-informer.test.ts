@@ -81,7 +81,12 @@ describe('Informer', () => {
     expect(lists[1]?.query?.continue).toEqual(expect.any(String));
     expect(informer.cache.size).toBe(5);
     expect(events.filter((e) => e.startsWith('add seed-')).sort()).toEqual(['add seed-0', 'add seed-1', 'add seed-2', 'add seed-3', 'add seed-4']);
-    expect(informer.cache.byIndex('team', 'payments').map((o) => o.metadata?.name).sort()).toEqual(['seed-0', 'seed-2', 'seed-4']);
+    expect(
+      informer.cache
+        .byIndex('team', 'payments')
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(['seed-0', 'seed-2', 'seed-4']);
     expect(informer.cache.byIndex('namespace', ns.name)).toHaveLength(5);
     // The default transform: no managedFields in the cache.
     expect(informer.cache.list().every((o) => o.metadata && !('managedFields' in o.metadata))).toBe(true);
@@ -94,7 +99,12 @@ describe('Informer', () => {
     expect(events).toEqual(['add fresh', 'update seed-0 payments->search', 'delete seed-1']);
     expect(informer.cache.get(`${ns.name}/seed-1`)).toBeUndefined();
     expect(informer.cache.get(`${ns.name}/seed-0`)?.metadata?.labels?.team).toBe('search');
-    expect(informer.cache.byIndex('team', 'payments').map((o) => o.metadata?.name).sort()).toEqual(['seed-2', 'seed-4']);
+    expect(
+      informer.cache
+        .byIndex('team', 'payments')
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(['seed-2', 'seed-4']);
     expect(informer.stats()).toMatchObject({ lists: 1, relists: 0, failures: 0 });
   });
 
@@ -125,7 +135,12 @@ describe('Informer', () => {
     expect(stats.failures).toBe(0);
     expect((await metrics.watchRestartsTotal.get()).values[0]?.value).toBe(stats.watchRestarts);
     const names = (await core.listNamespacedConfigMap({ namespace: ns.name })).items.map((c) => c.metadata?.name).sort();
-    expect(informer.cache.list().map((o) => o.metadata?.name).sort()).toEqual(names);
+    expect(
+      informer.cache
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(names);
   });
 
   it('keeps going when handlers throw or reject, counting each failure', async () => {
@@ -167,7 +182,12 @@ describe('Informer', () => {
     namespaces.start();
     await Promise.all([selected.whenSynced(), namespaces.whenSynced()]);
     const expected = (await core.listNamespacedConfigMap({ namespace: ns.name, labelSelector: 'team=search' })).items.map((c) => c.metadata?.name).sort();
-    expect(selected.cache.list().map((o) => o.metadata?.name).sort()).toEqual(expected);
+    expect(
+      selected.cache
+        .list()
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(expected);
     expect(selected.cache.list().every((o) => Object.keys(o).join() === 'metadata')).toBe(true);
     expect(namespaces.cache.get(ns.name)?.metadata?.name).toBe(ns.name);
     expect(() => new Informer({ resource: NAMESPACES, client: new RestClient(kc), logger, namespaces: ['x'] })).toThrow('namespaces is cluster-scoped');

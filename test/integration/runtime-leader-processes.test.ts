@@ -71,7 +71,7 @@ describe('fault: two operator processes, one lease', () => {
     const killedAt = a.kill('SIGKILL');
     await a.exited;
     const bLeads = await waitFor('b to lead', () => b.find('became leader'), { timeoutMs: 30_000 });
-    const sigkillTakeoverMs = bLeads.time as number - killedAt;
+    const sigkillTakeoverMs = (bLeads.time as number) - killedAt;
     await waitFor('every ConfigMap annotated by b', () => allAnnotatedBy(b.identity), { timeoutMs: 30_000 });
     expect(await leaderGauge(b)).toBe(1);
 
@@ -81,11 +81,13 @@ describe('fault: two operator processes, one lease', () => {
     const termAt = b.kill('SIGTERM');
     const bExit = await b.exited;
     const cLeads = await waitFor('c to lead', () => c.find('became leader'), { timeoutMs: 30_000 });
-    const sigtermTakeoverMs = cLeads.time as number - termAt;
+    const sigtermTakeoverMs = (cLeads.time as number) - termAt;
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'after-handover' } } });
     await waitFor('every ConfigMap annotated by c', () => allAnnotatedBy(c.identity), { timeoutMs: 30_000 });
 
-    process.stderr.write(`[runtime-leader-processes] takeover after SIGKILL: ${sigkillTakeoverMs} ms; after SIGTERM: ${sigtermTakeoverMs} ms; SIGTERM exit after ${bExit.at - termAt} ms\n`);
+    process.stderr.write(
+      `[runtime-leader-processes] takeover after SIGKILL: ${sigkillTakeoverMs} ms; after SIGTERM: ${sigtermTakeoverMs} ms; SIGTERM exit after ${bExit.at - termAt} ms\n`,
+    );
     expect(sigkillTakeoverMs).toBeLessThanOrEqual(20_000);
     expect(sigtermTakeoverMs).toBeLessThanOrEqual(5_000);
     expect(bExit).toMatchObject({ code: 0, signal: null });

@@ -58,9 +58,21 @@ describe('fault: watch resumed after etcd compaction', () => {
     proxy.unblock();
 
     const expected = (await direct.listNamespacedConfigMap({ namespace })).items.map((c) => c.metadata?.name).sort();
-    await waitFor('the cache to match the server', () => JSON.stringify(informer!.cache.keys().map((k) => k.split('/')[1]).sort()) === JSON.stringify(expected), { timeoutMs: 30_000 });
+    await waitFor(
+      'the cache to match the server',
+      () =>
+        JSON.stringify(
+          informer!.cache
+            .keys()
+            .map((k) => k.split('/')[1])
+            .sort(),
+        ) === JSON.stringify(expected),
+      { timeoutMs: 30_000 },
+    );
     const stats = informer.stats();
-    process.stderr.write(`[runtime-relist] relists after compaction: ${stats.relists} (410 answers: ${stats.gone}, lists: ${stats.lists}, failures while cut off: ${stats.failures})\n`);
+    process.stderr.write(
+      `[runtime-relist] relists after compaction: ${stats.relists} (410 answers: ${stats.gone}, lists: ${stats.lists}, failures while cut off: ${stats.failures})\n`,
+    );
     expect(stats.gone).toBeGreaterThanOrEqual(1);
     expect(stats.relists).toBeGreaterThanOrEqual(1);
     expect(stats.lists).toBe(1 + stats.relists);

@@ -55,9 +55,17 @@ describe('faults in reconciles', () => {
     });
     informer.start();
     const running: RunningController = controller.start();
-    cleanups.push(() => running.stop({ drainTimeoutMs: 5_000 }), () => informer.stop());
-    const value = async (metric: keyof RuntimeMetrics & ('reconcileTotal' | 'reconcileErrorsTotal' | 'workqueueRetriesTotal'), labels: Record<string, string> = {}) =>
-      (await metrics[metric].get()).values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((s, v) => s + v.value, 0);
+    cleanups.push(
+      () => running.stop({ drainTimeoutMs: 5_000 }),
+      () => informer.stop(),
+    );
+    const value = async (
+      metric: keyof RuntimeMetrics & ('reconcileTotal' | 'reconcileErrorsTotal' | 'workqueueRetriesTotal'),
+      labels: Record<string, string> = {},
+    ) =>
+      (await metrics[metric].get()).values
+        .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
+        .reduce((s, v) => s + v.value, 0);
     return { informer, lines, value };
   }
 
@@ -81,9 +89,13 @@ describe('faults in reconciles', () => {
       'test=thrower',
     );
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'flaky', labels: { test: 'thrower' } } } });
-    await waitFor('the sixth attempt to succeed', async () => (await core.readNamespacedConfigMap({ name: 'flaky', namespace: ns.name })).metadata?.annotations?.['backlot.dev/recovered'] === 'true', {
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      'the sixth attempt to succeed',
+      async () => (await core.readNamespacedConfigMap({ name: 'flaky', namespace: ns.name })).metadata?.annotations?.['backlot.dev/recovered'] === 'true',
+      {
+        timeoutMs: 30_000,
+      },
+    );
 
     const gaps = attempts.slice(1, 6).map((t, i) => Math.round(t - attempts[i]!));
     process.stderr.write(`[runtime-retry] delays between attempts (ms): ${gaps.join(', ')}\n`);

@@ -26,7 +26,9 @@ describe('backlot run', () => {
 
   it('rejects an unknown flag with exit code 2 and a usage message', async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [MAIN, 'run', '--leader-elect=maybe'], (err, _stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+      const child = execFile(process.execPath, [MAIN, 'run', '--leader-elect=maybe'], (err, _stdout, stderr) =>
+        resolve({ code: err ? (err.code as number) : 0, stderr }),
+      );
       child.stdin?.end();
     });
     expect(result.code).toBe(2);
@@ -86,7 +88,10 @@ describe('backlot run', () => {
       expect(exit.at - termAt).toBeLessThan(30_000);
       const released = await leases.readNamespacedLease({ name: 'backlot-leader', namespace: ns.name });
       expect(released.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
-      const messages = stderr.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
+      const messages = stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { msg: string }).msg);
       expect(messages).toEqual(expect.arrayContaining(['operator starting', 'became leader', 'lease released', 'operator stopped']));
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -27,9 +27,14 @@ const ENTRY = join(WORKSPACE, 'backend.ts');
  * `npm install --workspaces=false` leaves them out.
  */
 function requireBackstagePackages(): void {
-  const packages = Object.keys((JSON.parse(readFileSync(join(WORKSPACE, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
+  const packages = Object.keys(
+    (JSON.parse(readFileSync(join(WORKSPACE, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies,
+  );
   const missing = packages.filter((p) => ![WORKSPACE, REPO_ROOT].some((dir) => existsSync(join(dir, 'node_modules', p, 'package.json'))));
-  if (missing.length > 0) throw new Error(`${missing.join(' and ')} not installed: run \`npm install\` at the repository root, which installs the workspace test/backstage (not with --workspaces=false)`);
+  if (missing.length > 0)
+    throw new Error(
+      `${missing.join(' and ')} not installed: run \`npm install\` at the repository root, which installs the workspace test/backstage (not with --workspaces=false)`,
+    );
 }
 export const BACKSTAGE_DOC = join(REPO_ROOT, 'docs/backstage.md');
 
@@ -39,7 +44,10 @@ export const BACKSTAGE_DOC = join(REPO_ROOT, 'docs/backstage.md');
  * that make it serve it there: the plain catalog port (--catalog-bind-address), as
  * deploy/backstage opens it, since Backstage's URL reader sends no credentials.
  */
-export async function startCatalogOperator(options: { namespaces: readonly string[]; logPath: string }): Promise<{ operator: BacklotProcess; catalogUrl: string }> {
+export async function startCatalogOperator(options: {
+  namespaces: readonly string[];
+  logPath: string;
+}): Promise<{ operator: BacklotProcess; catalogUrl: string }> {
   const port = await freePort();
   const operator = await BacklotProcess.start({
     kubeconfig: kubeconfigPath(),
@@ -63,7 +71,8 @@ export function documentedAppConfig(markdown: string): string {
     const doc = parseAllDocuments(b)[0]?.toJS() as DocumentedConfig | undefined;
     return doc?.catalog?.locations?.some((l) => l.type === 'url') === true;
   });
-  if (configs.length !== 1) throw new Error(`${BACKSTAGE_DOC} should hold one app-config block with a url location in catalog.locations, found ${configs.length}`);
+  if (configs.length !== 1)
+    throw new Error(`${BACKSTAGE_DOC} should hold one app-config block with a url location in catalog.locations, found ${configs.length}`);
   return configs[0]!;
 }
 
@@ -173,7 +182,10 @@ export class BackstageBackend {
     const timeoutMs = options.startTimeoutMs ?? 90_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (backend.exit) throw new Error(`Backstage's catalog backend exited (${backend.exit.code ?? backend.exit.signal}) before it was ready; the end of its log (${logPath}):\n${backend.logTail()}`);
+      if (backend.exit)
+        throw new Error(
+          `Backstage's catalog backend exited (${backend.exit.code ?? backend.exit.signal}) before it was ready; the end of its log (${logPath}):\n${backend.logTail()}`,
+        );
       const ready = await fetch(`${url}/.backstage/health/v1/readiness`).then(
         (r) => r.status === 200,
         () => false,
@@ -191,7 +203,10 @@ export class BackstageBackend {
   logTail(chars = 6000): string {
     try {
       const lines = readFileSync(this.logPath, 'utf8').split('\n');
-      return lines.filter((l) => !l.includes('"type":"incomingRequest"')).join('\n').slice(-chars);
+      return lines
+        .filter((l) => !l.includes('"type":"incomingRequest"'))
+        .join('\n')
+        .slice(-chars);
     } catch {
       return '(no log)';
     }

@@ -25,7 +25,10 @@ export function workloadFixtures(namespace: string): WorkloadFixture[] {
   const podTemplate = { metadata: { labels }, spec: podSpec('registry.example/app:1') };
   const specs: Record<WorkloadKind, { spec: Record<string, unknown>; hostile: Record<string, unknown> }> = {
     Deployment: { spec: { selector: { matchLabels: labels }, template: podTemplate }, hostile: { template: { spec: podSpec('registry.example/miner:1') } } },
-    StatefulSet: { spec: { serviceName: 'least-power', selector: { matchLabels: labels }, template: podTemplate }, hostile: { template: { spec: podSpec('registry.example/miner:1') } } },
+    StatefulSet: {
+      spec: { serviceName: 'least-power', selector: { matchLabels: labels }, template: podTemplate },
+      hostile: { template: { spec: podSpec('registry.example/miner:1') } },
+    },
     DaemonSet: { spec: { selector: { matchLabels: labels }, template: podTemplate }, hostile: { template: { spec: podSpec('registry.example/miner:1') } } },
     CronJob: {
       spec: { schedule: '0 * * * *', jobTemplate: { spec: { template: { spec: { ...podSpec('registry.example/app:1'), restartPolicy: 'Never' } } } } },
@@ -65,7 +68,8 @@ export function workloadApplies(metricsText: string): number {
   const resources = new Set(Object.values(WORKLOAD_RESOURCES).map((r) => `${r.group}/${r.resource}`));
   let total = 0;
   for (const line of metricsText.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{') || !line.includes('verb="APPLY"') || !line.includes('code="200"') || !line.includes('subresource=""')) continue;
+    if (!line.startsWith('apiserver_request_total{') || !line.includes('verb="APPLY"') || !line.includes('code="200"') || !line.includes('subresource=""'))
+      continue;
     const group = /[{,]group="([^"]*)"/.exec(line)?.[1] ?? '';
     const resource = /[{,]resource="([^"]*)"/.exec(line)?.[1] ?? '';
     if (resources.has(`${group}/${resource}`)) total += Number(line.slice(line.lastIndexOf(' ') + 1));

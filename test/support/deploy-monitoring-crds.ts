@@ -93,7 +93,15 @@ export const MONITORING_STAND_IN_CRDS = [
               items: {
                 type: 'object',
                 required: ['expr'],
-                properties: { alert: str, record: str, expr: { 'x-kubernetes-int-or-string': true }, for: str, keep_firing_for: str, labels: stringMap, annotations: stringMap },
+                properties: {
+                  alert: str,
+                  record: str,
+                  expr: { 'x-kubernetes-int-or-string': true },
+                  for: str,
+                  keep_firing_for: str,
+                  labels: stringMap,
+                  annotations: stringMap,
+                },
               },
             },
           },

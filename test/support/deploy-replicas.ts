@@ -38,7 +38,12 @@ export async function serviceAccountClient(admin: RestClient, adminConfig: KubeC
   const cluster = adminConfig.getCurrentCluster();
   if (!cluster) throw new Error('the admin kubeconfig has no cluster');
   const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [cluster], users: [{ name, token: await mintToken(admin, namespace, name) }], contexts: [{ name, cluster: cluster.name, user: name }], currentContext: name });
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token: await mintToken(admin, namespace, name) }],
+    contexts: [{ name, cluster: cluster.name, user: name }],
+    currentContext: name,
+  });
   return new RestClient(kc);
 }
 
@@ -81,10 +86,21 @@ export async function startReplicas(options: StartReplicasOptions): Promise<Repl
       // The image's entry point, as the container runs it.
       argv: [options.image.backlot, 'run', ...pod.flags],
       // What the kubelet puts in a container's environment, and nothing else: no kubeconfig.
-      env: { ...pod.env, HOSTNAME: name, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: apiPort, PATH: options.image.path, NODE_ENV: 'production' },
+      env: {
+        ...pod.env,
+        HOSTNAME: name,
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: apiPort,
+        PATH: options.image.path,
+        NODE_ENV: 'production',
+      },
       uid: pod.uid,
       gid: pod.gid,
-      serviceAccount: { token: await mintToken(options.admin, namespace, deployment.spec.template.spec.serviceAccountName), caCrt: plane.pki.ca.certPem, namespace },
+      serviceAccount: {
+        token: await mintToken(options.admin, namespace, deployment.spec.template.spec.serviceAccountName),
+        caCrt: plane.pki.ca.certPem,
+        namespace,
+      },
       logPath: join(options.work, `${name}.log`),
     });
     const scheme = metricsSecure(pod.flags) ? 'https' : 'http';
@@ -104,7 +120,9 @@ export async function startReplicas(options: StartReplicasOptions): Promise<Repl
 /** A replica's /metrics; over HTTPS with its metrics token. Throws unless the answer is 200. */
 export async function replicaMetrics(replica: Replica): Promise<string> {
   const { metricsUrl: url } = replica;
-  const answer = url.startsWith('https:') ? await httpsGet(url, { token: replica.metricsToken }) : await fetch(url).then(async (r) => ({ status: r.status, body: await r.text() }));
+  const answer = url.startsWith('https:')
+    ? await httpsGet(url, { token: replica.metricsToken })
+    : await fetch(url).then(async (r) => ({ status: r.status, body: await r.text() }));
   if (answer.status !== 200) throw new Error(`GET ${url}: ${answer.status} ${answer.body}`);
   return answer.body;
 }
@@ -128,7 +146,10 @@ export async function catalogConverged(plane: ControlPlane, timeoutMs = 90_000):
       const r = await plane.kubectl(['get', 'catalog', '-A', '-o', 'json']);
       if (r.code !== 0) return undefined;
       const list = JSON.parse(r.stdout) as { items: CatalogEntity[] };
-      return list.items.length > 0 && list.items.every((e) => e.status?.observedGeneration === e.metadata.generation && e.status.conditions?.some((c) => c.type === 'Ready')) ? list.items : undefined;
+      return list.items.length > 0 &&
+        list.items.every((e) => e.status?.observedGeneration === e.metadata.generation && e.status.conditions?.some((c) => c.type === 'Ready'))
+        ? list.items
+        : undefined;
     },
     timeoutMs,
   );
@@ -140,7 +161,10 @@ export async function catalogConverged(plane: ControlPlane, timeoutMs = 90_000):
  * Stop the returned follower when done.
  */
 export async function applyExamples(plane: ControlPlane, admin: RestClient): Promise<GenerationFollower> {
-  for (const args of [['apply', '-f', join(REPO_ROOT, 'examples/00-namespaces.yaml')], ['apply', '-R', '-f', join(REPO_ROOT, 'examples')]]) {
+  for (const args of [
+    ['apply', '-f', join(REPO_ROOT, 'examples/00-namespaces.yaml')],
+    ['apply', '-R', '-f', join(REPO_ROOT, 'examples')],
+  ]) {
     const r = await plane.kubectl(args);
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} (exit ${r.code}): ${r.stderr}`);
   }

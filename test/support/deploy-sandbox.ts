@@ -65,7 +65,10 @@ export class SandboxedProcess {
   }
 
   static async start(options: SandboxOptions): Promise<SandboxedProcess> {
-    if (process.getuid?.() !== 0) throw new Error('the pod sandbox needs root (CAP_SYS_ADMIN) for a private mount namespace and a read-only root; run the integration tests as root, as CI does');
+    if (process.getuid?.() !== 0)
+      throw new Error(
+        'the pod sandbox needs root (CAP_SYS_ADMIN) for a private mount namespace and a read-only root; run the integration tests as root, as CI does',
+      );
     let secretsDir: string | undefined;
     if (options.serviceAccount) {
       secretsDir = await mkdtemp(join(tmpdir(), 'backlot-sa-'));
@@ -74,10 +77,27 @@ export class SandboxedProcess {
       await writeFile(join(secretsDir, 'namespace'), options.serviceAccount.namespace, { mode: 0o600 });
     }
     const log = openSync(options.logPath, 'a');
-    const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', SANDBOX_SCRIPT, 'pod-sandbox', secretsDir ?? '', String(options.uid), String(options.gid), ...options.argv], {
-      stdio: ['ignore', log, log],
-      env: { ...options.env },
-    });
+    const child = spawn(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        SANDBOX_SCRIPT,
+        'pod-sandbox',
+        secretsDir ?? '',
+        String(options.uid),
+        String(options.gid),
+        ...options.argv,
+      ],
+      {
+        stdio: ['ignore', log, log],
+        env: { ...options.env },
+      },
+    );
     closeSync(log);
     return new SandboxedProcess(child, options.logPath, secretsDir);
   }

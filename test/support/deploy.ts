@@ -29,7 +29,10 @@ export async function kustomize(kubectl: string, dir: string): Promise<KubeObjec
  * `kubectl kustomize` of an overlay as a user's has it: `resources` and `components` (absolute
  * paths here, relative in the overlay, as kustomize takes only those) and the rest of `fields`.
  */
-export async function kustomizeOverlay(kubectl: string, overlay: { resources: string[]; components?: string[]; fields?: Record<string, unknown> }): Promise<KubeObject[]> {
+export async function kustomizeOverlay(
+  kubectl: string,
+  overlay: { resources: string[]; components?: string[]; fields?: Record<string, unknown> },
+): Promise<KubeObject[]> {
   const dir = await mkdtemp(join(tmpdir(), 'backlot-overlay-'));
   try {
     const paths = (list: string[]) => list.map((p) => relative(dir, p));
@@ -116,7 +119,10 @@ export interface PodProcess {
  * moved to free loopback ports, as every replica here shares the host's network), its
  * environment with the downward API resolved, and its user.
  */
-export function podProcess(deployment: DeploymentObject, pod: { namespace: string; name: string; metricsPort: number; probePort: number; catalogPort?: number }): PodProcess {
+export function podProcess(
+  deployment: DeploymentObject,
+  pod: { namespace: string; name: string; metricsPort: number; probePort: number; catalogPort?: number },
+): PodProcess {
   const spec = deployment.spec.template.spec;
   const container = spec.containers[0]!;
   const fields: Record<string, string> = { 'metadata.namespace': pod.namespace, 'metadata.name': pod.name };

@@ -28,7 +28,11 @@ if (!gc) throw new Error('run with node --expose-gc');
 function deployment(i: number): V1Deployment {
   const app = `svc-${i}`;
   return {
-    metadata: { name: app, labels: { 'app.kubernetes.io/name': app, 'app.kubernetes.io/part-of': 'shop', team: `team-${i % 17}` }, annotations: { 'deployment.kubernetes.io/revision': '3' } },
+    metadata: {
+      name: app,
+      labels: { 'app.kubernetes.io/name': app, 'app.kubernetes.io/part-of': 'shop', team: `team-${i % 17}` },
+      annotations: { 'deployment.kubernetes.io/revision': '3' },
+    },
     spec: {
       replicas: 3,
       selector: { matchLabels: { 'app.kubernetes.io/name': app } },
@@ -84,13 +88,21 @@ async function measureHere(kubeconfig: string, variant: Variant): Promise<void> 
   await warm.whenSynced();
   await warm.stop();
   const before = heapUsed();
-  const informer = new Informer({ resource: WORKLOAD_RESOURCES.Deployment, client, logger, namespaces: ['memory'], ...(TRANSFORMS[variant] ? { transform: TRANSFORMS[variant] } : {}) });
+  const informer = new Informer({
+    resource: WORKLOAD_RESOURCES.Deployment,
+    client,
+    logger,
+    namespaces: ['memory'],
+    ...(TRANSFORMS[variant] ? { transform: TRANSFORMS[variant] } : {}),
+  });
   informer.start();
   await informer.whenSynced();
   await informer.stop();
   const after = heapUsed();
   const size = informer.cache.size;
-  process.stdout.write(`${JSON.stringify({ variant, objects: size, bytesPerObject: Math.round((after - before) / size), json: JSON.stringify(informer.cache.list()[0]).length })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ variant, objects: size, bytesPerObject: Math.round((after - before) / size), json: JSON.stringify(informer.cache.list()[0]).length })}\n`,
+  );
 }
 
 function measureInChild(kubeconfig: string, variant: Variant): Promise<{ bytesPerObject: number; json: number; objects: number }> {
@@ -115,14 +127,34 @@ try {
   const started = Date.now();
   await inBatches([...Array(count).keys()], 25, (i) => apps.createNamespacedDeployment({ namespace: 'memory', body: deployment(i) }));
   await inBatches([...Array(count).keys()], 25, (i) =>
-    apps.patchNamespacedDeploymentStatus(
-      {
-        name: `svc-${i}`,
-        namespace: 'memory',
-        fieldManager: 'workload-simulator',
-        body: [{ op: 'add', path: '/status', value: { observedGeneration: 1, replicas: 3, readyReplicas: 3, availableReplicas: 3, updatedReplicas: 3, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', lastTransitionTime: new Date().toISOString(), lastUpdateTime: new Date().toISOString(), message: 'Deployment has minimum availability.' }] } }],
-      },
-    ),
+    apps.patchNamespacedDeploymentStatus({
+      name: `svc-${i}`,
+      namespace: 'memory',
+      fieldManager: 'workload-simulator',
+      body: [
+        {
+          op: 'add',
+          path: '/status',
+          value: {
+            observedGeneration: 1,
+            replicas: 3,
+            readyReplicas: 3,
+            availableReplicas: 3,
+            updatedReplicas: 3,
+            conditions: [
+              {
+                type: 'Available',
+                status: 'True',
+                reason: 'MinimumReplicasAvailable',
+                lastTransitionTime: new Date().toISOString(),
+                lastUpdateTime: new Date().toISOString(),
+                message: 'Deployment has minimum availability.',
+              },
+            ],
+          },
+        },
+      ],
+    }),
   );
   process.stderr.write(`created ${count} Deployments with status in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
@@ -132,10 +164,16 @@ try {
     strict: 'only spec.replicas and status (keepPaths)',
   };
   for (const variant of ['whole', 'default', 'strict'] as const) {
-    const runs = [await measureInChild(plane.kubeconfigPath, variant), await measureInChild(plane.kubeconfigPath, variant), await measureInChild(plane.kubeconfigPath, variant)];
+    const runs = [
+      await measureInChild(plane.kubeconfigPath, variant),
+      await measureInChild(plane.kubeconfigPath, variant),
+      await measureInChild(plane.kubeconfigPath, variant),
+    ];
     if (runs.some((r) => r.objects !== count)) throw new Error(`expected ${count} cached objects, got ${runs.map((r) => r.objects).join(', ')}`);
     const perObject = runs.map((r) => r.bytesPerObject).sort((a, b) => a - b);
-    process.stdout.write(`${names[variant].padEnd(48)} median ${String(perObject[1]).padStart(6)} B/object on the heap (runs: ${perObject.join(', ')}; ${runs[0]!.json} B as JSON)\n`);
+    process.stdout.write(
+      `${names[variant].padEnd(48)} median ${String(perObject[1]).padStart(6)} B/object on the heap (runs: ${perObject.join(', ')}; ${runs[0]!.json} B as JSON)\n`,
+    );
   }
 } finally {
   await plane.stop();

@@ -33,7 +33,11 @@ export interface DockerStage {
 
 /** The Dockerfile's instructions by stage (continuation lines joined, comments dropped). */
 export function parseDockerfile(text: string): DockerStage[] {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const args: Record<string, string> = {};
   const stages: DockerStage[] = [];
   for (const line of lines) {
@@ -94,7 +98,12 @@ export async function stageImage(): Promise<StagedImage> {
     const dest = join(dir, 'opt-backlot');
     await run('sh', ['scripts/image.sh', 'build', dest], {
       cwd: context,
-      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' },
+      env: {
+        ...process.env,
+        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+        npm_config_prefer_offline: 'true',
+        npm_config_update_notifier: 'false',
+      },
       maxBuffer: 16 * 1024 * 1024,
       timeout: 240_000,
     });

@@ -31,7 +31,6 @@ export interface PostgresConnection {
   user: string;
 }
 
-
 async function holdsPrograms(dir: string): Promise<boolean> {
   try {
     await Promise.all(PROGRAMS.map((p) => access(join(dir, p), constants.X_OK)));
@@ -96,7 +95,22 @@ export class PostgresServer {
     const port = await freePort();
     const child = spawn(
       join(bin, 'postgres'),
-      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+      ],
       { ...as, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
@@ -130,7 +144,24 @@ export class PostgresServer {
   /** The rows `sql` returns in `database`, each as its columns joined by tabs (psql). */
   async query(database: string, sql: string): Promise<string[]> {
     const { host, port, user } = this.connection;
-    const { stdout } = await run(join(this.bin, 'psql'), ['-X', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', String(port), '-U', user, '-d', database, '-c', sql]);
+    const { stdout } = await run(join(this.bin, 'psql'), [
+      '-X',
+      '-At',
+      '-F',
+      '\t',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      host,
+      '-p',
+      String(port),
+      '-U',
+      user,
+      '-d',
+      database,
+      '-c',
+      sql,
+    ]);
     return stdout.split('\n').filter(Boolean);
   }
 

@@ -82,7 +82,10 @@ export const DELIBERATE_DIFFERENCES: readonly DeliberateDifference[] = [
     // Backlot judges it as any other: ready once every replica is ready and updated.
     name: 'OnDelete: kubectl declines to judge',
     explains: (kind, obj, s) =>
-      kind !== 'Deployment' && (obj.spec as { updateStrategy?: { type?: string } } | undefined)?.updateStrategy?.type === 'OnDelete' && s.backlot.ready && !s.kubectl.done,
+      kind !== 'Deployment' &&
+      (obj.spec as { updateStrategy?: { type?: string } } | undefined)?.updateStrategy?.type === 'OnDelete' &&
+      s.backlot.ready &&
+      !s.kubectl.done,
   },
 ];
 
@@ -112,8 +115,7 @@ export class OracleTable {
     if (s.backlot.ready === s.kubectl.done) {
       cell.agree++;
       if (s.backlot.ready) cell.agreeReady++;
-    }
-    else {
+    } else {
       const known = DELIBERATE_DIFFERENCES.find((d) => d.explains(target.kind, s.object, s));
       if (known) cell.differ.set(known.name, (cell.differ.get(known.name) ?? 0) + 1);
       else
@@ -130,8 +132,10 @@ export class OracleTable {
     if (backlot.ready === expected) {
       cell.agree++;
       if (expected) cell.agreeReady++;
-    }
-    else cell.unexplained.push(`${column} ${what}: Backlot ${backlot.ready ? 'ready' : `not ready (${backlot.detail})`}, the oracle ${expected ? 'ready' : 'not ready'}`);
+    } else
+      cell.unexplained.push(
+        `${column} ${what}: Backlot ${backlot.ready ? 'ready' : `not ready (${backlot.detail})`}, the oracle ${expected ? 'ready' : 'not ready'}`,
+      );
   }
 
   unexplained(scenario: string): string[] {

@@ -27,7 +27,11 @@ export function recordingLogger(level: pino.LevelWithSilent = 'debug'): { logger
 }
 
 /** Polls `check` until it returns a truthy value, then returns it; fails after `timeoutMs` saying what it waited for. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let last: unknown;
   for (;;) {

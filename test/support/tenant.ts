@@ -29,7 +29,16 @@ export const VIEWER_ROLE = 'backlot-catalog-viewer';
  * one field manager) and never deleted.
  */
 export async function installUserRoles(): Promise<void> {
-  const r = await kubectl(['apply', '--server-side', '--field-manager=backlot-tests', '--force-conflicts', '-f', USER_ROLES_PATH, '-f', METRICS_READER_ROLE_PATH]);
+  const r = await kubectl([
+    'apply',
+    '--server-side',
+    '--field-manager=backlot-tests',
+    '--force-conflicts',
+    '-f',
+    USER_ROLES_PATH,
+    '-f',
+    METRICS_READER_ROLE_PATH,
+  ]);
   if (r.code !== 0) throw new Error(`kubectl apply -f ${USER_ROLES_PATH} -f ${METRICS_READER_ROLE_PATH} (exit ${r.code}): ${r.stderr}`);
 }
 
@@ -65,7 +74,11 @@ export async function catalogEditor(options: { namespace: string; name: string; 
   const { namespace, name } = options;
   const adminConfig = kubeConfig();
   const admin = new RestClient(adminConfig);
-  await admin.request({ method: 'POST', path: `/api/v1/namespaces/${namespace}/serviceaccounts`, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } } });
+  await admin.request({
+    method: 'POST',
+    path: `/api/v1/namespaces/${namespace}/serviceaccounts`,
+    body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } },
+  });
   await admin.request({
     method: 'POST',
     path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`,
@@ -82,7 +95,14 @@ export async function catalogEditor(options: { namespace: string; name: string; 
   if (!cluster) throw new Error('the admin kubeconfig has no current cluster');
   const config = new KubeConfig();
   config.loadFromOptions({
-    clusters: [{ name: cluster.name, server: cluster.server, ...(cluster.caData ? { caData: cluster.caData } : {}), ...(cluster.caFile ? { caFile: cluster.caFile } : {}) }],
+    clusters: [
+      {
+        name: cluster.name,
+        server: cluster.server,
+        ...(cluster.caData ? { caData: cluster.caData } : {}),
+        ...(cluster.caFile ? { caFile: cluster.caFile } : {}),
+      },
+    ],
     users: [{ name, token }],
     contexts: [{ name, cluster: cluster.name, user: name, namespace }],
     currentContext: name,
@@ -122,21 +142,34 @@ export async function boundServiceAccount(
   const { namespace, name } = options;
   const subjects = [{ kind: 'ServiceAccount', name, namespace }];
   const roleRef = (role: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role });
-  await admin.request({ method: 'POST', path: `/api/v1/namespaces/${namespace}/serviceaccounts`, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } } });
+  await admin.request({
+    method: 'POST',
+    path: `/api/v1/namespaces/${namespace}/serviceaccounts`,
+    body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } },
+  });
   const clusterBindings: string[] = [];
   for (const role of options.clusterRoles ?? []) {
     const binding = `${namespace}-${name}-${role}`;
-    await admin.request({ method: 'POST', path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: binding }, roleRef: roleRef(role), subjects } });
+    await admin.request({
+      method: 'POST',
+      path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: binding }, roleRef: roleRef(role), subjects },
+    });
     clusterBindings.push(binding);
   }
   for (const role of options.namespaceRoles ?? []) {
-    await admin.request({ method: 'POST', path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `${name}-${role}` }, roleRef: roleRef(role), subjects } });
+    await admin.request({
+      method: 'POST',
+      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`,
+      body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `${name}-${role}` }, roleRef: roleRef(role), subjects },
+    });
   }
   return {
     user: `system:serviceaccount:${namespace}:${name}`,
     token: await mintToken(admin, namespace, name),
     remove: async () => {
-      for (const binding of clusterBindings) await admin.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${binding}` });
+      for (const binding of clusterBindings)
+        await admin.request({ method: 'DELETE', path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${binding}` });
     },
   };
 }

@@ -20,7 +20,10 @@ export interface WorldObjects {
 
 export function worldOf(objects: WorldObjects): World {
   const parser = new EntityParser();
-  const entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Store<EntityObject>(entityIndexers(k, parser))])) as Record<EntityKind, Store<EntityObject>>;
+  const entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Store<EntityObject>(entityIndexers(k, parser))])) as Record<
+    EntityKind,
+    Store<EntityObject>
+  >;
   const workloads = Object.fromEntries(WORKLOAD_KINDS.map((k) => [k, new Store<KubeObject>()])) as Record<WorkloadKind, Store<KubeObject>>;
   const jobs = new Store<KubeObject>(jobIndexers());
   const endpointSlices = new Store<KubeObject>(sliceIndexers());
@@ -35,18 +38,37 @@ export function worldOf(objects: WorldObjects): World {
 
 const CREATED = '2026-11-01T00:00:00Z';
 
-export function entity(kind: EntityKind, namespace: string, name: string, spec: Record<string, unknown>, more: { status?: Record<string, unknown>; created?: string; annotations?: Record<string, string> } = {}): EntityObject {
+export function entity(
+  kind: EntityKind,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  more: { status?: Record<string, unknown>; created?: string; annotations?: Record<string, string> } = {},
+): EntityObject {
   return {
     apiVersion: 'catalog.backlot.dev/v1alpha1',
     kind,
-    metadata: { name, namespace, uid: `uid-${kind}-${name}`, generation: 1, resourceVersion: '1', creationTimestamp: more.created ?? CREATED, ...(more.annotations ? { annotations: more.annotations } : {}) },
+    metadata: {
+      name,
+      namespace,
+      uid: `uid-${kind}-${name}`,
+      generation: 1,
+      resourceVersion: '1',
+      creationTimestamp: more.created ?? CREATED,
+      ...(more.annotations ? { annotations: more.annotations } : {}),
+    },
     spec,
     ...(more.status ? { status: more.status } : {}),
   };
 }
 
 export function workload(kind: WorkloadKind, namespace: string, name: string, labels: Record<string, string>, more: Record<string, unknown> = {}): KubeObject {
-  return { apiVersion: kind === 'Service' ? 'v1' : kind === 'CronJob' ? 'batch/v1' : 'apps/v1', kind, metadata: { name, namespace, uid: `uid-${name}`, resourceVersion: '1', generation: 1, labels }, ...more };
+  return {
+    apiVersion: kind === 'Service' ? 'v1' : kind === 'CronJob' ? 'batch/v1' : 'apps/v1',
+    kind,
+    metadata: { name, namespace, uid: `uid-${name}`, resourceVersion: '1', generation: 1, labels },
+    ...more,
+  };
 }
 
 export const readyCondition = (status: 'True' | 'False') => ({ type: 'Ready', status, reason: 'X', message: '', lastTransitionTime: CREATED });

@@ -38,10 +38,17 @@ describe('charts/backlot', () => {
 
   it('describes every value of values.yaml in values.schema.json, which refuses unknown top-level keys', async () => {
     const values = await readYaml<Record<string, unknown>>(join(CHART, 'values.yaml'));
-    const schema = JSON.parse(await readFile(join(CHART, 'values.schema.json'), 'utf8')) as { additionalProperties: boolean; properties: Record<string, { properties?: Record<string, unknown>; additionalProperties?: unknown }> };
+    const schema = JSON.parse(await readFile(join(CHART, 'values.schema.json'), 'utf8')) as {
+      additionalProperties: boolean;
+      properties: Record<string, { properties?: Record<string, unknown>; additionalProperties?: unknown }>;
+    };
     expect(schema.additionalProperties).toBe(false);
     // `global` is Helm's, for a chart used as a dependency; values.yaml has none.
-    expect(Object.keys(schema.properties).filter((k) => k !== 'global').sort()).toEqual(Object.keys(values).sort());
+    expect(
+      Object.keys(schema.properties)
+        .filter((k) => k !== 'global')
+        .sort(),
+    ).toEqual(Object.keys(values).sort());
     // The chart's own objects are closed too, and list what values.yaml has in them.
     for (const [key, property] of Object.entries(schema.properties)) {
       if (property.additionalProperties !== false) continue;

@@ -59,7 +59,10 @@ function sourceFiles(dir: string): string[] {
 /** Every relative import of a file (static, type-only, re-exports and dynamic), as absolute paths. */
 function importsOf(file: string): string[] {
   const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-  return info.importedFiles.map((f) => f.fileName).filter((name) => name.startsWith('.')).map((name) => resolve(dirname(file), name));
+  return info.importedFiles
+    .map((f) => f.fileName)
+    .filter((name) => name.startsWith('.'))
+    .map((name) => resolve(dirname(file), name));
 }
 
 const top = (file: string) => relative(SRC, file).split('/')[0]!;
@@ -89,8 +92,7 @@ describe('the import graph of src/', () => {
       for (const to of targets) {
         const b = unit(to);
         if (a === b) continue;
-        const allowed =
-          b !== TOOLING && (LAYER[b]! > LAYER[a]! || (LAYER[b] === LAYER[a] && EXCEPTIONS.some((e) => e.from === a && e.to === b)));
+        const allowed = b !== TOOLING && (LAYER[b]! > LAYER[a]! || (LAYER[b] === LAYER[a] && EXCEPTIONS.some((e) => e.from === a && e.to === b)));
         if (!allowed) upward.push(`${relative(SRC, from)} → ${relative(SRC, to)}`);
       }
     }

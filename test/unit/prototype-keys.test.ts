@@ -76,22 +76,22 @@ describe('export: the backlot.dev/backstage-fields annotation', () => {
     ]);
   });
 
-  it.each([
-    ['metadata.__proto__.polluted'],
-    ['spec.constructor.prototype.polluted'],
-    ['spec.__proto__'],
-    ['prototype'],
-    ['metadata.annotations.__proto__'],
-  ])('refuses %s and still restores the other fields', (path) => {
-    const [out] = exportBackstage([api({ [BACKSTAGE_FIELDS_ANNOTATION]: JSON.stringify({ [path]: { polluted: 'z' }, 'spec.kept': 'yes', 'metadata.x.y': 1 }) })], {
-      defaultNamespace: 'default',
-    });
-    expect(out?.spec?.kept).toBe('yes');
-    expect(out?.metadata.x).toEqual({ y: 1 });
-    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
-    expect(Object.getPrototypeOf(out?.metadata)).toBe(Object.prototype);
-    expect(JSON.stringify(out)).not.toContain('polluted');
-  });
+  it.each([['metadata.__proto__.polluted'], ['spec.constructor.prototype.polluted'], ['spec.__proto__'], ['prototype'], ['metadata.annotations.__proto__']])(
+    'refuses %s and still restores the other fields',
+    (path) => {
+      const [out] = exportBackstage(
+        [api({ [BACKSTAGE_FIELDS_ANNOTATION]: JSON.stringify({ [path]: { polluted: 'z' }, 'spec.kept': 'yes', 'metadata.x.y': 1 }) })],
+        {
+          defaultNamespace: 'default',
+        },
+      );
+      expect(out?.spec?.kept).toBe('yes');
+      expect(out?.metadata.x).toEqual({ y: 1 });
+      expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+      expect(Object.getPrototypeOf(out?.metadata)).toBe(Object.prototype);
+      expect(JSON.stringify(out)).not.toContain('polluted');
+    },
+  );
 
   it('keeps annotation keys named constructor or prototype as plain keys', () => {
     const [out] = exportBackstage([api({ constructor: 'a', prototype: 'b' })], { defaultNamespace: 'default' });
@@ -133,7 +133,12 @@ describe('import', () => {
     ['a spec key with dots through __proto__', 'spec:\n  "x.__proto__.polluted": 1\n', 'spec.x.__proto__.polluted'],
     ['spec.prototype', 'spec:\n  prototype: {polluted: 1}\n', 'spec.prototype'],
   ])('refuses %s as a field to keep, naming it', (_title, extra, path) => {
-    const base = { apiVersion: 'backstage.io/v1alpha1', kind: 'Component', metadata: { name: 'orders' }, spec: { type: 'service', lifecycle: 'production', owner: 'team-a' } };
+    const base = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: { name: 'orders' },
+      spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
+    };
     const [doc] = parseAllDocuments(extra).map((d) => d.toJS() as Record<string, Record<string, unknown>>);
     const value = { ...base, ...doc, metadata: { ...base.metadata, ...doc!.metadata }, spec: { ...base.spec, ...doc!.spec } };
     const result = importBackstage([{ file: 'hostile.yaml', index: 0, value }], { defaultNamespace: 'default' });
@@ -142,12 +147,16 @@ describe('import', () => {
   });
 
   it('refuses a Group profile field named __proto__', () => {
-    const result = imported('apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-a}\nspec:\n  type: team\n  profile: {displayName: A, __proto__: {polluted: 1}}\n');
+    const result = imported(
+      'apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-a}\nspec:\n  type: team\n  profile: {displayName: A, __proto__: {polluted: 1}}\n',
+    );
     expect(result.errors.map((e) => e.path)).toEqual(['spec.profile.__proto__']);
   });
 
   it('keeps labels and annotations named constructor or prototype as plain keys', () => {
-    const result = imported('apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: shop\n  labels: {constructor: a, prototype: b}\n  annotations: {constructor: c}\nspec: {owner: team-a}\n');
+    const result = imported(
+      'apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: shop\n  labels: {constructor: a, prototype: b}\n  annotations: {constructor: c}\nspec: {owner: team-a}\n',
+    );
     expect(result.errors).toEqual([]);
     const [obj] = result.objects;
     expect(Object.entries(obj!.metadata.labels!)).toEqual([
@@ -161,7 +170,10 @@ describe('import', () => {
     const dir = mkdtempSync(join(tmpdir(), 'backlot-proto-'));
     try {
       const file = join(dir, 'catalog-info.yaml');
-      writeFileSync(file, 'apiVersion: backstage.io/v1alpha1\nkind: Component\n__proto__: {polluted: 1}\nmetadata:\n  name: a\n  __proto__: {polluted: 1}\nspec: {type: service, lifecycle: production, owner: team-a}\n');
+      writeFileSync(
+        file,
+        'apiVersion: backstage.io/v1alpha1\nkind: Component\n__proto__: {polluted: 1}\nmetadata:\n  name: a\n  __proto__: {polluted: 1}\nspec: {type: service, lifecycle: production, owner: team-a}\n',
+      );
       const { io, stdout, stderr } = capture();
       expect(await importCommand.run([file], io)).toBe(1);
       expect(stdout()).toBe('');

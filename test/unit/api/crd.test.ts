@@ -75,7 +75,10 @@ describe('the generated CRDs', () => {
 
   it('restricts metadata to a name of at most 63 characters and nothing else', () => {
     for (const k of KINDS) {
-      expect((openApiOf(k.kind).properties as Record<string, unknown>).metadata).toEqual({ type: 'object', properties: { name: { type: 'string', maxLength: 63 } } });
+      expect((openApiOf(k.kind).properties as Record<string, unknown>).metadata).toEqual({
+        type: 'object',
+        properties: { name: { type: 'string', maxLength: 63 } },
+      });
     }
   });
 

@@ -112,7 +112,11 @@ describe('examples/', () => {
     for (const e of claimants) {
       const { selector, kinds } = selectorOf(e);
       const claimed = workloads.filter(
-        (w) => w.metadata.namespace === e.metadata.namespace && kinds.includes(w.kind) && w.metadata.labels?.['backlot.dev/ignore'] !== 'true' && matches(selector, w.metadata.labels ?? {}),
+        (w) =>
+          w.metadata.namespace === e.metadata.namespace &&
+          kinds.includes(w.kind) &&
+          w.metadata.labels?.['backlot.dev/ignore'] !== 'true' &&
+          matches(selector, w.metadata.labels ?? {}),
       );
       expect([e.metadata.name, claimed.length > 0]).toEqual([e.metadata.name, !external.has(e.metadata.name)]);
       for (const w of claimed) claimedBy.set(`${w.kind}/${w.metadata.name}`, [...(claimedBy.get(`${w.kind}/${w.metadata.name}`) ?? []), e.metadata.name]);

@@ -35,7 +35,10 @@ describe('the kind registry', () => {
   });
 
   it('shows the owner (where there is one) and Ready by default for the other kinds', () => {
-    const shown = (kind: string) => kindInfo(kind)?.printerColumns.filter((c) => !c.priority).map((c) => c.name);
+    const shown = (kind: string) =>
+      kindInfo(kind)
+        ?.printerColumns.filter((c) => !c.priority)
+        .map((c) => c.name);
     expect(shown('System')).toEqual(['Owner', 'Ready', 'Age']);
     expect(shown('Resource')).toEqual(['Owner', 'Ready', 'Age']);
     expect(shown('API')).toEqual(['Owner', 'Ready', 'Age']);

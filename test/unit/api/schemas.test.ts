@@ -56,7 +56,21 @@ describe('the spec schemas', () => {
     ['too many dependencies', { ...checkout, dependsOn: Array.from({ length: 65 }, (_, i) => `resource:r${i}`) }, 'dependsOn'],
     ['an empty type', { ...checkout, type: '' }, 'type'],
     ['an empty selector', { ...checkout, workloads: { selector: {} } }, 'workloads.selector'],
-    ['a selector made only of NotIn and DoesNotExist', { ...checkout, workloads: { selector: { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }, { key: 'y', operator: 'NotIn', values: ['a'] }] } } }, 'workloads.selector'],
+    [
+      'a selector made only of NotIn and DoesNotExist',
+      {
+        ...checkout,
+        workloads: {
+          selector: {
+            matchExpressions: [
+              { key: 'x', operator: 'DoesNotExist' },
+              { key: 'y', operator: 'NotIn', values: ['a'] },
+            ],
+          },
+        },
+      },
+      'workloads.selector',
+    ],
   ])('reject %s', (_what, spec, path) => {
     expect(issuePaths(ComponentSpec, spec)).toEqual([path]);
   });
@@ -87,7 +101,7 @@ describe('the spec schemas', () => {
     expect(issuePaths(ComponentStatus, status)).toEqual(['conditions.0.reason']);
   });
 
-  it('count a system\'s parts', () => {
+  it("count a system's parts", () => {
     expect(SystemStatus.parse({ components: { total: 3, ready: 2 } }).components).toEqual({ total: 3, ready: 2 });
   });
 });
@@ -104,7 +118,16 @@ describe('condition constants', () => {
 
   it('include the reasons API.md names', () => {
     expect(Object.values(ConditionReason)).toEqual(
-      expect.arrayContaining(['AllWorkloadsReady', 'WorkloadsNotReady', 'NoWorkloadsMatched', 'DependencyNotReady', 'DependencyNotFound', 'DependencyCycle', 'OwnerNotFound', 'ClaimConflict']),
+      expect.arrayContaining([
+        'AllWorkloadsReady',
+        'WorkloadsNotReady',
+        'NoWorkloadsMatched',
+        'DependencyNotReady',
+        'DependencyNotFound',
+        'DependencyCycle',
+        'OwnerNotFound',
+        'ClaimConflict',
+      ]),
     );
   });
 });

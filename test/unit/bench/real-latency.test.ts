@@ -42,7 +42,15 @@ function component(entry: { ready: boolean; replicas: number; readyReplicas: num
         { kind: 'Deployment', name: 'other', ready: true, replicas: 2, readyReplicas: 2 },
         { kind: 'Deployment', name: 'web', ...entry },
       ],
-      conditions: [{ type: 'WorkloadsReady', status: entry.ready ? 'True' : 'False', reason: entry.ready ? 'AllWorkloadsReady' : 'WorkloadsNotReady', message, lastTransitionTime: '2026-01-01T00:00:00Z' }],
+      conditions: [
+        {
+          type: 'WorkloadsReady',
+          status: entry.ready ? 'True' : 'False',
+          reason: entry.ready ? 'AllWorkloadsReady' : 'WorkloadsNotReady',
+          message,
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
+      ],
     },
   };
 }
@@ -90,15 +98,33 @@ describe('TimedChange', () => {
   it('an unready image is shown when the Component gives the stalled rollout as the reason, not merely not ready', () => {
     const change = new TimedChange('unready', web(2), UNREADY, 0);
     change.onDeployment(deployment({ spec: 2, image: UNREADY, observed: 2, replicas: 2, updated: 2, ready: 2, available: 2 }), 10);
-    change.onComponent(component({ ready: false, replicas: 2, readyReplicas: 2 }, '1/2 workloads not ready: Deployment web (its controller has not yet observed the latest spec)'), 35);
+    change.onComponent(
+      component(
+        { ready: false, replicas: 2, readyReplicas: 2 },
+        '1/2 workloads not ready: Deployment web (its controller has not yet observed the latest spec)',
+      ),
+      35,
+    );
     change.onDeployment(deployment({ spec: 2, image: UNREADY, observed: 3, replicas: 2, ready: 2, available: 2 }), 37);
     expect(change.t1).toBeUndefined();
     change.onDeployment(deployment({ spec: 2, image: UNREADY, observed: 3, replicas: 3, updated: 1, ready: 2, available: 2 }), 95);
     expect(change.t1).toBe(95);
     expect([...change.stalledDetails]).toEqual(['1/2 replicas updated, 2 old replicas still running']);
-    change.onComponent(component({ ready: false, replicas: 2, readyReplicas: 2 }, '1/2 workloads not ready: Deployment web (0/2 replicas updated, 2 old replicas still running)'), 96);
+    change.onComponent(
+      component(
+        { ready: false, replicas: 2, readyReplicas: 2 },
+        '1/2 workloads not ready: Deployment web (0/2 replicas updated, 2 old replicas still running)',
+      ),
+      96,
+    );
     expect(change.t2).toBeUndefined();
-    change.onComponent(component({ ready: false, replicas: 2, readyReplicas: 2 }, '1/2 workloads not ready: Deployment web (1/2 replicas updated, 2 old replicas still running)'), 102);
+    change.onComponent(
+      component(
+        { ready: false, replicas: 2, readyReplicas: 2 },
+        '1/2 workloads not ready: Deployment web (1/2 replicas updated, 2 old replicas still running)',
+      ),
+      102,
+    );
     expect(change.t2).toBe(102);
   });
 

@@ -20,7 +20,11 @@ const deploy = (labels: Record<string, string>, extra: Partial<ClaimTarget> = {}
 
 describe('claimSelector', () => {
   it('uses spec.workloads.selector first', () => {
-    const r = claimSelector({ name: 'checkout', annotations: { 'backstage.io/kubernetes-label-selector': 'team=x' }, workloads: { selector: { matchLabels: { app: 'co' } } } });
+    const r = claimSelector({
+      name: 'checkout',
+      annotations: { 'backstage.io/kubernetes-label-selector': 'team=x' },
+      workloads: { selector: { matchLabels: { app: 'co' } } },
+    });
     expect(r.ok && r.selector.matches({ app: 'co' })).toBe(true);
     expect(r.ok && r.selector.matches({ team: 'x' })).toBe(false);
   });
@@ -43,12 +47,20 @@ describe('claimSelector', () => {
   const workloads: Record<string, string>[] = [{}, { app: 'checkout' }, { 'backstage.io/kubernetes-id': 'checkout' }, { x: 'y', tier: 'web' }];
 
   it.each([
-    ['"!x": matches every workload without x', '!x', 'annotation backstage.io/kubernetes-label-selector: must have a positive requirement (key=value, key in (...) or key)'],
+    [
+      '"!x": matches every workload without x',
+      '!x',
+      'annotation backstage.io/kubernetes-label-selector: must have a positive requirement (key=value, key in (...) or key)',
+    ],
     ['only key!=value', 'tier!=db', 'annotation backstage.io/kubernetes-label-selector: must have a positive requirement'],
     ['only notin and !key', 'tier notin (db), !canary', 'would claim every workload of the namespace'],
     ['an invalid key', 'Team/App=x', 'annotation backstage.io/kubernetes-label-selector: "Team/App" is not a label key'],
     ['an invalid value', 'app=.x', 'annotation backstage.io/kubernetes-label-selector: ".x" (of key "app") is not a label value'],
-    ['too many terms', Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(','), 'annotation backstage.io/kubernetes-label-selector: 33 key=value terms, at most 32'],
+    [
+      'too many terms',
+      Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(','),
+      'annotation backstage.io/kubernetes-label-selector: 33 key=value terms, at most 32',
+    ],
     ['too long', `app=${'x,'.repeat(3000)}`, 'annotation backstage.io/kubernetes-label-selector: 6004 characters, at most 4096'],
   ])('refuses an annotation with %s, claiming nothing', (_what, annotation, message) => {
     const r = claimSelector({ name: 'checkout', annotations: { [ANNOTATION]: annotation } });
@@ -56,7 +68,11 @@ describe('claimSelector', () => {
   });
 
   it.each<[string, LabelSelector, string]>([
-    ['only DoesNotExist', { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, 'spec.workloads.selector: must have a positive requirement (a matchLabels entry, or an In or Exists expression)'],
+    [
+      'only DoesNotExist',
+      { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] },
+      'spec.workloads.selector: must have a positive requirement (a matchLabels entry, or an In or Exists expression)',
+    ],
     ['only NotIn', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] }, 'would claim every workload of the namespace'],
     ['nothing', {}, 'spec.workloads.selector: must have a positive requirement'],
     ['a key admission would refuse', { matchLabels: { 'app name': 'x' } }, 'spec.workloads.selector: "app name" is not a label key'],
@@ -141,7 +157,12 @@ describe('ClaimantIndex', () => {
       () => ({ matchExpressions: [{ key: 'app', operator: 'In', values: [pick(apps)] }] }),
       () => ({ matchExpressions: [{ key: 'app', operator: 'In', values: [pick(apps), pick(apps)] }] }),
       () => ({ matchExpressions: [{ key: 'tier', operator: 'Exists' }] }),
-      () => ({ matchExpressions: [{ key: 'app', operator: 'NotIn', values: [pick(apps)] }, { key: 'tier', operator: 'Exists' }] }),
+      () => ({
+        matchExpressions: [
+          { key: 'app', operator: 'NotIn', values: [pick(apps)] },
+          { key: 'tier', operator: 'Exists' },
+        ],
+      }),
       () => ({ matchLabels: { app: pick(apps) }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }] }),
     ];
     const claimants: Claimant[] = Array.from({ length: 60 }, (_, i) => ({
@@ -190,7 +211,10 @@ describe('ClaimantIndex', () => {
         return selector.matches(labels);
       },
     });
-    const claimants = Array.from({ length: 1000 }, (_, i): Claimant => ({ ...claimant(`component:shop/c${i}`, i, { 'backstage.io/kubernetes-id': `c${i}` }), selector: counting(compileSelector({ matchLabels: { 'backstage.io/kubernetes-id': `c${i}` } })) }));
+    const claimants = Array.from({ length: 1000 }, (_, i): Claimant => ({
+      ...claimant(`component:shop/c${i}`, i, { 'backstage.io/kubernetes-id': `c${i}` }),
+      selector: counting(compileSelector({ matchLabels: { 'backstage.io/kubernetes-id': `c${i}` } })),
+    }));
     const index = new ClaimantIndex(claimants);
     expect(index.claimantsOf(deploy({ 'backstage.io/kubernetes-id': 'c500', app: 'x' })).map((c) => c.ref)).toEqual(['component:shop/c500']);
     expect(index.claimantsOf(deploy({ app: 'x' }))).toEqual([]);

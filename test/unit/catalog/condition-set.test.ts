@@ -8,8 +8,19 @@ describe('buildConditions', () => {
   const before = [{ type: 'Ready', status: 'True' as const, reason: 'AllWorkloadsReady', message: '', lastTransitionTime: t0, observedGeneration: 1 }];
 
   it('keeps lastTransitionTime while the status holds, even when reason or message change', () => {
-    const [ready] = buildConditions(before, [{ type: 'Ready', status: 'True', reason: 'AllWorkloadsReady', message: '2 workloads', observedGeneration: 2 }], now);
-    expect(ready).toEqual({ type: 'Ready', status: 'True', reason: 'AllWorkloadsReady', message: '2 workloads', observedGeneration: 2, lastTransitionTime: t0 });
+    const [ready] = buildConditions(
+      before,
+      [{ type: 'Ready', status: 'True', reason: 'AllWorkloadsReady', message: '2 workloads', observedGeneration: 2 }],
+      now,
+    );
+    expect(ready).toEqual({
+      type: 'Ready',
+      status: 'True',
+      reason: 'AllWorkloadsReady',
+      message: '2 workloads',
+      observedGeneration: 2,
+      lastTransitionTime: t0,
+    });
   });
 
   it('moves lastTransitionTime, in whole seconds, when the status changes', () => {

@@ -29,7 +29,13 @@ const w = (name: string, ready: boolean, more: Partial<ClaimedWorkload> = {}): C
 describe('workloadsReadyCondition', () => {
   it.each([
     ['all ready', { won: [w('a', true), w('b', true)], lost: [] }, 'True', 'AllWorkloadsReady', 'all 2 claimed workloads are ready'],
-    ['one not ready', { won: [w('a', true), w('b', false)], lost: [] }, 'False', 'WorkloadsNotReady', '1/2 workloads not ready: Deployment b (1/3 replicas ready)'],
+    [
+      'one not ready',
+      { won: [w('a', true), w('b', false)], lost: [] },
+      'False',
+      'WorkloadsNotReady',
+      '1/2 workloads not ready: Deployment b (1/3 replicas ready)',
+    ],
     ['nothing matched', { won: [], lost: [] }, 'Unknown', 'NoWorkloadsMatched', 'the entity claims no workload in its namespace'],
     ['invalid selector', { selectorError: 'annotation x: cannot parse', won: [], lost: [] }, 'False', 'InvalidSelector', 'annotation x: cannot parse'],
     [
@@ -58,7 +64,11 @@ describe('workloadsReadyCondition', () => {
   });
 
   it('makes Ready follow the workloads, with no workloads counting as ready', () => {
-    expect(workloadEntityReadyCondition(workloadsReadyCondition({ won: [], lost: [] }, 1))).toMatchObject({ type: 'Ready', status: 'True', reason: 'NoWorkloadsMatched' });
+    expect(workloadEntityReadyCondition(workloadsReadyCondition({ won: [], lost: [] }, 1))).toMatchObject({
+      type: 'Ready',
+      status: 'True',
+      reason: 'NoWorkloadsMatched',
+    });
     expect(workloadEntityReadyCondition(workloadsReadyCondition({ won: [w('a', false)], lost: [] }, 1))).toMatchObject({ type: 'Ready', status: 'False' });
   });
 });
@@ -70,31 +80,60 @@ describe('dependenciesReadyCondition', () => {
     ['all ready', { dependencies: [dep('resource:shop/db', true, true)] }, 'True', 'AllDependenciesReady'],
     ['one missing', { dependencies: [dep('resource:shop/db', false, false), dep('component:shop/x', true, false)] }, 'False', 'DependencyNotFound'],
     ['one not ready', { dependencies: [dep('resource:shop/db', true, false)] }, 'False', 'DependencyNotReady'],
-    ['a cycle', { dependencies: [dep('component:shop/b', true, true)], cycle: ['component:shop/a', 'component:shop/b', 'component:shop/a'] }, 'False', 'DependencyCycle'],
+    [
+      'a cycle',
+      { dependencies: [dep('component:shop/b', true, true)], cycle: ['component:shop/a', 'component:shop/b', 'component:shop/a'] },
+      'False',
+      'DependencyCycle',
+    ],
   ])('%s', (_name, facts, status, reason) => {
     expect(dependenciesReadyCondition(facts, 1)).toMatchObject({ type: 'DependenciesReady', status, reason });
   });
 
   it('names what is wrong', () => {
     expect(dependenciesReadyCondition({ dependencies: [dep('resource:shop/db', false, false)] }, 1).message).toBe('not found: resource:shop/db');
-    expect(dependenciesReadyCondition({ dependencies: [], cycle: ['component:shop/a', 'component:shop/a'] }, 1).message).toBe('dependency cycle: component:shop/a → component:shop/a');
+    expect(dependenciesReadyCondition({ dependencies: [], cycle: ['component:shop/a', 'component:shop/a'] }, 1).message).toBe(
+      'dependency cycle: component:shop/a → component:shop/a',
+    );
   });
 });
 
 describe('refsResolvedCondition', () => {
   it.each([
     ['all found', [{ field: 'owner', ref: 'group:shop/a', found: true }], 'True', 'AllRefsResolved'],
-    ['owner missing', [{ field: 'owner', ref: 'group:shop/a', found: false }, { field: 'system', ref: 'system:shop/s', found: false }], 'False', 'OwnerNotFound'],
-    ['other missing', [{ field: 'owner', ref: 'group:shop/a', found: true }, { field: 'system', ref: 'system:shop/s', found: false }], 'False', 'RefsNotFound'],
+    [
+      'owner missing',
+      [
+        { field: 'owner', ref: 'group:shop/a', found: false },
+        { field: 'system', ref: 'system:shop/s', found: false },
+      ],
+      'False',
+      'OwnerNotFound',
+    ],
+    [
+      'other missing',
+      [
+        { field: 'owner', ref: 'group:shop/a', found: true },
+        { field: 'system', ref: 'system:shop/s', found: false },
+      ],
+      'False',
+      'RefsNotFound',
+    ],
     ['users are not checked', [{ field: 'members', ref: 'user:default/jane', found: false }], 'True', 'AllRefsResolved'],
   ])('%s', (_name, refs, status, reason) => {
     expect(refsResolvedCondition(refs, 1)).toMatchObject({ status, reason });
   });
 
   it('lists every missing reference with its field', () => {
-    expect(refsResolvedCondition([{ field: 'owner', ref: 'group:shop/a', found: false }, { field: 'system', ref: 'system:shop/s', found: false }], 1).message).toBe(
-      'not found: owner group:shop/a, system system:shop/s',
-    );
+    expect(
+      refsResolvedCondition(
+        [
+          { field: 'owner', ref: 'group:shop/a', found: false },
+          { field: 'system', ref: 'system:shop/s', found: false },
+        ],
+        1,
+      ).message,
+    ).toBe('not found: owner group:shop/a, system system:shop/s');
   });
 });
 
@@ -109,7 +148,14 @@ describe('aggregates', () => {
 
   it.each([
     [[], 'Unknown', 'NoProviders'],
-    [[{ ref: 'component:shop/a', ready: false }, { ref: 'component:shop/b', ready: true }], 'True', 'ProviderReady'],
+    [
+      [
+        { ref: 'component:shop/a', ready: false },
+        { ref: 'component:shop/b', ready: true },
+      ],
+      'True',
+      'ProviderReady',
+    ],
     [[{ ref: 'component:shop/a', ready: false }], 'False', 'NoProviderReady'],
   ])('API providers %j', (providers, status, reason) => {
     expect(apiReadyCondition({ providers }, 1)).toMatchObject({ type: 'Ready', status, reason });
@@ -165,12 +211,15 @@ describe('decideStatus', () => {
 describe('bounds', () => {
   const refs = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
 
-  it('cut the lists to the CRD\'s limits in their order and keep whole counts: a status the API server accepts', () => {
+  it("cut the lists to the CRD's limits in their order and keep whole counts: a status the API server accepts", () => {
     const won = refs(1000, 'svc-').map((name, i) => w(name, i % 2 === 0, { alsoClaimedBy: refs(1000, 'component:shop/rival-') }));
     const dependencies = refs(300, 'component:shop/dep-').map((ref) => ({ ref, found: true, ready: false }));
     const cycle = [...refs(2000, 'component:shop/loop-'), 'component:shop/loop-0000'];
     for (const facts of [{ dependencies }, { dependencies, cycle }]) {
-      const status = decideStatus({ kind: 'Component', generation: 1, previousConditions: undefined, refs: [], claim: { won, lost: [] }, dependencies: facts }, now);
+      const status = decideStatus(
+        { kind: 'Component', generation: 1, previousConditions: undefined, refs: [], claim: { won, lost: [] }, dependencies: facts },
+        now,
+      );
       expect(WorkloadEntityStatus.safeParse(status).success).toBe(true);
       expect(status).toMatchObject({ totalWorkloads: 1000, readyWorkloads: 500, totalDependencies: 300, workloadSummary: '500/1000' });
       expect((status.workloads as unknown[]).length).toBe(STATUS_LIMITS.workloads);
@@ -200,12 +249,28 @@ describe('bounds', () => {
   });
 });
 
-describe('decideStatus and the kinds\' status schemas', () => {
+describe("decideStatus and the kinds' status schemas", () => {
   const claimed = { kind: 'Deployment' as const, name: 'web', ready: true, replicas: 2, readyReplicas: 2, detail: '', alsoClaimedBy: [] };
   const facts: Record<EntityFacts['kind'], EntityFacts> = {
-    Component: { kind: 'Component', generation: 3, previousConditions: undefined, refs: [], claim: { won: [claimed], lost: [] }, dependencies: { dependencies: [{ ref: 'resource:shop/db', found: true, ready: false }] } },
+    Component: {
+      kind: 'Component',
+      generation: 3,
+      previousConditions: undefined,
+      refs: [],
+      claim: { won: [claimed], lost: [] },
+      dependencies: { dependencies: [{ ref: 'resource:shop/db', found: true, ready: false }] },
+    },
     Resource: { kind: 'Resource', generation: 1, previousConditions: undefined, refs: [] },
-    System: { kind: 'System', generation: 1, previousConditions: undefined, refs: [], parts: { counts: { components: { total: 2, ready: 1 }, resources: { total: 0, ready: 0 }, apis: { total: 1, ready: 1 } }, notReady: ['component:shop/a'] } },
+    System: {
+      kind: 'System',
+      generation: 1,
+      previousConditions: undefined,
+      refs: [],
+      parts: {
+        counts: { components: { total: 2, ready: 1 }, resources: { total: 0, ready: 0 }, apis: { total: 1, ready: 1 } },
+        notReady: ['component:shop/a'],
+      },
+    },
     Domain: { kind: 'Domain', generation: 1, previousConditions: undefined, refs: [], parts: { counts: { systems: { total: 1, ready: 1 } }, notReady: [] } },
     API: { kind: 'API', generation: 1, previousConditions: undefined, refs: [], providers: { providers: [{ ref: 'component:shop/a', ready: true }] } },
     Group: { kind: 'Group', generation: 1, previousConditions: undefined, refs: [{ field: 'members', ref: 'user:default/jane', found: false }] },

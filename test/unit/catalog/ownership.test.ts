@@ -3,7 +3,9 @@ import { currentOwnership, desiredOwnership, needsApply, refName } from '../../.
 
 describe('desiredOwnership', () => {
   it('writes canonical references and the owner name as a label', () => {
-    expect(desiredOwnership({ entity: 'component:shop/checkout', owner: 'group:shop/team-payments', system: 'system:shop/webshop', lifecycle: 'production' })).toEqual({
+    expect(
+      desiredOwnership({ entity: 'component:shop/checkout', owner: 'group:shop/team-payments', system: 'system:shop/webshop', lifecycle: 'production' }),
+    ).toEqual({
       labels: { 'backlot.dev/owner': 'team-payments', 'backlot.dev/owner-namespace': 'shop' },
       annotations: {
         'backlot.dev/entity': 'component:shop/checkout',
@@ -29,7 +31,10 @@ describe('desiredOwnership', () => {
 
 describe('needsApply', () => {
   const desired = desiredOwnership({ entity: 'component:shop/a', owner: 'group:shop/t' });
-  const current = currentOwnership({ labels: { 'backlot.dev/owner': 't', 'backlot.dev/owner-namespace': 'shop', app: 'a' }, annotations: { 'backlot.dev/entity': 'component:shop/a', 'backlot.dev/owner': 'group:shop/t', other: 'x' } });
+  const current = currentOwnership({
+    labels: { 'backlot.dev/owner': 't', 'backlot.dev/owner-namespace': 'shop', app: 'a' },
+    annotations: { 'backlot.dev/entity': 'component:shop/a', 'backlot.dev/owner': 'group:shop/t', other: 'x' },
+  });
 
   it.each([
     ['in place and held: nothing to do', desired, current, true, false],

@@ -21,7 +21,12 @@ describe('deploymentReadiness', () => {
       false,
       '1 old replica still running',
     ],
-    ['fewer available than updated', deployment(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 2 }), false, '2/3 replicas available'],
+    [
+      'fewer available than updated',
+      deployment(2, { observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 2 }),
+      false,
+      '2/3 replicas available',
+    ],
     ['status from an older generation', deployment(3, { ...full, observedGeneration: 1 }), false, 'its controller has not yet observed the latest spec'],
     ['no status at all', deployment(3, undefined), false, 'its controller has not yet observed the latest spec'],
     ['replicas default to 1', deployment(undefined, { observedGeneration: 2, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1 }), true, ''],
@@ -47,7 +52,9 @@ describe('statefulSetReadiness and daemonSetReadiness', () => {
     [{ observedGeneration: 1, replicas: 2, readyReplicas: 1, updatedReplicas: 2 }, false],
     [{ observedGeneration: 1, replicas: 2, readyReplicas: 2, updatedReplicas: 1 }, false],
   ])('StatefulSet %j → %s', (status, ready) => {
-    expect(statefulSetReadiness({ metadata: { generation: 1 }, spec: { replicas: 2, selector: {}, serviceName: 's', template: {} }, status }).ready).toBe(ready);
+    expect(statefulSetReadiness({ metadata: { generation: 1 }, spec: { replicas: 2, selector: {}, serviceName: 's', template: {} }, status }).ready).toBe(
+      ready,
+    );
   });
 
   it('counts only the ordinals at or above a partition as due for the update, as kubectl does', () => {
@@ -64,20 +71,78 @@ describe('statefulSetReadiness and daemonSetReadiness', () => {
   });
 
   it.each([
-    [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 3, numberAvailable: 3, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, true],
-    [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 2, numberAvailable: 2, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, false],
-    [{ observedGeneration: 0, desiredNumberScheduled: 3, numberReady: 3, numberAvailable: 3, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, false],
+    [
+      {
+        observedGeneration: 1,
+        desiredNumberScheduled: 3,
+        numberReady: 3,
+        numberAvailable: 3,
+        updatedNumberScheduled: 3,
+        currentNumberScheduled: 3,
+        numberMisscheduled: 0,
+      },
+      true,
+    ],
+    [
+      {
+        observedGeneration: 1,
+        desiredNumberScheduled: 3,
+        numberReady: 2,
+        numberAvailable: 2,
+        updatedNumberScheduled: 3,
+        currentNumberScheduled: 3,
+        numberMisscheduled: 0,
+      },
+      false,
+    ],
+    [
+      {
+        observedGeneration: 0,
+        desiredNumberScheduled: 3,
+        numberReady: 3,
+        numberAvailable: 3,
+        updatedNumberScheduled: 3,
+        currentNumberScheduled: 3,
+        numberMisscheduled: 0,
+      },
+      false,
+    ],
     // minReadySeconds: every pod ready, one not yet available.
-    [{ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 3, numberAvailable: 2, updatedNumberScheduled: 3, currentNumberScheduled: 3, numberMisscheduled: 0 }, false],
+    [
+      {
+        observedGeneration: 1,
+        desiredNumberScheduled: 3,
+        numberReady: 3,
+        numberAvailable: 2,
+        updatedNumberScheduled: 3,
+        currentNumberScheduled: 3,
+        numberMisscheduled: 0,
+      },
+      false,
+    ],
     // A lost node is no longer desired; its pod there counts as misscheduled.
-    [{ observedGeneration: 1, desiredNumberScheduled: 2, numberReady: 2, numberAvailable: 2, updatedNumberScheduled: 2, currentNumberScheduled: 2, numberMisscheduled: 1 }, true],
+    [
+      {
+        observedGeneration: 1,
+        desiredNumberScheduled: 2,
+        numberReady: 2,
+        numberAvailable: 2,
+        updatedNumberScheduled: 2,
+        currentNumberScheduled: 2,
+        numberMisscheduled: 1,
+      },
+      true,
+    ],
   ])('DaemonSet %j → %s', (status, ready) => {
     expect(daemonSetReadiness({ metadata: { generation: 1 }, status }).ready).toBe(ready);
   });
 });
 
 describe('cronJobReadiness', () => {
-  const job = (type: 'Complete' | 'Failed', at: string): V1Job => ({ metadata: { name: `j-${at}` }, status: { conditions: [{ type, status: 'True', lastTransitionTime: new Date(at) }] } });
+  const job = (type: 'Complete' | 'Failed', at: string): V1Job => ({
+    metadata: { name: `j-${at}` },
+    status: { conditions: [{ type, status: 'True', lastTransitionTime: new Date(at) }] },
+  });
   const cron = (extra: Partial<V1CronJob['spec']> = {}, status: V1CronJob['status'] = {}): V1CronJob => ({
     metadata: { name: 'report' },
     spec: { schedule: '0 * * * *', jobTemplate: {}, ...extra },
@@ -89,9 +154,21 @@ describe('cronJobReadiness', () => {
     ['suspended', cron({ suspend: true }), [], false, 'it is suspended'],
     ['last job failed', cron(), [job('Complete', '2026-11-21T09:00:00Z'), job('Failed', '2026-11-21T10:00:00Z')], false, 'its last run failed'],
     ['last job succeeded after a failure', cron(), [job('Failed', '2026-11-21T09:00:00Z'), job('Complete', '2026-11-21T10:00:00Z')], true, ''],
-    ['no jobs, last schedule after last success', cron({}, { lastScheduleTime: new Date('2026-11-21T10:00:00Z'), lastSuccessfulTime: new Date('2026-11-21T09:00:00Z') }), [], false, 'its last scheduled run did not succeed'],
+    [
+      'no jobs, last schedule after last success',
+      cron({}, { lastScheduleTime: new Date('2026-11-21T10:00:00Z'), lastSuccessfulTime: new Date('2026-11-21T09:00:00Z') }),
+      [],
+      false,
+      'its last scheduled run did not succeed',
+    ],
     ['no jobs, last schedule still running', cron({}, { lastScheduleTime: new Date('2026-11-21T10:00:00Z'), active: [{ name: 'j' }] }), [], true, ''],
-    ['no jobs, succeeded', cron({}, { lastScheduleTime: new Date('2026-11-21T10:00:00Z'), lastSuccessfulTime: new Date('2026-11-21T10:01:00Z') }), [], true, ''],
+    [
+      'no jobs, succeeded',
+      cron({}, { lastScheduleTime: new Date('2026-11-21T10:00:00Z'), lastSuccessfulTime: new Date('2026-11-21T10:01:00Z') }),
+      [],
+      true,
+      '',
+    ],
   ])('%s', (_name, c, jobs, ready, detail) => {
     expect(cronJobReadiness(c, jobs)).toEqual({ ready, detail });
   });

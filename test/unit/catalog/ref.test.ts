@@ -150,8 +150,18 @@ describe('parseRefField', () => {
   });
 
   it.each([
-    ['Component', 'dependsOn', 'orders-db', 'spec.dependsOn[0]: dependsOn entry "orders-db" needs a kind: use <kind>:[<namespace>/]<name>, e.g. resource:shop/orders-db'],
-    ['Component', 'dependsOn', 'shop/orders-db', 'spec.dependsOn[0]: dependsOn entry "shop/orders-db" needs a kind: use <kind>:[<namespace>/]<name>, e.g. resource:shop/orders-db'],
+    [
+      'Component',
+      'dependsOn',
+      'orders-db',
+      'spec.dependsOn[0]: dependsOn entry "orders-db" needs a kind: use <kind>:[<namespace>/]<name>, e.g. resource:shop/orders-db',
+    ],
+    [
+      'Component',
+      'dependsOn',
+      'shop/orders-db',
+      'spec.dependsOn[0]: dependsOn entry "shop/orders-db" needs a kind: use <kind>:[<namespace>/]<name>, e.g. resource:shop/orders-db',
+    ],
     [
       'Component',
       'dependsOn',
@@ -182,7 +192,9 @@ describe('parseRefField', () => {
   });
 
   it('rejects a non-string, naming the field', () => {
-    expect(() => parseRefField(42, { field: rule('Component', 'owner'), namespace: 'shop', path: 'spec.owner' })).toThrow(/^spec\.owner: owner must be a string/);
+    expect(() => parseRefField(42, { field: rule('Component', 'owner'), namespace: 'shop', path: 'spec.owner' })).toThrow(
+      /^spec\.owner: owner must be a string/,
+    );
   });
 });
 
@@ -194,13 +206,16 @@ describe('stringifyEntityRef', () => {
     expect(stringifyEntityRef(ref as EntityRef)).toBe(text);
   });
 
-  it.each(['component:shop/checkout', 'Resource:Shop/Orders-DB', 'api', 'platform/auth', 'group:team-a'])('round-trips %j through its canonical form', (text) => {
-    const context = { defaultKind: 'api', defaultNamespace: 'shop' } as const;
-    const once = parseEntityRef(text, context);
-    const canonical = stringifyEntityRef(once);
-    expect(canonical).toBe(canonical.toLowerCase());
-    expect(parseEntityRef(canonical, { defaultNamespace: 'elsewhere' })).toEqual(once);
-  });
+  it.each(['component:shop/checkout', 'Resource:Shop/Orders-DB', 'api', 'platform/auth', 'group:team-a'])(
+    'round-trips %j through its canonical form',
+    (text) => {
+      const context = { defaultKind: 'api', defaultNamespace: 'shop' } as const;
+      const once = parseEntityRef(text, context);
+      const canonical = stringifyEntityRef(once);
+      expect(canonical).toBe(canonical.toLowerCase());
+      expect(parseEntityRef(canonical, { defaultNamespace: 'elsewhere' })).toEqual(once);
+    },
+  );
 });
 
 describe('compactEntityRef', () => {

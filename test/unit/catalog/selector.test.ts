@@ -1,6 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import type { LabelSelector } from '../../../src/api/workloads.ts';
-import { checkSelector, compileSelector, equalitySelector, labelValue, parseSelectorString, SELECTOR_STRING_MAX_LENGTH, SelectorError } from '../../../src/catalog/selector.ts';
+import {
+  checkSelector,
+  compileSelector,
+  equalitySelector,
+  labelValue,
+  parseSelectorString,
+  SELECTOR_STRING_MAX_LENGTH,
+  SelectorError,
+} from '../../../src/catalog/selector.ts';
 
 const many = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
 const labelsOf = (n: number, prefix = ''): Record<string, string> => Object.fromEntries(many(n, (i) => [`${prefix}k${i}`, 'v']));
@@ -13,11 +21,28 @@ describe('compileSelector', () => {
     ['matchLabels, one differs', { matchLabels: { app: 'checkout', tier: 'api' } }, false],
     ['In', { matchExpressions: [{ key: 'tier', operator: 'In' as const, values: ['api', 'web'] }] }, true],
     ['In, absent key', { matchExpressions: [{ key: 'zone', operator: 'In' as const, values: ['a'] }] }, false],
-    ['NotIn beside a positive requirement', { matchLabels: { app: 'checkout' }, matchExpressions: [{ key: 'tier', operator: 'NotIn' as const, values: ['api'] }] }, true],
+    [
+      'NotIn beside a positive requirement',
+      { matchLabels: { app: 'checkout' }, matchExpressions: [{ key: 'tier', operator: 'NotIn' as const, values: ['api'] }] },
+      true,
+    ],
     ['NotIn, absent key matches', { matchLabels: { app: 'checkout' }, matchExpressions: [{ key: 'zone', operator: 'NotIn' as const, values: ['a'] }] }, true],
     ['Exists', { matchExpressions: [{ key: 'app.kubernetes.io/part-of', operator: 'Exists' as const }] }, true],
-    ['DoesNotExist beside a positive requirement', { matchExpressions: [{ key: 'tier', operator: 'Exists' as const }, { key: 'app', operator: 'DoesNotExist' as const }] }, false],
-    ['labels and expressions together', { matchLabels: { app: 'checkout' }, matchExpressions: [{ key: 'tier', operator: 'In' as const, values: ['api'] }] }, false],
+    [
+      'DoesNotExist beside a positive requirement',
+      {
+        matchExpressions: [
+          { key: 'tier', operator: 'Exists' as const },
+          { key: 'app', operator: 'DoesNotExist' as const },
+        ],
+      },
+      false,
+    ],
+    [
+      'labels and expressions together',
+      { matchLabels: { app: 'checkout' }, matchExpressions: [{ key: 'tier', operator: 'In' as const, values: ['api'] }] },
+      false,
+    ],
     ['empty selector matches nothing', {}, false],
     // Without a positive requirement a selector would match every object lacking some label.
     ['NotIn alone matches nothing', { matchExpressions: [{ key: 'tier', operator: 'NotIn' as const, values: ['api'] }] }, false],
@@ -71,8 +96,16 @@ describe('compileSelector', () => {
 
 describe('checkSelector', () => {
   const bad: Array<[string, LabelSelector, string]> = [
-    ['no positive requirement', { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, 'must have a positive requirement (a matchLabels entry, or an In or Exists expression)'],
-    ['only NotIn', { matchExpressions: [{ key: 'x', operator: 'NotIn', values: ['a'] }] }, 'one made only of NotIn or DoesNotExist would claim every workload of the namespace'],
+    [
+      'no positive requirement',
+      { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] },
+      'must have a positive requirement (a matchLabels entry, or an In or Exists expression)',
+    ],
+    [
+      'only NotIn',
+      { matchExpressions: [{ key: 'x', operator: 'NotIn', values: ['a'] }] },
+      'one made only of NotIn or DoesNotExist would claim every workload of the namespace',
+    ],
     ['nothing at all', {}, 'must have a positive requirement'],
     ['empty matchLabels', { matchLabels: {} }, 'must have a positive requirement'],
     ['a matchLabels key with a space', { matchLabels: { 'app name': 'x' } }, '"app name" is not a label key'],
@@ -100,10 +133,21 @@ describe('checkSelector', () => {
 
   it.each([
     ['exactly 32 matchLabels', { matchLabels: labelsOf(32, 'example.com/') }],
-    ['exactly 16 expressions, one of them positive', { matchExpressions: [exists('app'), ...many(15, (i) => ({ key: `k${i}`, operator: 'DoesNotExist' as const }))] }],
+    [
+      'exactly 16 expressions, one of them positive',
+      { matchExpressions: [exists('app'), ...many(15, (i) => ({ key: `k${i}`, operator: 'DoesNotExist' as const }))] },
+    ],
     ['exactly 64 values and an empty one', { matchExpressions: [{ key: 'app', operator: 'In' as const, values: [...many(63, (i) => `v${i}`), ''] }] }],
     ['the longest key', { matchLabels: { [`${'a'.repeat(253)}/${'b'.repeat(63)}`]: 'v'.repeat(63) } }],
-    ['In beside NotIn', { matchExpressions: [{ key: 'app', operator: 'In' as const, values: ['a'] }, { key: 'tier', operator: 'NotIn' as const, values: ['db'] }] }],
+    [
+      'In beside NotIn',
+      {
+        matchExpressions: [
+          { key: 'app', operator: 'In' as const, values: ['a'] },
+          { key: 'tier', operator: 'NotIn' as const, values: ['db'] },
+        ],
+      },
+    ],
   ])('accepts %s', (_what, selector) => {
     expect(() => checkSelector(selector as LabelSelector, 'field')).not.toThrow();
   });
@@ -118,7 +162,15 @@ describe('parseSelectorString', () => {
     ['tier in (web, api)', { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }] }],
     ['tier notin (db),app=x', { matchLabels: { app: 'x' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] }],
     ['canary', { matchExpressions: [{ key: 'canary', operator: 'Exists' }] }],
-    ['canary,!legacy', { matchExpressions: [{ key: 'canary', operator: 'Exists' }, { key: 'legacy', operator: 'DoesNotExist' }] }],
+    [
+      'canary,!legacy',
+      {
+        matchExpressions: [
+          { key: 'canary', operator: 'Exists' },
+          { key: 'legacy', operator: 'DoesNotExist' },
+        ],
+      },
+    ],
     ['constructor=x', { matchLabels: { constructor: 'x' } }],
   ])('%s', (text, expected) => {
     expect(parseSelectorString(text)).toEqual(expected);
@@ -147,7 +199,11 @@ describe('parseSelectorString', () => {
     ['33 key=value terms', many(33, (i) => `k${i}=v`).join(','), '33 key=value terms, at most 32'],
     ['17 other terms', many(17, (i) => `k${i}`).join(','), '17 terms other than key=value, at most 16'],
     ['65 values', `app in (${many(65, (i) => `v${i}`).join(',')})`, '65 values for "app", at most 64'],
-    ['an overlong annotation', `app=x,${'a'.repeat(SELECTOR_STRING_MAX_LENGTH)}`, `${SELECTOR_STRING_MAX_LENGTH + 6} characters, at most ${SELECTOR_STRING_MAX_LENGTH}`],
+    [
+      'an overlong annotation',
+      `app=x,${'a'.repeat(SELECTOR_STRING_MAX_LENGTH)}`,
+      `${SELECTOR_STRING_MAX_LENGTH + 6} characters, at most ${SELECTOR_STRING_MAX_LENGTH}`,
+    ],
   ])('rejects %s', (_what, text, message) => {
     expect(() => parseSelectorString(text)).toThrow(SelectorError);
     expect(() => parseSelectorString(text)).toThrow(message);

@@ -16,7 +16,10 @@ function kubeconfig(o: { clusters: Record<string, string>; contexts: Record<stri
     kind: 'Config',
     clusters: Object.entries(o.clusters).map(([name, server]) => ({ name, cluster: { server } })),
     users: [{ name: 'u', user: { token: 't' } }],
-    contexts: Object.entries(o.contexts).map(([name, c]) => ({ name, context: { cluster: c.cluster, user: 'u', ...(c.namespace ? { namespace: c.namespace } : {}) } })),
+    contexts: Object.entries(o.contexts).map(([name, c]) => ({
+      name,
+      context: { cluster: c.cluster, user: 'u', ...(c.namespace ? { namespace: c.namespace } : {}) },
+    })),
     ...(o.current ? { 'current-context': o.current } : {}),
   });
 }
@@ -30,13 +33,23 @@ describe('kubeconfig and context', () => {
     dir = await mkdtemp(join(tmpdir(), 'backlot-cli-'));
     first = join(dir, 'first');
     second = join(dir, 'second');
-    await writeFile(first, kubeconfig({ clusters: { dev: 'https://dev.example:6443' }, contexts: { dev: { cluster: 'dev', namespace: 'shop' } }, current: 'dev' }));
+    await writeFile(
+      first,
+      kubeconfig({ clusters: { dev: 'https://dev.example:6443' }, contexts: { dev: { cluster: 'dev', namespace: 'shop' } }, current: 'dev' }),
+    );
     await writeFile(
       second,
-      kubeconfig({ clusters: { dev: 'https://shadowed.example:6443', prod: 'https://prod.example:6443' }, contexts: { prod: { cluster: 'prod' } }, current: 'prod' }),
+      kubeconfig({
+        clusters: { dev: 'https://shadowed.example:6443', prod: 'https://prod.example:6443' },
+        contexts: { prod: { cluster: 'prod' } },
+        current: 'prod',
+      }),
     );
     await mkdir(join(dir, '.kube'));
-    await writeFile(join(dir, '.kube', 'config'), kubeconfig({ clusters: { home: 'https://home.example:6443' }, contexts: { home: { cluster: 'home' } }, current: 'home' }));
+    await writeFile(
+      join(dir, '.kube', 'config'),
+      kubeconfig({ clusters: { home: 'https://home.example:6443' }, contexts: { home: { cluster: 'home' } }, current: 'home' }),
+    );
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -45,12 +58,42 @@ describe('kubeconfig and context', () => {
   const run = (argv: string[], env: NodeJS.ProcessEnv) => connect(parseFlags(argv, CLUSTER_FLAGS, { command: 'test' }), env);
 
   it.each([
-    ['the current context of KUBECONFIG and its namespace', () => [], () => ({ KUBECONFIG: first }), { server: 'https://dev.example:6443', context: 'dev', namespace: 'shop' }],
-    ['-n over the context\'s namespace', () => ['-n', 'payments'], () => ({ KUBECONFIG: first }), { server: 'https://dev.example:6443', context: 'dev', namespace: 'payments' }],
-    ['-A for every namespace', () => ['-A', '-n', 'x'], () => ({ KUBECONFIG: first }), { server: 'https://dev.example:6443', context: 'dev', namespace: undefined }],
-    ['--context, from the second file of KUBECONFIG', () => ['--context', 'prod'], () => ({ KUBECONFIG: [first, second].join(delimiter) }), { server: 'https://prod.example:6443', context: 'prod', namespace: 'default' }],
-    ['the first file of KUBECONFIG winning the merge', () => [], () => ({ KUBECONFIG: [first, second].join(delimiter) }), { server: 'https://dev.example:6443', context: 'dev', namespace: 'shop' }],
-    ['--kubeconfig over KUBECONFIG', () => ['--kubeconfig', second], () => ({ KUBECONFIG: first }), { server: 'https://prod.example:6443', context: 'prod', namespace: 'default' }],
+    [
+      'the current context of KUBECONFIG and its namespace',
+      () => [],
+      () => ({ KUBECONFIG: first }),
+      { server: 'https://dev.example:6443', context: 'dev', namespace: 'shop' },
+    ],
+    [
+      "-n over the context's namespace",
+      () => ['-n', 'payments'],
+      () => ({ KUBECONFIG: first }),
+      { server: 'https://dev.example:6443', context: 'dev', namespace: 'payments' },
+    ],
+    [
+      '-A for every namespace',
+      () => ['-A', '-n', 'x'],
+      () => ({ KUBECONFIG: first }),
+      { server: 'https://dev.example:6443', context: 'dev', namespace: undefined },
+    ],
+    [
+      '--context, from the second file of KUBECONFIG',
+      () => ['--context', 'prod'],
+      () => ({ KUBECONFIG: [first, second].join(delimiter) }),
+      { server: 'https://prod.example:6443', context: 'prod', namespace: 'default' },
+    ],
+    [
+      'the first file of KUBECONFIG winning the merge',
+      () => [],
+      () => ({ KUBECONFIG: [first, second].join(delimiter) }),
+      { server: 'https://dev.example:6443', context: 'dev', namespace: 'shop' },
+    ],
+    [
+      '--kubeconfig over KUBECONFIG',
+      () => ['--kubeconfig', second],
+      () => ({ KUBECONFIG: first }),
+      { server: 'https://prod.example:6443', context: 'prod', namespace: 'default' },
+    ],
     ['~/.kube/config without KUBECONFIG', () => [], () => ({ HOME: dir }), { server: 'https://home.example:6443', context: 'home', namespace: 'default' }],
   ])('uses %s', (_title, argv, env, expected) => {
     const conn = run(argv(), env());
@@ -58,8 +101,18 @@ describe('kubeconfig and context', () => {
   });
 
   it.each([
-    ['an unknown context', ['--context', 'staging'], () => ({ KUBECONFIG: first }), 'context "staging" is not in the kubeconfig (the kubeconfig has: dev): pass --context with one of those'],
-    ['a missing --kubeconfig', ['--kubeconfig', '/nonexistent/config'], () => ({}), 'no kubeconfig found at /nonexistent/config (from --kubeconfig): pass --kubeconfig PATH or set KUBECONFIG'],
+    [
+      'an unknown context',
+      ['--context', 'staging'],
+      () => ({ KUBECONFIG: first }),
+      'context "staging" is not in the kubeconfig (the kubeconfig has: dev): pass --context with one of those',
+    ],
+    [
+      'a missing --kubeconfig',
+      ['--kubeconfig', '/nonexistent/config'],
+      () => ({}),
+      'no kubeconfig found at /nonexistent/config (from --kubeconfig): pass --kubeconfig PATH or set KUBECONFIG',
+    ],
     ['no kubeconfig anywhere', [], () => ({ HOME: '/nonexistent' }), 'no kubeconfig found at /nonexistent/.kube/config (from the default location)'],
   ])('explains %s', (_title, argv, env, message) => {
     expect(() => run(argv, env())).toThrow(ClusterError);
@@ -81,7 +134,13 @@ describe('explainError', () => {
   const status = (code: number, reason: string, message: string) => new KubeApiError({ status: code, reason, message, body: { code, reason, message } });
 
   it.each([
-    ['no server', refused, components, 'shop', 'cannot reach the Kubernetes API server at https://k8s.example:6443 (context "prod"): connect ECONNREFUSED 127.0.0.1:6443. Check that the cluster is up and reachable from here, or choose another one with --context or --kubeconfig'],
+    [
+      'no server',
+      refused,
+      components,
+      'shop',
+      'cannot reach the Kubernetes API server at https://k8s.example:6443 (context "prod"): connect ECONNREFUSED 127.0.0.1:6443. Check that the cluster is up and reachable from here, or choose another one with --context or --kubeconfig',
+    ],
     [
       'no CRDs',
       status(404, 'NotFound', 'the server could not find the requested resource'),
@@ -103,9 +162,27 @@ describe('explainError', () => {
       undefined,
       'no permission to list deployments.apps in all namespaces: forbidden. Check what you may do with `kubectl auth can-i list deployments.apps --all-namespaces`',
     ],
-    ['no permission on a cluster-scoped resource', status(403, 'Forbidden', 'forbidden'), NAMESPACES, undefined, 'no permission to list namespaces: forbidden. Check what you may do with `kubectl auth can-i list namespaces`'],
-    ['bad credentials', status(401, 'Unauthorized', 'Unauthorized'), components, 'shop', 'did not accept the credentials of context "prod" (401 Unauthorized): log in again, or choose another context with --context'],
-    ['anything else', status(500, 'InternalError', 'etcd is down'), components, 'shop', 'list components.catalog.backlot.dev in namespace "shop" failed: 500 InternalError: etcd is down'],
+    [
+      'no permission on a cluster-scoped resource',
+      status(403, 'Forbidden', 'forbidden'),
+      NAMESPACES,
+      undefined,
+      'no permission to list namespaces: forbidden. Check what you may do with `kubectl auth can-i list namespaces`',
+    ],
+    [
+      'bad credentials',
+      status(401, 'Unauthorized', 'Unauthorized'),
+      components,
+      'shop',
+      'did not accept the credentials of context "prod" (401 Unauthorized): log in again, or choose another context with --context',
+    ],
+    [
+      'anything else',
+      status(500, 'InternalError', 'etcd is down'),
+      components,
+      'shop',
+      'list components.catalog.backlot.dev in namespace "shop" failed: 500 InternalError: etcd is down',
+    ],
   ])('%s', (_title, err, resource, namespace, message) => {
     const explained = explainError(err, conn, { resource, namespace, verb: 'list' });
     expect(explained).toBeInstanceOf(ClusterError);

@@ -52,8 +52,14 @@ describe('parseFlags', () => {
     expect(() => parse(['-A', 'extra'], { positionals: false })).toThrow('unexpected argument "extra": test takes flags only');
   });
 
-  it('lays out every command\'s help alike: flags aligned, help wrapped, -h last', () => {
-    const help = commandHelp({ usage: 'backlot test [flags]', description: 'Tests.', examples: '  backlot test', flags: [SPECS[4]!, SPECS[5]!], moreFlags: [{ heading: 'Cluster flags', flags: CLUSTER_FLAGS }] });
+  it("lays out every command's help alike: flags aligned, help wrapped, -h last", () => {
+    const help = commandHelp({
+      usage: 'backlot test [flags]',
+      description: 'Tests.',
+      examples: '  backlot test',
+      flags: [SPECS[4]!, SPECS[5]!],
+      moreFlags: [{ heading: 'Cluster flags', flags: CLUSTER_FLAGS }],
+    });
     expect(help).toBe(
       [
         'Usage: backlot test [flags]',
@@ -91,8 +97,14 @@ describe('parseFlags', () => {
 
 describe('formatTable', () => {
   it('aligns columns three spaces apart like kubectl, with <none> for empty cells', () => {
-    expect(formatTable(['NAMESPACE', 'KIND', 'NAME'], [['shop', 'Deployment', 'promo-banner'], ['platform-x', 'CronJob', '']])).toBe(
-      ['NAMESPACE    KIND         NAME', 'shop         Deployment   promo-banner', 'platform-x   CronJob      <none>', ''].join('\n'),
-    );
+    expect(
+      formatTable(
+        ['NAMESPACE', 'KIND', 'NAME'],
+        [
+          ['shop', 'Deployment', 'promo-banner'],
+          ['platform-x', 'CronJob', ''],
+        ],
+      ),
+    ).toBe(['NAMESPACE    KIND         NAME', 'shop         Deployment   promo-banner', 'platform-x   CronJob      <none>', ''].join('\n'));
   });
 });

@@ -7,11 +7,13 @@ import { examplesWorld } from './examples.ts';
 const EXCLUDED = new Set<string>(DEFAULT_EXCLUDED_NAMESPACES);
 
 describe('orphanReport', () => {
-  it('finds exactly the examples\' unclaimed workload, routed to the namespace owner', () => {
-    expect(orphanReport(examplesWorld(), EXCLUDED)).toEqual([{ namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront', namespaceOwnerNamespace: 'shop' }]);
+  it("finds exactly the examples' unclaimed workload, routed to the namespace owner", () => {
+    expect(orphanReport(examplesWorld(), EXCLUDED)).toEqual([
+      { namespace: 'shop', kind: 'Deployment', name: 'promo-banner', namespaceOwner: 'team-storefront', namespaceOwnerNamespace: 'shop' },
+    ]);
   });
 
-  it('sorts by namespace, kind in API.md\'s order, then name; and leaves out excluded namespaces, ignored and controlled workloads', () => {
+  it("sorts by namespace, kind in API.md's order, then name; and leaves out excluded namespaces, ignored and controlled workloads", () => {
     const world = worldOf({
       workloads: [
         workload('Service', 'b', 'z', {}),
@@ -20,15 +22,23 @@ describe('orphanReport', () => {
         workload('CronJob', 'a', 'w', {}),
         workload('Deployment', 'kube-system', 'coredns', {}),
         workload('Deployment', 'a', 'ignored', { 'backlot.dev/ignore': 'true' }),
-        { ...workload('StatefulSet', 'a', 'controlled', {}), metadata: { name: 'controlled', namespace: 'a', ownerReferences: [{ uid: 'u', controller: true }] } },
+        {
+          ...workload('StatefulSet', 'a', 'controlled', {}),
+          metadata: { name: 'controlled', namespace: 'a', ownerReferences: [{ uid: 'u', controller: true }] },
+        },
       ],
     });
-    expect(orphanReport(world, EXCLUDED).map((o) => `${o.namespace}/${o.kind}/${o.name}`)).toEqual(['a/CronJob/w', 'b/Deployment/x', 'b/Deployment/y', 'b/Service/z']);
+    expect(orphanReport(world, EXCLUDED).map((o) => `${o.namespace}/${o.kind}/${o.name}`)).toEqual([
+      'a/CronJob/w',
+      'b/Deployment/x',
+      'b/Deployment/y',
+      'b/Service/z',
+    ]);
   });
 });
 
 describe('ownersReport', () => {
-  it('groups the examples\' entities by owner with the workloads each holds', () => {
+  it("groups the examples' entities by owner with the workloads each holds", () => {
     const report = ownersReport(examplesWorld(), { namespaceRead: () => true });
     expect(report.map((o) => [o.owner, o.found, o.entities.length])).toEqual([
       ['group:platform/team-platform', true, 6],
@@ -68,8 +78,20 @@ describe('ownersReport', () => {
   it('gives a contested workload to the claimant that holds it only', () => {
     const world = worldOf({
       entities: [
-        entity('Component', 'shop', 'old', { type: 'service', lifecycle: 'production', owner: 'team-a' }, { created: '2026-01-01T00:00:00Z', annotations: { 'backstage.io/kubernetes-label-selector': 'app=x' } }),
-        entity('Component', 'shop', 'new', { type: 'service', lifecycle: 'production', owner: 'team-b' }, { created: '2026-02-01T00:00:00Z', annotations: { 'backstage.io/kubernetes-label-selector': 'app=x' } }),
+        entity(
+          'Component',
+          'shop',
+          'old',
+          { type: 'service', lifecycle: 'production', owner: 'team-a' },
+          { created: '2026-01-01T00:00:00Z', annotations: { 'backstage.io/kubernetes-label-selector': 'app=x' } },
+        ),
+        entity(
+          'Component',
+          'shop',
+          'new',
+          { type: 'service', lifecycle: 'production', owner: 'team-b' },
+          { created: '2026-02-01T00:00:00Z', annotations: { 'backstage.io/kubernetes-label-selector': 'app=x' } },
+        ),
       ],
       workloads: [workload('Deployment', 'shop', 'x', { app: 'x' })],
     });

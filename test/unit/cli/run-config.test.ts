@@ -49,8 +49,16 @@ describe('loadRunConfig', () => {
 
   it('prefers --kubeconfig, then $KUBECONFIG (a list, as kubectl splits it), then the service account', () => {
     const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
-    expect(load(['--kubeconfig', '/k/flag'], { ...inCluster, KUBECONFIG: '/k/env' }).kubeconfig).toEqual({ kind: 'file', paths: ['/k/flag'], from: '--kubeconfig' });
-    expect(load([], { ...inCluster, KUBECONFIG: ['/k/a', '', '/k/b', '/k/a'].join(delimiter) }).kubeconfig).toEqual({ kind: 'file', paths: ['/k/a', '/k/b'], from: 'KUBECONFIG' });
+    expect(load(['--kubeconfig', '/k/flag'], { ...inCluster, KUBECONFIG: '/k/env' }).kubeconfig).toEqual({
+      kind: 'file',
+      paths: ['/k/flag'],
+      from: '--kubeconfig',
+    });
+    expect(load([], { ...inCluster, KUBECONFIG: ['/k/a', '', '/k/b', '/k/a'].join(delimiter) }).kubeconfig).toEqual({
+      kind: 'file',
+      paths: ['/k/a', '/k/b'],
+      from: 'KUBECONFIG',
+    });
     expect(load(['--leader-elect=false'], { ...inCluster, KUBECONFIG: delimiter }).kubeconfig).toMatchObject({ kind: 'in-cluster' });
   });
 
@@ -58,20 +66,40 @@ describe('loadRunConfig', () => {
     [['--leader-elect', '--leader-election-namespace=ops'], { enabled: true, namespace: 'ops' }],
     [['--leader-elect=true', '--leader-election-namespace', 'ops'], { enabled: true, namespace: 'ops' }],
     [['--leader-elect=false'], { enabled: false }],
-    [['--leader-elect', '--leader-election-namespace=ops', '--lease-duration=30s', '--renew-deadline=20s', '--retry-period=500ms'], { leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 500 }],
+    [
+      ['--leader-elect', '--leader-election-namespace=ops', '--lease-duration=30s', '--renew-deadline=20s', '--retry-period=500ms'],
+      { leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 500 },
+    ],
     [['--leader-elect', '--leader-election-namespace=ops', '--leader-election-id=backlot.example.com'], { leaseName: 'backlot.example.com' }],
   ])('leader election flags %j', (argv, expected) => {
     expect(load(argv).leaderElection).toMatchObject(expected);
   });
 
   it('parses the other flags', () => {
-    const config = load(['--namespaces= shop,payments,,shop', '--metrics-bind-address=0', '--health-probe-bind-address=127.0.0.1:9440', '--log-level=debug', '--workers=8']);
-    expect(config).toMatchObject({ namespaces: ['payments', 'shop'], metricsBindAddress: undefined, healthProbeBindAddress: { host: '127.0.0.1', port: 9440 }, logLevel: 'debug', workers: 8 });
+    const config = load([
+      '--namespaces= shop,payments,,shop',
+      '--metrics-bind-address=0',
+      '--health-probe-bind-address=127.0.0.1:9440',
+      '--log-level=debug',
+      '--workers=8',
+    ]);
+    expect(config).toMatchObject({
+      namespaces: ['payments', 'shop'],
+      metricsBindAddress: undefined,
+      healthProbeBindAddress: { host: '127.0.0.1', port: 9440 },
+      logLevel: 'debug',
+      workers: 8,
+    });
   });
 
   it('secures metrics in a pod, whichever kubeconfig it uses, and not outside: HTTPS on :8443, or HTTP on :8080', () => {
     const pod = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', POD_NAMESPACE: 'backlot-system' };
-    expect(load([])).toMatchObject({ metricsSecure: false, metricsBindAddress: { host: undefined, port: 8080 }, metricsCert: undefined, catalogBindAddress: undefined });
+    expect(load([])).toMatchObject({
+      metricsSecure: false,
+      metricsBindAddress: { host: undefined, port: 8080 },
+      metricsCert: undefined,
+      catalogBindAddress: undefined,
+    });
     expect(load([], pod)).toMatchObject({ metricsSecure: true, metricsBindAddress: { host: undefined, port: 8443 }, metricsCert: undefined });
     expect(load(['--kubeconfig=/k'], pod).metricsSecure).toBe(true);
     expect(load(['--metrics-secure=false'], pod)).toMatchObject({ metricsSecure: false, metricsBindAddress: { port: 8080 } });
@@ -81,7 +109,11 @@ describe('loadRunConfig', () => {
 
   it('reads the metrics certificate from --metrics-cert-path, tls.crt and tls.key unless named', () => {
     expect(load(['--metrics-secure', '--metrics-cert-path=/certs']).metricsCert).toEqual({ dir: '/certs', certFile: 'tls.crt', keyFile: 'tls.key' });
-    expect(load(['--metrics-secure', '--metrics-cert-path=/certs', '--metrics-cert-name=cert.pem', '--metrics-cert-key=key.pem']).metricsCert).toEqual({ dir: '/certs', certFile: 'cert.pem', keyFile: 'key.pem' });
+    expect(load(['--metrics-secure', '--metrics-cert-path=/certs', '--metrics-cert-name=cert.pem', '--metrics-cert-key=key.pem']).metricsCert).toEqual({
+      dir: '/certs',
+      certFile: 'cert.pem',
+      keyFile: 'key.pem',
+    });
   });
 
   it('serves the Backstage export on its own plain port only when asked', () => {
@@ -102,10 +134,16 @@ describe('loadRunConfig', () => {
     [['--bogus'], 'unknown flag "--bogus" (known flags: --kubeconfig,'],
     [['--metrics-secure=yes'], '--metrics-secure: "yes" is not a boolean; expected --metrics-secure, --metrics-secure=true or --metrics-secure=false'],
     [['--metrics-secure', '--metrics-cert-name=tls.crt'], '--metrics-cert-name needs --metrics-cert-path (the directory that holds the file)'],
-    [['--metrics-secure', '--metrics-cert-path=/c', '--metrics-cert-key=../key'], '--metrics-cert-key: expected a file name inside --metrics-cert-path, like tls.crt'],
+    [
+      ['--metrics-secure', '--metrics-cert-path=/c', '--metrics-cert-key=../key'],
+      '--metrics-cert-key: expected a file name inside --metrics-cert-path, like tls.crt',
+    ],
     [['--metrics-secure=false', '--metrics-cert-path=/c'], '--metrics-cert-path needs --metrics-secure=true: plain HTTP uses no certificate'],
     [['--catalog-bind-address=8082'], '--catalog-bind-address: "8082" is not an address'],
-    [['--catalog-bind-address=:8082', '--serve-catalog-info=false'], '--catalog-bind-address serves the Backstage export, which --serve-catalog-info=false turns off'],
+    [
+      ['--catalog-bind-address=:8082', '--serve-catalog-info=false'],
+      '--catalog-bind-address serves the Backstage export, which --serve-catalog-info=false turns off',
+    ],
     [['run'], 'unexpected argument "run": run takes flags only'],
     [['--workers'], 'flag --workers needs a value: --workers=N'],
     [['--workers=1', '--workers=2'], 'flag --workers given more than once'],
@@ -121,7 +159,10 @@ describe('loadRunConfig', () => {
     [['--namespaces=Shop,ok'], '--namespaces: "Shop" is not a namespace name; expected lower-case DNS labels like shop,payments'],
     [['--log-level=loud'], '--log-level: "loud" is not a level'],
     [['--leader-elect'], '--leader-election-namespace is required with leader election outside a cluster (or set --leader-elect=false)'],
-    [['--leader-elect', '--leader-election-namespace=ops', '--lease-duration=5s'], 'lease duration (5000 ms) must be greater than the renew deadline (10000 ms)'],
+    [
+      ['--leader-elect', '--leader-election-namespace=ops', '--lease-duration=5s'],
+      'lease duration (5000 ms) must be greater than the renew deadline (10000 ms)',
+    ],
   ])('rejects %j with a usage error naming the flag', (argv, message) => {
     let error: unknown;
     try {
@@ -134,7 +175,26 @@ describe('loadRunConfig', () => {
   });
 
   it('lists every flag in the usage text', () => {
-    for (const flag of ['--kubeconfig', '--namespaces', '--leader-elect', '--leader-election-namespace', '--lease-duration', '--renew-deadline', '--retry-period', '--metrics-bind-address', '--metrics-secure', '--metrics-cert-path', '--metrics-cert-name', '--metrics-cert-key', '--health-probe-bind-address', '--log-level', '--workers', '--catalog-bind-address', '--kube-api-qps', '--kube-api-burst']) {
+    for (const flag of [
+      '--kubeconfig',
+      '--namespaces',
+      '--leader-elect',
+      '--leader-election-namespace',
+      '--lease-duration',
+      '--renew-deadline',
+      '--retry-period',
+      '--metrics-bind-address',
+      '--metrics-secure',
+      '--metrics-cert-path',
+      '--metrics-cert-name',
+      '--metrics-cert-key',
+      '--health-probe-bind-address',
+      '--log-level',
+      '--workers',
+      '--catalog-bind-address',
+      '--kube-api-qps',
+      '--kube-api-burst',
+    ]) {
       expect(runUsage()).toContain(flag);
     }
   });

@@ -28,5 +28,8 @@ export function runProcess(file: string, args: readonly string[], options: { env
 
 /** `backlot args...` with KUBECONFIG set (and nothing else of the test's environment that matters). */
 export function backlot(args: readonly string[], options: { kubeconfig: string; input?: string }): Promise<RunResult> {
-  return runProcess(NODE, [MAIN, ...args], { env: { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: options.kubeconfig }, ...(options.input !== undefined ? { input: options.input } : {}) });
+  return runProcess(NODE, [MAIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: options.kubeconfig },
+    ...(options.input !== undefined ? { input: options.input } : {}),
+  });
 }

@@ -42,9 +42,7 @@ describe('finding the control plane binaries', () => {
   });
 
   it('keys the build cache by version, outside the repository', () => {
-    expect(defaultCacheDir({ HOME: '/home/dev' }, 'v1.36.3')).toBe(
-      `/home/dev/.cache/backlot/envtest/kubernetes-v1.36.3-${process.platform}-${process.arch}`,
-    );
+    expect(defaultCacheDir({ HOME: '/home/dev' }, 'v1.36.3')).toBe(`/home/dev/.cache/backlot/envtest/kubernetes-v1.36.3-${process.platform}-${process.arch}`);
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/var/cache/me' }, 'v1.36.3')).toMatch(/^\/var\/cache\/me\/backlot\/envtest\//);
     expect(defaultCacheDir({ BACKLOT_ENVTEST_CACHE: '/opt/envtest' })).toBe('/opt/envtest');
   });

@@ -59,7 +59,11 @@ function served(kind: string, name: string, spec: Record<string, unknown>, i: nu
       name,
       uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       etag: `etag-${i}`,
-      annotations: { 'backstage.io/managed-by-location': `url:${LOCATION}`, 'backstage.io/managed-by-origin-location': `url:${LOCATION}`, 'backstage.io/view-url': LOCATION },
+      annotations: {
+        'backstage.io/managed-by-location': `url:${LOCATION}`,
+        'backstage.io/managed-by-origin-location': `url:${LOCATION}`,
+        'backstage.io/view-url': LOCATION,
+      },
     },
     spec,
     relations: [{ type: 'ownedBy', targetRef: 'group:default/team-a' }],
@@ -94,10 +98,13 @@ function backstage(entities: readonly Entity[], options: { token?: string } = {}
     if (url.pathname !== '/api/catalog/entities/by-query') return json(res, 404, { error: { name: 'NotFoundError', message: 'Not found' } });
     const limit = Number(url.searchParams.get('limit') ?? 20);
     const cursor = url.searchParams.get('cursor');
-    const state = cursor ? (JSON.parse(Buffer.from(cursor, 'base64').toString()) as { kinds: string[]; offset: number }) : { kinds: url.searchParams.getAll('filter').map((f) => f.replace(/^kind=/, '')), offset: 0 };
+    const state = cursor
+      ? (JSON.parse(Buffer.from(cursor, 'base64').toString()) as { kinds: string[]; offset: number })
+      : { kinds: url.searchParams.getAll('filter').map((f) => f.replace(/^kind=/, '')), offset: 0 };
     const matching = entities.filter((e) => state.kinds.length === 0 || state.kinds.includes(e.kind.toLowerCase()));
     const items = matching.slice(state.offset, state.offset + limit);
-    const next = state.offset + limit < matching.length ? Buffer.from(JSON.stringify({ ...state, offset: state.offset + limit })).toString('base64') : undefined;
+    const next =
+      state.offset + limit < matching.length ? Buffer.from(JSON.stringify({ ...state, offset: state.offset + limit })).toString('base64') : undefined;
     json(res, 200, { items, totalItems: matching.length, pageInfo: next ? { nextCursor: next } : {} });
   };
 }
@@ -140,7 +147,7 @@ describe('backlot import --from-backstage', () => {
     expect(r.stdout).not.toContain(TOKEN);
   });
 
-  it('keeps a backstage.io/view-url of the entity\'s own, and drops the one Backstage derived from its location', async () => {
+  it("keeps a backstage.io/view-url of the entity's own, and drops the one Backstage derived from its location", async () => {
     const entities = catalog(2);
     (entities[2]!.metadata.annotations as Record<string, string>)['backstage.io/view-url'] = 'https://docs.example.com/svc-2';
     handler = backstage(entities);
@@ -184,7 +191,8 @@ describe('backlot import --from-backstage', () => {
         name: '401 without a token',
         answer: (_req, res) => json(res, 401, { error: { name: 'AuthenticationError', message: 'Missing credentials' } }),
         env: {},
-        message: /GET .*\/api\/catalog\/entity-facets: 401 Unauthorized \(Backstage says: Missing credentials\): the catalog needs a token: set BACKSTAGE_TOKEN \(or pass --token\)/,
+        message:
+          /GET .*\/api\/catalog\/entity-facets: 401 Unauthorized \(Backstage says: Missing credentials\): the catalog needs a token: set BACKSTAGE_TOKEN \(or pass --token\)/,
       },
       {
         name: '401 with a token',
@@ -217,7 +225,7 @@ describe('backlot import --from-backstage', () => {
         message: /302 Found: redirected to https:\/\/sso.example.com\/login; redirects are not followed \(the token would go along\)/,
       },
       {
-        name: 'a 500 with Backstage\'s message',
+        name: "a 500 with Backstage's message",
         answer: (_req, res) => json(res, 500, { error: { name: 'Error', message: 'database is down' } }),
         message: /500 Internal Server Error \(Backstage says: database is down\)$/m,
       },
@@ -233,13 +241,18 @@ describe('backlot import --from-backstage', () => {
       },
       {
         name: 'the same cursor again and again',
-        answer: (req, res, url) => (url.pathname.endsWith('/entity-facets') ? backstage([])(req, res, url) : json(res, 200, { items: [], pageInfo: { nextCursor: 'again' } })),
+        answer: (req, res, url) =>
+          url.pathname.endsWith('/entity-facets') ? backstage([])(req, res, url) : json(res, 200, { items: [], pageInfo: { nextCursor: 'again' } }),
         message: /a page with no entities and a next cursor: stopped after 1 page, as paging would not end/,
       },
       {
         name: `more than ${MAX_IMPORT_DOCUMENTS} entities by the first page's totalItems`,
-        answer: (req, res, url) => (url.pathname.endsWith('/entity-facets') ? backstage([])(req, res, url) : json(res, 200, { items: [], totalItems: MAX_IMPORT_DOCUMENTS + 1, pageInfo: { nextCursor: 'x' } })),
-        message: /the catalog holds 10,001 entities of the kinds Backlot imports; one import reads 10,000 at most: export the catalog to files and import them in parts/,
+        answer: (req, res, url) =>
+          url.pathname.endsWith('/entity-facets')
+            ? backstage([])(req, res, url)
+            : json(res, 200, { items: [], totalItems: MAX_IMPORT_DOCUMENTS + 1, pageInfo: { nextCursor: 'x' } }),
+        message:
+          /the catalog holds 10,001 entities of the kinds Backlot imports; one import reads 10,000 at most: export the catalog to files and import them in parts/,
       },
       {
         name: `an answer over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`,
@@ -261,7 +274,9 @@ describe('backlot import --from-backstage', () => {
       const port = (closed.address() as AddressInfo).port;
       await new Promise((resolve) => closed.close(resolve));
       const r = await runImport(['--from-backstage', `http://127.0.0.1:${port}`, '--token', TOKEN]);
-      expect(r.stderr).toBe(`backlot import: GET http://127.0.0.1:${port}/api/catalog/entity-facets: cannot reach Backstage: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+      expect(r.stderr).toBe(
+        `backlot import: GET http://127.0.0.1:${port}/api/catalog/entity-facets: cannot reach Backstage: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+      );
       expect([r.code, r.stdout]).toEqual([1, '']);
     });
 
@@ -279,16 +294,48 @@ describe('backlot import --from-backstage', () => {
 
   describe('refuses a command line it cannot use, before any request (exit 2)', () => {
     const cases: [string[], NodeJS.ProcessEnv, string][] = [
-      [['--from-backstage', 'https://admin:hunter2@backstage.example.com'], {}, '--from-backstage: the URL holds credentials: pass the token with --token or BACKSTAGE_TOKEN instead'],
-      [['--from-backstage', 'backstage.example.com'], {}, '--from-backstage: "backstage.example.com" is not a URL: give the Backstage backend\'s address, e.g. https://backstage.example.com'],
-      [['--from-backstage', 'ftp://backstage.example.com'], {}, '--from-backstage: "ftp:" URLs are not read: give an http or https address of the Backstage backend'],
-      [['--from-backstage', 'https://backstage.example.com/?x=1'], {}, '--from-backstage: the URL has a query or fragment: give the Backstage backend\'s address alone, e.g. https://backstage.example.com'],
-      [['--from-backstage', 'https://backstage.example.com', 'catalog-info.yaml'], {}, '--from-backstage reads no files: drop "catalog-info.yaml", or import the files in a run of their own'],
+      [
+        ['--from-backstage', 'https://admin:hunter2@backstage.example.com'],
+        {},
+        '--from-backstage: the URL holds credentials: pass the token with --token or BACKSTAGE_TOKEN instead',
+      ],
+      [
+        ['--from-backstage', 'backstage.example.com'],
+        {},
+        '--from-backstage: "backstage.example.com" is not a URL: give the Backstage backend\'s address, e.g. https://backstage.example.com',
+      ],
+      [
+        ['--from-backstage', 'ftp://backstage.example.com'],
+        {},
+        '--from-backstage: "ftp:" URLs are not read: give an http or https address of the Backstage backend',
+      ],
+      [
+        ['--from-backstage', 'https://backstage.example.com/?x=1'],
+        {},
+        "--from-backstage: the URL has a query or fragment: give the Backstage backend's address alone, e.g. https://backstage.example.com",
+      ],
+      [
+        ['--from-backstage', 'https://backstage.example.com', 'catalog-info.yaml'],
+        {},
+        '--from-backstage reads no files: drop "catalog-info.yaml", or import the files in a run of their own',
+      ],
       [['--from-backstage', 'https://backstage.example.com', '--page-size', '1001'], {}, 'flag --page-size takes at most 1000, not 1001'],
       [['--from-backstage', 'https://backstage.example.com', '--page-size', '0'], {}, 'flag --page-size takes a whole number of at least 1, not "0"'],
-      [['--from-backstage', 'https://backstage.example.com', '--request-timeout', '30'], {}, 'flag --request-timeout takes a duration such as 30s or 2m, not "30"'],
-      [['--from-backstage', 'https://backstage.example.com'], { [BACKSTAGE_TOKEN_ENV]: `${TOKEN}\n` }, '--from-backstage: the token from BACKSTAGE_TOKEN is empty or holds spaces, line breaks or other characters a bearer token cannot hold'],
-      [['--from-backstage', 'https://backstage.example.com', '--token', `Bearer ${TOKEN}`], {}, '--from-backstage: the token from --token is empty or holds spaces, line breaks or other characters a bearer token cannot hold'],
+      [
+        ['--from-backstage', 'https://backstage.example.com', '--request-timeout', '30'],
+        {},
+        'flag --request-timeout takes a duration such as 30s or 2m, not "30"',
+      ],
+      [
+        ['--from-backstage', 'https://backstage.example.com'],
+        { [BACKSTAGE_TOKEN_ENV]: `${TOKEN}\n` },
+        '--from-backstage: the token from BACKSTAGE_TOKEN is empty or holds spaces, line breaks or other characters a bearer token cannot hold',
+      ],
+      [
+        ['--from-backstage', 'https://backstage.example.com', '--token', `Bearer ${TOKEN}`],
+        {},
+        '--from-backstage: the token from --token is empty or holds spaces, line breaks or other characters a bearer token cannot hold',
+      ],
       [[], {}, 'name at least one file, directory, or - for standard input, or --from-backstage URL'],
       [['catalog-info.yaml', '--page-size', '10'], {}, '--page-size goes with --from-backstage URL'],
     ];

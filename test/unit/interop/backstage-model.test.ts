@@ -31,8 +31,20 @@ import { corpusFiles } from './normalise.ts';
 
 const EXAMPLES = join(import.meta.dirname, '../../../examples/catalog');
 
-const policy = EntityPolicies.allOf([new SchemaValidEntityPolicy(), new DefaultNamespaceEntityPolicy(), new NoForeignRootFieldsEntityPolicy(), new FieldFormatEntityPolicy()]);
-const KIND_VALIDATORS = [apiEntityV1alpha1Validator, componentEntityV1alpha1Validator, resourceEntityV1alpha1Validator, groupEntityV1alpha1Validator, systemEntityV1alpha1Validator, domainEntityV1alpha1Validator];
+const policy = EntityPolicies.allOf([
+  new SchemaValidEntityPolicy(),
+  new DefaultNamespaceEntityPolicy(),
+  new NoForeignRootFieldsEntityPolicy(),
+  new FieldFormatEntityPolicy(),
+]);
+const KIND_VALIDATORS = [
+  apiEntityV1alpha1Validator,
+  componentEntityV1alpha1Validator,
+  resourceEntityV1alpha1Validator,
+  groupEntityV1alpha1Validator,
+  systemEntityV1alpha1Validator,
+  domainEntityV1alpha1Validator,
+];
 
 /**
  * The entity as the policies see it: Backstage's placeholder processor runs first and puts
@@ -75,8 +87,8 @@ function examples(): ExportableEntity[] {
     .flatMap((f) => parseAllDocuments(readFileSync(join(EXAMPLES, f), 'utf8')).map((d) => d.toJS() as ExportableEntity));
 }
 
-describe('backlot export, by Backstage\'s own rules', () => {
-  it('every entity of the examples passes the catalog\'s entity policies and a kind validator', async () => {
+describe("backlot export, by Backstage's own rules", () => {
+  it("every entity of the examples passes the catalog's entity policies and a kind validator", async () => {
     const exported = exportBackstage(examples(), { defaultNamespace: 'default' });
     expect(exported.length).toBe(42);
     expect(await refusals(exported)).toEqual({});

@@ -41,8 +41,12 @@ describe('catalogInfoResponder', () => {
     const res = catalogInfoResponder(world, synced)();
     expect(res.status).toBe(200);
     expect(res.headers['Content-Type']).toBe(YAML_CONTENT_TYPE);
-    expect(res.body).toBe(renderCatalogInfo(allEntities(world), { defaultNamespace: 'default', definitionUrl: (ns, name) => `./catalog-info/apis/${ns}/${name}/definition` }));
-    const docs = parseAllDocuments(res.body).map((d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string }; spec: { definition?: unknown } });
+    expect(res.body).toBe(
+      renderCatalogInfo(allEntities(world), { defaultNamespace: 'default', definitionUrl: (ns, name) => `./catalog-info/apis/${ns}/${name}/definition` }),
+    );
+    const docs = parseAllDocuments(res.body).map(
+      (d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string }; spec: { definition?: unknown } },
+    );
     expect(docs.length).toBe(allEntities(world).length);
     expect(new Set(docs.map((d) => d.apiVersion))).toEqual(new Set(['backstage.io/v1alpha1']));
     const orders = docs.find((d) => d.kind === 'API' && d.metadata.name === 'orders-api');
@@ -103,7 +107,13 @@ describe('catalogInfoResponder', () => {
     const { logger, lines } = recordingLogger('warn');
     const world = buildWorld({
       entities: {
-        System: [{ kind: 'System', metadata: { name: 'shop', namespace: 'a', annotations: { 'backlot.dev/backstage-fields': '{"__proto__.x": 1}' } }, spec: { owner: 'team' } }],
+        System: [
+          {
+            kind: 'System',
+            metadata: { name: 'shop', namespace: 'a', annotations: { 'backlot.dev/backstage-fields': '{"__proto__.x": 1}' } },
+            spec: { owner: 'team' },
+          },
+        ],
       },
     });
     const respond = catalogInfoResponder(world, { ...synced, logger });
@@ -117,7 +127,7 @@ describe('catalogInfoResponder', () => {
 function fakeClient(objects: Record<string, KubeObject>, gate?: Promise<void>) {
   const requests: string[] = [];
   const client: DefinitionOptions['client'] = {
-    request: async <T,>(req: RestRequest): Promise<T> => {
+    request: async <T>(req: RestRequest): Promise<T> => {
       requests.push(req.path);
       await gate;
       const obj = objects[req.path];
@@ -135,7 +145,12 @@ describe('definitionResponder', () => {
   const orders = examples.caches.entities.API.get('shop/orders-api')!;
   const definition = orders.spec!.definition as string;
   const world = servedWorld();
-  const options = (client: DefinitionOptions['client'], more: Partial<DefinitionOptions> = {}): DefinitionOptions => ({ client, synced: () => true, logger: recordingLogger('silent').logger, ...more });
+  const options = (client: DefinitionOptions['client'], more: Partial<DefinitionOptions> = {}): DefinitionOptions => ({
+    client,
+    synced: () => true,
+    logger: recordingLogger('silent').logger,
+    ...more,
+  });
 
   it('keeps no definition in the cache, and reads it from the API server', async () => {
     expect(definitionOf(world, 'shop/orders-api')).toBe(DEFINITION_LEFT_OUT);
@@ -153,7 +168,14 @@ describe('definitionResponder', () => {
     ['a namespace that is not one', definitionPath('..', 'orders-api'), 400],
     ['an encoded slash', definitionPath('shop', 'a%2Fb'), 400],
   ])('answers %s without asking the API server', async (_title, path, status) => {
-    const withBare = buildWorld({ entities: { API: [...world.caches.entities.API.list(), { kind: 'API', metadata: { name: 'no-definition', namespace: 'platform' }, spec: { type: 'grpc', lifecycle: 'production', owner: 'team' } }] } });
+    const withBare = buildWorld({
+      entities: {
+        API: [
+          ...world.caches.entities.API.list(),
+          { kind: 'API', metadata: { name: 'no-definition', namespace: 'platform' }, spec: { type: 'grpc', lifecycle: 'production', owner: 'team' } },
+        ],
+      },
+    });
     const { client, requests } = fakeClient({});
     expect((await definitionResponder(withBare, options(client))(path)).status).toBe(status);
     expect(requests).toEqual([]);
@@ -197,7 +219,9 @@ describe('the served catalog over HTTP', () => {
 
   beforeAll(async () => {
     const world = servedWorld();
-    const objects = Object.fromEntries(examples.caches.entities.API.list().map((o) => [`/apis/catalog.backlot.dev/v1alpha1/namespaces/${o.metadata!.namespace!}/apis/${o.metadata!.name!}`, o]));
+    const objects = Object.fromEntries(
+      examples.caches.entities.API.list().map((o) => [`/apis/catalog.backlot.dev/v1alpha1/namespaces/${o.metadata!.namespace!}/apis/${o.metadata!.name!}`, o]),
+    );
     const logger = recordingLogger('silent').logger;
     server = await startHttpServer({
       name: 'test',
@@ -239,7 +263,9 @@ describe('the served catalog over HTTP', () => {
   it('serves every API definition where Backstage resolves its $text placeholder, relative to the catalog', async () => {
     synced = true;
     const location = `${base}${CATALOG_INFO_PATH}`;
-    const docs = parseAllDocuments(await (await fetch(location)).text()).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace: string }; spec: { definition: { $text: string } } });
+    const docs = parseAllDocuments(await (await fetch(location)).text()).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string; namespace: string }; spec: { definition: { $text: string } } },
+    );
     const apis = docs.filter((d) => d.kind === 'API' && typeof d.spec.definition === 'object');
     expect(apis.length).toBe(examples.caches.entities.API.list().filter((o) => typeof o.spec?.definition === 'string').length);
     expect(apis.length).toBeGreaterThan(0);

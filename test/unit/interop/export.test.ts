@@ -19,7 +19,13 @@ function exampleEntities(): BacklotEntity[] {
     .flatMap((f) => parseAllDocuments(readFileSync(join(EXAMPLES, f), 'utf8')).map((d) => d.toJS() as BacklotEntity));
 }
 
-const entity = (kind: string, namespace: string, name: string, spec: Record<string, unknown>, metadata: Partial<BacklotEntity['metadata']> = {}): ExportableEntity => ({
+const entity = (
+  kind: string,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  metadata: Partial<BacklotEntity['metadata']> = {},
+): ExportableEntity => ({
   kind,
   metadata: { name, namespace, ...metadata },
   spec,
@@ -27,7 +33,7 @@ const entity = (kind: string, namespace: string, name: string, spec: Record<stri
 
 describe('exportBackstage', () => {
   it.each([
-    ['the entity\'s own annotation', { annotations: { 'backstage.io/kubernetes-id': 'legacy-id' } }, {}, { 'backstage.io/kubernetes-id': 'legacy-id' }],
+    ["the entity's own annotation", { annotations: { 'backstage.io/kubernetes-id': 'legacy-id' } }, {}, { 'backstage.io/kubernetes-id': 'legacy-id' }],
     ['its name (the label Backlot claims by default)', {}, {}, { 'backstage.io/kubernetes-id': 'checkout' }],
     [
       'the label value a kubernetes-id selector asks for',
@@ -47,8 +53,10 @@ describe('exportBackstage', () => {
       {},
       { 'backstage.io/kubernetes-label-selector': 'app=search', 'backstage.io/kubernetes-id': 'checkout' },
     ],
-  ])('sets the Kubernetes plugin\'s annotations on a Component from %s', (_title, metadata, spec, annotations) => {
-    const [out] = exportBackstage([entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team-a', ...spec }, metadata)], { defaultNamespace: 'default' });
+  ])("sets the Kubernetes plugin's annotations on a Component from %s", (_title, metadata, spec, annotations) => {
+    const [out] = exportBackstage([entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team-a', ...spec }, metadata)], {
+      defaultNamespace: 'default',
+    });
     expect(out?.metadata.annotations).toEqual(annotations);
     expect(out?.spec?.workloads).toBeUndefined();
   });
@@ -68,11 +76,13 @@ describe('exportBackstage', () => {
     ['shop', 'dependsOn', ['resource:orders-db', 'component:platform/auth'], ['resource:shop/orders-db', 'component:platform/auth']],
     ['shop', 'consumesApis', ['cart-api', 'api:platform/auth-api'], ['api:shop/cart-api', 'api:platform/auth-api']],
   ])('writes a reference of %s in %s, %j, canonical: %j', (namespace, field, value, expected) => {
-    const [out] = exportBackstage([entity('Component', namespace, 'checkout', { type: 'service', lifecycle: 'production', owner: 'team-a', [field]: value })], { defaultNamespace: 'default' });
+    const [out] = exportBackstage([entity('Component', namespace, 'checkout', { type: 'service', lifecycle: 'production', owner: 'team-a', [field]: value })], {
+      defaultNamespace: 'default',
+    });
     expect(out?.spec?.[field]).toEqual(expected);
   });
 
-  it('writes the default namespace asked for as Backstage\'s default, in the entity and in references', () => {
+  it("writes the default namespace asked for as Backstage's default, in the entity and in references", () => {
     const out = exportBackstage(
       [entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team-a', dependsOn: ['component:platform/auth'] })],
       { defaultNamespace: 'shop' },
@@ -93,18 +103,29 @@ describe('exportBackstage', () => {
     expect(out[1]?.spec?.owner).toBe('group:default/Team_A');
   });
 
-  it('moves title, description, tags and links back to metadata and leaves Kubernetes\' and Backlot\'s metadata out', () => {
+  it("moves title, description, tags and links back to metadata and leaves Kubernetes' and Backlot's metadata out", () => {
     const [out] = exportBackstage(
       [
         {
-          ...entity('Resource', 'shop', 'orders-db', { title: 'Orders', description: 'PostgreSQL', tags: ['postgres'], links: [{ url: 'https://x.example' }], type: 'database', owner: 'team-a' }),
+          ...entity('Resource', 'shop', 'orders-db', {
+            title: 'Orders',
+            description: 'PostgreSQL',
+            tags: ['postgres'],
+            links: [{ url: 'https://x.example' }],
+            type: 'database',
+            owner: 'team-a',
+          }),
           metadata: {
             name: 'orders-db',
             namespace: 'shop',
             uid: 'u',
             resourceVersion: '7',
             labels: { tier: 'data' },
-            annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'backlot.dev/backstage-fields': '{}', 'github.com/project-slug': 'acme/orders' },
+            annotations: {
+              'kubectl.kubernetes.io/last-applied-configuration': '{}',
+              'backlot.dev/backstage-fields': '{}',
+              'github.com/project-slug': 'acme/orders',
+            },
           } as BacklotEntity['metadata'],
           status: { conditions: [] },
         } as ExportableEntity,
@@ -128,10 +149,13 @@ describe('exportBackstage', () => {
     });
   });
 
-  it('fills what Backstage requires and Backlot does not: a Group\'s children, an API\'s definition', () => {
-    const out = exportBackstage([entity('Group', 'shop', 'team-a', { type: 'team' }), entity('API', 'shop', 'a', { type: 'openapi', lifecycle: 'production', owner: 'team-a' })], {
-      defaultNamespace: 'default',
-    });
+  it("fills what Backstage requires and Backlot does not: a Group's children, an API's definition", () => {
+    const out = exportBackstage(
+      [entity('Group', 'shop', 'team-a', { type: 'team' }), entity('API', 'shop', 'a', { type: 'openapi', lifecycle: 'production', owner: 'team-a' })],
+      {
+        defaultNamespace: 'default',
+      },
+    );
     expect(out.map((o) => [o.kind, o.spec?.children ?? o.spec?.definition])).toEqual([
       ['Group', []],
       ['API', MISSING_DEFINITION],
@@ -140,7 +164,15 @@ describe('exportBackstage', () => {
 
   it('gives back the fields import kept aside, never over a field the entity has now', () => {
     const [out] = exportBackstage(
-      [entity('API', 'shop', 'a', { type: 'openapi', lifecycle: 'production', owner: 'team-a', definition: 'now' }, { annotations: { 'backlot.dev/backstage-fields': '{"spec.definition":{"$text":"x"},"metadata.namespaceTitle":"T"}' } })],
+      [
+        entity(
+          'API',
+          'shop',
+          'a',
+          { type: 'openapi', lifecycle: 'production', owner: 'team-a', definition: 'now' },
+          { annotations: { 'backlot.dev/backstage-fields': '{"spec.definition":{"$text":"x"},"metadata.namespaceTitle":"T"}' } },
+        ),
+      ],
       { defaultNamespace: 'default' },
     );
     expect(out?.spec?.definition).toBe('now');
@@ -162,7 +194,15 @@ describe('selectorString', () => {
     [{ matchLabels: { app: 'a' } }, 'app=a'],
     [{ matchLabels: { app: 'a', tier: 'api' } }, 'app=a,tier=api'],
     [{ matchExpressions: [{ key: 'env', operator: 'NotIn' as const, values: ['dev', 'test'] }] }, 'env notin (dev,test)'],
-    [{ matchExpressions: [{ key: 'canary', operator: 'Exists' as const }, { key: 'legacy', operator: 'DoesNotExist' as const }] }, 'canary,!legacy'],
+    [
+      {
+        matchExpressions: [
+          { key: 'canary', operator: 'Exists' as const },
+          { key: 'legacy', operator: 'DoesNotExist' as const },
+        ],
+      },
+      'canary,!legacy',
+    ],
   ])('%j → %s', (selector, text) => {
     expect(selectorString(selector)).toBe(text);
   });
@@ -181,7 +221,7 @@ describe('round trips', () => {
     for (const [key, doc] of expected) expect([key, exported.get(key)]).toEqual([key, doc]);
   });
 
-  it('does not depend on the namespace chosen for Backstage\'s default one', () => {
+  it("does not depend on the namespace chosen for Backstage's default one", () => {
     const documents = corpusFiles().flatMap(({ file, text }) => parseDocuments(file, text).documents);
     const a = exportBackstage(importBackstage(documents, { defaultNamespace: 'default' }).objects, { defaultNamespace: 'default' });
     const b = exportBackstage(importBackstage(documents, { defaultNamespace: 'travel' }).objects, { defaultNamespace: 'travel' });
@@ -202,7 +242,22 @@ describe('round trips', () => {
     expect(sort(back.objects)).toEqual(sort(examples));
     for (const o of back.objects) {
       const original = examples.find((e) => e.kind === o.kind && e.metadata.namespace === o.metadata.namespace && e.metadata.name === o.metadata.name)!;
-      const { owner: _o, system: _s, domain: _d, parent: _p, children: _c, members: _m, subdomainOf: _sd, subcomponentOf: _sc, dependsOn: _do, dependencyOf: _dy, providesApis: _pa, consumesApis: _ca, workloads: _w, ...plain } = o.spec;
+      const {
+        owner: _o,
+        system: _s,
+        domain: _d,
+        parent: _p,
+        children: _c,
+        members: _m,
+        subdomainOf: _sd,
+        subcomponentOf: _sc,
+        dependsOn: _do,
+        dependencyOf: _dy,
+        providesApis: _pa,
+        consumesApis: _ca,
+        workloads: _w,
+        ...plain
+      } = o.spec;
       expect(original.spec).toMatchObject(plain);
     }
   });

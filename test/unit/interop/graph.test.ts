@@ -3,10 +3,22 @@ import { buildGraph, renderDot, renderMermaid, type GraphEntity, type GraphOptio
 
 /** A small shop: web → api-svc → db; worker dependencyOf api-svc; api-svc provides orders-api, web consumes it; a missing and a foreign dependency. */
 const ENTITIES: GraphEntity[] = [
-  { ref: 'component:shop/web', refs: [{ field: 'owner', ref: 'group:shop/team' }, { field: 'dependsOn', ref: 'component:shop/api-svc' }, { field: 'consumesApis', ref: 'api:shop/orders-api' }] },
+  {
+    ref: 'component:shop/web',
+    refs: [
+      { field: 'owner', ref: 'group:shop/team' },
+      { field: 'dependsOn', ref: 'component:shop/api-svc' },
+      { field: 'consumesApis', ref: 'api:shop/orders-api' },
+    ],
+  },
   {
     ref: 'component:shop/api-svc',
-    refs: [{ field: 'dependsOn', ref: 'resource:shop/db' }, { field: 'dependsOn', ref: 'resource:shop/gone' }, { field: 'dependsOn', ref: 'component:platform/auth' }, { field: 'providesApis', ref: 'api:shop/orders-api' }],
+    refs: [
+      { field: 'dependsOn', ref: 'resource:shop/db' },
+      { field: 'dependsOn', ref: 'resource:shop/gone' },
+      { field: 'dependsOn', ref: 'component:platform/auth' },
+      { field: 'providesApis', ref: 'api:shop/orders-api' },
+    ],
   },
   { ref: 'component:shop/worker', refs: [{ field: 'dependencyOf', ref: 'component:shop/api-svc' }] },
   { ref: 'resource:shop/db', refs: [] },
@@ -50,7 +62,12 @@ describe('buildGraph', () => {
   });
 
   it.each([
-    ['component:shop/web', undefined, false, ['component:platform/auth', 'component:shop/api-svc', 'component:shop/web', 'component:shop/worker', 'resource:shop/db', 'resource:shop/gone']],
+    [
+      'component:shop/web',
+      undefined,
+      false,
+      ['component:platform/auth', 'component:shop/api-svc', 'component:shop/web', 'component:shop/worker', 'resource:shop/db', 'resource:shop/gone'],
+    ],
     ['component:shop/web', 0, false, ['component:shop/web']],
     ['component:shop/web', 1, false, ['component:shop/api-svc', 'component:shop/web']],
     ['component:shop/web', 1, true, ['api:shop/orders-api', 'component:shop/api-svc', 'component:shop/web']],

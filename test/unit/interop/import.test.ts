@@ -31,7 +31,8 @@ function importCorpus(): ImportResult {
 
 function find(result: ImportResult, kind: string, namespace: string, name: string): BacklotEntity {
   const found = result.objects.find((o) => o.kind === kind && o.metadata.namespace === namespace && o.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${namespace}/${name} in ${result.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`).join(', ')}`);
+  if (!found)
+    throw new Error(`no ${kind} ${namespace}/${name} in ${result.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`).join(', ')}`);
   return found;
 }
 
@@ -69,7 +70,7 @@ describe('importBackstage on the corpus', () => {
     expect(result.skipped).toContainEqual({ file: 'locations.yaml', index: 2, kind: 'Template' });
   });
 
-  it('produces objects that pass their kind\'s schema, the reference rules and Kubernetes naming', () => {
+  it("produces objects that pass their kind's schema, the reference rules and Kubernetes naming", () => {
     for (const o of result.objects) {
       expect(SCHEMAS[o.kind].safeParse(o).error).toBeUndefined();
       expect(specRefs(o.kind, o.metadata.namespace, o.spec).errors).toEqual([]);
@@ -116,7 +117,10 @@ describe('importBackstage on the corpus', () => {
     ['Component', 'data_loader', NS, hashedName('data_loader')],
   ])('renames %s %s to %s/%s and keeps the original in backlot.dev/backstage-name', (kind, original, namespace, name) => {
     expect(find(result, kind, namespace, name).metadata.annotations?.['backlot.dev/backstage-name']).toBe(original);
-    expect(result.renamed).toContainEqual({ from: `${kind.toLowerCase()}:${namespace === NS ? 'default' : namespace}/${original}`, to: `${kind.toLowerCase()}:${namespace}/${name}` });
+    expect(result.renamed).toContainEqual({
+      from: `${kind.toLowerCase()}:${namespace === NS ? 'default' : namespace}/${original}`,
+      to: `${kind.toLowerCase()}:${namespace}/${name}`,
+    });
   });
 
   it('leaves names Kubernetes accepts alone, without the annotation', () => {
@@ -136,7 +140,10 @@ describe('importBackstage on the corpus', () => {
   });
 
   it('keeps annotations and labels, but not those Backstage writes when reading a location', () => {
-    expect(find(result, 'Component', NS, 'booking-ui').metadata.annotations).toEqual({ 'github.com/project-slug': 'wayfarer/booking-ui', 'backstage.io/techdocs-ref': 'dir:.' });
+    expect(find(result, 'Component', NS, 'booking-ui').metadata.annotations).toEqual({
+      'github.com/project-slug': 'wayfarer/booking-ui',
+      'backstage.io/techdocs-ref': 'dir:.',
+    });
     expect(find(result, 'System', NS, 'booking').metadata.labels).toEqual({ 'wayfarer.example/cost-centre': 'cc-4100' });
     expect(find(result, 'Component', NS, 'search-api').metadata.annotations).toEqual({ 'backstage.io/kubernetes-label-selector': 'app=search,tier=api' });
   });
@@ -162,7 +169,7 @@ describe('importBackstage on the corpus', () => {
     }
   });
 
-  it('maps Backstage\'s default namespace to the namespace asked for, and others to themselves', () => {
+  it("maps Backstage's default namespace to the namespace asked for, and others to themselves", () => {
     const namespaces = new Set(result.objects.map((o) => o.metadata.namespace));
     expect([...namespaces].sort()).toEqual([NS, 'travel-infra']);
     const plain = importBackstage(corpus(), { defaultNamespace: 'default' });
@@ -175,9 +182,13 @@ describe('importBackstage on the corpus', () => {
 });
 
 describe('importRef', () => {
-  const renames = new Map([['component:travel/booking_api_service', 'booking-api-service'], ['component:travel/data_loader', hashedName('data_loader')]]);
+  const renames = new Map([
+    ['component:travel/booking_api_service', 'booking-api-service'],
+    ['component:travel/data_loader', hashedName('data_loader')],
+  ]);
   const mapping = defaultNameMapping('travel', renames);
-  const rewrite = (kind: string, field: string, value: unknown, holderNamespace = 'default') => importRef(value, { field: refField(kind, field)!, holderNamespace, mapping });
+  const rewrite = (kind: string, field: string, value: unknown, holderNamespace = 'default') =>
+    importRef(value, { field: refField(kind, field)!, holderNamespace, mapping });
 
   it.each([
     // bare names, with the field's default kind
@@ -247,12 +258,16 @@ describe('importBackstage on bad input', () => {
 
   it('refuses two entities whose names differ only by case', () => {
     const result = importBackstage(docs(component('Checkout'), component('checkout')), { defaultNamespace: 'default' });
-    expect(result.errors).toEqual([expect.objectContaining({ index: 1, path: 'metadata.name', message: expect.stringContaining('duplicates the entity of test.yaml, document 1') })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ index: 1, path: 'metadata.name', message: expect.stringContaining('duplicates the entity of test.yaml, document 1') }),
+    ]);
   });
 
-  it('refuses a namespace that would merge with Backstage\'s default one', () => {
+  it("refuses a namespace that would merge with Backstage's default one", () => {
     const result = importBackstage(docs(component('a'), component('b', {}, { namespace: 'shop' })), { defaultNamespace: 'shop' });
-    expect(result.errors).toEqual([expect.objectContaining({ index: 1, path: 'metadata.namespace', message: expect.stringContaining('choose another namespace') })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ index: 1, path: 'metadata.namespace', message: expect.stringContaining('choose another namespace') }),
+    ]);
   });
 
   it('refuses a backstage.io/kubernetes-id that no label could carry', () => {
@@ -267,14 +282,22 @@ describe('importBackstage on bad input', () => {
     );
     expect(result.errors).toEqual([]);
     expect(result.objects).toHaveLength(1);
-    expect(result.warnings.map((w) => w.path)).toEqual(['metadata.annotations["backstage.io/kubernetes-label-selector"]', 'metadata.annotations["backstage.io/kubernetes-namespace"]']);
+    expect(result.warnings.map((w) => w.path)).toEqual([
+      'metadata.annotations["backstage.io/kubernetes-label-selector"]',
+      'metadata.annotations["backstage.io/kubernetes-namespace"]',
+    ]);
   });
 
   it('warns about a label selector that would claim every workload of the namespace', () => {
-    const result = importBackstage(docs(component('a', {}, { annotations: { 'backstage.io/kubernetes-label-selector': '!canary' } })), { defaultNamespace: 'default' });
+    const result = importBackstage(docs(component('a', {}, { annotations: { 'backstage.io/kubernetes-label-selector': '!canary' } })), {
+      defaultNamespace: 'default',
+    });
     expect(result.errors).toEqual([]);
     expect(result.warnings).toEqual([
-      expect.objectContaining({ path: 'metadata.annotations["backstage.io/kubernetes-label-selector"]', message: expect.stringContaining('must have a positive requirement') }),
+      expect.objectContaining({
+        path: 'metadata.annotations["backstage.io/kubernetes-label-selector"]',
+        message: expect.stringContaining('must have a positive requirement'),
+      }),
     ]);
   });
 

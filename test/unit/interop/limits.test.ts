@@ -58,7 +58,9 @@ describe('backlot import limits', () => {
     const { io, stdout, stderr } = capture();
     expect(await importCommand.run([a, b], io)).toBe(1);
     expect(stdout()).toBe('');
-    expect(stderr()).toContain(`  ${b}: more than 10,000 documents in one import (the most it reads): import the catalog in parts, each with what it refers to\n`);
+    expect(stderr()).toContain(
+      `  ${b}: more than 10,000 documents in one import (the most it reads): import the catalog in parts, each with what it refers to\n`,
+    );
   });
 
   it(`reads ${MAX_IMPORT_DOCUMENTS} documents, empty ones not counted`, async () => {
@@ -79,7 +81,11 @@ describe('parseDocuments', () => {
 
   it.each([
     ['an alias to no anchor', 'a: *nowhere\n', 'Unresolved alias'],
-    ['an alias bomb', ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefg'[i]!}`).join(', ')}]`)].join('\n'), 'resource exhaustion'],
+    [
+      'an alias bomb',
+      ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefg'[i]!}`).join(', ')}]`)].join('\n'),
+      'resource exhaustion',
+    ],
   ])('turns %s into a problem of its document, never an exception', (_title, text, message) => {
     const parsed = parseDocuments('f.yaml', `${user(0)}---\n${text}`);
     expect(parsed.documents.map((d) => d.index)).toEqual([0]);
@@ -103,7 +109,9 @@ describe(`the ${BACKSTAGE_FIELDS_ANNOTATION} annotation limit`, () => {
     expect(over.errors.map((e) => e.message)).toEqual([
       `the fields Backlot does not model take ${bytes.toLocaleString('en')} bytes as JSON, more than the 64 KiB the annotation ${BACKSTAGE_FIELDS_ANNOTATION} keeps: shorten or remove them`,
     ]);
-    const fits = importBackstage([{ file: 'f.yaml', index: 0, value: component({ notes: 'x'.repeat(BACKSTAGE_FIELDS_MAX_BYTES - 100) }) }], { defaultNamespace: 'default' });
+    const fits = importBackstage([{ file: 'f.yaml', index: 0, value: component({ notes: 'x'.repeat(BACKSTAGE_FIELDS_MAX_BYTES - 100) }) }], {
+      defaultNamespace: 'default',
+    });
     expect(fits.errors).toEqual([]);
   });
 
@@ -119,7 +127,12 @@ describe(`the ${BACKSTAGE_FIELDS_ANNOTATION} annotation limit`, () => {
     const [over] = exportBackstage([entity(fields)], { defaultNamespace: 'default', onProblem: (p) => problems.push(p) });
     expect(over?.spec).toEqual({ owner: 'group:a/team-a' });
     const bytes = Buffer.byteLength(JSON.stringify(fields));
-    expect(problems).toEqual([{ entity: 'system:a/shop', message: `${BACKSTAGE_FIELDS_ANNOTATION}: not restored: ${bytes.toLocaleString('en')} bytes, more than the 64 KiB export restores` }]);
+    expect(problems).toEqual([
+      {
+        entity: 'system:a/shop',
+        message: `${BACKSTAGE_FIELDS_ANNOTATION}: not restored: ${bytes.toLocaleString('en')} bytes, more than the 64 KiB export restores`,
+      },
+    ]);
     const [fits] = exportBackstage([entity({ 'spec.type': 'x' })], { defaultNamespace: 'default' });
     expect(fits?.spec).toEqual({ owner: 'group:a/team-a', type: 'x' });
   });

@@ -64,7 +64,11 @@ describe('hashedName', () => {
 describe('assignNames', () => {
   it.each([
     ['no clash: plain names', ['checkout', 'My_Service', 'Web.UI'], { checkout: 'checkout', my_service: 'my-service', 'web.ui': 'web.ui' }],
-    ['a clash: the name that is already valid keeps it, the other is hashed', ['data-loader', 'data_loader'], { 'data-loader': 'data-loader', data_loader: hashedName('data_loader') }],
+    [
+      'a clash: the name that is already valid keeps it, the other is hashed',
+      ['data-loader', 'data_loader'],
+      { 'data-loader': 'data-loader', data_loader: hashedName('data_loader') },
+    ],
     ['a clash between two rewritten names: both hashed', ['a_.b', 'a._b'], { 'a_.b': hashedName('a_.b'), 'a._b': hashedName('a._b') }],
   ])('%s', (_title, names, expected) => {
     expect(Object.fromEntries(assignNames(names))).toEqual(expected);

@@ -21,7 +21,9 @@ export function corpusFiles(): { file: string; text: string }[] {
 }
 
 export function corpusDocuments(): Doc[] {
-  return corpusFiles().flatMap(({ text }) => parseAllDocuments(text).map((d) => d.toJS() as Doc | null)).filter((d): d is Doc => d !== null);
+  return corpusFiles()
+    .flatMap(({ text }) => parseAllDocuments(text).map((d) => d.toJS() as Doc | null))
+    .filter((d): d is Doc => d !== null);
 }
 
 const MODELLED = new Map<string, (typeof KINDS)[number]>(KINDS.map((k) => [k.refKind, k]));

@@ -7,14 +7,30 @@ const transport = (code: string, message = code) => Object.assign(new Error(mess
 
 describe('narrowError', () => {
   it.each([
-    ['KubeApiError 404', KubeApiError.fromStatus(status(404, 'NotFound', 'configmaps "x" not found'), 404), { status: 404, reason: 'NotFound', message: 'configmaps "x" not found', retryable: false }],
+    [
+      'KubeApiError 404',
+      KubeApiError.fromStatus(status(404, 'NotFound', 'configmaps "x" not found'), 404),
+      { status: 404, reason: 'NotFound', message: 'configmaps "x" not found', retryable: false },
+    ],
     ['KubeApiError 409', KubeApiError.fromStatus(status(409, 'Conflict'), 409), { status: 409, reason: 'Conflict', retryable: true }],
-    ['KubeApiError 410 in a watch', KubeApiError.fromStatus(status(410, 'Expired', 'too old resource version'), 500), { status: 410, reason: 'Expired', retryable: false }],
+    [
+      'KubeApiError 410 in a watch',
+      KubeApiError.fromStatus(status(410, 'Expired', 'too old resource version'), 500),
+      { status: 410, reason: 'Expired', retryable: false },
+    ],
     ['KubeApiError 403', KubeApiError.fromStatus(status(403, 'Forbidden'), 403), { status: 403, reason: 'Forbidden', retryable: false }],
     ['KubeApiError 429', KubeApiError.fromStatus(status(429, 'TooManyRequests'), 429), { status: 429, retryable: true }],
     ['KubeApiError 503 without a Status', new KubeApiError({ status: 503, message: 'upstream down' }), { status: 503, reason: undefined, retryable: true }],
-    ['ApiException with a JSON string body', new ApiException(409, 'Conflict', JSON.stringify(status(409, 'AlreadyExists', 'exists')), {}), { status: 409, reason: 'AlreadyExists', message: 'exists', retryable: true }],
-    ['ApiException with a parsed body', new ApiException(422, 'Invalid', status(422, 'Invalid', 'spec.x: Required value'), {}), { status: 422, reason: 'Invalid', message: 'spec.x: Required value', retryable: false }],
+    [
+      'ApiException with a JSON string body',
+      new ApiException(409, 'Conflict', JSON.stringify(status(409, 'AlreadyExists', 'exists')), {}),
+      { status: 409, reason: 'AlreadyExists', message: 'exists', retryable: true },
+    ],
+    [
+      'ApiException with a parsed body',
+      new ApiException(422, 'Invalid', status(422, 'Invalid', 'spec.x: Required value'), {}),
+      { status: 422, reason: 'Invalid', message: 'spec.x: Required value', retryable: false },
+    ],
     ['ApiException 500 with a plain body', new ApiException(500, 'boom', 'Internal Server Error', {}), { status: 500, reason: undefined, retryable: true }],
     ['connection reset', transport('ECONNRESET', 'read ECONNRESET'), { status: undefined, reason: 'ECONNRESET', retryable: true }],
     ['connection refused', transport('ECONNREFUSED'), { status: undefined, reason: 'ECONNREFUSED', retryable: true }],

@@ -97,7 +97,12 @@ describe('EventRecorder', () => {
     recorder.record(event('b'));
     requests[0]!.release(new Error('connection reset'));
     await flush();
-    expect(lines.find((l) => l.msg === 'event not recorded')).toMatchObject({ err: 'connection reset', reason: 'DependencyNotReady', namespace: 'shop', name: 'a' });
+    expect(lines.find((l) => l.msg === 'event not recorded')).toMatchObject({
+      err: 'connection reset',
+      reason: 'DependencyNotReady',
+      namespace: 'shop',
+      name: 'a',
+    });
     expect(requests).toHaveLength(2);
     requests[1]!.release();
     await recorder.idle();
@@ -171,7 +176,11 @@ describe('EventRecorder', () => {
     const clock = new FakeClock();
     const { logger, lines } = logCollector();
     const recorder = new EventRecorder({ client, clock, logger, instance: 'i', queueLimit: 2 });
-    const claim = (entity: string, name: string): EventSpec => ({ ...event(entity, 'ClaimGained'), note: `claimed ${name}`, combine: { group: '', item: name, note: (list) => `claimed ${list}` } });
+    const claim = (entity: string, name: string): EventSpec => ({
+      ...event(entity, 'ClaimGained'),
+      note: `claimed ${name}`,
+      combine: { group: '', item: name, note: (list) => `claimed ${list}` },
+    });
     recorder.record(claim('checkout', 'a'));
     await clock.advance(COMBINE_WINDOW_MS);
     recorder.record(claim('checkout', 'b'));
@@ -188,7 +197,11 @@ describe('EventRecorder', () => {
     const { client, requests } = heldClient();
     const clock = new FakeClock();
     const recorder = new EventRecorder({ client, clock, logger: logCollector().logger, instance: 'i' });
-    const claim = (entity: string, name: string): EventSpec => ({ ...event(entity, 'ClaimGained'), note: `claimed ${name}`, combine: { group: '', item: name, note: (list) => `claimed ${list}` } });
+    const claim = (entity: string, name: string): EventSpec => ({
+      ...event(entity, 'ClaimGained'),
+      note: `claimed ${name}`,
+      combine: { group: '', item: name, note: (list) => `claimed ${list}` },
+    });
     const notes = () => requests.map((r) => (r.req.body as { note: string }).note);
     recorder.hold(true);
     recorder.record(claim('checkout', 'Deployment a'));
@@ -218,7 +231,11 @@ describe('EventRecorder', () => {
   });
 
   describe('turned off, as a replica that loses the lease', () => {
-    const claim = (entity: string, name: string): EventSpec => ({ ...event(entity, 'ClaimGained'), note: `claimed ${name}`, combine: { group: '', item: name, note: (list) => `claimed ${list}` } });
+    const claim = (entity: string, name: string): EventSpec => ({
+      ...event(entity, 'ClaimGained'),
+      note: `claimed ${name}`,
+      combine: { group: '', item: name, note: (list) => `claimed ${list}` },
+    });
     const names = (requests: { req: RestRequest }[]) => requests.map((r) => (r.req.body as { regarding: { name: string } }).regarding.name);
 
     it('drops what waits, queued and held, cancels its timers, finishes what is being sent, and logs the count once', async () => {

@@ -88,14 +88,18 @@ describe('loadKubeConfig, with client-go loader_test.go cases', () => {
 
   it('NonExistentCommandLineFile: --kubeconfig must exist, and the error names it', () => {
     expect(() => loadKubeConfig(kubeconfigFiles('bogus_file', {}))).toThrow(KubeconfigError);
-    expect(() => loadKubeConfig(kubeconfigFiles('bogus_file', {}))).toThrow('no kubeconfig found at bogus_file (from --kubeconfig): pass --kubeconfig PATH or set KUBECONFIG');
+    expect(() => loadKubeConfig(kubeconfigFiles('bogus_file', {}))).toThrow(
+      'no kubeconfig found at bogus_file (from --kubeconfig): pass --kubeconfig PATH or set KUBECONFIG',
+    );
   });
 
   it('ToleratingMissingFiles: files of KUBECONFIG that do not exist are skipped', async () => {
     const present = await file('tolerated', alfa);
     expect(summary(fromEnv(join(dir, 'bogus1'), present, join(dir, 'bogus2'))).clusters).toEqual([{ name: 'cow-cluster', server: 'http://cow.org:8080' }]);
     // client-go loads an empty configuration when none exists, and fails when it is used; this says so at once.
-    expect(() => fromEnv(join(dir, 'bogus1'), join(dir, 'bogus2'))).toThrow(`no kubeconfig found at ${join(dir, 'bogus1')}, ${join(dir, 'bogus2')} (from KUBECONFIG)`);
+    expect(() => fromEnv(join(dir, 'bogus1'), join(dir, 'bogus2'))).toThrow(
+      `no kubeconfig found at ${join(dir, 'bogus1')}, ${join(dir, 'bogus2')} (from KUBECONFIG)`,
+    );
   });
 
   it('ErrorReadingFile and ErrorReadingNonFile: a file that cannot be read is an error naming it', async () => {
@@ -148,12 +152,27 @@ describe('loadKubeConfig, with client-go loader_test.go cases', () => {
     });
   });
 
-  it('ResolveRelativePaths: a relative path in a file is read from that file\'s directory', async () => {
+  it("ResolveRelativePaths: a relative path in a file is read from that file's directory", async () => {
     await mkdir(join(dir, 'one', 'two'), { recursive: true });
-    const first = await file(join('one', 'config'), { clusters: { 'relative-server-1': { server: 'https://a', 'certificate-authority': '../relative/ca' }, 'absolute-server-1': { server: 'https://b', 'certificate-authority': '/absolute/ca' } } });
-    const second = await file(join('one', 'two', 'config'), { clusters: { 'relative-server-2': { server: 'https://c', 'certificate-authority': '../relative/ca2' } } });
-    const cas = Object.fromEntries(fromEnv(first, second).getClusters().map((c) => [c.name, c.caFile]));
-    expect(cas).toEqual({ 'relative-server-1': join(dir, 'relative', 'ca'), 'absolute-server-1': '/absolute/ca', 'relative-server-2': join(dir, 'one', 'relative', 'ca2') });
+    const first = await file(join('one', 'config'), {
+      clusters: {
+        'relative-server-1': { server: 'https://a', 'certificate-authority': '../relative/ca' },
+        'absolute-server-1': { server: 'https://b', 'certificate-authority': '/absolute/ca' },
+      },
+    });
+    const second = await file(join('one', 'two', 'config'), {
+      clusters: { 'relative-server-2': { server: 'https://c', 'certificate-authority': '../relative/ca2' } },
+    });
+    const cas = Object.fromEntries(
+      fromEnv(first, second)
+        .getClusters()
+        .map((c) => [c.name, c.caFile]),
+    );
+    expect(cas).toEqual({
+      'relative-server-1': join(dir, 'relative', 'ca'),
+      'absolute-server-1': '/absolute/ca',
+      'relative-server-2': join(dir, 'one', 'relative', 'ca2'),
+    });
   });
 });
 
@@ -162,8 +181,18 @@ describe('kubeconfigFiles (client-go LoadingGetLoadingPrecedence, Deduplicate)',
     ['default', undefined, { HOME: '/home/op' }, { paths: ['/home/op/.kube/config'], from: 'the default location' }],
     ['explicit', '/explicit/kubeconfig', { KUBECONFIG: '/env/kubeconfig' }, { paths: ['/explicit/kubeconfig'], from: '--kubeconfig' }],
     ['envvar-single', undefined, { KUBECONFIG: '/env/kubeconfig' }, { paths: ['/env/kubeconfig'], from: 'KUBECONFIG' }],
-    ['envvar-multiple', undefined, { KUBECONFIG: ['/env/kubeconfig', '/other/kubeconfig'].join(delimiter) }, { paths: ['/env/kubeconfig', '/other/kubeconfig'], from: 'KUBECONFIG' }],
-    ['envvar with empty and repeated entries', undefined, { KUBECONFIG: ['a', '', 'b', 'a', 'c', 'b'].join(delimiter) }, { paths: ['a', 'b', 'c'], from: 'KUBECONFIG' }],
+    [
+      'envvar-multiple',
+      undefined,
+      { KUBECONFIG: ['/env/kubeconfig', '/other/kubeconfig'].join(delimiter) },
+      { paths: ['/env/kubeconfig', '/other/kubeconfig'], from: 'KUBECONFIG' },
+    ],
+    [
+      'envvar with empty and repeated entries',
+      undefined,
+      { KUBECONFIG: ['a', '', 'b', 'a', 'c', 'b'].join(delimiter) },
+      { paths: ['a', 'b', 'c'], from: 'KUBECONFIG' },
+    ],
     ['envvar of delimiters only', undefined, { KUBECONFIG: delimiter, HOME: '/h' }, { paths: ['/h/.kube/config'], from: 'the default location' }],
   ])('%s', (_name, explicit, env, expected) => {
     expect(kubeconfigFiles(explicit, env)).toEqual({ kind: 'file', ...expected });

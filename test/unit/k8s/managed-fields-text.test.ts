@@ -7,12 +7,23 @@ const entry = (manager: string, extra: Partial<Entry> = {}): Entry => ({
   manager,
   operation: manager === 'backlot' ? 'Apply' : 'Update',
   fieldsType: 'FieldsV1',
-  fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {} } } } } } },
+  fieldsV1: {
+    'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+    'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {} } } } } },
+  },
   ...extra,
 });
 
 /** Strings that look like the key, its brackets or a string's end, where only a parser can tell. */
-const TRICKY = ['"managedFields":[', '{"managedFields":[{"manager":"backlot"}]}', 'ends in a backslash \\', '\\"', '] } [ {', 'naïve ✓ \u2028', ',"managedFields":['];
+const TRICKY = [
+  '"managedFields":[',
+  '{"managedFields":[{"manager":"backlot"}]}',
+  'ends in a backslash \\',
+  '\\"',
+  '] } [ {',
+  'naïve ✓ \u2028',
+  ',"managedFields":[',
+];
 
 function workload(i: number, managers: Entry[]) {
   return {
@@ -42,7 +53,12 @@ describe('managedFieldsCut', () => {
     kind: 'DeploymentList',
     metadata: { resourceVersion: '42' },
     items: Array.from({ length: 20 }, (_, i) =>
-      workload(i, [entry('kube-controller-manager', { subresource: 'status' }), ...(i % 3 === 0 ? [] : [entry('backlot')]), entry('kubectl-client-side-apply'), ...(i % 4 === 0 ? [entry('backlot', { subresource: 'status' })] : [])]),
+      workload(i, [
+        entry('kube-controller-manager', { subresource: 'status' }),
+        ...(i % 3 === 0 ? [] : [entry('backlot')]),
+        entry('kubectl-client-side-apply'),
+        ...(i % 4 === 0 ? [entry('backlot', { subresource: 'status' })] : []),
+      ]),
     ),
   };
   const text = JSON.stringify(page);
@@ -53,7 +69,9 @@ describe('managedFieldsCut', () => {
     expect(JSON.parse(cut)).toEqual(expected(page, 'backlot'));
     // Both of Backlot's entries where it had two, none where it had none.
     const items = (JSON.parse(cut) as typeof page).items;
-    expect(items.map((w) => w.metadata.managedFields.length)).toEqual(page.items.map((w) => w.metadata.managedFields.filter((e) => e.manager === 'backlot').length));
+    expect(items.map((w) => w.metadata.managedFields.length)).toEqual(
+      page.items.map((w) => w.metadata.managedFields.filter((e) => e.manager === 'backlot').length),
+    );
     expect(items[4]!.metadata.managedFields.map((e) => e.subresource)).toEqual([undefined, 'status']);
   });
 
@@ -61,7 +79,9 @@ describe('managedFieldsCut', () => {
     const nested = { ...page, items: page.items.map((w) => ({ ...w, spec: { ...w.spec, template: { metadata: { managedFields: [entry('x')] } } } })) };
     const cut = managedFieldsCut()(JSON.stringify(nested));
     expect(JSON.parse(cut)).toEqual(expected(nested, undefined));
-    expect((JSON.parse(cut) as typeof nested).items.every((w) => w.metadata.managedFields.length === 0 && w.spec.template.metadata.managedFields.length === 0)).toBe(true);
+    expect(
+      (JSON.parse(cut) as typeof nested).items.every((w) => w.metadata.managedFields.length === 0 && w.spec.template.metadata.managedFields.length === 0),
+    ).toBe(true);
   });
 
   it('cuts a watch event line the same way', () => {

@@ -91,7 +91,13 @@ describe('RestClient', () => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () =>
-        json(res, 409, { kind: 'Status', status: 'Failure', code: 409, reason: 'Conflict', message: `got ${req.headers['content-type']} ${req.headers['content-length']} ${body}` }),
+        json(res, 409, {
+          kind: 'Status',
+          status: 'Failure',
+          code: 409,
+          reason: 'Conflict',
+          message: `got ${req.headers['content-type']} ${req.headers['content-length']} ${body}`,
+        }),
       );
     };
     const { rest } = client();
@@ -175,7 +181,13 @@ describe('RestClient', () => {
     const events: string[] = [];
     let opened = false;
     const watch = rest
-      .watch({ path: '/w', timeoutMs: 60_000, signal: controller.signal, onOpen: () => (opened = true), onEvent: (e) => events.push(`${e.type} ${e.object.metadata?.name}`) })
+      .watch({
+        path: '/w',
+        timeoutMs: 60_000,
+        signal: controller.signal,
+        onOpen: () => (opened = true),
+        onEvent: (e) => events.push(`${e.type} ${e.object.metadata?.name}`),
+      })
       .catch((e: unknown) => e);
     await waitUntil(() => events.length === 2);
     expect(opened).toBe(true);
@@ -230,7 +242,11 @@ describe('RestClient rate limit', () => {
     handler = (_req, res) => json(res, 200, {});
     const clock = new FakeClock();
     const waits: number[] = [];
-    const { rest } = client('', { clock, rateLimiter: new BucketRateLimiter({ clock, qps: 10, burst: 2 }), metrics: { rateLimitWait: (s) => waits.push(s), retryAfter: () => undefined } });
+    const { rest } = client('', {
+      clock,
+      rateLimiter: new BucketRateLimiter({ clock, qps: 10, burst: 2 }),
+      metrics: { rateLimitWait: (s) => waits.push(s), retryAfter: () => undefined },
+    });
     const all = Promise.all(Array.from({ length: 5 }, (_, i) => rest.request({ path: `/r${i}` })));
     await waitUntil(() => seen.length === 2);
     await settle();

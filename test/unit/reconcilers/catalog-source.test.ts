@@ -42,10 +42,16 @@ const checkout = entity('Component', 'shop', 'checkout', { type: 'service', life
 const cart = entity('Component', 'shop', 'cart', { type: 'service', lifecycle: 'production', owner: 'team-payments', dependsOn: ['component:checkout'] });
 const webshop = entity('System', 'shop', 'webshop', { owner: 'team-payments' });
 const deployment = (ready: number) =>
-  workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }, {
-    spec: { replicas: 2 },
-    status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: ready, availableReplicas: ready },
-  });
+  workload(
+    'Deployment',
+    'shop',
+    'checkout',
+    { 'backstage.io/kubernetes-id': 'checkout' },
+    {
+      spec: { replicas: 2 },
+      status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: ready, availableReplicas: ready },
+    },
+  );
 const stray = workload('Deployment', 'shop', 'stray', { app: 'stray' });
 
 function setup(synced: boolean) {
@@ -60,10 +66,12 @@ function setup(synced: boolean) {
   const informers = { all, entities, workloads, jobs, endpointSlices, namespaces } as unknown as CatalogInformers;
   const keys = { entity: [] as string[], workload: [] as string[] };
   const priorities: number[] = [];
-  const recorder = (side: 'entity' | 'workload') => (key: string, priority = 0) => {
-    keys[side].push(key);
-    priorities.push(priority);
-  };
+  const recorder =
+    (side: 'entity' | 'workload') =>
+    (key: string, priority = 0) => {
+      keys[side].push(key);
+      priorities.push(priority);
+    };
   catalogSource(informers, world, 'entity').register(recorder('entity'));
   catalogSource(informers, world, 'workload').register(recorder('workload'));
   const deployments = workloads.Deployment!;

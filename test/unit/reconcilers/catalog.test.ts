@@ -25,7 +25,7 @@ describe('catalog sizing', () => {
   });
 });
 
-describe('the catalog\'s Events', () => {
+describe("the catalog's Events", () => {
   it('are recorded only while this process leads: a lost lease drops those waiting, the next term records again', async () => {
     const posted: RestRequest[] = [];
     // Never answers: what was posted stays in flight, and nothing else is asked of it here.

@@ -20,10 +20,16 @@ const CHECKOUT = 'component:shop/checkout';
 const checkout = entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team' });
 const team = entity('Group', 'shop', 'team', { type: 'team' });
 const web = (ready: boolean) =>
-  workload('Deployment', 'shop', 'web', { 'backstage.io/kubernetes-id': 'checkout' }, {
-    spec: { replicas: 1 },
-    status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: ready ? 1 : 0, availableReplicas: ready ? 1 : 0 },
-  });
+  workload(
+    'Deployment',
+    'shop',
+    'web',
+    { 'backstage.io/kubernetes-id': 'checkout' },
+    {
+      spec: { replicas: 1 },
+      status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: ready ? 1 : 0, availableReplicas: ready ? 1 : 0 },
+    },
+  );
 
 function setup(options: { failApply?: boolean } = {}) {
   const world = worldOf({ entities: [checkout, team], workloads: [web(false)] });
@@ -59,7 +65,15 @@ describe('EntityReconciler', () => {
       metadata: { name: 'checkout', namespace: 'shop' },
       status: decideStatus(gatherEntityFacts(world, 'Component', checkout), new Date(clock.now())),
     });
-    expect(req!.body.status).toMatchObject({ workloadSummary: '0/1', conditions: [expect.objectContaining({ type: 'Ready', status: 'False', reason: 'WorkloadsNotReady' }), expect.anything(), expect.anything(), expect.anything()] });
+    expect(req!.body.status).toMatchObject({
+      workloadSummary: '0/1',
+      conditions: [
+        expect.objectContaining({ type: 'Ready', status: 'False', reason: 'WorkloadsNotReady' }),
+        expect.anything(),
+        expect.anything(),
+        expect.anything(),
+      ],
+    });
   });
 
   it('posts one Event for a new entity that starts unhealthy, none for what is fine', async () => {

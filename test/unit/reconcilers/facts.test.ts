@@ -11,10 +11,16 @@ import { entity, workload, worldOf } from '../../support/world.ts';
 
 const spec = (more: Record<string, unknown> = {}) => ({ type: 'service', lifecycle: 'production', owner: 'team', system: 'shop', ...more });
 const deployment = (name: string, readyReplicas: number, resourceVersion: string) => {
-  const d = workload('Deployment', 'shop', name, { 'backstage.io/kubernetes-id': name }, {
-    spec: { replicas: 1 },
-    status: { observedGeneration: 1, replicas: 1, readyReplicas, updatedReplicas: 1, availableReplicas: readyReplicas },
-  });
+  const d = workload(
+    'Deployment',
+    'shop',
+    name,
+    { 'backstage.io/kubernetes-id': name },
+    {
+      spec: { replicas: 1 },
+      status: { observedGeneration: 1, replicas: 1, readyReplicas, updatedReplicas: 1, availableReplicas: readyReplicas },
+    },
+  );
   return { ...d, metadata: { ...d.metadata, resourceVersion } };
 };
 
@@ -39,7 +45,10 @@ describe('gatherEntityFacts', () => {
     expect(facts(world, 'Component', 'checkout').dependencies?.dependencies).toEqual([{ ref: 'component:shop/cart', found: true, ready: true }]);
 
     (world.caches.workloads.Deployment as Store<KubeObject>).upsert(deployment('cart', 0, '2'));
-    expect(facts(world, 'System', 'shop').parts).toEqual({ counts: expect.objectContaining({ components: { total: 2, ready: 1 } }), notReady: ['component:shop/cart'] });
+    expect(facts(world, 'System', 'shop').parts).toEqual({
+      counts: expect.objectContaining({ components: { total: 2, ready: 1 } }),
+      notReady: ['component:shop/cart'],
+    });
     expect(facts(world, 'Component', 'checkout').dependencies?.dependencies).toEqual([{ ref: 'component:shop/cart', found: true, ready: false }]);
     expect(facts(world, 'Component', 'cart').claim?.won).toEqual([expect.objectContaining({ name: 'cart', ready: false, readyReplicas: 0 })]);
   });
@@ -57,29 +66,57 @@ describe('gatherEntityFacts', () => {
     (world.caches.workloads.Deployment as Store<KubeObject>).upsert(deployment('search', 0, '3'));
     expect(facts(world, 'System', 'shop').parts?.counts.components).toEqual({ total: 1, ready: 1 });
     components.upsert(entity('Component', 'shop', 'search', spec()));
-    expect(facts(world, 'System', 'shop').parts).toEqual({ counts: expect.objectContaining({ components: { total: 2, ready: 1 } }), notReady: ['component:shop/search'] });
+    expect(facts(world, 'System', 'shop').parts).toEqual({
+      counts: expect.objectContaining({ components: { total: 2, ready: 1 } }),
+      notReady: ['component:shop/search'],
+    });
   });
 });
 
 describe('gatherEntityFacts, a selector that would reach the whole namespace', () => {
   const hostile = (name: string, more: { annotations?: Record<string, string>; selector?: Record<string, unknown> }) =>
-    entity('Component', 'shop', name, spec(more.selector ? { workloads: { selector: more.selector } } : {}), more.annotations ? { annotations: more.annotations } : {});
+    entity(
+      'Component',
+      'shop',
+      name,
+      spec(more.selector ? { workloads: { selector: more.selector } } : {}),
+      more.annotations ? { annotations: more.annotations } : {},
+    );
 
   it.each([
-    ['the annotation "!x"', hostile('grabber', { annotations: { 'backstage.io/kubernetes-label-selector': '!x' } }), 'annotation backstage.io/kubernetes-label-selector: must have a positive requirement'],
-    ['a stored spec selector of DoesNotExist only', hostile('grabber', { selector: { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] } }), 'spec.workloads.selector: must have a positive requirement'],
+    [
+      'the annotation "!x"',
+      hostile('grabber', { annotations: { 'backstage.io/kubernetes-label-selector': '!x' } }),
+      'annotation backstage.io/kubernetes-label-selector: must have a positive requirement',
+    ],
+    [
+      'a stored spec selector of DoesNotExist only',
+      hostile('grabber', { selector: { matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] } }),
+      'spec.workloads.selector: must have a positive requirement',
+    ],
   ])('claims nothing with %s, and says so in WorkloadsReady', (_what, grabber, message) => {
-    const world = worldOf({ entities: [grabber, entity('Component', 'shop', 'checkout', spec())], workloads: [deployment('checkout', 1, '1'), deployment('cart', 1, '1')] });
+    const world = worldOf({
+      entities: [grabber, entity('Component', 'shop', 'checkout', spec())],
+      workloads: [deployment('checkout', 1, '1'), deployment('cart', 1, '1')],
+    });
     const claim = facts(world, 'Component', 'grabber').claim!;
     expect(claim).toEqual({ selectorError: expect.stringContaining(message), won: [], lost: [] });
-    expect(workloadsReadyCondition(claim, 1)).toMatchObject({ type: 'WorkloadsReady', status: 'False', reason: 'InvalidSelector', message: expect.stringContaining(message) });
+    expect(workloadsReadyCondition(claim, 1)).toMatchObject({
+      type: 'WorkloadsReady',
+      status: 'False',
+      reason: 'InvalidSelector',
+      message: expect.stringContaining(message),
+    });
     // The namespace's other entities keep their workloads, unchallenged.
     expect(facts(world, 'Component', 'checkout').claim).toMatchObject({ won: [expect.objectContaining({ name: 'checkout' })], lost: [] });
   });
 
   it('claims nothing with a selector on constructor or toString, which no workload carries', () => {
     const world = worldOf({
-      entities: [hostile('proto', { selector: { matchExpressions: [{ key: 'constructor', operator: 'Exists' }] } }), hostile('tostring', { annotations: { 'backstage.io/kubernetes-label-selector': 'toString' } })],
+      entities: [
+        hostile('proto', { selector: { matchExpressions: [{ key: 'constructor', operator: 'Exists' }] } }),
+        hostile('tostring', { annotations: { 'backstage.io/kubernetes-label-selector': 'toString' } }),
+      ],
       workloads: [deployment('checkout', 1, '1')],
     });
     for (const name of ['proto', 'tostring']) expect(facts(world, 'Component', name).claim).toMatchObject({ won: [], lost: [] });
@@ -94,7 +131,14 @@ describe('gatherEntityFacts, the dependsOn graph', () => {
   const cycleOf = (world: World, name: string) => facts(world, 'Component', name).dependencies?.cycle;
 
   it('is kept through status changes and follows every change of a spec, an addition and a deletion', () => {
-    const world = worldOf({ entities: [entity('Group', 'shop', 'team', { type: 'team' }), component('a', ['component:b']), component('b', ['component:a']), component('c', ['component:a'])] });
+    const world = worldOf({
+      entities: [
+        entity('Group', 'shop', 'team', { type: 'team' }),
+        component('a', ['component:b']),
+        component('b', ['component:a']),
+        component('c', ['component:a']),
+      ],
+    });
     expect(cycleOf(world, 'a')).toEqual(['component:shop/a', 'component:shop/b', 'component:shop/a']);
     expect(cycleOf(world, 'c')).toBeUndefined();
 

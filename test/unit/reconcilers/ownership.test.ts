@@ -11,7 +11,7 @@ import { entity, workload, worldOf } from '../../support/world.ts';
 describe('the ownership apply', () => {
   const target = { kind: 'Service' as const, namespace: 'shop', name: 'cart' };
 
-  it('carries Backlot\'s fields and the uid precondition', () => {
+  it("carries Backlot's fields and the uid precondition", () => {
     expect(ownershipApplyBody(target, 'u1', desiredOwnership({ entity: 'component:shop/cart', owner: 'group:shop/t' }))).toEqual({
       apiVersion: 'v1',
       kind: 'Service',
@@ -25,7 +25,7 @@ describe('the ownership apply', () => {
     });
   });
 
-  it('releases a claim with no maps at all, so that the API server drops Backlot\'s managedFields entry', () => {
+  it("releases a claim with no maps at all, so that the API server drops Backlot's managedFields entry", () => {
     expect(ownershipApplyBody({ ...target, kind: 'Deployment' }, 'u2', desiredOwnership(undefined))).toEqual({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -45,13 +45,22 @@ describe('OwnershipReconciler', () => {
   const webshop = entity('System', 'shop', 'webshop', { owner: 'team' });
   const OWNED = {
     labels: { 'backlot.dev/owner': 'team', 'backlot.dev/owner-namespace': 'shop' },
-    annotations: { 'backlot.dev/entity': 'component:shop/checkout', 'backlot.dev/owner': 'group:shop/team', 'backlot.dev/system': 'system:shop/webshop', 'backlot.dev/lifecycle': 'production' },
+    annotations: {
+      'backlot.dev/entity': 'component:shop/checkout',
+      'backlot.dev/owner': 'group:shop/team',
+      'backlot.dev/system': 'system:shop/webshop',
+      'backlot.dev/lifecycle': 'production',
+    },
   };
   const backlotEntry = { manager: FIELD_MANAGER, operation: 'Apply', fieldsV1: {} };
   /** The Deployment, claimed by checkout's kubernetes-id unless `id` says otherwise, with Backlot's fields when `owned`. */
   const web = (o: { id?: string; owned?: boolean; generation?: number } = {}): KubeObject => {
     const base = workload('Deployment', 'shop', 'web', { 'backstage.io/kubernetes-id': o.id ?? 'checkout', ...(o.owned ? OWNED.labels : {}) });
-    return { ...base, metadata: { ...base.metadata, generation: o.generation ?? 1, ...(o.owned ? { annotations: OWNED.annotations, managedFields: [backlotEntry] } : {}) }, status: { observedGeneration: o.generation ?? 1 } };
+    return {
+      ...base,
+      metadata: { ...base.metadata, generation: o.generation ?? 1, ...(o.owned ? { annotations: OWNED.annotations, managedFields: [backlotEntry] } : {}) },
+      status: { observedGeneration: o.generation ?? 1 },
+    };
   };
 
   function setup(deployment: KubeObject, options: { failApply?: boolean } = {}) {
@@ -72,7 +81,7 @@ describe('OwnershipReconciler', () => {
     return { world, applied, events, reconciler, deployments: world.caches.workloads.Deployment as Store<KubeObject> };
   }
 
-  it('writes the claim\'s owner, system and lifecycle onto a claimed workload, with the uid as precondition, and tells the entity', async () => {
+  it("writes the claim's owner, system and lifecycle onto a claimed workload, with the uid as precondition, and tells the entity", async () => {
     const { world, applied, events, reconciler } = setup(web());
     await reconciler.reconcile(KEY);
     expect(applied).toEqual([
@@ -102,7 +111,7 @@ describe('OwnershipReconciler', () => {
     expect(reconciler.pendingWrites).toBe(0);
   });
 
-  it('releases a workload whose claim ended, taking only Backlot\'s fields, and tells the entity that lost it', async () => {
+  it("releases a workload whose claim ended, taking only Backlot's fields, and tells the entity that lost it", async () => {
     const owned = web({ owned: true });
     const { applied, events, reconciler } = setup({ ...owned, metadata: { ...owned.metadata, labels: { 'backstage.io/kubernetes-id': 'other' } } });
     await reconciler.reconcile(KEY);

@@ -8,7 +8,13 @@ import type { Store } from '../../../src/runtime/store.ts';
 import { createStateMetrics } from '../../../src/reconcilers/state-metrics.ts';
 import { entity, readyCondition, workload, worldOf } from '../../support/world.ts';
 
-const dependenciesNotReady = { type: 'DependenciesReady', status: 'False', reason: 'DependencyNotReady', message: '', lastTransitionTime: '2026-11-01T00:00:00Z' };
+const dependenciesNotReady = {
+  type: 'DependenciesReady',
+  status: 'False',
+  reason: 'DependencyNotReady',
+  message: '',
+  lastTransitionTime: '2026-11-01T00:00:00Z',
+};
 
 function world() {
   return worldOf({
@@ -24,13 +30,21 @@ function world() {
         'shop',
         'checkout',
         { type: 'service', lifecycle: 'production', owner: 'team-payments', system: 'webshop', dependsOn: ['resource:orders-db'] },
-        { status: { conditions: [readyCondition('True'), dependenciesNotReady], dependencies: [{ ref: 'resource:shop/orders-db', found: true, ready: false }] } },
+        {
+          status: { conditions: [readyCondition('True'), dependenciesNotReady], dependencies: [{ ref: 'resource:shop/orders-db', found: true, ready: false }] },
+        },
       ),
       // Younger than checkout, so it loses the Deployment both claim.
-      entity('Resource', 'shop', 'orders-db', { type: 'database', owner: 'group:shop/team-data', system: 'webshop', workloads: { selector: { matchLabels: { app: 'shared' } } } }, {
-        created: '2026-11-02T00:00:00Z',
-        status: { conditions: [readyCondition('False')] },
-      }),
+      entity(
+        'Resource',
+        'shop',
+        'orders-db',
+        { type: 'database', owner: 'group:shop/team-data', system: 'webshop', workloads: { selector: { matchLabels: { app: 'shared' } } } },
+        {
+          created: '2026-11-02T00:00:00Z',
+          status: { conditions: [readyCondition('False')] },
+        },
+      ),
     ],
     workloads: [
       workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
@@ -41,7 +55,15 @@ function world() {
       workload('CronJob', 'scratch', 'cleanup', {}),
       workload('Deployment', 'shop', 'ignored', { 'backlot.dev/ignore': 'true' }),
       workload('Deployment', 'kube-system', 'coredns', {}),
-      { ...workload('Deployment', 'shop', 'managed', {}), metadata: { name: 'managed', namespace: 'shop', uid: 'u', ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'p', controller: true }] } },
+      {
+        ...workload('Deployment', 'shop', 'managed', {}),
+        metadata: {
+          name: 'managed',
+          namespace: 'shop',
+          uid: 'u',
+          ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'p', controller: true }],
+        },
+      },
     ],
   });
 }
@@ -87,7 +109,8 @@ backlot_workload_claim_conflict{namespace="shop",workload_kind="Deployment",work
 `;
 
 /** The lines of one family in an exposition text. */
-const family = (text: string, name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.endsWith(` ${name} gauge`) || l.includes(` ${name} `));
+const family = (text: string, name: string) =>
+  text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.endsWith(` ${name} gauge`) || l.includes(` ${name} `));
 
 describe('state metrics', () => {
   it('expose the catalog, ownership, orphans and conflicts', async () => {
@@ -172,9 +195,20 @@ describe('state metrics', () => {
     const namespaces = w.caches.namespaces as unknown as Store<KubeObject>;
     namespaces.upsert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', resourceVersion: '2', labels: { 'backlot.dev/owner': 'team-shop' } } });
     const text = await state.text();
-    expect(family(text, 'backlot_entity_ready')).toContain('backlot_entity_ready{kind="System",namespace="shop",name="webshop",owner="team-payments",owner_namespace="shop",system=""} 1');
-    expect(family(text, 'backlot_orphaned_workload')).toContain('backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-shop",namespace_owner_namespace="shop"} 1');
-    expect(text.replace('name="webshop",owner="team-payments",owner_namespace="shop",system=""} 1', 'name="webshop",owner="team-payments",owner_namespace="shop",system=""} 0').replace(/team-shop/g, 'team-payments')).toBe(EXPECTED);
+    expect(family(text, 'backlot_entity_ready')).toContain(
+      'backlot_entity_ready{kind="System",namespace="shop",name="webshop",owner="team-payments",owner_namespace="shop",system=""} 1',
+    );
+    expect(family(text, 'backlot_orphaned_workload')).toContain(
+      'backlot_orphaned_workload{namespace="shop",workload_kind="Deployment",workload="legacy",namespace_owner="team-shop",namespace_owner_namespace="shop"} 1',
+    );
+    expect(
+      text
+        .replace(
+          'name="webshop",owner="team-payments",owner_namespace="shop",system=""} 1',
+          'name="webshop",owner="team-payments",owner_namespace="shop",system=""} 0',
+        )
+        .replace(/team-shop/g, 'team-payments'),
+    ).toBe(EXPECTED);
   });
 
   it('drop an orphan once a controller adopts it', async () => {
@@ -183,7 +217,10 @@ describe('state metrics', () => {
     expect(await state.text()).toContain('workload="legacy"');
     const deployments = w.caches.workloads.Deployment as unknown as Store<KubeObject>;
     const legacy = deployments.get('shop/legacy')!;
-    deployments.upsert({ ...legacy, metadata: { ...legacy.metadata, resourceVersion: '2', ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'p', controller: true }] } });
+    deployments.upsert({
+      ...legacy,
+      metadata: { ...legacy.metadata, resourceVersion: '2', ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'a', uid: 'p', controller: true }] },
+    });
     expect(await state.text()).not.toContain('workload="legacy"');
   });
 

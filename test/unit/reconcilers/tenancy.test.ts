@@ -29,7 +29,8 @@ describe('relation policy', () => {
   });
 
   it('asks consent for the references whose effect lands where they point, and only those', () => {
-    for (const field of ['owner', 'system', 'domain', 'subcomponentOf', 'subdomainOf', 'dependencyOf', 'providesApis', 'parent', 'children']) expect(needsConsent(field)).toBe(true);
+    for (const field of ['owner', 'system', 'domain', 'subcomponentOf', 'subdomainOf', 'dependencyOf', 'providesApis', 'parent', 'children'])
+      expect(needsConsent(field)).toBe(true);
     for (const field of ['dependsOn', 'consumesApis', 'members']) expect(needsConsent(field)).toBe(false);
   });
 });
@@ -40,11 +41,24 @@ const namespace = (name: string, annotations?: Record<string, string>, resourceV
   kind: 'Namespace',
   metadata: { name, resourceVersion, ...(annotations ? { annotations } : {}) },
 });
-const component = (ns: string, name: string, more: Record<string, unknown> = {}) => entity('Component', ns, name, { type: 'service', lifecycle: 'production', owner: 'group:teams/t', ...more });
+const component = (ns: string, name: string, more: Record<string, unknown> = {}) =>
+  entity('Component', ns, name, { type: 'service', lifecycle: 'production', owner: 'group:teams/t', ...more });
 const down = (ns: string, name: string) =>
-  workload('Deployment', ns, name, { 'backstage.io/kubernetes-id': name }, { spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, readyReplicas: 0, updatedReplicas: 1 } });
+  workload(
+    'Deployment',
+    ns,
+    name,
+    { 'backstage.io/kubernetes-id': name },
+    { spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, readyReplicas: 0, updatedReplicas: 1 } },
+  );
 const up = (ns: string, name: string) =>
-  workload('Deployment', ns, name, { 'backstage.io/kubernetes-id': name }, { spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, readyReplicas: 1, updatedReplicas: 1, availableReplicas: 1 } });
+  workload(
+    'Deployment',
+    ns,
+    name,
+    { 'backstage.io/kubernetes-id': name },
+    { spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, readyReplicas: 1, updatedReplicas: 1, availableReplicas: 1 } },
+  );
 
 /** Victim namespace b, attacker namespace a, a teams namespace that accepts everyone. */
 function tenants(bAccepts?: string): World {
@@ -73,11 +87,13 @@ function tenants(bAccepts?: string): World {
 }
 
 const obj = (world: World, kind: EntityKind, ref: string) => world.caches.entities[kind].get(ref)!;
-const statusOf = (world: World, kind: EntityKind, ref: string) => decideStatus(gatherEntityFacts(world, kind, obj(world, kind, ref)), new Date('2026-12-01T00:00:00Z'));
-const condition = (status: Record<string, unknown>, type: string) => (status.conditions as { type: string; status: string; reason: string; message: string }[]).find((c) => c.type === type)!;
+const statusOf = (world: World, kind: EntityKind, ref: string) =>
+  decideStatus(gatherEntityFacts(world, kind, obj(world, kind, ref)), new Date('2026-12-01T00:00:00Z'));
+const condition = (status: Record<string, unknown>, type: string) =>
+  (status.conditions as { type: string; status: string; reason: string; message: string }[]).find((c) => c.type === type)!;
 
 describe('references into a namespace that does not accept them', () => {
-  it('change nothing there: dependencies, parts, providers and health stay the victim\'s own', () => {
+  it("change nothing there: dependencies, parts, providers and health stay the victim's own", () => {
     const world = tenants();
     const x = statusOf(world, 'Component', 'b/x');
     expect(x.dependencies).toBeUndefined();
@@ -98,10 +114,14 @@ describe('references into a namespace that does not accept them', () => {
     expect(condition(evil, 'RefsResolved')).toMatchObject({ status: 'False', reason: 'RelationNotAccepted' });
     const message = condition(evil, 'RefsResolved').message;
     expect(message).toMatch(/^not accepted by namespace b: /);
-    for (const ref of ['owner group:b/team-x', 'system system:b/s', 'subcomponentOf component:b/x', 'dependencyOf component:b/x', 'providesApis api:b/y']) expect(message).toContain(ref);
+    for (const ref of ['owner group:b/team-x', 'system system:b/s', 'subcomponentOf component:b/x', 'dependencyOf component:b/x', 'providesApis api:b/y'])
+      expect(message).toContain(ref);
     expect(message).not.toContain('dependsOn');
     expect(evil.dependencies).toEqual([{ ref: 'component:b/x', found: true, ready: true }]);
-    expect(condition(statusOf(world, 'System', 'a/evil-system'), 'RefsResolved')).toMatchObject({ reason: 'RelationNotAccepted', message: 'not accepted by namespace b: domain domain:b/d' });
+    expect(condition(statusOf(world, 'System', 'a/evil-system'), 'RefsResolved')).toMatchObject({
+      reason: 'RelationNotAccepted',
+      message: 'not accepted by namespace b: domain domain:b/d',
+    });
     const group = statusOf(world, 'Group', 'a/evil-group');
     expect(condition(group, 'RefsResolved').message).toBe('not accepted by namespace b: parent group:b/team-x, children group:b/team-x');
     expect(condition(group, 'Ready').status).toBe('False');
@@ -117,22 +137,35 @@ describe('references into a namespace that does not accept them', () => {
     });
   });
 
-  it('route nothing to the other namespace\'s team: no owner or system on the workloads, empty owner labels on the series', async () => {
+  it("route nothing to the other namespace's team: no owner or system on the workloads, empty owner labels on the series", async () => {
     const world = tenants();
     const ownership = new OwnershipReconciler({ world, apply: undefined as never, events: undefined as never, logger: undefined as never });
     expect(ownership.ownerFacts('Deployment', world.workload('Deployment', 'a', 'evil')!)).toEqual({ entity: 'component:a/evil', lifecycle: 'production' });
-    expect(ownership.ownerFacts('Deployment', world.workload('Deployment', 'b', 'x')!)).toEqual({ entity: 'component:b/x', owner: 'group:b/team-x', system: 'system:b/s', lifecycle: 'production' });
+    expect(ownership.ownerFacts('Deployment', world.workload('Deployment', 'b', 'x')!)).toEqual({
+      entity: 'component:b/x',
+      owner: 'group:b/team-x',
+      system: 'system:b/s',
+      lifecycle: 'production',
+    });
     const text = await createStateMetrics({ world, excludedNamespaces: new Set() }).text();
-    expect(text).toContain('backlot_entity_info{kind="Component",namespace="a",name="evil",owner="",owner_namespace="",system="",lifecycle="production",type="service"} 1');
-    expect(text).toContain('backlot_workload_owner_info{namespace="a",workload_kind="Deployment",workload="evil",entity="component:a/evil",owner="",owner_namespace="",system=""} 1');
-    expect(text).toContain('backlot_entity_info{kind="Component",namespace="b",name="x",owner="team-x",owner_namespace="b",system="s",lifecycle="production",type="service"} 1');
+    expect(text).toContain(
+      'backlot_entity_info{kind="Component",namespace="a",name="evil",owner="",owner_namespace="",system="",lifecycle="production",type="service"} 1',
+    );
+    expect(text).toContain(
+      'backlot_workload_owner_info{namespace="a",workload_kind="Deployment",workload="evil",entity="component:a/evil",owner="",owner_namespace="",system=""} 1',
+    );
+    expect(text).toContain(
+      'backlot_entity_info{kind="Component",namespace="b",name="x",owner="team-x",owner_namespace="b",system="s",lifecycle="production",type="service"} 1',
+    );
   });
 
   it('an owner in a namespace that accepts everyone routes there', async () => {
     const world = tenants();
     (world.caches.entities.Component as Store<KubeObject>).upsert(component('a', 'honest'));
     const text = await createStateMetrics({ world, excludedNamespaces: new Set() }).text();
-    expect(text).toContain('backlot_entity_info{kind="Component",namespace="a",name="honest",owner="t",owner_namespace="teams",system="",lifecycle="production",type="service"} 1');
+    expect(text).toContain(
+      'backlot_entity_info{kind="Component",namespace="a",name="honest",owner="t",owner_namespace="teams",system="",lifecycle="production",type="service"} 1',
+    );
     expect(condition(statusOf(world, 'Component', 'a/honest'), 'RefsResolved').status).toBe('True');
   });
 });
@@ -161,16 +194,31 @@ describe('consent', () => {
     expect(await metrics.text()).toContain('name="evil",owner="",owner_namespace=""');
   });
 
-  it('a change of it puts the entities it concerns, their readers and the referrers\' workloads on the queues', () => {
+  it("a change of it puts the entities it concerns, their readers and the referrers' workloads on the queues", () => {
     const world = tenants();
     const keys = { entity: new Set<string>(), workload: new Set<string>() };
     const enqueue = { entity: (k: string) => keys.entity.add(k), workload: (k: string) => keys.workload.add(k) };
     onNamespaceChange(world, enqueue, namespace('b'), namespace('b', { [ACCEPT]: 'a' }, '2'));
-    for (const ref of ['component:b/x', 'system:b/s', 'domain:b/d', 'api:b/y', 'group:b/team-x', 'component:a/evil', 'system:a/evil-system', 'group:a/evil-group']) expect(keys.entity).toContain(ref);
+    for (const ref of [
+      'component:b/x',
+      'system:b/s',
+      'domain:b/d',
+      'api:b/y',
+      'group:b/team-x',
+      'component:a/evil',
+      'system:a/evil-system',
+      'group:a/evil-group',
+    ])
+      expect(keys.entity).toContain(ref);
     expect(keys.workload).toEqual(new Set(['Deployment/a/evil']));
 
     const none = { entity: new Set<string>(), workload: new Set<string>() };
-    onNamespaceChange(world, { entity: (k) => none.entity.add(k), workload: (k) => none.workload.add(k) }, namespace('b', { [ACCEPT]: 'a' }), namespace('b', { [ACCEPT]: 'a' }, '3'));
+    onNamespaceChange(
+      world,
+      { entity: (k) => none.entity.add(k), workload: (k) => none.workload.add(k) },
+      namespace('b', { [ACCEPT]: 'a' }),
+      namespace('b', { [ACCEPT]: 'a' }, '3'),
+    );
     expect(none.entity.size + none.workload.size).toBe(0);
   });
 });

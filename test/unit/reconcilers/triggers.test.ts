@@ -10,13 +10,22 @@ function recorder() {
   return { entities, workloads, enqueue: { entity: (k: string) => entities.add(k), workload: (k: string) => workloads.add(k) } };
 }
 
-const checkout = entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team-payments', system: 'webshop', dependsOn: ['resource:orders-db'] });
+const checkout = entity('Component', 'shop', 'checkout', {
+  type: 'service',
+  lifecycle: 'production',
+  owner: 'team-payments',
+  system: 'webshop',
+  dependsOn: ['resource:orders-db'],
+});
 const cart = entity('Component', 'shop', 'cart', { type: 'service', lifecycle: 'production', owner: 'team-payments', dependsOn: ['component:checkout'] });
 const world = worldOf({
   entities: [checkout, cart, entity('System', 'shop', 'webshop', { owner: 'team-payments' }), entity('Group', 'shop', 'team-payments', { type: 'team' })],
   workloads: [
     workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
-    { ...workload('CronJob', 'shop', 'report', { 'backstage.io/kubernetes-id': 'checkout' }), metadata: { name: 'report', namespace: 'shop', uid: 'cron-uid', labels: { 'backstage.io/kubernetes-id': 'checkout' } } },
+    {
+      ...workload('CronJob', 'shop', 'report', { 'backstage.io/kubernetes-id': 'checkout' }),
+      metadata: { name: 'report', namespace: 'shop', uid: 'cron-uid', labels: { 'backstage.io/kubernetes-id': 'checkout' } },
+    },
     workload('Service', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
     workload('Deployment', 'other', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }),
     workload('Deployment', 'shop', 'stray', { app: 'stray' }),
@@ -27,7 +36,13 @@ describe('what a change enqueues', () => {
   it('an entity: itself, what it references, what references it, and the workloads it claims (not the rest of its namespace)', () => {
     const r = recorder();
     onEntityChange(world, r.enqueue, 'Component', undefined, checkout);
-    expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'group:shop/team-payments', 'resource:shop/orders-db', 'system:shop/webshop']);
+    expect([...r.entities].sort()).toEqual([
+      'component:shop/cart',
+      'component:shop/checkout',
+      'group:shop/team-payments',
+      'resource:shop/orders-db',
+      'system:shop/webshop',
+    ]);
     expect([...r.workloads].sort()).toEqual(['CronJob/shop/report', 'Deployment/shop/checkout', 'Service/shop/checkout']);
   });
 
@@ -76,11 +91,24 @@ describe('what a change enqueues', () => {
 
   it('a workload update that leaves its claimants and readiness as they were concerns only the workload', () => {
     const deployment = (labels: Record<string, string>, annotations: Record<string, string>, readyReplicas: number) =>
-      workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }, {
-        metadata: { name: 'checkout', namespace: 'shop', uid: 'uid-checkout', generation: 1, labels: { 'backstage.io/kubernetes-id': 'checkout', ...labels }, annotations },
-        spec: { replicas: 2 },
-        status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas, availableReplicas: readyReplicas },
-      });
+      workload(
+        'Deployment',
+        'shop',
+        'checkout',
+        { 'backstage.io/kubernetes-id': 'checkout' },
+        {
+          metadata: {
+            name: 'checkout',
+            namespace: 'shop',
+            uid: 'uid-checkout',
+            generation: 1,
+            labels: { 'backstage.io/kubernetes-id': 'checkout', ...labels },
+            annotations,
+          },
+          spec: { replicas: 2 },
+          status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas, availableReplicas: readyReplicas },
+        },
+      );
     const r = recorder();
     // Backlot's own ownership write: its owner label and its annotations.
     const owned = { 'backlot.dev/entity': 'component:shop/checkout', 'backlot.dev/owner': 'group:shop/team-payments' };
@@ -112,11 +140,17 @@ describe('what a change enqueues', () => {
 
   it("Backlot's own annotation write, which bumps a Deployment's generation, and its controller catching up, enqueue no entity", () => {
     const deployment = (generation: number, observedGeneration: number, annotations: Record<string, string> = {}) =>
-      workload('Deployment', 'shop', 'checkout', { 'backstage.io/kubernetes-id': 'checkout' }, {
-        metadata: { name: 'checkout', namespace: 'shop', uid: 'uid-own-bump', generation, labels: { 'backstage.io/kubernetes-id': 'checkout' }, annotations },
-        spec: { replicas: 2 },
-        status: { observedGeneration, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
-      });
+      workload(
+        'Deployment',
+        'shop',
+        'checkout',
+        { 'backstage.io/kubernetes-id': 'checkout' },
+        {
+          metadata: { name: 'checkout', namespace: 'shop', uid: 'uid-own-bump', generation, labels: { 'backstage.io/kubernetes-id': 'checkout' }, annotations },
+          spec: { replicas: 2 },
+          status: { observedGeneration, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
+        },
+      );
     const w = worldOf({ entities: [checkout], workloads: [deployment(1, 1)] });
     const r = recorder();
     w.ownGenerations.expect(deployment(1, 1));
@@ -127,13 +161,15 @@ describe('what a change enqueues', () => {
     expect([...r.workloads]).toEqual(['Deployment/shop/checkout']);
   });
 
-  it("a Job: the claimants of the CronJob that controls it, and whoever reads their health", () => {
+  it('a Job: the claimants of the CronJob that controls it, and whoever reads their health', () => {
     const r = recorder();
-    onJobChange(world, r.enqueue, { metadata: { name: 'report-1', namespace: 'shop', ownerReferences: [{ kind: 'CronJob', name: 'report', controller: true }] } });
+    onJobChange(world, r.enqueue, {
+      metadata: { name: 'report-1', namespace: 'shop', ownerReferences: [{ kind: 'CronJob', name: 'report', controller: true }] },
+    });
     expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
   });
 
-  it("an EndpointSlice: the claimants of its Service, and whoever reads their health", () => {
+  it('an EndpointSlice: the claimants of its Service, and whoever reads their health', () => {
     const r = recorder();
     onEndpointSliceChange(world, r.enqueue, { metadata: { name: 'checkout-x', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'checkout' } } });
     expect([...r.entities].sort()).toEqual(['component:shop/cart', 'component:shop/checkout', 'system:shop/webshop']);
@@ -145,7 +181,14 @@ describe('what a change enqueues', () => {
 describe('who reads whose health', () => {
   const w = worldOf({
     entities: [
-      entity('Component', 'shop', 'payments', { type: 'service', lifecycle: 'production', owner: 'team', system: 'webshop', providesApis: ['payments-api'], dependencyOf: ['component:refunds'] }),
+      entity('Component', 'shop', 'payments', {
+        type: 'service',
+        lifecycle: 'production',
+        owner: 'team',
+        system: 'webshop',
+        providesApis: ['payments-api'],
+        dependencyOf: ['component:refunds'],
+      }),
       entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team', dependsOn: ['component:payments'] }),
       entity('Component', 'shop', 'cart', { type: 'service', lifecycle: 'production', owner: 'team', dependsOn: ['component:checkout'] }),
       entity('Component', 'shop', 'refunds', { type: 'service', lifecycle: 'production', owner: 'team' }),
@@ -216,9 +259,12 @@ describe('transitionEvents', () => {
   });
 
   it('records recovery, and stays quiet about an entity that starts healthy', () => {
-    expect(transitionEvents(checkout, [c('WorkloadsReady', 'False', 'WorkloadsNotReady')], [c('WorkloadsReady', 'True', 'AllWorkloadsReady')]).map((e) => [e.type, e.reason])).toEqual([
-      ['Normal', 'WorkloadsReady'],
-    ]);
+    expect(
+      transitionEvents(checkout, [c('WorkloadsReady', 'False', 'WorkloadsNotReady')], [c('WorkloadsReady', 'True', 'AllWorkloadsReady')]).map((e) => [
+        e.type,
+        e.reason,
+      ]),
+    ).toEqual([['Normal', 'WorkloadsReady']]);
     expect(transitionEvents(checkout, undefined, [c('Ready', 'True', 'AllWorkloadsReady')])).toEqual([]);
     expect(transitionEvents(checkout, undefined, [c('RefsResolved', 'False', 'OwnerNotFound')]).map((e) => e.reason)).toEqual(['OwnerNotFound']);
   });

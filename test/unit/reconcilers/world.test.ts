@@ -20,7 +20,12 @@ describe('World.claimants', () => {
 
     const components = world.caches.entities.Component as Store<EntityObject>;
     components.upsert(component('cart'));
-    expect(world.claimants('shop').all.map((c) => c.ref).sort()).toEqual(['component:shop/cart', 'component:shop/checkout']);
+    expect(
+      world
+        .claimants('shop')
+        .all.map((c) => c.ref)
+        .sort(),
+    ).toEqual(['component:shop/cart', 'component:shop/checkout']);
 
     // A new selector annotation on an existing Component is seen at once.
     components.upsert(component('cart', { 'backstage.io/kubernetes-label-selector': 'app=cart' }));
@@ -37,19 +42,33 @@ describe('World.claimants', () => {
 describe('World.claimsIn', () => {
   const deployment = (namespace: string, name: string, id: string) => workload('Deployment', namespace, name, { 'backstage.io/kubernetes-id': id });
   const older = entity('Component', 'shop', 'checkout', { type: 'service', lifecycle: 'production', owner: 'team' }, { created: '2026-01-01T00:00:00Z' });
-  const newer = entity('Component', 'shop', 'checkout-v2', { type: 'service', lifecycle: 'production', owner: 'team' }, { annotations: { 'backstage.io/kubernetes-label-selector': 'backstage.io/kubernetes-id=checkout' } });
+  const newer = entity(
+    'Component',
+    'shop',
+    'checkout-v2',
+    { type: 'service', lifecycle: 'production', owner: 'team' },
+    { annotations: { 'backstage.io/kubernetes-label-selector': 'backstage.io/kubernetes-id=checkout' } },
+  );
 
-  it('lists each claimant\'s workloads, won or not, with every claimant winner first', () => {
+  it("lists each claimant's workloads, won or not, with every claimant winner first", () => {
     const world = worldOf({ entities: [older, newer], workloads: [deployment('shop', 'checkout', 'checkout'), deployment('shop', 'stray', 'stray')] });
     const claims = world.claimsIn('shop');
-    const expected = { kind: 'Deployment', name: 'checkout', claimants: [expect.objectContaining({ ref: 'component:shop/checkout' }), expect.objectContaining({ ref: 'component:shop/checkout-v2' })] };
+    const expected = {
+      kind: 'Deployment',
+      name: 'checkout',
+      claimants: [expect.objectContaining({ ref: 'component:shop/checkout' }), expect.objectContaining({ ref: 'component:shop/checkout-v2' })],
+    };
     expect(claims.byClaimant.get('component:shop/checkout')).toEqual([expected]);
     expect(claims.byClaimant.get('component:shop/checkout-v2')).toEqual([expected]);
     expect([...claims.byWorkload.keys()]).toEqual(['Deployment/checkout']);
   });
 
   it('shares one frozen list among the workloads a claimant claims alone, and gives a contested one its own', () => {
-    const deployments = [deployment('shop', 'checkout', 'checkout'), deployment('shop', 'checkout-api', 'checkout'), deployment('shop', 'checkout-worker', 'checkout')];
+    const deployments = [
+      deployment('shop', 'checkout', 'checkout'),
+      deployment('shop', 'checkout-api', 'checkout'),
+      deployment('shop', 'checkout-worker', 'checkout'),
+    ];
     const world = worldOf({ entities: [older, component('cart', { 'backstage.io/kubernetes-label-selector': 'app=checkout' })], workloads: deployments });
     const claims = world.claimsIn('shop');
     const alone = claims.byWorkload.get('Deployment/checkout-api')!.claimants;
@@ -61,7 +80,12 @@ describe('World.claimsIn', () => {
     expect(world.claimsIn('shop').byWorkload.get('Deployment/checkout-cron')!.claimants).toBe(alone);
     const contested = workload('Deployment', 'shop', 'both', { 'backstage.io/kubernetes-id': 'checkout', app: 'checkout' });
     (world.caches.workloads.Deployment as Store<KubeObject>).upsert(contested);
-    expect(world.claimsIn('shop').byWorkload.get('Deployment/both')!.claimants.map((c) => c.ref)).toEqual(['component:shop/checkout', 'component:shop/cart']);
+    expect(
+      world
+        .claimsIn('shop')
+        .byWorkload.get('Deployment/both')!
+        .claimants.map((c) => c.ref),
+    ).toEqual(['component:shop/checkout', 'component:shop/cart']);
   });
 
   it('is kept until a workload of the namespace or a claimant changes', () => {
@@ -96,7 +120,11 @@ describe('World.claimsIn', () => {
     expect(world.claimants('shop')).toBe(claimants);
 
     // A change of the claimant's spec (its generation moves) is looked at again.
-    components.upsert({ ...older, metadata: { ...older.metadata, resourceVersion: '100', generation: 2 }, spec: { ...older.spec, workloads: { selector: { matchLabels: { app: 'none' } } } } });
+    components.upsert({
+      ...older,
+      metadata: { ...older.metadata, resourceVersion: '100', generation: 2 },
+      spec: { ...older.spec, workloads: { selector: { matchLabels: { app: 'none' } } } },
+    });
     expect(world.claimsIn('shop').byWorkload.size).toBe(0);
   });
 });
@@ -105,7 +133,9 @@ describe('World.claimsIn, kept up to date', () => {
   /** Claims as plain, ordered data: who claims each workload, and each claimant's workloads. */
   const plain = (claims: NamespaceClaims) => ({
     byWorkload: [...claims.byWorkload].map(([id, c]) => [id, c.kind, c.name, c.claimants.map((x) => x.ref)] as const).sort((a, b) => a[0].localeCompare(b[0])),
-    byClaimant: [...claims.byClaimant].map(([ref, list]) => [ref, list.map((c) => `${c.kind}/${c.name}`).sort()] as const).sort((a, b) => a[0].localeCompare(b[0])),
+    byClaimant: [...claims.byClaimant]
+      .map(([ref, list]) => [ref, list.map((c) => `${c.kind}/${c.name}`).sort()] as const)
+      .sort((a, b) => a[0].localeCompare(b[0])),
   });
 
   it('folds in added, relabelled and deleted workloads as a fresh pass over the same caches would find them', () => {
@@ -114,10 +144,24 @@ describe('World.claimsIn, kept up to date', () => {
     const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
     const ids = ['checkout', 'cart', 'search', 'nobody'];
     const entities = [
-      ...['checkout', 'cart', 'search'].map((name, i) => entity('Component', 'shop', name, { type: 'service', lifecycle: 'production', owner: 'team' }, { created: `2026-01-0${i + 1}T00:00:00Z` })),
+      ...['checkout', 'cart', 'search'].map((name, i) =>
+        entity('Component', 'shop', name, { type: 'service', lifecycle: 'production', owner: 'team' }, { created: `2026-01-0${i + 1}T00:00:00Z` }),
+      ),
       // A second claimant of cart's workloads, and one whose selector files under no single pair.
-      entity('Resource', 'shop', 'cart-db', { type: 'database', owner: 'team' }, { annotations: { 'backstage.io/kubernetes-label-selector': 'backstage.io/kubernetes-id=cart' } }),
-      entity('Component', 'shop', 'tiers', { type: 'service', lifecycle: 'production', owner: 'team' }, { annotations: { 'backstage.io/kubernetes-label-selector': 'tier in (web,api)' } }),
+      entity(
+        'Resource',
+        'shop',
+        'cart-db',
+        { type: 'database', owner: 'team' },
+        { annotations: { 'backstage.io/kubernetes-label-selector': 'backstage.io/kubernetes-id=cart' } },
+      ),
+      entity(
+        'Component',
+        'shop',
+        'tiers',
+        { type: 'service', lifecycle: 'production', owner: 'team' },
+        { annotations: { 'backstage.io/kubernetes-label-selector': 'tier in (web,api)' } },
+      ),
     ];
     const world = worldOf({ entities });
     const caches = world.caches.workloads;
@@ -149,13 +193,21 @@ describe('World.claimsIn, kept up to date', () => {
   });
 
   it('is one object, updated in place, whose lists read before a change stay as they were', () => {
-    const world = worldOf({ entities: [component('checkout')], workloads: [workload('Deployment', 'shop', 'a', { 'backstage.io/kubernetes-id': 'checkout' })] });
+    const world = worldOf({
+      entities: [component('checkout')],
+      workloads: [workload('Deployment', 'shop', 'a', { 'backstage.io/kubernetes-id': 'checkout' })],
+    });
     const claims = world.claimsIn('shop');
     const list = claims.byClaimant.get('component:shop/checkout')!;
     expect(list.map((c) => c.name)).toEqual(['a']);
     (world.caches.workloads.Deployment as Store<KubeObject>).upsert(workload('Deployment', 'shop', 'b', { 'backstage.io/kubernetes-id': 'checkout' }));
     expect(world.claimsIn('shop')).toBe(claims);
-    expect(claims.byClaimant.get('component:shop/checkout')!.map((c) => c.name).sort()).toEqual(['a', 'b']);
+    expect(
+      claims.byClaimant
+        .get('component:shop/checkout')!
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(list.map((c) => c.name)).toEqual(['a']);
   });
 

@@ -42,7 +42,9 @@ function setup(
   });
   const counter = async (metric: 'reconcileTotal' | 'reconcileErrorsTotal' | 'workqueueRetriesTotal', labels: Record<string, string> = {}) => {
     const { values } = await metrics[metric].get();
-    return values.filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val)).reduce((sum, v) => sum + v.value, 0);
+    return values
+      .filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val))
+      .reduce((sum, v) => sum + v.value, 0);
   };
   return { clock, metrics, lines, keys, controller, counter };
 }
@@ -82,7 +84,15 @@ describe('Controller', () => {
     expect(await counter('workqueueRetriesTotal')).toBe(5);
     const failures = lines.filter((l) => l.msg === 'reconcile failed');
     expect(failures).toHaveLength(5);
-    expect(failures[0]).toMatchObject({ level: 50, controller: 'test', key: 'ns/flaky', namespace: 'ns', name: 'flaky', retry: true, err: { message: 'boom 0' } });
+    expect(failures[0]).toMatchObject({
+      level: 50,
+      controller: 'test',
+      key: 'ns/flaky',
+      namespace: 'ns',
+      name: 'flaky',
+      retry: true,
+      err: { message: 'boom 0' },
+    });
     expect(failures[4]).toMatchObject({ retries: 5, err: { message: 'boom 4' } });
     // Success forgot the failures: the next failure starts from the base delay again.
     expect(running.queue.numRequeues('ns/flaky')).toBe(0);
@@ -100,7 +110,12 @@ describe('Controller', () => {
     await running.started;
     keys.add('Deployment/shop/storefront');
     for (let i = 0; i < 20 && !lines.some((l) => l.msg === 'reconcile failed'); i++) await clock.advance(1);
-    expect(lines.find((l) => l.msg === 'reconcile failed')).toMatchObject({ key: 'Deployment/shop/storefront', kind: 'Deployment', namespace: 'shop', name: 'storefront' });
+    expect(lines.find((l) => l.msg === 'reconcile failed')).toMatchObject({
+      key: 'Deployment/shop/storefront',
+      kind: 'Deployment',
+      namespace: 'shop',
+      name: 'storefront',
+    });
     await running.stop({ drainTimeoutMs: 1_000 });
   });
 

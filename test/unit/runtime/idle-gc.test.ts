@@ -7,7 +7,14 @@ function setup(minWork = 100) {
   const clock = new FakeClock();
   const state = { added: 0, idle: true };
   let collections = 0;
-  const stop = startIdleCollector({ clock, logger: pino({ level: 'silent' }), activity: () => ({ ...state }), collect: () => collections++, minWork, intervalMs: 1_000 });
+  const stop = startIdleCollector({
+    clock,
+    logger: pino({ level: 'silent' }),
+    activity: () => ({ ...state }),
+    collect: () => collections++,
+    minWork,
+    intervalMs: 1_000,
+  });
   return { clock, state, stop, collections: () => collections };
 }
 

@@ -53,7 +53,7 @@ describe('internStrings', () => {
     status: { conditions: [{ type: 'DependenciesReady', reason: 'AllDependenciesReady', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
   });
 
-  it('pools every string value but the metadata that is the object\'s own, and leaves the object equal', () => {
+  it("pools every string value but the metadata that is the object's own, and leaves the object equal", () => {
     const pool = new StringPool();
     const obj = object();
     internStrings(pool, obj);

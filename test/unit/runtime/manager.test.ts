@@ -36,7 +36,12 @@ function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promi
   const metrics = new RuntimeMetrics(registry);
   // Never contacted: the manager's factory has no informers in these tests.
   const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
   const reconciled: string[] = [];
   const firstPass: boolean[] = [];
   /** What the manager told, in order: `leading` and `first pass`, each true or false. */
@@ -87,7 +92,10 @@ describe('Manager', () => {
           : Promise.resolve(),
     });
     // Someone else holds the lease at first.
-    leases.lease = { record: { holderIdentity: 'other', leaseDurationSeconds: 15, acquireTime: clock.now(), renewTime: clock.now(), leaseTransitions: 0 }, resourceVersion: '1' };
+    leases.lease = {
+      record: { holderIdentity: 'other', leaseDurationSeconds: 15, acquireTime: clock.now(), renewTime: clock.now(), leaseTransitions: 0 },
+      resourceVersion: '1',
+    };
     await clock.advance(10_000);
     expect(reconciled).toEqual([]);
     expect(await leaderGauge()).toBe(0);

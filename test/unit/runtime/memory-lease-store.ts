@@ -26,7 +26,8 @@ export class MemoryLeaseStore {
       },
       update: (record, resourceVersion) => {
         if (state.down) return fail();
-        if (this.lease?.resourceVersion !== resourceVersion) return Promise.reject(KubeApiError.fromStatus({ code: 409, reason: 'Conflict', message: 'changed' }, 409));
+        if (this.lease?.resourceVersion !== resourceVersion)
+          return Promise.reject(KubeApiError.fromStatus({ code: 409, reason: 'Conflict', message: 'changed' }, 409));
         return Promise.resolve(this.write(name, record));
       },
     };

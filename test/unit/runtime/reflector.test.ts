@@ -115,7 +115,7 @@ const page = (resourceVersion: string, names: string[], next?: string): ObjectLi
 });
 
 describe('Reflector', () => {
-  it('lists in pages through keep, replaces the cache once, then watches from the list\'s version with bookmarks', async () => {
+  it("lists in pages through keep, replaces the cache once, then watches from the list's version with bookmarks", async () => {
     const { server, sink, reflector } = start([page('10', ['a', 'b'], 'token-1'), page('11', ['c'])], []);
     await flush();
     expect(server.lists.map((r) => r.query)).toEqual([
@@ -132,7 +132,7 @@ describe('Reflector', () => {
     expect(reflector.stats).toMatchObject({ lists: 1, watches: 1, failures: 0 });
   });
 
-  it('applies added, modified and deleted objects, and watches again from the last version seen, a bookmark\'s too', async () => {
+  it("applies added, modified and deleted objects, and watches again from the last version seen, a bookmark's too", async () => {
     const events: WatchEvent[] = [
       { type: 'ADDED', object: cm('a', '12') },
       { type: 'MODIFIED', object: cm('a', '13') },
@@ -196,7 +196,7 @@ describe('Reflector', () => {
     expect(server.watches).toHaveLength(2);
   });
 
-  it('retries a failed list with backoff, and honours a 429\'s Retry-After when it is longer', async () => {
+  it("retries a failed list with backoff, and honours a 429's Retry-After when it is longer", async () => {
     const unavailable = new KubeApiError({ status: 500, message: 'etcd timeout' });
     const throttled = KubeApiError.fromStatus({ code: 429, reason: 'TooManyRequests', message: 'slow down', details: { retryAfterSeconds: 5 } }, 429);
     const { clock, server, lines } = start([unavailable, throttled, page('11', [])], []);

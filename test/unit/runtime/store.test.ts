@@ -13,9 +13,19 @@ describe('Store', () => {
     store.upsert(obj('a', 'y', '1', { team: 'search' }));
     store.upsert(obj('b', 'z', '1', { team: 'payments' }));
     store.upsert(obj(undefined, 'cluster-wide', '1'));
-    expect(store.byIndex(NAMESPACE_INDEX, 'a').map((o) => o.metadata?.name).sort()).toEqual(['x', 'y']);
+    expect(
+      store
+        .byIndex(NAMESPACE_INDEX, 'a')
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(['x', 'y']);
     expect(store.byIndex(NAMESPACE_INDEX, '').map((o) => o.metadata?.name)).toEqual(['cluster-wide']);
-    expect(store.byIndex('team', 'payments').map((o) => o.metadata?.name).sort()).toEqual(['x', 'z']);
+    expect(
+      store
+        .byIndex('team', 'payments')
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(['x', 'z']);
     expect(store.byIndex('team', 'nobody')).toEqual([]);
     expect(() => store.byIndex('nope', 'x')).toThrow('unknown index "nope" (known: namespace, team)');
     expect(store.indexValues(NAMESPACE_INDEX).sort()).toEqual(['', 'a', 'b']);
@@ -48,8 +58,19 @@ describe('Store', () => {
       const name = `o${random(12)}`;
       if (random(4) === 0) store.delete(`ns/${name}`);
       else store.upsert(obj('ns', name, String(step), { tags: Array.from({ length: random(4) }, () => `t${random(5)}`).join(',') }));
-      const scan = (tag: string) => store.list().filter((o) => tags(o).includes(tag)).map((o) => o.metadata?.name).sort();
-      for (let t = 0; t < 5; t++) expect(store.byIndex('tags', `t${t}`).map((o) => o.metadata?.name).sort()).toEqual(scan(`t${t}`));
+      const scan = (tag: string) =>
+        store
+          .list()
+          .filter((o) => tags(o).includes(tag))
+          .map((o) => o.metadata?.name)
+          .sort();
+      for (let t = 0; t < 5; t++)
+        expect(
+          store
+            .byIndex('tags', `t${t}`)
+            .map((o) => o.metadata?.name)
+            .sort(),
+        ).toEqual(scan(`t${t}`));
       expect(store.indexValues('tags').sort()).toEqual([...new Set(store.list().flatMap(tags))].sort());
     }
   });
@@ -96,7 +117,10 @@ describe('Store', () => {
 
   it('moves its metadata version on adds, deletes and changes of uid, generation, labels, annotations or owners, not on status alone', () => {
     const store = new Store<KubeObject & { status?: unknown }>();
-    const at = (rv: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}, status?: unknown) => ({ metadata: { name: 'a', namespace: 'x', resourceVersion: rv, generation: 1, labels: { app: 'a' }, ...meta }, status });
+    const at = (rv: string, meta: Partial<NonNullable<KubeObject['metadata']>> = {}, status?: unknown) => ({
+      metadata: { name: 'a', namespace: 'x', resourceVersion: rv, generation: 1, labels: { app: 'a' }, ...meta },
+      status,
+    });
     const look = () => ({ all: store.metadataVersion, x: store.namespaceMetadataVersion('x'), y: store.namespaceMetadataVersion('y'), changes: store.version });
 
     store.upsert(at('1'));
@@ -115,7 +139,12 @@ describe('Store', () => {
     expect(look().x).toBe(added.x);
 
     let last = look().x;
-    const adopted = { generation: 2, labels: { app: 'b' }, annotations: { note: 'n' }, ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'p', uid: 'p1', controller: true }] };
+    const adopted = {
+      generation: 2,
+      labels: { app: 'b' },
+      annotations: { note: 'n' },
+      ownerReferences: [{ apiVersion: 'x/v1', kind: 'App', name: 'p', uid: 'p1', controller: true }],
+    };
     for (const meta of [
       { generation: 2 },
       { generation: 2, labels: { app: 'b' } },

@@ -51,7 +51,15 @@ describe("the peer's scrape-completeness check", () => {
       ['kube_job_created', 0],
     ]);
     expect(missingSeries(countSeries(EXPOSITION, [...expected.keys()]), expected)).toEqual(['kube_service_created 2/3']);
-    expect(missingSeries(new Map([['kube_deployment_created', 2], ['kube_service_created', 3]]), expected)).toEqual([]);
+    expect(
+      missingSeries(
+        new Map([
+          ['kube_deployment_created', 2],
+          ['kube_service_created', 3],
+        ]),
+        expected,
+      ),
+    ).toEqual([]);
   });
 
   it('counts a scrape served over HTTP in pieces, and rejects an answer other than 200', async () => {
@@ -94,7 +102,12 @@ function listingClient(total: number, withCount: boolean): { client: RestClient;
       });
     },
   } as unknown as RestClient;
-  return { client, get requests() { return state.requests; } };
+  return {
+    client,
+    get requests() {
+      return state.requests;
+    },
+  };
 }
 
 describe('the objects the peer must show', () => {

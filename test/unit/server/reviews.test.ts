@@ -19,10 +19,20 @@ function fakeApiServer(options: { users: Record<string, string>; grants: Record<
       if (options.fail?.()) return Promise.reject(new Error('connect ECONNREFUSED'));
       if (req.path.endsWith('/tokenreviews')) {
         const username = options.users[body.spec.token as string];
-        return Promise.resolve((username ? { status: { authenticated: true, user: { username, uid: `uid-${username}`, groups: ['system:authenticated'] } } } : { status: { authenticated: false, error: 'invalid bearer token' } }) as T);
+        return Promise.resolve(
+          (username
+            ? { status: { authenticated: true, user: { username, uid: `uid-${username}`, groups: ['system:authenticated'] } } }
+            : { status: { authenticated: false, error: 'invalid bearer token' } }) as T,
+        );
       }
-      const spec = body.spec as { user: string; nonResourceAttributes?: { path: string; verb: string }; resourceAttributes?: { resource: string; verb: string } };
-      const what = spec.nonResourceAttributes ? `${spec.nonResourceAttributes.verb} ${spec.nonResourceAttributes.path}` : `${spec.resourceAttributes!.verb} ${spec.resourceAttributes!.resource}`;
+      const spec = body.spec as {
+        user: string;
+        nonResourceAttributes?: { path: string; verb: string };
+        resourceAttributes?: { resource: string; verb: string };
+      };
+      const what = spec.nonResourceAttributes
+        ? `${spec.nonResourceAttributes.verb} ${spec.nonResourceAttributes.path}`
+        : `${spec.resourceAttributes!.verb} ${spec.resourceAttributes!.resource}`;
       return Promise.resolve({ status: { allowed: (options.grants[spec.user] ?? []).includes(what) } } as T);
     },
   };
@@ -41,7 +51,11 @@ describe('Reviewer', () => {
   const setup = (fail?: () => boolean) => {
     const clock = new FakeClock();
     const registry = new Registry();
-    const api = fakeApiServer({ users: { 'token-prom': 'system:serviceaccount:monitoring:prometheus', 'token-eve': 'eve' }, grants: { 'system:serviceaccount:monitoring:prometheus': ['get /metrics'] }, ...(fail ? { fail } : {}) });
+    const api = fakeApiServer({
+      users: { 'token-prom': 'system:serviceaccount:monitoring:prometheus', 'token-eve': 'eve' },
+      grants: { 'system:serviceaccount:monitoring:prometheus': ['get /metrics'] },
+      ...(fail ? { fail } : {}),
+    });
     const reviewer = new Reviewer({ client: api.client, clock, metrics: authReviewMetrics(registry) });
     return { clock, registry, api, reviewer };
   };
@@ -49,14 +63,29 @@ describe('Reviewer', () => {
   it('authenticates with a TokenReview and authorizes with a SubjectAccessReview that carries the identity and the attributes', async () => {
     const { api, reviewer } = setup();
     const user = await reviewer.authenticate('token-prom');
-    expect(user).toEqual({ username: 'system:serviceaccount:monitoring:prometheus', uid: 'uid-system:serviceaccount:monitoring:prometheus', groups: ['system:authenticated'] });
+    expect(user).toEqual({
+      username: 'system:serviceaccount:monitoring:prometheus',
+      uid: 'uid-system:serviceaccount:monitoring:prometheus',
+      groups: ['system:authenticated'],
+    });
     expect(await reviewer.authorize(user!, METRICS)).toBe(true);
     expect(await reviewer.authorize(user!, COMPONENTS)).toBe(false);
     expect(await reviewer.authenticate('token-unknown')).toBeUndefined();
     expect(api.sent.map((s) => [s.path, s.body.spec])).toEqual([
       ['/apis/authentication.k8s.io/v1/tokenreviews', { token: 'token-prom' }],
-      ['/apis/authorization.k8s.io/v1/subjectaccessreviews', { user: user!.username, uid: user!.uid, groups: ['system:authenticated'], nonResourceAttributes: { path: '/metrics', verb: 'get' } }],
-      ['/apis/authorization.k8s.io/v1/subjectaccessreviews', { user: user!.username, uid: user!.uid, groups: ['system:authenticated'], resourceAttributes: { group: 'catalog.backlot.dev', resource: 'components', verb: 'list' } }],
+      [
+        '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+        { user: user!.username, uid: user!.uid, groups: ['system:authenticated'], nonResourceAttributes: { path: '/metrics', verb: 'get' } },
+      ],
+      [
+        '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+        {
+          user: user!.username,
+          uid: user!.uid,
+          groups: ['system:authenticated'],
+          resourceAttributes: { group: 'catalog.backlot.dev', resource: 'components', verb: 'list' },
+        },
+      ],
       ['/apis/authentication.k8s.io/v1/tokenreviews', { token: 'token-unknown' }],
     ]);
   });
@@ -75,7 +104,12 @@ describe('Reviewer', () => {
     const tokenReviews = api.sent.filter((s) => s.path.endsWith('/tokenreviews')).length;
     const accessReviews = api.sent.filter((s) => s.path.endsWith('/subjectaccessreviews')).length;
     expect([tokenReviews, accessReviews]).toEqual([5, 2]);
-    expect(await reviewCounts(registry)).toEqual({ 'token authenticated cached=false': 5, 'token authenticated cached=true': 35, 'access allowed cached=false': 2, 'access allowed cached=true': 38 });
+    expect(await reviewCounts(registry)).toEqual({
+      'token authenticated cached=false': 5,
+      'token authenticated cached=true': 35,
+      'access allowed cached=false': 2,
+      'access allowed cached=true': 38,
+    });
 
     // eve is authenticated and denied; the denial is asked again after 30 s.
     api.sent.length = 0;

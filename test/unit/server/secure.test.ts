@@ -21,14 +21,25 @@ function apiServer() {
   const counts = { token: 0, access: 0 };
   const client = {
     request: <T>(req: { path: string; body?: unknown }): Promise<T> => {
-      const spec = (req.body as { spec: { token?: string; user?: string; nonResourceAttributes?: { verb: string; path: string }; resourceAttributes?: { verb: string; resource: string } } }).spec;
+      const spec = (
+        req.body as {
+          spec: {
+            token?: string;
+            user?: string;
+            nonResourceAttributes?: { verb: string; path: string };
+            resourceAttributes?: { verb: string; resource: string };
+          };
+        }
+      ).spec;
       if (req.path.endsWith('/tokenreviews')) {
         counts.token++;
         const username = USERS[spec.token ?? ''];
         return Promise.resolve({ status: username ? { authenticated: true, user: { username } } : { authenticated: false } } as T);
       }
       counts.access++;
-      const what = spec.nonResourceAttributes ? `${spec.nonResourceAttributes.verb} ${spec.nonResourceAttributes.path}` : `${spec.resourceAttributes?.verb} ${spec.resourceAttributes?.resource}`;
+      const what = spec.nonResourceAttributes
+        ? `${spec.nonResourceAttributes.verb} ${spec.nonResourceAttributes.path}`
+        : `${spec.resourceAttributes?.verb} ${spec.resourceAttributes?.resource}`;
       return Promise.resolve({ status: { allowed: (GRANTS[spec.user ?? ''] ?? []).includes(what) } } as T);
     },
   };
@@ -43,7 +54,9 @@ describe('the secure server', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  const start = async (options: { certificate?: { dir: string; certFile: string; keyFile: string }; checkIntervalMs?: number; selfSigned?: () => Promise<KeyPair> } = {}) => {
+  const start = async (
+    options: { certificate?: { dir: string; certFile: string; keyFile: string }; checkIntervalMs?: number; selfSigned?: () => Promise<KeyPair> } = {},
+  ) => {
     const api = apiServer();
     const { logger, lines } = recordingLogger('debug');
     const server: RunningServer = await startSecureServer({
@@ -51,7 +64,10 @@ describe('the secure server', () => {
       bind: { host: '127.0.0.1', port: 0 },
       routes: {
         '/metrics': { handler: (_req, res) => void res.end('backlot_leader 1\n'), access: [METRICS_ACCESS] },
-        '/catalog-info.yaml': { handler: (_req, res) => void res.end('kind: Component\n'), access: [{ kind: 'resource', group: 'catalog.backlot.dev', resource: 'components', verb: 'list' }] },
+        '/catalog-info.yaml': {
+          handler: (_req, res) => void res.end('kind: Component\n'),
+          access: [{ kind: 'resource', group: 'catalog.backlot.dev', resource: 'components', verb: 'list' }],
+        },
       },
       reviewer: new Reviewer({ client: api.client, clock: systemClock }),
       certificate: options.certificate,
@@ -67,7 +83,11 @@ describe('the secure server', () => {
   it('answers 401 without a token or with one the API server does not authenticate, 403 to an identity that may not, and the route to one that may', async () => {
     const { base, api, lines } = await start();
     const none = await httpsGet(`${base}/metrics`);
-    expect([none.status, none.body, none.headers['www-authenticate']]).toEqual([401, 'Unauthorized: send a bearer token, Authorization: Bearer <token>\n', 'Bearer realm="backlot"']);
+    expect([none.status, none.body, none.headers['www-authenticate']]).toEqual([
+      401,
+      'Unauthorized: send a bearer token, Authorization: Bearer <token>\n',
+      'Bearer realm="backlot"',
+    ]);
     expect((await httpsGet(`${base}/metrics`, { headers: { Authorization: 'Basic dXNlcjpwYXNz' } })).status).toBe(401);
     const bad = await httpsGet(`${base}/metrics`, { token: 'token-forged' });
     expect([bad.status, bad.body]).toEqual([401, 'Unauthorized: the Kubernetes API server does not authenticate this token\n']);
@@ -93,7 +113,15 @@ describe('the secure server', () => {
       name: 'metrics',
       bind: { host: '127.0.0.1', port: 0 },
       routes: { '/metrics': { handler: (_req, res) => void res.end('ok\n'), access: [METRICS_ACCESS] } },
-      reviewer: new Reviewer({ client: { request: <T>() => (down ? Promise.reject(new Error('connect ECONNREFUSED')) : Promise.resolve({ status: { authenticated: true, allowed: true, user: { username: 'u' } } } as T)) }, clock: systemClock }),
+      reviewer: new Reviewer({
+        client: {
+          request: <T>() =>
+            down
+              ? Promise.reject(new Error('connect ECONNREFUSED'))
+              : Promise.resolve({ status: { authenticated: true, allowed: true, user: { username: 'u' } } } as T),
+        },
+        clock: systemClock,
+      }),
       certificate: undefined,
       clock: systemClock,
       logger,
@@ -141,10 +169,14 @@ describe('the secure server', () => {
 
     const second = await cert(['localhost']);
     await version('..v2', second);
-    const two = await waitFor('the renewed certificate to be served', async () => {
-      const answer = await httpsGet(url, { token: 'token-reader', ca: second.cert });
-      return answer.fingerprint256 === new X509Certificate(second.cert).fingerprint256 ? answer : undefined;
-    }, { timeoutMs: 10_000 });
+    const two = await waitFor(
+      'the renewed certificate to be served',
+      async () => {
+        const answer = await httpsGet(url, { token: 'token-reader', ca: second.cert });
+        return answer.fingerprint256 === new X509Certificate(second.cert).fingerprint256 ? answer : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(two.status).toBe(200);
     expect(lines.filter((l) => l.msg === 'metrics serving certificate reloaded')).toHaveLength(1);
   });
@@ -154,7 +186,9 @@ describe('the secure server', () => {
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'tls.crt'), (await cert()).cert);
     await writeFile(join(dir, 'tls.key'), (await cert()).key);
-    await expect(start({ certificate: { dir, certFile: 'tls.crt', keyFile: 'tls.key' } })).rejects.toThrow(`the metrics serving certificate in ${dir} (tls.crt, tls.key) is not usable`);
+    await expect(start({ certificate: { dir, certFile: 'tls.crt', keyFile: 'tls.key' } })).rejects.toThrow(
+      `the metrics serving certificate in ${dir} (tls.crt, tls.key) is not usable`,
+    );
   });
 });
 
@@ -164,7 +198,12 @@ describe('ServingCertificate', () => {
     const clock = new FakeClock();
     const { logger, lines } = recordingLogger('debug');
     const selfSigned = await cert(['self']);
-    const certificate = await ServingCertificate.start({ files: { dir, certFile: 'tls.crt', keyFile: 'tls.key' }, clock, logger, selfSigned: () => Promise.resolve(selfSigned) });
+    const certificate = await ServingCertificate.start({
+      files: { dir, certFile: 'tls.crt', keyFile: 'tls.key' },
+      clock,
+      logger,
+      selfSigned: () => Promise.resolve(selfSigned),
+    });
     const seen: string[] = [];
     certificate.onChange((pair) => seen.push(pair.cert));
     try {

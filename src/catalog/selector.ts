@@ -178,8 +178,13 @@ export function parseSelectorString(text: string): LabelSelector {
   for (const raw of terms) {
     const term = raw.trim();
     let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^(${KEY})\\s*(==|=)\\s*(${VALUE})$`).exec(term))) matchLabels[m[1]!] = m[3]!;
-    else if ((m = new RegExp(`^(${KEY})\\s*!=\\s*(${VALUE})$`).exec(term))) matchExpressions.push({ key: m[1]!, operator: 'NotIn', values: [m[2]!] });
+    if ((m = new RegExp(`^(${KEY})\\s*(==|=)\\s*(${VALUE})$`).exec(term))) {
+      // `app=a,app=b` asks for both, as kubectl reads it (and so matches nothing): a second
+      // value for a key is kept as an In requirement beside the first, never in its place.
+      const [key, value] = [m[1]!, m[3]!];
+      if (!Object.hasOwn(matchLabels, key)) matchLabels[key] = value;
+      else if (matchLabels[key] !== value) matchExpressions.push({ key, operator: 'In', values: [value] });
+    } else if ((m = new RegExp(`^(${KEY})\\s*!=\\s*(${VALUE})$`).exec(term))) matchExpressions.push({ key: m[1]!, operator: 'NotIn', values: [m[2]!] });
     else if ((m = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^)]*)\\)$`).exec(term))) {
       const values = m[3]!.split(',').map((v) => v.trim());
       if (values.some((v) => !new RegExp(`^${VALUE}$`).test(v)) || values.every((v) => v === '')) throw new SelectorError(`bad value list in "${term}"`);

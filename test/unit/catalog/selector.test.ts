@@ -172,8 +172,18 @@ describe('parseSelectorString', () => {
       },
     ],
     ['constructor=x', { matchLabels: { constructor: 'x' } }],
+    ['app=a,app=a', { matchLabels: { app: 'a' } }],
+    ['app=a,app=b', { matchLabels: { app: 'a' }, matchExpressions: [{ key: 'app', operator: 'In', values: ['b'] }] }],
   ])('%s', (text, expected) => {
     expect(parseSelectorString(text)).toEqual(expected);
+  });
+
+  it('keeps every requirement of a repeated key, as kubectl does: app=a,app=b matches nothing', () => {
+    const both = compileSelector(parseSelectorString('app=a,app=b'));
+    expect(both.matches({ app: 'a' })).toBe(false);
+    expect(both.matches({ app: 'b' })).toBe(false);
+    const same = compileSelector(parseSelectorString('app=a,tier=web,app=a'));
+    expect(same.matches({ app: 'a', tier: 'web' })).toBe(true);
   });
 
   it('builds matchLabels without a prototype, so no key reaches Object.prototype', () => {

@@ -10,6 +10,10 @@
  * Files that are there but unusable (unreadable, not PEM, a key that does not match) stop the
  * process at start, and are logged and ignored later: the last good certificate stays.
  * Files that go away leave the last certificate in place.
+ *
+ * A self-signed certificate is made anew once two thirds of its validity have passed (checked
+ * hourly), so a process that runs past a year never serves an expired one; a mounted
+ * certificate is its issuer's to renew.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -22,6 +26,10 @@ import type { Clock, TimerHandle } from '../util/clock.ts';
 import type { KeyPair } from './http.ts';
 
 export const CERT_CHECK_INTERVAL_MS = 10_000;
+/** How often a self-signed certificate is checked for renewal. */
+export const SELF_SIGNED_CHECK_INTERVAL_MS = 60 * 60 * 1000;
+/** The share of a self-signed certificate's validity after which it is made anew. */
+const RENEW_AFTER = 2 / 3;
 /** Events of one change arrive in a burst; the files are read once it is over. */
 const WATCH_SETTLE_MS = 100;
 
@@ -39,6 +47,7 @@ export interface ServingCertificateOptions {
   /** Makes the self-signed certificate; by default self-signed.ts, loaded only when needed. */
   selfSigned?: () => Promise<KeyPair>;
   checkIntervalMs?: number;
+  selfSignedCheckIntervalMs?: number;
 }
 
 /** What a certificate says about itself, for the log. */
@@ -69,6 +78,8 @@ export class ServingCertificate {
   private watcher: FSWatcher | undefined;
   private settle: TimerHandle | undefined;
   private checking: Promise<void> | undefined;
+  /** Set while the certificate served is self-signed, and so ours to renew. */
+  private renewal: TimerHandle | undefined;
   private stopped = false;
 
   private constructor(options: ServingCertificateOptions, pair: KeyPair, seen: string | undefined) {
@@ -100,6 +111,7 @@ export class ServingCertificate {
       );
     }
     const certificate = new ServingCertificate(options, pair, read ? read.cert + read.key : undefined);
+    if (!read) certificate.renewWhenDue();
     if (files) certificate.follow(files);
     return certificate;
   }
@@ -133,9 +145,44 @@ export class ServingCertificate {
 
   stop(): void {
     this.stopped = true;
+    this.renewal?.cancel();
+    this.renewal = undefined;
     this.timer?.cancel();
     this.settle?.cancel();
     this.watcher?.close();
+  }
+
+  /** Checks the self-signed certificate hourly, and makes it anew once it is due. */
+  private renewWhenDue(): void {
+    const interval = this.options.selfSignedCheckIntervalMs ?? SELF_SIGNED_CHECK_INTERVAL_MS;
+    const tick = () => {
+      if (this.renewal === undefined) return;
+      void this.renewIfDue().finally(() => {
+        if (this.renewal !== undefined) this.renewal = this.options.clock.setTimer(interval, tick);
+      });
+    };
+    this.renewal = this.options.clock.setTimer(interval, tick);
+  }
+
+  private async renewIfDue(): Promise<void> {
+    const { clock, logger } = this.options;
+    const served = new X509Certificate(this.pair.cert);
+    const from = Date.parse(served.validFrom);
+    const due = from + (Date.parse(served.validTo) - from) * RENEW_AFTER;
+    if (clock.now() < due) return;
+    let pair: KeyPair;
+    try {
+      pair = await (this.options.selfSigned ?? (() => defaultSelfSigned(clock)))();
+      check(pair);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'self-signed metrics serving certificate not renewed: keeping the current one until the next check');
+      return;
+    }
+    // A mounted certificate may have arrived meanwhile: it wins.
+    if (this.renewal === undefined) return;
+    this.pair = pair;
+    logger.info(describe(pair), 'self-signed metrics serving certificate renewed');
+    for (const listener of this.listeners) listener(pair);
   }
 
   private follow(files: CertificateFiles): void {
@@ -193,6 +240,8 @@ export class ServingCertificate {
       return;
     }
     this.pair = read;
+    this.renewal?.cancel();
+    this.renewal = undefined;
     logger.info({ dir: files.dir, ...describe(read) }, 'metrics serving certificate reloaded');
     for (const listener of this.listeners) listener(read);
   }

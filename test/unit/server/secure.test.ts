@@ -234,4 +234,56 @@ describe('ServingCertificate', () => {
     }
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('makes a self-signed certificate anew once two thirds of its validity have passed, and stops once one is mounted', async () => {
+    const hour = 60 * 60 * 1000;
+    const dir = await mkdtemp(join(tmpdir(), 'backlot-certs-'));
+    const clock = new FakeClock();
+    const { logger, lines } = recordingLogger('debug');
+    let made = 0;
+    const selfSigned = () => {
+      made++;
+      return selfSignedServingCertificate({ names: ['self'], now: new Date(clock.now()), validityMs: 3 * hour });
+    };
+    const certificate = await ServingCertificate.start({
+      files: { dir: join(dir, 'certs'), certFile: 'tls.crt', keyFile: 'tls.key' },
+      clock,
+      logger,
+      selfSigned,
+    });
+    const seen: string[] = [];
+    certificate.onChange((pair) => seen.push(pair.cert));
+    try {
+      const first = certificate.current;
+      await clock.advance(hour);
+      await certificate.reload();
+      expect(made).toBe(1);
+      expect(seen).toEqual([]);
+
+      // Two hours in, two thirds of the three hours (and the minute before) have passed.
+      await clock.advance(hour);
+      await waitFor('the renewed certificate', () => seen.length === 1);
+      expect(made).toBe(2);
+      expect(certificate.current).not.toEqual(first);
+      const renewed = new X509Certificate(certificate.current.cert);
+      expect(Date.parse(renewed.validTo)).toBeGreaterThanOrEqual(clock.now() + 3 * hour - 1000);
+      expect(lines.filter((l) => l.msg === 'self-signed metrics serving certificate renewed')).toHaveLength(1);
+
+      // A mounted certificate takes over, and is its issuer's to renew.
+      const mounted = await cert(['mounted']);
+      await mkdir(join(dir, 'certs'));
+      await writeFile(join(dir, 'certs', 'tls.crt'), mounted.cert);
+      await writeFile(join(dir, 'certs', 'tls.key'), mounted.key);
+      await certificate.reload();
+      expect(certificate.current).toEqual(mounted);
+      await clock.advance(10 * hour);
+      await certificate.reload();
+      expect(made).toBe(2);
+      expect(certificate.current).toEqual(mounted);
+    } finally {
+      certificate.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(clock.pendingTimers).toBe(0);
+  });
 });

@@ -951,6 +951,13 @@ function table(results: RunResult[], runs?: RunResult[]): string {
       ['cold ratio of each run', runs.map((r) => r.convergenceRatio).join(', '), ''],
       ['restart ratio of each run', runs.map((r) => r.restartRatio).join(', '), ''],
     );
+    if (runs.some((r) => r.peerRestartRatio !== undefined)) {
+      const each = (value: (r: RunResult) => number | undefined) => runs.map((r) => value(r) ?? '-').join(', ');
+      rows.push(
+        ['peer restart ratio of each run', each((r) => r.peerRestartRatio), '≤ 2'],
+        ['peer memory ratio of each run', each((r) => r.peerMemoryRatio), '≤ 1'],
+      );
+    }
   }
   const heading = `Backlot benchmark, ${main.workloads} workloads${runs ? `, median of ${runs.length} runs` : ''}`;
   const out = [

@@ -80,6 +80,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
     const handle: { manager?: Manager } = {};
     const firstPassListeners: Array<(running: boolean) => void> = [];
     const leadershipListeners: Array<(leading: boolean) => void> = [];
+    const releaseListeners: Array<(timeoutMs: number) => Promise<void>> = [];
     const context: RuntimeContext = {
       informers,
       client,
@@ -98,6 +99,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       isLeader: () => handle.manager?.leading ?? false,
       onFirstPass: (listener) => firstPassListeners.push(listener),
       onLeadership: (listener) => leadershipListeners.push(listener),
+      beforeRelease: (listener) => releaseListeners.push(listener),
     };
     const controllers: Controller[] = [];
     for (const register of options.registrations) controllers.push(...(await register(context)));
@@ -134,6 +136,7 @@ export async function runOperator(options: OperatorOptions): Promise<number> {
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       onFirstPass: (running) => firstPassListeners.forEach((listener) => listener(running)),
       onLeadership: (leading) => leadershipListeners.forEach((listener) => listener(leading)),
+      beforeRelease: async (timeoutMs) => void (await Promise.all(releaseListeners.map((listener) => listener(timeoutMs)))),
       ...(leaderElection.enabled
         ? {
             leaderElection: {

@@ -57,6 +57,11 @@ export interface RuntimeContext {
    * without leader election leads from start to shutdown.
    */
   onLeadership: (listener: (leading: boolean) => void) => void;
+  /**
+   * Subscribes to an orderly shutdown's last moment as leader: called after the drain, before
+   * leadership ends, with the time it may take to send what it queued.
+   */
+  beforeRelease: (listener: (timeoutMs: number) => Promise<void>) => void;
 }
 
 /**
@@ -80,6 +85,7 @@ export function catalogRegistration(catalogInfo: RunConfig['catalogInfo']): Cont
       isLeader: ctx.isLeader,
       onFirstPass: ctx.onFirstPass,
       onLeadership: ctx.onLeadership,
+      beforeRelease: ctx.beforeRelease,
       ...(ctx.ownNamespace ? { ownNamespace: ctx.ownNamespace } : {}),
     });
     ctx.metricsText.push(() => catalog.stateMetrics.text());

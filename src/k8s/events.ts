@@ -235,6 +235,24 @@ export class EventRecorder {
     if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
+  /**
+   * Sends what waits now, a hold and the combine windows cut short, and resolves once all of
+   * it has gone or `timeoutMs` has passed, for an orderly shutdown: the last claims of a term
+   * still reach their entities. What is left then is the caller's to drop (disable()).
+   */
+  async flush(timeoutMs: number): Promise<void> {
+    if (!this.on) return;
+    this.hold(false);
+    this.heldTimer?.cancel();
+    this.heldTimer = undefined;
+    for (const { entry } of this.held.splice(0)) this.queue.push(entry);
+    this.pump();
+    if (this.pending === 0 || timeoutMs <= 0) return;
+    let timer: TimerHandle | undefined;
+    await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = this.options.clock.setTimer(timeoutMs, resolve)))]);
+    timer?.cancel();
+  }
+
   /** Turns the recorder on again (a replica that leads again); it starts on. */
   enable(): void {
     if (this.on) return;

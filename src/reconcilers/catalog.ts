@@ -43,9 +43,12 @@ export interface CatalogOptions {
   onFirstPass?: (listener: (running: boolean) => void) => void;
   /**
    * Subscribes to leadership; Events are recorded only while this process leads, and those
-   * still waiting when a term ends are dropped. Without it, Events are always recorded.
+   * still waiting when a term ends are dropped (on an orderly shutdown, after beforeRelease
+   * has given them their chance). Without it, Events are always recorded.
    */
   onLeadership?: (listener: (leading: boolean) => void) => void;
+  /** Subscribes to the moment before an orderly shutdown ends leadership (see RuntimeContext). */
+  beforeRelease?: (listener: (timeoutMs: number) => Promise<void>) => void;
 }
 
 export interface Catalog {
@@ -190,6 +193,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const events = new EventRecorder({ client, clock, logger, instance: options.instance, queueLimit: () => eventQueueLimit(cachedEntities()) });
   options.onLeadership?.((leading) => (leading ? events.enable() : events.disable()));
   options.onFirstPass?.((running) => events.hold(running));
+  options.beforeRelease?.((timeoutMs) => events.flush(timeoutMs));
   const write: Apply = (req) => apply(client, req);
   const entities = new EntityReconciler({ world, apply: write, clock, events, logger });
   const ownership = new OwnershipReconciler({ world, apply: write, events, logger });

@@ -31,10 +31,17 @@ export interface ManagerOptions {
    * shutdown. Told only of changes.
    */
   onLeadership?: (leading: boolean) => void;
+  /**
+   * On an orderly shutdown, once the controllers have drained and before onLeadership hears
+   * false: the term's last chance to send what it queued (its Events), within `timeoutMs`.
+   */
+  beforeRelease?: (timeoutMs: number) => Promise<void>;
 }
 
 /** Time kept back from the drain for releasing the lease and stopping the informers. */
 const RELEASE_RESERVE_MS = 3_000;
+/** The most beforeRelease is given, out of what the drain left. */
+export const BEFORE_RELEASE_MAX_MS = 2_000;
 
 export class Manager {
   private readonly options: ManagerOptions;
@@ -145,11 +152,20 @@ export class Manager {
     if (this.stopping) return this.stopping;
     const running = this.running;
     const drainTimeoutMs = reason === 'lost' ? 0 : Math.max(0, (this.shutdownDeadline ?? this.clock.now()) - this.clock.now() - RELEASE_RESERVE_MS);
-    this.stopping = Promise.all(running.map((r) => r.stop({ drainTimeoutMs, abortGraceMs: 2_000 }))).then((drained) => {
+    this.stopping = Promise.all(running.map((r) => r.stop({ drainTimeoutMs, abortGraceMs: 2_000 }))).then(async (drained) => {
       this.running = [];
-      this.stopping = undefined;
       this.log.info({ reason, drained: drained.every(Boolean), drainTimeoutMs }, 'controllers stopped');
-      // On shutdown the lease is still held while in-flight work drains; it ends here.
+      // On shutdown the lease is still held while in-flight work drains; it ends here, once
+      // what the term queued has had its chance to go out (unless the lease was lost meanwhile).
+      if (reason === 'shutdown' && this.toldLeading && this.options.beforeRelease) {
+        const left = (this.shutdownDeadline ?? this.clock.now()) - this.clock.now() - RELEASE_RESERVE_MS;
+        try {
+          await this.options.beforeRelease(Math.min(BEFORE_RELEASE_MAX_MS, Math.max(0, left)));
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message }, 'before releasing the lease');
+        }
+      }
+      this.stopping = undefined;
       this.tellLeadership(false);
     });
     return this.stopping;

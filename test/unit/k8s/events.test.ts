@@ -230,6 +230,46 @@ describe('EventRecorder', () => {
     await recorder.idle();
   });
 
+  it('flushes on shutdown: sends what is held or waits at once, and gives up on the rest after its timeout', async () => {
+    const { client, requests } = heldClient();
+    const clock = new FakeClock();
+    const recorder = new EventRecorder({ client, clock, logger: logCollector().logger, instance: 'i', concurrency: 1 });
+    const claim = (entity: string, name: string): EventSpec => ({
+      ...event(entity, 'ClaimGained'),
+      note: `claimed ${name}`,
+      combine: { group: '', item: name, note: (list) => `claimed ${list}` },
+    });
+    recorder.record(claim('checkout', 'Deployment a')); // in its combine window
+    recorder.hold(true);
+    recorder.record(claim('cart', 'Deployment b')); // held for the first pass
+    recorder.record(event('busy'));
+    expect(requests).toHaveLength(1);
+
+    let flushed = false;
+    void recorder.flush(2_000).then(() => (flushed = true));
+    requests[0]!.release();
+    await flush();
+    requests[1]!.release();
+    await flush();
+    requests[2]!.release();
+    await flush();
+    expect(flushed).toBe(true);
+    expect(requests.map((r) => (r.req.body as { note: string }).note)).toEqual(['Ready is False: busy', 'claimed Deployment a', 'claimed Deployment b']);
+    expect(clock.pendingTimers).toBe(0);
+
+    // A send that never answers: flush resolves at its timeout, the event still in flight.
+    recorder.record(event('stuck'));
+    flushed = false;
+    void recorder.flush(2_000).then(() => (flushed = true));
+    await clock.advance(1_999);
+    expect(flushed).toBe(false);
+    await clock.advance(1);
+    expect(flushed).toBe(true);
+    expect(recorder.pending).toBe(1);
+    requests[3]!.release();
+    await recorder.idle();
+  });
+
   describe('turned off, as a replica that loses the lease', () => {
     const claim = (entity: string, name: string): EventSpec => ({
       ...event(entity, 'ClaimGained'),

@@ -10,7 +10,7 @@ import { RestClient } from '../../../src/k8s/rest.ts';
 import { RuntimeMetrics } from '../../../src/metrics/runtime.ts';
 import { Controller, type Source } from '../../../src/runtime/controller.ts';
 import { InformerFactory } from '../../../src/runtime/factory.ts';
-import { Manager } from '../../../src/runtime/manager.ts';
+import { BEFORE_RELEASE_MAX_MS, Manager } from '../../../src/runtime/manager.ts';
 import { recordingLogger } from '../../support/runtime-helpers.ts';
 import { FakeClock } from './fake-clock.ts';
 import { MemoryLeaseStore } from './memory-lease-store.ts';
@@ -70,6 +70,10 @@ function setup(options: { reconcile: (key: string, signal: AbortSignal) => Promi
       told.push(`first pass ${running}`);
     },
     onLeadership: (leading) => told.push(`leading ${leading}`),
+    beforeRelease: (timeoutMs) => {
+      told.push(`before release ${timeoutMs}`);
+      return Promise.resolve();
+    },
   });
   const stop = new AbortController();
   const running = manager.run(stop.signal);
@@ -137,6 +141,22 @@ describe('Manager', () => {
     expect(lines.find((l) => l.msg === 'controllers stopped')).toMatchObject({ reason: 'shutdown', drained: true });
   });
 
+  it('gives beforeRelease only what the drain left of the shutdown timeout, less the reserve for the release', async () => {
+    let finish!: () => void;
+    const { clock, told, stop, running } = setup({
+      reconcile: (key) => (key === 'a' ? new Promise<void>((r) => (finish = r)) : Promise.resolve()),
+    });
+    await clock.advance(1_000);
+    stop();
+    await clock.advance(26_000); // of the 30 s, 4 are left: 3 of them kept for the release
+    finish();
+    await clock.advance(100);
+    await running;
+    const before = told.find((t) => t.startsWith('before release'));
+    expect(Number(before?.split(' ')[2])).toBeGreaterThan(850);
+    expect(Number(before?.split(' ')[2])).toBeLessThanOrEqual(1_000);
+  });
+
   it('logs once a term when its first pass is over, with the keys it took, and tells onFirstPass', async () => {
     let finish!: () => void;
     const { clock, lines, firstPass, stop, running } = setup({
@@ -158,7 +178,7 @@ describe('Manager', () => {
     await running;
   });
 
-  it('tells onLeadership before a term starts, at once when the lease is lost, and after the drain on shutdown', async () => {
+  it('tells onLeadership before a term starts, at once when the lease is lost, and after the drain and beforeRelease on shutdown', async () => {
     let stuck = true;
     let finish!: () => void;
     const { clock, leases, state, told, stop, running } = setup({
@@ -170,7 +190,8 @@ describe('Manager', () => {
 
     state.down = true; // renewals fail; the reconcile of 'b' does not stop when aborted
     await clock.advance(10_500);
-    // Told at once, before the first pass ends and before the controllers are stopped.
+    // Told at once, before the first pass ends and before the controllers are stopped; a lost
+    // lease gives nothing queued a last chance.
     expect(told.slice(2)).toEqual(['leading false', 'first pass false']);
 
     stuck = false;
@@ -186,7 +207,8 @@ describe('Manager', () => {
     finish();
     await clock.advance(100);
     await running;
-    expect(told.slice(6)).toEqual(['first pass false', 'leading false']);
+    // What the term queued gets its chance (at most BEFORE_RELEASE_MAX_MS) before leadership ends.
+    expect(told.slice(6)).toEqual(['first pass false', `before release ${BEFORE_RELEASE_MAX_MS}`, 'leading false']);
     expect(leases.lease?.record.holderIdentity).toBe('');
   });
 
@@ -198,6 +220,6 @@ describe('Manager', () => {
     await clock.advance(100);
     await running;
     expect(told.filter((t) => t.startsWith('leading'))).toEqual(['leading true', 'leading false']);
-    expect(told.at(-1)).toBe('leading false');
+    expect(told.slice(-2)).toEqual([`before release ${BEFORE_RELEASE_MAX_MS}`, 'leading false']);
   });
 });

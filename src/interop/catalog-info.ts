@@ -13,7 +13,9 @@
  * The entity caches do not keep API definitions (up to 1 MiB each; see entityTransform), so
  * the catalog gives each as a Backstage `$text` placeholder relative to the catalog's URL,
  * which Backstage resolves against the location: the second route, which reads that one API
- * from the API server. It answers only for APIs the catalog holds, a few at a time.
+ * from the API server. It answers only for APIs the catalog holds, a few at a time. Its ETag
+ * is the API's uid and generation (the definition is spec; status writes leave the generation
+ * alone), so a client that sends it back gets 304 from the cache, with no read at all.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -113,18 +115,31 @@ export function catalogInfoResponder(catalog: CatalogSource, options: CatalogInf
   return (ifNoneMatch) => {
     if (!options.synced()) return NOT_SYNCED;
     const { headers, body } = current();
-    const matches = ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === headers.ETag || t.trim() === '*');
-    return matches ? { status: 304, headers, body: '' } : { status: 200, headers, body };
+    return matchesEtag(ifNoneMatch, headers.ETag!) ? { status: 304, headers, body: '' } : { status: 200, headers, body };
   };
+}
+
+/** Whether an If-None-Match header (a list of entity tags, weak or strong, or `*`) names `etag`. */
+function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  return ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => ['*', etag, `W/${etag}`].includes(t.trim()));
+}
+
+/** The If-None-Match header of a request, its repeats joined. */
+function ifNoneMatchOf(req: IncomingMessage): string | undefined {
+  const value = req.headers['if-none-match'];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/** A definition's entity tag: its API's uid and generation; undefined without them. */
+function definitionEtag(api: EntityObject | undefined): string | undefined {
+  const m = api?.metadata;
+  return m?.uid && m.generation !== undefined ? `"${m.uid}.${m.generation}"` : undefined;
 }
 
 /** An HTTP handler for CATALOG_INFO_PATH, in the (req, res) shape of node:http (GET and HEAD). */
 export function catalogInfoHandler(catalog: CatalogSource, options: CatalogInfoOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const respond = catalogInfoResponder(catalog, options);
-  return (req, res) => {
-    const ifNoneMatch = req.headers['if-none-match'];
-    send(req, res, respond(Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : ifNoneMatch));
-  };
+  return (req, res) => send(req, res, respond(ifNoneMatchOf(req)));
 }
 
 export interface DefinitionOptions {
@@ -141,12 +156,13 @@ const PATH = new RegExp(`^${DEFINITIONS_PREFIX}([^/]*)/([^/]*)/definition$`);
 /**
  * The responses to GETs under DEFINITIONS_PREFIX: the API's `spec.definition` as text, read
  * from the API server. 404 for an API the catalog does not hold or that has no definition;
- * 400 for a namespace or name that is not a Kubernetes name (never sent to the API server).
+ * 400 for a namespace or name that is not a Kubernetes name (never sent to the API server);
+ * 304 when If-None-Match names the cached API's entity tag (see definitionEtag).
  */
-export function definitionResponder(catalog: CatalogSource, options: DefinitionOptions): (path: string) => Promise<CatalogInfoResponse> {
+export function definitionResponder(catalog: CatalogSource, options: DefinitionOptions): (path: string, ifNoneMatch?: string) => Promise<CatalogInfoResponse> {
   const maxReads = options.maxReads ?? MAX_DEFINITION_READS;
   let reading = 0;
-  return async (path) => {
+  return async (path, ifNoneMatch) => {
     const match = PATH.exec(path);
     if (!match) return text(404, `not found: API definitions are at ${definitionPath('<namespace>', '<name>')}\n`);
     const [, namespace = '', name = ''] = match;
@@ -155,7 +171,12 @@ export function definitionResponder(catalog: CatalogSource, options: DefinitionO
     }
     if (!options.synced()) return NOT_SYNCED;
     const missing = text(404, `API ${namespace}/${name} has no definition in the catalog\n`);
-    if (typeof catalog.caches.entities.API.get(`${namespace}/${name}`)?.spec?.definition !== 'string') return missing;
+    const cached = catalog.caches.entities.API.get(`${namespace}/${name}`);
+    if (typeof cached?.spec?.definition !== 'string') return missing;
+    const cachedEtag = definitionEtag(cached);
+    if (cachedEtag !== undefined && matchesEtag(ifNoneMatch, cachedEtag)) {
+      return { status: 304, headers: { 'Content-Type': TEXT_CONTENT_TYPE, ETag: cachedEtag, 'Cache-Control': 'no-cache' }, body: '' };
+    }
     if (reading >= maxReads) return text(503, 'too many definitions are being read: try again shortly\n', { 'Retry-After': '1' });
     reading++;
     try {
@@ -164,8 +185,9 @@ export function definitionResponder(catalog: CatalogSource, options: DefinitionO
         timeoutMs: DEFINITION_READ_TIMEOUT_MS,
       });
       const definition = api.spec?.definition;
+      const etag = definitionEtag(api);
       return typeof definition === 'string'
-        ? { status: 200, headers: { 'Content-Type': TEXT_CONTENT_TYPE, 'Cache-Control': 'no-cache' }, body: definition }
+        ? { status: 200, headers: { 'Content-Type': TEXT_CONTENT_TYPE, 'Cache-Control': 'no-cache', ...(etag ? { ETag: etag } : {}) }, body: definition }
         : missing;
     } catch (err) {
       if (isNotFound(err)) return missing;
@@ -180,7 +202,7 @@ export function definitionResponder(catalog: CatalogSource, options: DefinitionO
 /** An HTTP handler for every path under DEFINITIONS_PREFIX (GET and HEAD). */
 export function definitionHandler(catalog: CatalogSource, options: DefinitionOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const respond = definitionResponder(catalog, options);
-  return async (req, res) => send(req, res, await respond((req.url ?? '/').split('?')[0]!));
+  return async (req, res) => send(req, res, await respond((req.url ?? '/').split('?')[0]!, ifNoneMatchOf(req)));
 }
 
 function send(req: IncomingMessage, res: ServerResponse, response: CatalogInfoResponse): void {

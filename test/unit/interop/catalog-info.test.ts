@@ -196,6 +196,27 @@ describe('definitionResponder', () => {
     expect(lines.map((l) => l.msg)).toEqual(['reading an API definition failed']);
   });
 
+  it('tags a definition with its API uid and generation, and answers 304 to that tag from the cache without a read', async () => {
+    const at = (generation: number) => ({ ...orders, metadata: { ...orders.metadata, uid: 'u-orders', generation } }) as EntityObject;
+    const cachedAt = (generation: number) =>
+      buildWorld({
+        entities: { API: world.caches.entities.API.list().map((a) => (a.metadata?.name === 'orders-api' ? entityTransform('API')(at(generation)) : a)) },
+      });
+    const { client, requests } = fakeClient({ [API_PATH]: at(3) });
+    const path = definitionPath('shop', 'orders-api');
+
+    const first = await definitionResponder(cachedAt(3), options(client))(path);
+    expect([first.status, first.headers.ETag, first.body]).toEqual([200, '"u-orders.3"', definition]);
+    const again = await definitionResponder(cachedAt(3), options(client))(path, 'W/"other", "u-orders.3"');
+    expect([again.status, again.headers.ETag, again.body]).toEqual([304, '"u-orders.3"', '']);
+    expect(requests).toHaveLength(1);
+
+    // The spec moved (generation 4): the old tag no longer matches, and the definition is read again.
+    const moved = await definitionResponder(cachedAt(4), options(client))(path, '"u-orders.3"');
+    expect(moved.status).toBe(200);
+    expect(requests).toHaveLength(2);
+  });
+
   it('reads at most maxReads at once, and answers 503 with Retry-After past them', async () => {
     let open!: () => void;
     const { client, requests } = fakeClient({ [API_PATH]: orders }, new Promise<void>((resolve) => (open = resolve)));

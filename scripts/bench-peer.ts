@@ -20,6 +20,7 @@ import { resolveTool } from '../src/envtest/tools.ts';
 import { collectionPath, ENDPOINT_SLICES, JOBS, NAMESPACES, type ResourceRef } from '../src/k8s/resource.ts';
 import type { RestClient } from '../src/k8s/rest.ts';
 import { WORKLOAD_RESOURCES } from '../src/api/workloads.ts';
+import { median, sleep } from './bench-util.ts';
 
 /** A resource Backlot watches, by its kube-state-metrics name, with the family that has one series per object. */
 export interface PeerResource {
@@ -197,8 +198,6 @@ export interface PeerOptions {
   timeoutMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 /** Pause between two scrapes that were not complete: a scrape costs the peer CPU too. */
 const SCRAPE_INTERVAL_MS = 100;
 

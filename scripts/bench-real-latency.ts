@@ -31,6 +31,7 @@ import { collectionPath, NAMESPACES, objectPath, type ResourceRef } from '../src
 import { RestClient } from '../src/k8s/rest.ts';
 import { Informer } from '../src/runtime/informer.ts';
 import { keepPaths } from '../src/runtime/transform.ts';
+import { percentile, pool, sleep } from './bench-util.ts';
 
 /** Where this phase's figures come from, named in the log, the table and the JSON. */
 export const REALISTIC_PLANE = 'realistic cluster: kube-apiserver and etcd, the real kube-controller-manager and kube-scheduler, kwok fake nodes';
@@ -114,24 +115,7 @@ const CONCURRENCY = 16;
 /** The settled cluster is left alone this long before the changes (and its CPU read meanwhile). */
 const REST_MS = 5_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 const spread = (values: readonly number[]): Spread => ({ p50: percentile(values, 50), p99: percentile(values, 99) });
-
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 interface WorldDeployment {
   namespace: string;

@@ -31,6 +31,7 @@ import { keepPaths } from '../src/runtime/transform.ts';
 import { mutatingRequests } from '../test/support/apiserver-writes.ts';
 import { peerTable, resolvePeer, runPeer, type PeerResult } from './bench-peer.ts';
 import { realLatencyTable, runRealLatency, type RealLatencyResult } from './bench-real-latency.ts';
+import { median, percentile, pool, sleep } from './bench-util.ts';
 
 const HELP = `Usage: npm run bench [-- --workloads N --components N --systems N --groups N --namespaces N --sizes 1000,5000 --repeat N --workers N --node-options '...' --profile DIR --heap-snapshot DIR --apiserver-profile DIR --shared-baseline --no-peer --real-latency-only --no-real-latency --real-deployments N --real-changes N --json]
 
@@ -84,23 +85,7 @@ const STEADY_STATE_MS = 15_000;
 const RESTARTS = 5;
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
 
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(workers);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => Math.round(ms) / 1000;
-/** The middle value (of an even count, the upper of the two middle ones). */
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** The generated world: names, and what Backlot should end up writing. */
 interface World {

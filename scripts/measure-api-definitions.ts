@@ -26,6 +26,7 @@ import { createCatalogInformers } from '../src/reconcilers/informers.ts';
 import { InformerFactory } from '../src/runtime/factory.ts';
 import { EntityParser } from '../src/reconcilers/entities.ts';
 import { Informer } from '../src/runtime/informer.ts';
+import { median } from './bench-util.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const NAMESPACE = 'definitions';
@@ -113,7 +114,6 @@ async function measureHere(kubeconfig: string): Promise<Measurement> {
   return { apis: informers.caches.entities.API.size, baseline, cached, served, firstRequestMs, secondRequestMs, bodyBytes };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const size = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KiB` : mib(bytes));
 
